@@ -1,0 +1,118 @@
+"""THE access policy. Nothing else in KAPCare decides who may see or do what.
+
+Two questions, asked in this order:
+1. Is the patient visible to the user at all? `visible_patients(user)` answers with a queryset;
+   every view and API looks objects up through it, so an outsider gets 404 and learns nothing.
+2. May the user's role do this to a patient they can see? `require(user, permission)` raises
+   PermissionDenied (403) with a reason a person understands.
+
+Rules (ARCHITECTURE.md, "The access spine"):
+- a therapist or prescriber reaches a patient only through an active care-team membership;
+- a coordinator reaches the patients of their own medical group, without clinical note bodies;
+- a patient reaches only their own record;
+- an administrator manages accounts and organizations and reaches no patient record.
+"""
+
+from enum import Enum
+from typing import NamedTuple
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
+from django.http import Http404
+
+from kapcare.accounts.models import User
+from kapcare.audit.models import AuditEvent
+from kapcare.audit.services import audit_denied, audit_record
+from patients.models import CareTeamMember, Patient
+
+Role = User.Role
+
+
+class Permission(Enum):
+    VIEW_PATIENT = "view_patient"
+    CHANGE_PATIENT = "change_patient"
+    REFER_PATIENT = "refer_patient"
+    VIEW_ACCESS_HISTORY = "view_access_history"
+    VIEW_NOTE_BODY = "view_note_body"
+
+
+class Rule(NamedTuple):
+    roles: frozenset
+    action: str  # what a refusal is audited as
+    reason: str  # what a refused user is told
+
+
+# Which roles may do each thing to a patient they can already see.
+RULES = {
+    Permission.VIEW_PATIENT: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "Your role cannot open patient records.",
+    ),
+    Permission.CHANGE_PATIENT: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Only the patient's clinicians and the medical group's coordinators can change these details.",
+    ),
+    Permission.REFER_PATIENT: Rule(
+        frozenset({Role.THERAPIST}),
+        AuditEvent.Action.CREATE,
+        "Only a therapist can refer a patient.",
+    ),
+    Permission.VIEW_ACCESS_HISTORY: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "The access history is shown to the patient and the clinicians on their care team.",
+    ),
+    Permission.VIEW_NOTE_BODY: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "Coordinators see that a note exists, not what it says.",
+    ),
+}
+
+
+def visible_patients(user):
+    """Every patient the user may see, as a queryset to filter further."""
+    patients = Patient.objects.all()
+    if not user.is_authenticated:
+        return patients.none()
+    if user.role in User.CLINICIAN_ROLES:
+        membership = CareTeamMember.objects.active().filter(patient=OuterRef("pk"), clinician=user)
+        return patients.filter(Exists(membership))
+    if user.role == Role.COORDINATOR and user.organization_id:
+        return patients.filter(medical_group_id=user.organization_id)
+    if user.role == Role.PATIENT:
+        return patients.filter(user=user)
+    return patients.none()
+
+
+def can(user, permission):
+    return user.is_authenticated and user.role in RULES[permission].roles
+
+
+def require(user, permission, obj=None, *, object_type=None):
+    """Refuse (403, audited) unless the user's role may do this. `obj` must come from a visible_* queryset."""
+    if can(user, permission):
+        return
+    rule = RULES[permission]
+    if obj is not None:
+        audit_record(user, rule.action, obj, denied=True)
+    else:
+        audit_denied(user, rule.action, object_type=object_type or permission.value, object_id="")
+    raise PermissionDenied(rule.reason)
+
+
+def get_visible(queryset, pk, *, user, action, model=Patient, patient_field="pk"):
+    """The object with this id from a scoped queryset, or 404. A miss is audited against the real
+    patient when the object exists, so the patient's access history shows the attempt."""
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValidationError, ValueError):
+        pass
+    try:
+        patient_id = model.objects.filter(pk=pk).values_list(patient_field, flat=True).first()
+    except (ValidationError, ValueError):
+        patient_id = None
+    audit_denied(user, action, object_type=model._meta.label_lower, object_id=pk, patient_id=patient_id)
+    raise Http404("No such record, or it is not on your care team.")

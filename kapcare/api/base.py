@@ -1,0 +1,44 @@
+"""The scoped base viewset: the only way an API view reaches objects."""
+
+from rest_framework import permissions, viewsets
+
+from kapcare import access
+from kapcare.audit.models import AuditEvent
+from kapcare.audit.services import audit_record, audit_record_many
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """The only way an API view reaches objects: through a visible_* queryset of kapcare.access.
+
+    `scope(user)` returns what the user may see; a lookup outside it is a 404, audited against the
+    real patient when the object exists. Reads are audited here; writes are audited by services."""
+
+    scope = None  # a function of kapcare.access, e.g. access.visible_patients
+    patient_field = "patient_id"  # how an object of this model names its patient
+
+    def get_queryset(self):
+        return type(self).scope(self.request.user)
+
+    def get_object(self):
+        pk = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        action = AuditEvent.Action.READ if self.request.method in permissions.SAFE_METHODS else AuditEvent.Action.UPDATE
+        obj = access.get_visible(
+            self.get_queryset(),
+            pk,
+            user=self.request.user,
+            action=action,
+            model=self.get_queryset().model,
+            patient_field=self.patient_field,
+        )
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def audited_page(self, queryset):
+        """Paginate, and record one audit row per object shown (one INSERT)."""
+        page = self.paginate_queryset(queryset)
+        audit_record_many(self.request.user, AuditEvent.Action.LIST, page)
+        return page
+
+    def audited_read(self, obj):
+        audit_record(self.request.user, AuditEvent.Action.READ, obj)
+        return obj

@@ -1,0 +1,76 @@
+"""Writing the audit trail. Every read or write of patient data goes through one of these."""
+
+from kapcare import request_context
+
+from .models import AuditEvent
+
+PATIENT_LABEL = "patients.patient"
+
+
+def _patient_id_of(obj):
+    if obj._meta.label_lower == PATIENT_LABEL:
+        return obj.pk
+    return getattr(obj, "patient_id", None)
+
+
+def _event(actor, action, *, object_type, object_id, patient_id, denied, context):
+    signed_in = actor is not None and actor.is_authenticated
+    return AuditEvent(
+        actor=actor if signed_in else None,
+        actor_role=actor.role if signed_in else "anonymous",
+        patient_id=patient_id,
+        object_type=object_type,
+        object_id=str(object_id or "")[:64],
+        action=action,
+        outcome=AuditEvent.Outcome.DENIED if denied else AuditEvent.Outcome.ALLOWED,
+        request_id=context.request_id,
+        client_ip=context.client_ip,
+    )
+
+
+def audit_record(actor, action, obj, *, denied=False):
+    """One event about one object (a patient or a record that belongs to one)."""
+    event = _event(
+        actor,
+        action,
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        patient_id=_patient_id_of(obj),
+        denied=denied,
+        context=request_context.current(),
+    )
+    event.save()
+    return event
+
+
+def audit_record_many(actor, action, objects):
+    """One event per object shown in a list, written in a single INSERT."""
+    context = request_context.current()
+    events = [
+        _event(
+            actor,
+            action,
+            object_type=obj._meta.label_lower,
+            object_id=obj.pk,
+            patient_id=_patient_id_of(obj),
+            denied=False,
+            context=context,
+        )
+        for obj in objects
+    ]
+    return AuditEvent.objects.bulk_create(events)
+
+
+def audit_denied(actor, action, *, object_type, object_id, patient_id=None):
+    """A refused attempt. `patient_id` files it in that patient's history when the patient exists."""
+    event = _event(
+        actor,
+        action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        denied=True,
+        context=request_context.current(),
+    )
+    event.save()
+    return event

@@ -1,0 +1,108 @@
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+
+from kapcare import request_context
+
+SESSION_STARTED = "kapcare_session_started"
+LAST_ACTIVITY = "kapcare_last_activity"
+# Requests that the page makes by itself (htmx polling) send this header; they do not count as activity.
+BACKGROUND_HEADER = "HTTP_X_KAPCARE_BACKGROUND"
+
+
+class RequestIdMiddleware:
+    """Gives each request an id that its audit rows share, and returns it as `X-Request-ID`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = request_context.begin(request)
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_context.current().request_id
+            return response
+        finally:
+            request_context.end(token)
+
+
+def start_session_clock(request):
+    now = timezone.now().timestamp()
+    request.session[SESSION_STARTED] = now
+    request.session[LAST_ACTIVITY] = now
+
+
+def idle_limit(user):
+    if user.is_patient:
+        return settings.KAPCARE_IDLE_TIMEOUT_PATIENT
+    return settings.KAPCARE_IDLE_TIMEOUT_STAFF
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session idle for longer than the role's limit, and any session older than the absolute limit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and SESSION_STARTED in request.session:
+            now = timezone.now().timestamp()
+            idle = now - request.session.get(LAST_ACTIVITY, 0)
+            age = now - request.session[SESSION_STARTED]
+            if idle > idle_limit(user).total_seconds() or age > settings.KAPCARE_SESSION_ABSOLUTE_LIMIT.total_seconds():
+                logout(request)
+                return self._signed_out(request)
+            if not request.META.get(BACKGROUND_HEADER):
+                request.session[LAST_ACTIVITY] = now
+        return self.get_response(request)
+
+    @staticmethod
+    def _signed_out(request):
+        message = "Your session ended after a period of inactivity. Please sign in again."
+        if request.path.startswith("/api/") or request.META.get(BACKGROUND_HEADER):
+            return JsonResponse({"detail": message, "code": "session_expired"}, status=401)
+        messages.info(request, message)
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': request.path})}")
+
+
+MFA_ENROLLED = "kapcare_mfa_enrolled"
+
+
+def needs_second_factor(user, session=None):
+    """True while a clinician, coordinator or admin has not enrolled the second factor that MFA requires."""
+    if not settings.KAPCARE_REQUIRE_MFA or not user.is_authenticated or not user.is_staff_role:
+        return False
+    if session is not None and session.get(MFA_ENROLLED):
+        return False
+    from allauth.mfa.models import Authenticator
+
+    enrolled = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    if enrolled and session is not None:
+        session[MFA_ENROLLED] = True
+    return not enrolled
+
+
+MFA_OPEN_PATHS = ("/accounts/2fa/", "/accounts/reauthenticate/", "/accounts/logout/", "/static/", "/healthz")
+
+
+class RequireMFAMiddleware:
+    """Until they enrol a second factor, staff reach only the enrolment pages."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith(MFA_OPEN_PATHS) or not needs_second_factor(request.user, request.session):
+            return self.get_response(request)
+        message = "Set up two-factor authentication before using KAPCare."
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message, "code": "mfa_required"}, status=403)
+        messages.warning(request, message)
+        return redirect("mfa_activate_totp")

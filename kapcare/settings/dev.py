@@ -1,0 +1,13 @@
+"""`make run` and `manage.py` on a developer's machine: SQLite, console e-mail, no services needed."""
+
+from .base import *  # noqa: F403
+from .base import DATA_DIR, env
+
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+KAPCARE_REQUIRE_MFA = env.bool("KAPCARE_REQUIRE_MFA", default=False)
+
+DATA_DIR.mkdir(exist_ok=True)
+for folder in ("celery/queue", "celery/processed"):
+    (DATA_DIR / folder).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("patients/<uuid:patient_id>/", views.patient_chart, name="patient-chart"),
+    path("patients/<uuid:patient_id>/access-history/", views.patient_access_history, name="patient-access-history"),
+]

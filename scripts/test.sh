@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole suite against the real PostgreSQL and Redis (scripts/ensure_services.sh starts them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DJANGO_SETTINGS_MODULE=kapcare.settings.test
+export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kapcare}
+export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
+export REQUIRE_SERVICES=1
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -40; exit 1; }
+echo "== migrations are complete"
+.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+echo "== pytest"
+.venv/bin/python -m pytest "$@"
