@@ -1,7 +1,7 @@
 """`make run` and `manage.py` on a developer's machine: SQLite, console e-mail, no services needed."""
 
 from .base import *  # noqa: F403
-from .base import DATA_DIR, env
+from .base import DATA_DIR, STATIC_ROOT, env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
@@ -11,3 +11,9 @@ KAPCARE_REQUIRE_MFA = env.bool("KAPCARE_REQUIRE_MFA", default=False)
 DATA_DIR.mkdir(exist_ok=True)
 for folder in ("celery/queue", "celery/processed"):
     (DATA_DIR / folder).mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(exist_ok=True)

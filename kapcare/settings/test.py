@@ -1,7 +1,7 @@
 """pytest: the real PostgreSQL and Redis on 127.0.0.1 (`make test` starts them when needed)."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import STATIC_ROOT, env
 
 SECRET_KEY = "test-only-key"  # noqa: S105 (tests only)
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
@@ -19,3 +19,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(exist_ok=True)

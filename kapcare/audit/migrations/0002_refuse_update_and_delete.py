@@ -28,13 +28,13 @@ SQLITE_BACKWARD = [f"DROP TRIGGER IF EXISTS audit_auditevent_refuse_{op};" for o
 def forward(apps, schema_editor):
     statements = {"postgresql": [POSTGRES_FORWARD], "sqlite": SQLITE_FORWARD}
     for sql in statements.get(schema_editor.connection.vendor, []):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def backward(apps, schema_editor):
     statements = {"postgresql": [POSTGRES_BACKWARD], "sqlite": SQLITE_BACKWARD}
     for sql in statements.get(schema_editor.connection.vendor, []):
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,221 @@
+"""The named cast every test shares, and the patients they care for.
+
+Cast: therapist A (practice A), therapist A2 (practice A, another therapist), therapist B
+(practice B), the prescriber and the coordinator of the medical group both practices refer to,
+a patient and another patient with portal accounts, an administrator, and anonymous. An
+outside world: a practice and medical group that share nothing with ours (therapist X, patient X).
+
+Patients, made through the referral service like real ones:
+- patient_a:  referred by therapist A; prescriber on the team; the `patient` user's own record.
+- patient_a2: referred by therapist A2 (same practice as A, not on A's team); no prescriber yet.
+- patient_b:  referred by therapist B; prescriber on the team; the `other_patient` user's record.
+- patient_x:  another medical group altogether.
+"""
+
+import os
+from datetime import date
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from kapcare.accounts.models import User
+from patients import services as patient_services
+from patients.models import CareTeamMember
+
+from .factories import ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory, enrol_totp
+
+# pytest-playwright runs an asyncio loop in the main thread from its session fixtures, which start
+# before pytest-django creates the test database; Django's async guard would then refuse the ORM.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth keeps rate limits and used TOTP codes in the (Redis) cache: start each test clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def medical_group(db):
+    return MedicalGroupFactory(name="Cascade Medical Group")
+
+
+@pytest.fixture
+def practice_a(medical_group):
+    return PracticeFactory(name="Practice A", medical_group=medical_group)
+
+
+@pytest.fixture
+def practice_b(medical_group):
+    return PracticeFactory(name="Practice B", medical_group=medical_group)
+
+
+def _staff(role, organization, email, *, licensed=True):
+    user = UserFactory(role=role, organization=organization, email=email)
+    if licensed:
+        ClinicianProfileFactory(user=user)
+    enrol_totp(user)
+    return user
+
+
+@pytest.fixture
+def therapist_a(practice_a):
+    return _staff(User.Role.THERAPIST, practice_a, "therapist.a@example.test")
+
+
+@pytest.fixture
+def therapist_a2(practice_a):
+    return _staff(User.Role.THERAPIST, practice_a, "therapist.a2@example.test")
+
+
+@pytest.fixture
+def therapist_b(practice_b):
+    return _staff(User.Role.THERAPIST, practice_b, "therapist.b@example.test")
+
+
+@pytest.fixture
+def prescriber(medical_group):
+    return _staff(User.Role.PRESCRIBER, medical_group, "prescriber@example.test")
+
+
+@pytest.fixture
+def coordinator(medical_group):
+    return _staff(User.Role.COORDINATOR, medical_group, "coordinator@example.test", licensed=False)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _staff(User.Role.ADMIN, None, "admin@example.test", licensed=False)
+
+
+@pytest.fixture
+def anonymous():
+    from django.contrib.auth.models import AnonymousUser
+
+    return AnonymousUser()
+
+
+def refer(therapist, first_name, last_name, email, *, prescriber=None, coordinator=None, account=False):
+    """A patient as the services make one: referred, optionally given a prescriber and a portal account."""
+    patient = patient_services.patient_refer(
+        actor=therapist,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        date_of_birth=date(1985, 5, 17),
+        state="CA",
+    )
+    if prescriber is not None:
+        patient_services.care_team_add(
+            actor=coordinator, patient=patient, clinician=prescriber, role=CareTeamMember.Role.PRESCRIBER
+        )
+    if account:
+        patient.user = UserFactory(role=User.Role.PATIENT, email=f"portal.{email}")
+        patient.save(update_fields=["user"])
+    return patient
+
+
+@pytest.fixture
+def patient_a(therapist_a, prescriber, coordinator):
+    return refer(
+        therapist_a,
+        "Avery",
+        "Alder",
+        "avery@example.test",
+        prescriber=prescriber,
+        coordinator=coordinator,
+        account=True,
+    )
+
+
+@pytest.fixture
+def patient_a2(therapist_a2):
+    return refer(therapist_a2, "Blair", "Birch", "blair@example.test")
+
+
+@pytest.fixture
+def patient_b(therapist_b, prescriber, coordinator):
+    return refer(
+        therapist_b,
+        "Casey",
+        "Cedar",
+        "casey@example.test",
+        prescriber=prescriber,
+        coordinator=coordinator,
+        account=True,
+    )
+
+
+@pytest.fixture
+def outside_world(db):
+    """A practice, medical group, coordinator and therapist that share nothing with ours."""
+    group = MedicalGroupFactory(name="Elsewhere Medical")
+    practice = PracticeFactory(name="Elsewhere Practice", medical_group=group)
+    therapist = _staff(User.Role.THERAPIST, practice, "therapist.x@example.test")
+    coordinator_x = _staff(User.Role.COORDINATOR, group, "coordinator.x@example.test", licensed=False)
+    return {"therapist": therapist, "coordinator": coordinator_x}
+
+
+@pytest.fixture
+def patient_x(outside_world):
+    return refer(outside_world["therapist"], "Dana", "Dogwood", "dana@example.test")
+
+
+@pytest.fixture
+def patient(patient_a):
+    """The patient user (portal account of patient_a)."""
+    return patient_a.user
+
+
+@pytest.fixture
+def other_patient(patient_b):
+    """Another patient user (portal account of patient_b)."""
+    return patient_b.user
+
+
+@pytest.fixture
+def cast(therapist_a, therapist_b, prescriber, coordinator, patient, other_patient, admin_user, anonymous):
+    return {
+        "therapist_a": therapist_a,
+        "therapist_b": therapist_b,
+        "prescriber": prescriber,
+        "coordinator": coordinator,
+        "patient": patient,
+        "other_patient": other_patient,
+        "admin": admin_user,
+        "anonymous": anonymous,
+    }
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` signs in through the session like the portal does."""
+    client = APIClient()
+
+    def as_user(user):
+        client.logout()
+        if user.is_authenticated:
+            client.force_login(user)
+        return client
+
+    client.as_user = as_user
+    return client
