@@ -1,14 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from kapcare import views
 from kapcare.audit.api import AuditEventViewSet
 from patients.api import PatientViewSet
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+router = SimpleRouter(trailing_slash=True)
 router.register("patients", PatientViewSet, basename="patient")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 

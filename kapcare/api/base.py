@@ -4,10 +4,20 @@ from rest_framework import permissions, viewsets
 
 from kapcare import access
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_record, audit_record_many
+from kapcare.audit.services import audit_denied, audit_record, audit_record_many
 
 
-class ScopedViewSet(viewsets.GenericViewSet):
+class AuditedDenialsMixin:
+    """Refusals that DRF decides before our code runs (not signed in, no second factor) are audited too."""
+
+    def permission_denied(self, request, message=None, code=None):
+        pk = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field, "")
+        action = AuditEvent.Action.READ if request.method in permissions.SAFE_METHODS else AuditEvent.Action.UPDATE
+        audit_denied(request.user, action, object_type=self.audit_object_type, object_id=pk)
+        super().permission_denied(request, message=message, code=code)
+
+
+class ScopedViewSet(AuditedDenialsMixin, viewsets.GenericViewSet):
     """The only way an API view reaches objects: through a visible_* queryset of kapcare.access.
 
     `scope(user)` returns what the user may see; a lookup outside it is a 404, audited against the
@@ -15,6 +25,10 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     scope = None  # a function of kapcare.access, e.g. access.visible_patients
     patient_field = "patient_id"  # how an object of this model names its patient
+
+    @property
+    def audit_object_type(self):
+        return self.get_queryset().model._meta.label_lower
 
     def get_queryset(self):
         return type(self).scope(self.request.user)

@@ -2,6 +2,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 
+from kapcare.api.base import AuditedDenialsMixin
+
 from .selectors import access_history
 from .serializers import AuditEventSerializer
 
@@ -10,10 +12,11 @@ class AuditQuerySerializer(serializers.Serializer):
     patient = serializers.UUIDField(help_text="The patient whose access history to list.")
 
 
-class AuditEventViewSet(viewsets.GenericViewSet):
+class AuditEventViewSet(AuditedDenialsMixin, viewsets.GenericViewSet):
     """Who read or changed a patient's record, newest first."""
 
     serializer_class = AuditEventSerializer
+    audit_object_type = "audit.auditevent"
 
     @extend_schema(
         parameters=[OpenApiParameter("patient", OpenApiTypes.UUID, required=True)],
