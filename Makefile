@@ -35,6 +35,7 @@ worker: venv
 	$(VENV)/bin/celery -A kapcare worker --loglevel=INFO
 
 beat: venv
+	mkdir -p var
 	$(VENV)/bin/celery -A kapcare beat --loglevel=INFO
 
 clean:

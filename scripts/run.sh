@@ -8,7 +8,7 @@ PORT=${PORT:-8000}
 PY=.venv/bin/python
 
 $PY manage.py migrate --noinput -v0
-$PY manage.py seed_demo
+$PY manage.py seed_demo -v0
 
 pids=()
 stop() {

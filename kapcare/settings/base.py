@@ -1,7 +1,7 @@
 """Settings shared by every environment. Each value comes from the environment.
 
 Every variable read here is listed, with a comment, in `.env.example` and the README;
-`tests/test_deployment_files.py` keeps those lists, docker-compose.yml and this module in step.
+`tests/test_deployment.py` keeps those lists, docker-compose.yml and this module in step.
 """
 
 from datetime import timedelta
@@ -73,8 +73,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "kapcare.middleware.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages: a timed-out session is sent to the login page with a message saying why.
+    "kapcare.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",

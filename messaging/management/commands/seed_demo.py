@@ -59,8 +59,9 @@ class Command(BaseCommand):
         created = 0
         for row in PATIENTS:
             created += self._patient(*row, users=users)
-        self.stdout.write(f"Demo data ready ({created} patients added).")
-        self.stdout.write(self.logins())
+        if options["verbosity"] > 0:
+            self.stdout.write(f"Demo data ready ({created} patients added).")
+            self.stdout.write(self.logins())
 
     @staticmethod
     def logins():
