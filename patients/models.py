@@ -57,6 +57,15 @@ class Patient(models.Model):
     referred_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="referred_patients"
     )
+    # Profile the patient completes in the portal.
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_phone = models.CharField(max_length=30, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=100, blank=True)
+    chaperone_name = models.CharField(max_length=200, blank=True, help_text="Sits with the patient in remote sessions.")
+    chaperone_phone = models.CharField(max_length=30, blank=True)
+    chaperone_email = models.EmailField(blank=True)
+    # Kept current by the intake service (assessments), so the stage can be derived down here.
+    intake_submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -75,6 +84,60 @@ class Patient(models.Model):
     @property
     def full_name(self):
         return f"{self.first_name} {self.last_name}"
+
+
+class Referral(models.Model):
+    """What the referring therapist tells the prescriber, read when judging eligibility and the dose."""
+
+    class Reason(models.TextChoices):
+        DEPRESSION = "depression", "Depression"
+        TREATMENT_RESISTANT_DEPRESSION = "trd", "Treatment-resistant depression"
+        ANXIETY = "anxiety", "Anxiety"
+        TRAUMA = "trauma", "PTSD or trauma"
+        OCD = "ocd", "Obsessive-compulsive disorder"
+        SUBSTANCE_USE = "substance_use", "Substance use (in remission)"
+        EXISTENTIAL_DISTRESS = "existential", "Existential or end-of-life distress"
+        OTHER = "other", "Other"
+
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="referral")
+    reasons = models.JSONField(default=list, help_text="Reason codes, from Referral.Reason.")
+    reason_details = models.TextField("reason for referral", blank=True)
+    current_diagnoses = models.TextField(blank=True)
+    current_treatment = models.TextField(blank=True)
+    current_medications = models.TextField("current medications (as known)", blank=True)
+    clinical_summary = models.TextField("clinical summary for the prescriber", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Referral of {self.patient_id}"
+
+    def get_reasons_display(self):
+        labels = dict(self.Reason.choices)
+        return [labels.get(code, code) for code in self.reasons]
+
+
+class Invitation(models.Model):
+    """A single-use link to the portal. Only a hash of the token is stored."""
+
+    VALID_FOR_DAYS = 7
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="Set when a newer invitation replaces it.")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Invitation for {self.patient_id}"
+
+    @property
+    def is_usable(self):
+        return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
 
 
 class CareTeamMemberQuerySet(models.QuerySet):
