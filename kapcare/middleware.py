@@ -56,37 +56,38 @@ class SessionTimeoutMiddleware:
             now = timezone.now().timestamp()
             idle = now - request.session.get(LAST_ACTIVITY, 0)
             age = now - request.session[SESSION_STARTED]
-            if idle > idle_limit(user).total_seconds() or age > settings.KAPCARE_SESSION_ABSOLUTE_LIMIT.total_seconds():
+            if age > settings.KAPCARE_SESSION_ABSOLUTE_LIMIT.total_seconds():
                 logout(request)
-                return self._signed_out(request)
+                hours = int(settings.KAPCARE_SESSION_ABSOLUTE_LIMIT.total_seconds() // 3600)
+                return self._signed_out(request, f"For your security, sessions end after {hours} hours.")
+            if idle > idle_limit(user).total_seconds():
+                logout(request)
+                return self._signed_out(request, "Your session ended after a period of inactivity.")
             if not request.META.get(BACKGROUND_HEADER):
                 request.session[LAST_ACTIVITY] = now
         return self.get_response(request)
 
     @staticmethod
-    def _signed_out(request):
-        message = "Your session ended after a period of inactivity. Please sign in again."
+    def _signed_out(request, reason):
+        message = f"{reason} Please sign in again."
         if request.path.startswith("/api/") or request.META.get(BACKGROUND_HEADER):
             return JsonResponse({"detail": message, "code": "session_expired"}, status=401)
         messages.info(request, message)
         return redirect(f"{reverse('account_login')}?{urlencode({'next': request.path})}")
 
 
-MFA_ENROLLED = "kapcare_mfa_enrolled"
-
-
 def needs_second_factor(user, session=None):
-    """True while a clinician, coordinator or admin has not enrolled the second factor that MFA requires."""
+    """True while a clinician, coordinator or admin has not enrolled the second factor that MFA requires.
+
+    Asked of the database on every request (one indexed query), never remembered in the session: a user who
+    removes their authenticator, or whose authenticator an administrator removes, is held again at once.
+    `session` is accepted for callers' convenience and not used.
+    """
     if not settings.KAPCARE_REQUIRE_MFA or not user.is_authenticated or not user.is_staff_role:
-        return False
-    if session is not None and session.get(MFA_ENROLLED):
         return False
     from allauth.mfa.models import Authenticator
 
-    enrolled = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-    if enrolled and session is not None:
-        session[MFA_ENROLLED] = True
-    return not enrolled
+    return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
 MFA_OPEN_PATHS = ("/accounts/2fa/", "/accounts/reauthenticate/", "/accounts/logout/", "/static/", "/healthz")

@@ -18,7 +18,8 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    path("", include("patients.urls")),
+    path("", include("kapcare.audit.urls")),
+    path("", include("treatment.urls")),
 ]
 
 handler404 = "kapcare.views.not_found"

@@ -5,5 +5,4 @@ from . import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("patients/<uuid:patient_id>/", views.patient_chart, name="patient-chart"),
-    path("patients/<uuid:patient_id>/access-history/", views.patient_access_history, name="patient-access-history"),
 ]

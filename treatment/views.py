@@ -6,13 +6,10 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.selectors import access_history
 from kapcare.audit.services import audit_record, audit_record_many
-
-from . import selectors
+from patients import selectors
 
 DASHBOARD_PAGE_SIZE = 50
-HISTORY_PAGE_SIZE = 50
 
 
 @login_required
@@ -23,12 +20,12 @@ def dashboard(request):
         patient = selectors.patients_for_list(user).first()
         if patient is not None:
             audit_record(user, AuditEvent.Action.READ, patient)
-        return render(request, "patients/dashboard_patient.html", {"patient": patient})
+        return render(request, "treatment/dashboard_patient.html", {"patient": patient})
     if user.role == User.Role.ADMIN:
-        return render(request, "patients/dashboard_admin.html")
+        return render(request, "treatment/dashboard_admin.html")
     page = Paginator(selectors.patients_for_list(user), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     audit_record_many(user, AuditEvent.Action.LIST, page.object_list)
-    return render(request, "patients/dashboard_clinical.html", {"page": page})
+    return render(request, "treatment/dashboard_clinical.html", {"page": page})
 
 
 @login_required
@@ -38,13 +35,6 @@ def patient_chart(request, patient_id):
     audit_record(request.user, AuditEvent.Action.READ, patient)
     return render(
         request,
-        "patients/chart.html",
+        "treatment/chart.html",
         {"patient": patient, "can_view_history": access.can(request.user, Permission.VIEW_ACCESS_HISTORY)},
     )
-
-
-@login_required
-def patient_access_history(request, patient_id):
-    patient, events = access_history(request.user, patient_id)
-    page = Paginator(events, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "patients/access_history.html", {"patient": patient, "page": page})
