@@ -76,12 +76,11 @@ class SessionTimeoutMiddleware:
         return redirect(f"{reverse('account_login')}?{urlencode({'next': request.path})}")
 
 
-def needs_second_factor(user, session=None):
+def needs_second_factor(user):
     """True while a clinician, coordinator or admin has not enrolled the second factor that MFA requires.
 
     Asked of the database on every request (one indexed query), never remembered in the session: a user who
     removes their authenticator, or whose authenticator an administrator removes, is held again at once.
-    `session` is accepted for callers' convenience and not used.
     """
     if not settings.KAPCARE_REQUIRE_MFA or not user.is_authenticated or not user.is_staff_role:
         return False
@@ -100,7 +99,7 @@ class RequireMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(MFA_OPEN_PATHS) or not needs_second_factor(request.user, request.session):
+        if request.path.startswith(MFA_OPEN_PATHS) or not needs_second_factor(request.user):
             return self.get_response(request)
         message = "Set up two-factor authentication before using KAPCare."
         if request.path.startswith("/api/"):

@@ -195,3 +195,15 @@ def test_the_schema_and_docs_are_served(client, db):
     assert b"/api/v1/patients/" in schema.content
     assert docs.status_code == 200
     assert b"<script" in docs.content and b"swagger" in docs.content.lower()
+
+
+def test_a_token_does_not_bypass_the_second_factor(db, capsys):
+    from .factories import UserFactory
+
+    unenrolled = UserFactory(role="therapist", email="no.mfa@example.test")
+    token = issue_token(unenrolled.email, capsys)
+
+    response = APIClient(HTTP_AUTHORIZATION=f"Token {token}").get("/api/v1/patients/")
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "mfa_required"

@@ -9,7 +9,7 @@ class IsAuthenticatedWithSecondFactor(permissions.IsAuthenticated):
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        session = getattr(request._request, "session", None)
-        if needs_second_factor(request.user, session):
+        # Session users were already held by RequireMFAMiddleware; token users reach DRF unchecked.
+        if request.auth is not None and needs_second_factor(request.user):
             raise exceptions.PermissionDenied(self.message, code="mfa_required")
         return True

@@ -154,6 +154,8 @@ MFA_TOTP_TOLERANCE = 1
 
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# The address patients and clinicians reach KAPCare at, for links in e-mails (no trailing slash).
+KAPCARE_BASE_URL = env("KAPCARE_BASE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="KAPCare <no-reply@kapcare.test>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
