@@ -34,6 +34,17 @@ class Permission(Enum):
     REFER_PATIENT = "refer_patient"
     VIEW_ACCESS_HISTORY = "view_access_history"
     VIEW_NOTE_BODY = "view_note_body"
+    SIGN_CONSENT = "sign_consent"
+    VIEW_CONSENT_STATUS = "view_consent_status"
+    MARK_EDUCATION_READ = "mark_education_read"
+    VIEW_REFERRAL_DETAIL = "view_referral_detail"
+    ASSIGN_PRESCRIBER = "assign_prescriber"
+    INVITE_PATIENT = "invite_patient"
+    EDIT_OWN_PROFILE = "edit_own_profile"
+    EDIT_INTAKE = "edit_intake"
+    VIEW_INTAKE_DETAIL = "view_intake_detail"
+    VIEW_SCREENING_FLAGS = "view_screening_flags"
+    VIEW_SCREENING_SUMMARY = "view_screening_summary"
 
 
 class Rule(NamedTuple):
@@ -64,10 +75,74 @@ RULES = {
         AuditEvent.Action.READ,
         "The access history is shown to the patient and the clinicians on their care team.",
     ),
+    # The referral's clinical content is for the clinicians; coordinators see the stage and who is on the team.
+    Permission.VIEW_REFERRAL_DETAIL: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "The referral's clinical details are shown to the patient's clinicians only.",
+    ),
+    Permission.ASSIGN_PRESCRIBER: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Only a coordinator of the medical group can assign a prescriber.",
+    ),
+    Permission.INVITE_PATIENT: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.CREATE,
+        "Only the patient's care team or a coordinator can send an invitation.",
+    ),
+    Permission.EDIT_OWN_PROFILE: Rule(
+        frozenset({Role.PATIENT}),
+        AuditEvent.Action.UPDATE,
+        "The profile is kept by the patient; the care team changes details on the chart.",
+    ),
+    # A consent is signed by the patient in person; nobody signs on their behalf.
+    Permission.SIGN_CONSENT: Rule(
+        frozenset({Role.PATIENT}),
+        AuditEvent.Action.CREATE,
+        "Only the patient can sign their consent.",
+    ),
+    # Which consents are signed, at which version and when, is care coordination, not clinical content:
+    # the coordinator sees it too. The consent texts themselves are not patient data.
+    Permission.VIEW_CONSENT_STATUS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "Consent status is shown to the patient, their clinicians and the medical group's coordinators.",
+    ),
+    Permission.MARK_EDUCATION_READ: Rule(
+        frozenset({Role.PATIENT}),
+        AuditEvent.Action.CREATE,
+        "Only the patient can mark their education as read.",
+    ),
     Permission.VIEW_NOTE_BODY: Rule(
         frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
         AuditEvent.Action.READ,
         "Coordinators see that a note exists, not what it says.",
+    ),
+    # The intake is the patient's own account; a clinician on the care team may fill it in with or for
+    # the patient (for example on a call). Coordinators schedule, they do not write medical history.
+    Permission.EDIT_INTAKE: Rule(
+        frozenset({Role.PATIENT, Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.UPDATE,
+        "Only the patient and the clinicians on their care team can fill in the intake.",
+    ),
+    # Intake answers are clinical detail: the patient (their own) and their clinicians. A coordinator sees
+    # whether the intake is submitted and how many screening flags it raised (VIEW_SCREENING_SUMMARY).
+    Permission.VIEW_INTAKE_DETAIL: Rule(
+        frozenset({Role.PATIENT, Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "Coordinators see the intake's status and flag count, not the patient's answers.",
+    ),
+    # Screening flags are a clinical judgement in progress: never shown to the patient as a verdict.
+    Permission.VIEW_SCREENING_FLAGS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "Screening flags are shown to the clinicians on the care team; the prescriber discusses them with the patient.",
+    ),
+    Permission.VIEW_SCREENING_SUMMARY: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.READ,
+        "How many screening flags an intake raised is shown to the care team and the medical group's coordinators.",
     ),
 }
 

@@ -3,13 +3,18 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from assessments.api import IntakeViewSet
 from kapcare import views
 from kapcare.audit.api import AuditEventViewSet
 from patients.api import PatientViewSet
+from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("patients", PatientViewSet, basename="patient")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("intakes", IntakeViewSet, basename="intake")
+router.register("consent-documents", ConsentDocumentViewSet, basename="consent-document")
+router.register("consent-signatures", ConsentSignatureViewSet, basename="consent-signature")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -20,6 +25,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("kapcare.audit.urls")),
     path("", include("treatment.urls")),
+    path("", include("assessments.urls")),
+    path("", include("patients.urls")),
 ]
 
 handler404 = "kapcare.views.not_found"

@@ -1,5 +1,5 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins
 from rest_framework.response import Response
 
 from kapcare import access
@@ -8,7 +8,7 @@ from kapcare.api.base import ScopedViewSet
 
 from . import selectors, services
 from .models import Patient
-from .serializers import PatientSerializer
+from .serializers import PatientDetailSerializer, PatientSerializer, ReferralCreateSerializer
 
 
 class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
@@ -24,17 +24,25 @@ class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
         page = self.audited_page(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    def get_serializer_class(self):
+        if self.action == "create":
+            return ReferralCreateSerializer
+        if self.action in ("retrieve", "partial_update"):
+            return PatientDetailSerializer
+        return PatientSerializer
+
     def retrieve(self, request, pk=None):
         patient = self.audited_read(self.get_object())
         return Response(self.get_serializer(patient).data)
 
-    @extend_schema(responses={201: PatientSerializer})
+    @extend_schema(request=ReferralCreateSerializer, responses={201: PatientDetailSerializer})
     def create(self, request):
         access.require(request.user, Permission.REFER_PATIENT, object_type="patients.patient")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        patient = services.patient_refer(actor=request.user, **serializer.validated_data)
-        return Response(self.get_serializer(patient).data, status=status.HTTP_201_CREATED)
+        fields, referral = serializer.split()
+        patient = services.patient_refer(actor=request.user, referral=referral, **fields)
+        return Response(PatientDetailSerializer(patient, context=self.get_serializer_context()).data, status=201)
 
     def partial_update(self, request, pk=None):
         patient = self.get_object()

@@ -174,3 +174,153 @@ class CareTeamMember(models.Model):
 
     def __str__(self):
         return f"{self.clinician} ({self.get_role_display()}) for {self.patient_id}"
+
+
+# Consent and education ------------------------------------------------------------------------
+
+
+class ConsentKind(models.TextChoices):
+    KAP_INFORMED_CONSENT = "kap_informed_consent", "Informed consent to ketamine-assisted psychotherapy"
+    REMOTE_DOSING_CHAPERONE = "remote_dosing_chaperone", "Remote dosing and chaperone agreement"
+    RELEASE_OF_INFORMATION = "release_of_information", "Release of information between prescriber and therapist"
+    CONSENT_TO_TOUCH = "consent_to_touch", "Consent to touch"
+
+
+class ConsentDocumentQuerySet(models.QuerySet):
+    def published(self, at=None):
+        return self.filter(published_at__isnull=False, published_at__lte=at or timezone.now())
+
+    def current(self, at=None):
+        """The latest published version of each kind."""
+        at = at or timezone.now()
+        newer = self.model.objects.published(at).filter(
+            kind=models.OuterRef("kind"), version__gt=models.OuterRef("version")
+        )
+        return self.published(at).exclude(models.Exists(newer))
+
+
+class ConsentDocument(models.Model):
+    """One version of a consent text. Published versions never change: a new text is a new version,
+    and every patient who signed an older version of a required kind is asked to sign again."""
+
+    # Changing any of these after publishing would change what patients signed.
+    LOCKED_WHEN_PUBLISHED = ("kind", "version", "title", "body", "required", "published_at")
+
+    kind = models.CharField(max_length=40, choices=ConsentKind.choices)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="Plain text. A blank line starts a new paragraph.")
+    required = models.BooleanField(
+        default=True, help_text="Required documents must be signed before the prescriber's evaluation and any dosing."
+    )
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Empty while a draft. Once published, the document cannot be edited: make a new version instead.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ConsentDocumentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="consent_document_kind_version_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (version {self.version})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values(*self.LOCKED_WHEN_PUBLISHED).first()
+            if stored and stored["published_at"] is not None:
+                changed = [f for f in self.LOCKED_WHEN_PUBLISHED if stored[f] != getattr(self, f)]
+                if changed:
+                    raise ValidationError("A published consent document cannot be changed. Make a new version instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.published_at is not None:
+            raise ValidationError("A published consent document cannot be deleted. Publish a new version instead.")
+        return super().delete(*args, **kwargs)
+
+    def clean(self):
+        if self.published_at is None and self.kind and self.version:
+            newest = type(self).objects.filter(kind=self.kind, published_at__isnull=False).exclude(pk=self.pk)
+            highest = newest.aggregate(highest=models.Max("version"))["highest"]
+            if highest is not None and self.version <= highest:
+                raise ValidationError(
+                    {"version": f"Version {highest} of this document is published: a new version must be higher."}
+                )
+
+    @property
+    def is_published(self):
+        return self.published_at is not None and self.published_at <= timezone.now()
+
+    @property
+    def text_sha256(self):
+        import hashlib
+
+        return hashlib.sha256(self.body.encode("utf-8")).hexdigest()
+
+
+class ConsentSignature(models.Model):
+    """A patient's signature on one version of a consent document. Append-only: the database refuses
+    UPDATE and DELETE (see the migration); the hash proves which text was signed."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consent_signatures")
+    document = models.ForeignKey(ConsentDocument, on_delete=models.PROTECT, related_name="signatures")
+    typed_name = models.CharField(max_length=200)
+    signed_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    text_sha256 = models.CharField("SHA-256 of the text signed", max_length=64)
+
+    class Meta:
+        ordering = ["-signed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "document"], name="consent_signature_once_per_version"),
+        ]
+
+    def __str__(self):
+        return f"Signature of document {self.document_id} by {self.patient_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("A signed consent never changes.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("A signed consent is never deleted.")
+
+
+class EducationModule(models.Model):
+    """Something the patient reads before dosing (what KAP is, how to prepare, integration)."""
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300, blank=True)
+    body = models.TextField(help_text="Plain text. A blank line starts a new paragraph.")
+    order = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.title
+
+
+class EducationProgress(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="education_progress")
+    module = models.ForeignKey(EducationModule, on_delete=models.PROTECT, related_name="progress")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["read_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "module"], name="education_progress_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.module_id} read by {self.patient_id}"

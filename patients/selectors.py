@@ -1,10 +1,23 @@
 """Reads of patients for views and the API; every one starts from kapcare.access."""
 
-from django.db.models import Prefetch
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
 
 from kapcare import access
 
-from .models import CareTeamMember
+from .models import (
+    CareTeamMember,
+    ConsentDocument,
+    ConsentKind,
+    ConsentSignature,
+    EducationModule,
+    EducationProgress,
+)
 
 
 def active_team_prefetch():
@@ -22,4 +35,157 @@ def patients_for_list(user):
 
 def patient_for_chart(user, patient_id, *, action):
     """One visible patient with their care team, or 404 (audited)."""
-    return access.get_visible(patients_for_list(user), patient_id, user=user, action=action)
+    patients = patients_for_list(user).select_related("referral", "referred_by", "medical_group")
+    return access.get_visible(patients, patient_id, user=user, action=action)
+
+
+def prescriber_for_new_patient(patient):
+    """A prescriber of the patient's medical group, licensed in the patient's state with a current
+    licence, with the fewest active patients; None when the group has no such prescriber."""
+    User = get_user_model()
+    now = timezone.now()
+    active = Q(care_teams__active_to__isnull=True) | Q(care_teams__active_to__gt=now)
+    return (
+        User.objects.filter(
+            role=User.Role.PRESCRIBER,
+            is_active=True,
+            organization_id=patient.medical_group_id,
+            clinician_profile__licence_state=patient.state,
+            clinician_profile__licence_expires__gte=timezone.localdate(),
+        )
+        .annotate(caseload=Count("care_teams", filter=active))
+        .order_by("caseload", "last_name", "id")
+        .first()
+    )
+
+
+# Consent and education ------------------------------------------------------------------------
+
+
+class ConsentState(models.TextChoices):
+    SIGNED = "signed", "Signed"
+    NEEDS_RESIGN = "needs_resign", "New version to sign"
+    NOT_SIGNED = "not_signed", "Not signed"
+
+
+@dataclass(frozen=True)
+class ConsentStatus:
+    """Where one patient stands with one kind of consent, against its current version."""
+
+    document: ConsentDocument  # the current version
+    state: str  # a ConsentState
+    signed_version: int | None = None  # the latest version the patient signed
+    signed_at: datetime | None = None
+
+    @property
+    def kind(self):
+        return self.document.kind
+
+    @property
+    def label(self):
+        return self.document.get_kind_display()
+
+    @property
+    def required(self):
+        return self.document.required
+
+    @property
+    def outstanding(self):
+        """A required document the patient still has to sign at its current version."""
+        return self.required and self.state != ConsentState.SIGNED
+
+    def get_state_display(self):
+        return ConsentState(self.state).label
+
+
+def _kind_order(document):
+    kinds = list(ConsentKind.values)
+    return kinds.index(document.kind) if document.kind in kinds else len(kinds)
+
+
+def current_consent_documents():
+    """The current (latest published) version of each kind of consent, in a fixed order. One query."""
+    return sorted(ConsentDocument.objects.current(), key=_kind_order)
+
+
+def outstanding_consents(patient):
+    """The current required consent documents the patient has not signed at their current version."""
+    signed = ConsentSignature.objects.filter(patient=patient, document=OuterRef("pk"))
+    documents = ConsentDocument.objects.current().filter(required=True).exclude(Exists(signed))
+    return sorted(documents, key=_kind_order)
+
+
+def consent_status_for_patients(patient_ids):
+    """{patient id: [ConsentStatus per current kind]} for many patients, in two queries whatever their number.
+    The caller has already scoped the ids through kapcare.access."""
+    patient_ids = list(patient_ids)
+    documents = current_consent_documents()
+    latest = {}  # (patient id, kind) -> (version, signed_at) of the highest version signed
+    if patient_ids and documents:
+        signatures = ConsentSignature.objects.filter(
+            patient_id__in=patient_ids, document__kind__in=[d.kind for d in documents]
+        ).values_list("patient_id", "document__kind", "document__version", "signed_at")
+        for patient_id, kind, version, signed_at in signatures:
+            key = (patient_id, kind)
+            if key not in latest or version > latest[key][0]:
+                latest[key] = (version, signed_at)
+    statuses = {}
+    for patient_id in patient_ids:
+        rows = []
+        for document in documents:
+            version, signed_at = latest.get((patient_id, document.kind), (None, None))
+            if version is None:
+                state = ConsentState.NOT_SIGNED
+            elif version >= document.version:
+                state = ConsentState.SIGNED
+            else:
+                state = ConsentState.NEEDS_RESIGN
+            rows.append(ConsentStatus(document=document, state=state, signed_version=version, signed_at=signed_at))
+        statuses[patient_id] = rows
+    return statuses
+
+
+def consent_status(patient):
+    """[ConsentStatus] of one patient, one per current kind of consent."""
+    return consent_status_for_patients([patient.pk])[patient.pk]
+
+
+def consent_document_for_patient(document_id):
+    """A published consent document (current or replaced), or None. Drafts are never shown."""
+    return ConsentDocument.objects.published().filter(pk=document_id).first()
+
+
+def consent_signature(patient, document):
+    return ConsentSignature.objects.filter(patient=patient, document=document).first()
+
+
+def consent_signatures_for_list(user):
+    """Signatures of the patients the user may see (metadata only), newest first."""
+    return (
+        ConsentSignature.objects.filter(patient__in=access.visible_patients(user))
+        .select_related("document")
+        .order_by("-signed_at", "-id")
+    )
+
+
+def education_modules():
+    return EducationModule.objects.filter(active=True).order_by("order", "id")
+
+
+def education_progress(patient):
+    """The active education modules, each with `read_at` (None when not yet read). One query."""
+    read = EducationProgress.objects.filter(patient=patient, module=OuterRef("pk")).values("read_at")[:1]
+    return list(education_modules().annotate(read_at=Subquery(read)))
+
+
+def education_module(slug):
+    return education_modules().filter(slug=slug).first()
+
+
+def education_read_at(patient, module):
+    return EducationProgress.objects.filter(patient=patient, module=module).values_list("read_at", flat=True).first()
+
+
+def own_patient_record(user):
+    """The signed-in patient's own record, or None when the account is not linked to one yet."""
+    return access.visible_patients(user).filter(user=user).first()

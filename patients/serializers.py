@@ -1,10 +1,11 @@
-from datetime import date
-
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from .models import Patient
+from kapcare import access
+from kapcare.access import Permission
 
-OLDEST_AGE_YEARS = 120
+from .models import Patient, Referral
+from .validators import validate_adult_date_of_birth
 
 
 class PatientSerializer(serializers.ModelSerializer):
@@ -22,15 +23,85 @@ class PatientSerializer(serializers.ModelSerializer):
         }
 
     def validate_date_of_birth(self, value):
-        today = date.today()
-        age = today.year - value.year - ((today.month, today.day) < (value.month, value.day))
-        if age < 18:
-            raise serializers.ValidationError(
-                "Ketamine-assisted psychotherapy here is for adults: the patient must be 18 or older."
-            )
-        if age > OLDEST_AGE_YEARS:
-            raise serializers.ValidationError("Check the year of birth.")
+        try:
+            validate_adult_date_of_birth(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
         return value
 
     def validate_email(self, value):
         return value.lower()
+
+
+class ReferralSerializer(serializers.ModelSerializer):
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=Referral.Reason.choices), allow_empty=True)
+
+    class Meta:
+        model = Referral
+        fields = [
+            "reasons",
+            "reason_details",
+            "current_diagnoses",
+            "current_treatment",
+            "current_medications",
+            "clinical_summary",
+        ]
+
+
+class PatientDetailSerializer(PatientSerializer):
+    """One patient; the referral's clinical content only for the clinicians on the team."""
+
+    referral = ReferralSerializer(read_only=True, allow_null=True)
+
+    class Meta(PatientSerializer.Meta):
+        fields = [*PatientSerializer.Meta.fields, "referral"]
+
+    def to_representation(self, patient):
+        data = super().to_representation(patient)
+        if not access.can(self.context["request"].user, Permission.VIEW_REFERRAL_DETAIL):
+            data["referral"] = None
+        return data
+
+
+class ReferralCreateSerializer(PatientSerializer):
+    """A therapist's referral: the patient's details plus what the prescriber needs to know."""
+
+    referral_reasons = serializers.ListField(
+        child=serializers.ChoiceField(choices=Referral.Reason.choices),
+        required=False,
+        write_only=True,
+        help_text="Why the patient is referred: " + ", ".join(Referral.Reason.values) + ".",
+    )
+    reason_for_referral = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    current_diagnoses = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    current_treatment = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    current_medications = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    clinical_summary = serializers.CharField(required=False, allow_blank=True, write_only=True)
+
+    REFERRAL_INPUT = {
+        "referral_reasons": "reasons",
+        "reason_for_referral": "reason_details",
+        "current_diagnoses": "current_diagnoses",
+        "current_treatment": "current_treatment",
+        "current_medications": "current_medications",
+        "clinical_summary": "clinical_summary",
+    }
+
+    class Meta(PatientSerializer.Meta):
+        fields = [
+            *PatientSerializer.Meta.fields,
+            *(
+                "referral_reasons",
+                "reason_for_referral",
+                "current_diagnoses",
+                "current_treatment",
+                "current_medications",
+                "clinical_summary",
+            ),
+        ]
+
+    def split(self):
+        """(patient fields, referral details) from the validated input."""
+        data = dict(self.validated_data)
+        referral = {target: data.pop(source) for source, target in self.REFERRAL_INPUT.items() if source in data}
+        return data, referral

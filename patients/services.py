@@ -1,17 +1,38 @@
 """Writes to patients and their care teams. Keyword-only, actor first, atomic, audited."""
 
-from datetime import date
+import hashlib
+import secrets
+import unicodedata
+from datetime import date, timedelta
+from functools import partial
 
-from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
-from kapcare import access
+from kapcare import access, request_context
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 
-from .models import CareTeamMember, Patient
+from . import selectors
+from .models import (
+    CareTeamMember,
+    ConsentDocument,
+    ConsentSignature,
+    EducationModule,
+    EducationProgress,
+    Invitation,
+    Patient,
+    Referral,
+    Stage,
+)
 from .time_zones import STATE_TIME_ZONES
 
 EDITABLE_FIELDS = ("first_name", "last_name", "date_of_birth", "email", "phone", "state", "time_zone")
@@ -30,6 +51,16 @@ def _check_email_free(email, *, except_patient=None):
         raise ValidationError({"email": "This e-mail address belongs to another KAPCare account."})
 
 
+REFERRAL_FIELDS = (
+    "reasons",
+    "reason_details",
+    "current_diagnoses",
+    "current_treatment",
+    "current_medications",
+    "clinical_summary",
+)
+
+
 @transaction.atomic
 def patient_refer(
     *,
@@ -41,8 +72,12 @@ def patient_refer(
     state: str,
     phone: str = "",
     time_zone: str = "",
+    referral: dict | None = None,
+    invite: bool = True,
 ) -> Patient:
-    """A therapist refers their client: the patient record exists and the therapist joins the care team."""
+    """A therapist refers their client. The patient record, the referral details and the therapist's
+    place on the care team are created together; a prescriber licensed in the patient's state is
+    assigned when the medical group has one; the patient is e-mailed an invitation to the portal."""
     access.require(actor, Permission.REFER_PATIENT, object_type="patients.patient")
     practice = actor.organization
     if practice is None or practice.medical_group_id is None:
@@ -61,8 +96,172 @@ def patient_refer(
     )
     patient.full_clean()
     patient.save()
+    details = {field: value for field, value in (referral or {}).items() if field in REFERRAL_FIELDS}
+    Referral.objects.create(patient=patient, **details)
     CareTeamMember.objects.create(patient=patient, clinician=actor, role=CareTeamMember.Role.THERAPIST)
     audit_record(actor, AuditEvent.Action.CREATE, patient)
+    prescriber = selectors.prescriber_for_new_patient(patient)
+    if prescriber is not None:
+        _put_prescriber_on_team(actor=actor, patient=patient, prescriber=prescriber)
+    if invite:
+        invitation_send(actor=actor, patient=patient)
+    return patient
+
+
+def _check_prescriber_may_treat(patient, prescriber):
+    if prescriber.role != prescriber.Role.PRESCRIBER or prescriber.organization_id != patient.medical_group_id:
+        raise ValidationError({"prescriber": f"{prescriber} is not a prescriber of {patient.medical_group}."})
+    profile = getattr(prescriber, "clinician_profile", None)
+    if profile is None or profile.licence_state != patient.state:
+        raise ValidationError({"prescriber": f"{prescriber} is not licensed in {patient.get_state_display()}."})
+    if not profile.licence_is_current:
+        raise ValidationError(
+            {"prescriber": f"{prescriber}'s licence expired on {profile.licence_expires:%b %-d, %Y}."}
+        )
+
+
+def _put_prescriber_on_team(*, actor, patient, prescriber):
+    _check_prescriber_may_treat(patient, prescriber)
+    now = timezone.now()
+    CareTeamMember.objects.active().filter(patient=patient, role=CareTeamMember.Role.PRESCRIBER).exclude(
+        clinician=prescriber
+    ).update(active_to=now)
+    member, created = CareTeamMember.objects.active().get_or_create(
+        patient=patient, clinician=prescriber, defaults={"role": CareTeamMember.Role.PRESCRIBER, "active_from": now}
+    )
+    if created:
+        audit_record(actor, AuditEvent.Action.CREATE, member)
+    return member
+
+
+@transaction.atomic
+def prescriber_assign(*, actor, patient: Patient, prescriber) -> CareTeamMember:
+    """A coordinator assigns (or changes) the patient's prescriber. The previous one leaves the team."""
+    access.require(actor, Permission.ASSIGN_PRESCRIBER, patient)
+    return _put_prescriber_on_team(actor=actor, patient=patient, prescriber=prescriber)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def invitation_send(*, actor, patient: Patient) -> Invitation:
+    """E-mail the patient a single-use link to the portal, valid for 7 days. Earlier links stop working.
+    `actor` is None when the patient asks for a new link from an expired one (sent to the address on file)."""
+    if actor is not None:
+        access.require(actor, Permission.INVITE_PATIENT, patient)
+    if patient.user_id:
+        raise ValidationError("This patient already has a portal account.")
+    now = timezone.now()
+    Invitation.objects.filter(patient=patient, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        patient=patient,
+        token_hash=_token_hash(token),
+        created_by=actor,
+        expires_at=now + timedelta(days=Invitation.VALID_FOR_DAYS),
+    )
+    audit_record(actor, AuditEvent.Action.CREATE, invitation)
+    transaction.on_commit(partial(_email_invitation, patient.pk, token))
+    return invitation
+
+
+def _email_invitation(patient_id, token):
+    """Only the first name and the link: no clinical detail ever goes into an e-mail."""
+    patient = Patient.objects.get(pk=patient_id)
+    link = f"{settings.KAPCARE_BASE_URL}{reverse('invitation-open', args=[token])}"
+    context = {"first_name": patient.first_name, "link": link, "days": Invitation.VALID_FOR_DAYS}
+    send_mail(
+        subject="Your invitation to KAPCare",
+        message=render_to_string("patients/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[patient.email],
+    )
+
+
+class InvitationUnusable(Exception):
+    def __init__(self, reason, invitation=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.invitation = invitation
+
+
+def invitation_for_token(token: str) -> Invitation:
+    """The invitation this link carries, or InvitationUnusable saying why (unknown, used, replaced, expired)."""
+    invitation = Invitation.objects.select_related("patient").filter(token_hash=_token_hash(token)).first()
+    if invitation is None:
+        raise InvitationUnusable("unknown")
+    if invitation.used_at is not None or invitation.patient.user_id:
+        raise InvitationUnusable("used", invitation)
+    if invitation.revoked_at is not None:
+        raise InvitationUnusable("replaced", invitation)
+    if invitation.expires_at <= timezone.now():
+        raise InvitationUnusable("expired", invitation)
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, password: str):
+    """The patient follows the link and sets a password: their portal account exists and the course moves on."""
+    invitation = invitation_for_token(token)
+    invitation = Invitation.objects.select_for_update().select_related("patient").get(pk=invitation.pk)
+    if invitation.used_at is not None:
+        raise InvitationUnusable("used", invitation)
+    patient = invitation.patient
+    User = get_user_model()
+    if User.objects.filter(email__iexact=patient.email).exists():
+        raise InvitationUnusable("used", invitation)
+    user = User(email=patient.email, first_name=patient.first_name, last_name=patient.last_name, role=User.Role.PATIENT)
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    patient.user = user
+    patient.save(update_fields=["user", "updated_at"])
+    audit_record(user, AuditEvent.Action.UPDATE, patient)
+    patient_refresh_stage(patient=patient)
+    return user
+
+
+@transaction.atomic
+def invitation_request_new(*, invitation: Invitation) -> Invitation | None:
+    """From an expired or replaced link: send a fresh one to the address on file, at most every 10 minutes."""
+    patient = invitation.patient
+    if patient.user_id:
+        return None
+    latest = patient.invitations.order_by("-created_at").first()
+    if latest and latest.created_at > timezone.now() - timedelta(minutes=10):
+        return latest
+    return invitation_send(actor=None, patient=patient)
+
+
+PROFILE_FIELDS = (
+    "phone",
+    "time_zone",
+    "emergency_contact_name",
+    "emergency_contact_phone",
+    "emergency_contact_relationship",
+    "chaperone_name",
+    "chaperone_phone",
+    "chaperone_email",
+)
+
+
+@transaction.atomic
+def patient_update_profile(*, actor, patient: Patient, **changes) -> Patient:
+    """The patient keeps their own contact details, emergency contact and chaperone current."""
+    access.require(actor, Permission.EDIT_OWN_PROFILE, patient)
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    for field, value in changes.items():
+        setattr(patient, field, value)
+    patient.full_clean()
+    patient.save(update_fields=[*changes, "updated_at"])
+    audit_record(actor, AuditEvent.Action.UPDATE, patient)
     return patient
 
 
@@ -85,11 +284,94 @@ def patient_update(*, actor, patient: Patient, **changes) -> Patient:
 
 
 @transaction.atomic
-def care_team_add(*, actor, patient: Patient, clinician, role: str) -> CareTeamMember:
-    """Put a clinician on a patient's care team (used by referral and, later, prescriber assignment)."""
-    access.require(actor, Permission.CHANGE_PATIENT, patient)
-    if clinician.role != role:
-        raise ValidationError(f"{clinician} is not a {role}.")
-    member = CareTeamMember.objects.create(patient=patient, clinician=clinician, role=role)
-    audit_record(actor, AuditEvent.Action.CREATE, member)
-    return member
+def patient_mark_intake_submitted(*, actor, patient: Patient) -> Patient:
+    """The intake service (assessments) reports a submitted intake; the stage may move on."""
+    patient.intake_submitted_at = timezone.now()
+    patient.save(update_fields=["intake_submitted_at", "updated_at"])
+    audit_record(actor, AuditEvent.Action.UPDATE, patient)
+    return patient_refresh_stage(patient=patient)
+
+
+def patient_refresh_stage(*, patient: Patient) -> Patient:
+    """Advance the early stages from what has happened. Later stages come from treatment's signed records.
+
+    referred -> intake: the patient accepted the invitation (has a portal account);
+    intake -> evaluation: the intake is submitted and every current required consent is signed.
+    """
+    stage = patient.stage
+    if stage == Stage.REFERRED and patient.user_id:
+        stage = Stage.INTAKE
+    if stage == Stage.INTAKE and patient.intake_submitted_at and not selectors.outstanding_consents(patient):
+        stage = Stage.EVALUATION
+    if stage != patient.stage:
+        patient.stage = stage
+        patient.save(update_fields=["stage", "updated_at"])
+    return patient
+
+
+# Consent and education ------------------------------------------------------------------------
+
+
+def _require_own_record(actor, patient, permission):
+    """Consents and education are the patient's own acts: nobody else signs or reads for them."""
+    access.require(actor, permission, patient)
+    if patient.user_id is None or patient.user_id != actor.pk:
+        rule = access.RULES[permission]
+        audit_record(actor, rule.action, patient, denied=True)
+        raise PermissionDenied(rule.reason)
+
+
+def _normalized_name(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+def consent_sign(*, actor, patient: Patient, document: ConsentDocument, typed_name: str) -> ConsentSignature:
+    """The patient signs the current version of a consent document, with their typed full name. The
+    signature keeps the time, the client's IP address and the SHA-256 of the exact text signed."""
+    # Checked before the transaction opens, so that a refusal's audit row is not rolled back with it.
+    _require_own_record(actor, patient, Permission.SIGN_CONSENT)
+    return _consent_sign(actor=actor, patient=patient, document=document, typed_name=typed_name)
+
+
+@transaction.atomic
+def _consent_sign(*, actor, patient, document, typed_name):
+    # One signing at a time per patient, so a double submit is refused below rather than failing on the constraint.
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
+    current = ConsentDocument.objects.current().filter(kind=document.kind).first()
+    if current is None or current.pk != document.pk:
+        raise ValidationError(
+            {"document": "This version of the consent has been replaced. Open your consents and sign the current one."}
+        )
+    if _normalized_name(typed_name) != _normalized_name(patient.full_name):
+        raise ValidationError(
+            {"typed_name": "The name you typed does not match your record. Type your first and last name in full."}
+        )
+    if ConsentSignature.objects.filter(patient=patient, document=document).exists():
+        raise ValidationError({"document": f"You have already signed version {document.version} of this document."})
+    signature = ConsentSignature.objects.create(
+        patient=patient,
+        document=document,
+        typed_name=" ".join(typed_name.split()),
+        signed_at=timezone.now(),
+        ip=request_context.current().client_ip,
+        text_sha256=hashlib.sha256(document.body.encode("utf-8")).hexdigest(),
+    )
+    audit_record(actor, AuditEvent.Action.CREATE, signature)
+    patient_refresh_stage(patient=patient)
+    return signature
+
+
+def education_mark_read(*, actor, patient: Patient, module: EducationModule) -> EducationProgress:
+    """The patient has read a module. Marking it again changes nothing."""
+    _require_own_record(actor, patient, Permission.MARK_EDUCATION_READ)  # before the transaction, as above
+    if not module.active:
+        raise ValidationError("This module is no longer offered.")
+    return _education_mark_read(actor=actor, patient=patient, module=module)
+
+
+@transaction.atomic
+def _education_mark_read(*, actor, patient, module):
+    progress, created = EducationProgress.objects.get_or_create(patient=patient, module=module)
+    if created:
+        audit_record(actor, AuditEvent.Action.CREATE, progress)
+    return progress

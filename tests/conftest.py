@@ -21,7 +21,6 @@ from rest_framework.test import APIClient
 
 from kapcare.accounts.models import User
 from patients import services as patient_services
-from patients.models import CareTeamMember
 
 from .factories import ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory, enrol_totp
 
@@ -114,20 +113,21 @@ def anonymous():
     return AnonymousUser()
 
 
-def refer(therapist, first_name, last_name, email, *, prescriber=None, coordinator=None, account=False):
-    """A patient as the services make one: referred, optionally given a prescriber and a portal account."""
+def refer(therapist, first_name, last_name, email, *, prescriber=None, coordinator=None, account=False, state="CA"):
+    """A patient as the services make one: referred (no invitation e-mail), optionally given a
+    prescriber by the coordinator and a portal account. The cast's prescriber is licensed in CA only,
+    so referral assigns them automatically to CA patients once they exist; other states stay unassigned."""
     patient = patient_services.patient_refer(
         actor=therapist,
         first_name=first_name,
         last_name=last_name,
         email=email,
         date_of_birth=date(1985, 5, 17),
-        state="CA",
+        state=state,
+        invite=False,
     )
     if prescriber is not None:
-        patient_services.care_team_add(
-            actor=coordinator, patient=patient, clinician=prescriber, role=CareTeamMember.Role.PRESCRIBER
-        )
+        patient_services.prescriber_assign(actor=coordinator, patient=patient, prescriber=prescriber)
     if account:
         patient.user = UserFactory(role=User.Role.PATIENT, email=f"portal.{email}")
         patient.save(update_fields=["user"])
@@ -149,7 +149,7 @@ def patient_a(therapist_a, prescriber, coordinator):
 
 @pytest.fixture
 def patient_a2(therapist_a2):
-    return refer(therapist_a2, "Blair", "Birch", "blair@example.test")
+    return refer(therapist_a2, "Blair", "Birch", "blair@example.test", state="OR")
 
 
 @pytest.fixture

@@ -52,6 +52,17 @@ READ_ACCESS_HISTORY = {
 EVERYONE = {role: row(200, 200, 200, 200) for role in ROLES}
 NOT_A_METHOD = {role: row(405, 405, 405, 405) for role in ROLES} | {"anonymous": row(401, 401, 401, 401)}
 
+# The intake (issue 3): the patient and their clinicians write it; a coordinator reads its status only.
+EDIT_INTAKE = {
+    **READ_PATIENT,
+    "coordinator": row(403, 403, 403, 404),
+}
+# Submitting the fixtures' empty draft: allowed callers get the list of missing answers.
+SUBMIT_EMPTY_INTAKE = {
+    role: {target: 400 if status == 200 else status for target, status in by_target.items()}
+    for role, by_target in EDIT_INTAKE.items()
+}
+
 # Requests that concern no existing patient: expected status by role.
 REFER = {
     "therapist_a": 201,
@@ -90,8 +101,29 @@ ROUTES = {
     "/api/v1/audit-events/?patient={id}": {
         "GET": (READ_ACCESS_HISTORY, None, "patient"),
     },
+    # Intakes (issue 3): `{id}` of a detail route is the target patient's draft intake (RECORD_IDS).
+    "/api/v1/intakes/": {"GET": (LIST, None, "none")},
+    "/api/v1/intakes/?patient={id}": {"GET": (READ_PATIENT, None, "patient")},
+    "/api/v1/intakes/{id}/": {
+        "GET": (READ_PATIENT, None, "patient"),
+        "PATCH": (EDIT_INTAKE, {"allergies": "Penicillin"}, "patient"),
+        "PUT": (NOT_A_METHOD, {"allergies": "Penicillin"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    "/api/v1/intakes/{id}/submit/": {"POST": (SUBMIT_EMPTY_INTAKE, None, "patient")},
     "/api/schema/": {"GET": (EVERYONE, None, "public")},
     "/api/docs/": {"GET": (EVERYONE, None, "public")},
+    # Consents (issue 3): documents are not patient data; only the patient signs, with their own name.
+    "/api/v1/consent-documents/": {"GET": (LIST, None, "none")},
+    "/api/v1/consent-signatures/": {
+        "GET": (LIST, None, "none"),
+        "POST": (
+            dict.fromkeys(ROLES, 403) | {"patient": 201, "other_patient": 201, "anonymous": 401},
+            lambda user: consent_signature_body(user),
+            "none",
+        ),
+    },
+    "/api/v1/consent-signatures/?patient={id}": {"GET": (READ_PATIENT, None, "patient")},
 }
 
 PATIENT_CASES = [
@@ -117,15 +149,50 @@ def targets(patient_a, patient_a2, patient_b, patient_x):
 
 
 def send(api, user, method, path, body):
+    if callable(body):  # a body that depends on the caller or on rows made by the fixtures
+        body = body(user)
     client = api.as_user(user)
     return getattr(client, method.lower())(path, data=body, format="json")
 
 
+def consent_signature_body(user):
+    """The current informed consent, signed with the caller's own name when the caller is a patient."""
+    from patients import content
+    from patients.models import ConsentDocument
+
+    content.seed_current()  # the seed migration's rows are gone after a transactional test's flush
+    document = ConsentDocument.objects.current().get(kind="kap_informed_consent")
+    record = getattr(user, "patient_record", None) if user.is_authenticated else None
+    return {"document": document.pk, "typed_name": record.full_name if record else "Someone Else"}
+
+
+def draft_intake_id(patient):
+    """The patient's draft intake, started by the referring therapist as the services would."""
+    from assessments import services as intake_services
+
+    return intake_services.intake_save_draft(actor=patient.referred_by, patient=patient, data={}).pk
+
+
+# Routes whose `{id}` names a record of the target patient rather than the patient.
+RECORD_IDS = {
+    "/api/v1/intakes/{id}/": draft_intake_id,
+    "/api/v1/intakes/{id}/submit/": draft_intake_id,
+}
+
+
+def record_id(route, patient):
+    return RECORD_IDS[route](patient) if route in RECORD_IDS else patient.pk
+
+
 def database_state():
     """Everything a request about a patient could change, to compare before and after."""
+    from assessments.models import Intake, IntakeMedication
+
     return (
         list(Patient.objects.order_by("pk").values()),
         list(CareTeamMember.objects.order_by("pk").values()),
+        list(Intake.objects.order_by("pk").values()),
+        list(IntakeMedication.objects.order_by("pk").values()),
     )
 
 
@@ -138,7 +205,7 @@ def test_patient_route(api, cast, targets, route, method, role, target):
     expected_status, body, _kind = ROUTES[route][method]
     expected = expected_status[role][target]
     patient = targets[target]
-    path = route.format(id=patient.pk)
+    path = route.format(id=record_id(route, patient))
     before = database_state()
     audit_before = AuditEvent.objects.count()
 
@@ -221,6 +288,7 @@ def test_every_api_route_is_in_the_matrix():
 PAGES = {
     "/patients/{id}/": READ_PATIENT,
     "/patients/{id}/access-history/": READ_ACCESS_HISTORY,
+    "/patients/{id}/intake/": READ_PATIENT,
 }
 PAGE_CASES = [
     pytest.param(page, role, target, id=f"{page} {role} {target}")

@@ -207,3 +207,7 @@ def test_a_token_does_not_bypass_the_second_factor(db, capsys):
 
     assert response.status_code == 403
     assert response.json()["code"] == "mfa_required"
+
+
+def test_the_schema_generates_without_warnings(db):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")

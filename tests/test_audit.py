@@ -72,7 +72,11 @@ def test_referral_records_the_creation(api, therapist_a):
     response = api.as_user(therapist_a).post("/api/v1/patients/", body, format="json")
 
     assert response.status_code == 201
-    assert [(e.action, str(e.patient_id)) for e in events_since(start)] == [("create", response.json()["id"])]
+    patient_id = response.json()["id"]
+    assert [(e.action, e.object_type, str(e.patient_id)) for e in events_since(start)] == [
+        ("create", "patients.patient", patient_id),
+        ("create", "patients.invitation", patient_id),
+    ]
 
 
 def test_every_practice_b_attempt_on_a_practice_a_patient_is_in_the_trail(api, therapist_b, patient_a, therapist_a):

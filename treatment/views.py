@@ -1,6 +1,10 @@
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from kapcare import access
 from kapcare.access import Permission
@@ -8,6 +12,10 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
 from patients import selectors
+from patients import services as patient_services
+from patients.services import InvitationUnusable
+
+from .forms import AssignPrescriberForm, ProfileForm, ReferralForm, SetPasswordForm
 
 DASHBOARD_PAGE_SIZE = 50
 
@@ -33,8 +41,152 @@ def patient_chart(request, patient_id):
     patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.READ)
     access.require(request.user, Permission.VIEW_PATIENT, patient)
     audit_record(request.user, AuditEvent.Action.READ, patient)
+    user = request.user
+    context = {
+        "patient": patient,
+        "can_view_history": access.can(user, Permission.VIEW_ACCESS_HISTORY),
+        "can_view_referral": access.can(user, Permission.VIEW_REFERRAL_DETAIL),
+        "can_invite": access.can(user, Permission.INVITE_PATIENT) and not patient.user_id,
+        "latest_invitation": patient.invitations.order_by("-created_at").first(),
+        "assign_form": AssignPrescriberForm(patient=patient)
+        if access.can(user, Permission.ASSIGN_PRESCRIBER)
+        else None,
+    }
+    return render(request, "treatment/chart.html", context)
+
+
+def _apply_errors(form, error: ValidationError):
+    """Put a service's refusal on the form: on its field when the form has one, else at the top."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def refer_patient(request):
+    access.require(request.user, Permission.REFER_PATIENT, object_type="patients.patient")
+    form = ReferralForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        fields, referral = form.split()
+        try:
+            patient = patient_services.patient_refer(actor=request.user, referral=referral, **fields)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{patient.first_name} is referred; an invitation to the portal is on its way.")
+            return redirect("patient-chart", patient.pk)
+    return render(request, "treatment/refer.html", {"form": form})
+
+
+@login_required
+@require_POST
+def assign_prescriber(request, patient_id):
+    patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.UPDATE)
+    access.require(request.user, Permission.ASSIGN_PRESCRIBER, patient)
+    form = AssignPrescriberForm(request.POST, patient=patient)
+    if form.is_valid():
+        try:
+            member = patient_services.prescriber_assign(
+                actor=request.user, patient=patient, prescriber=form.cleaned_data["prescriber"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{member.clinician} is now {patient.first_name}'s prescriber.")
+    else:
+        messages.error(request, "Choose a prescriber from the list.")
+    return redirect("patient-chart", patient.pk)
+
+
+@login_required
+@require_POST
+def resend_invitation(request, patient_id):
+    patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.UPDATE)
+    try:
+        patient_services.invitation_send(actor=request.user, patient=patient)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"A new invitation is on its way to {patient.first_name}. Earlier links no longer work."
+        )
+    return redirect("patient-chart", patient.pk)
+
+
+@login_required
+def patient_profile(request):
+    patient = selectors.patients_for_list(request.user).first()
+    if patient is None:
+        return redirect("dashboard")
+    access.require(request.user, Permission.EDIT_OWN_PROFILE, patient)
+    form = ProfileForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        try:
+            patient_services.patient_update_profile(actor=request.user, patient=patient, **changes)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("dashboard")
+    else:
+        audit_record(request.user, AuditEvent.Action.READ, patient)
+    return render(request, "treatment/profile.html", {"form": form, "patient": patient})
+
+
+INVITATION_SESSION_KEY = "kapcare_invitation"
+
+
+def invitation_open(request, token):
+    """Keep the token out of the address bar, the history and Referer headers from here on."""
+    request.session[INVITATION_SESSION_KEY] = token
+    return redirect("invitation-accept")
+
+
+def invitation_accept(request):
+    token = request.session.get(INVITATION_SESSION_KEY, "")
+    if request.user.is_authenticated:
+        return render(request, "treatment/invitation_signed_in.html", status=409)
+    try:
+        invitation = patient_services.invitation_for_token(token)
+    except InvitationUnusable as unusable:
+        return _invitation_unusable(request, unusable)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = patient_services.invitation_accept(token=token, password=form.cleaned_data["password1"])
+        except ValidationError as error:
+            form.add_error("password1", error)
+        except InvitationUnusable as unusable:
+            return _invitation_unusable(request, unusable)
+        else:
+            del request.session[INVITATION_SESSION_KEY]
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to KAPCare. Here is what to do next.")
+            return redirect("dashboard")
+    audit_record(None, AuditEvent.Action.READ, invitation)
     return render(
-        request,
-        "treatment/chart.html",
-        {"patient": patient, "can_view_history": access.can(request.user, Permission.VIEW_ACCESS_HISTORY)},
+        request, "treatment/invitation_accept.html", {"form": form, "first_name": invitation.patient.first_name}
     )
+
+
+def _invitation_unusable(request, unusable):
+    can_ask = unusable.invitation is not None and unusable.reason in ("expired", "replaced")
+    return render(
+        request, "treatment/invitation_unusable.html", {"reason": unusable.reason, "can_ask": can_ask}, status=410
+    )
+
+
+@require_POST
+def invitation_request_new(request):
+    token = request.session.get(INVITATION_SESSION_KEY, "")
+    try:
+        patient_services.invitation_for_token(token)
+    except InvitationUnusable as unusable:
+        if unusable.invitation is not None and unusable.reason in ("expired", "replaced"):
+            patient_services.invitation_request_new(invitation=unusable.invitation)
+            request.session.pop(INVITATION_SESSION_KEY, None)
+            return render(request, "treatment/invitation_requested.html")
+    return redirect("invitation-accept")

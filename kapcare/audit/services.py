@@ -17,7 +17,7 @@ def _event(actor, action, *, object_type, object_id, patient_id, denied, context
     signed_in = actor is not None and actor.is_authenticated
     return AuditEvent(
         actor=actor if signed_in else None,
-        actor_role=actor.role if signed_in else "anonymous",
+        actor_role=actor.role if signed_in else ("system" if actor is None else "anonymous"),
         patient_id=patient_id,
         object_type=object_type,
         object_id=str(object_id or "")[:64],

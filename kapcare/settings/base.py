@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Swagger UI served from our own static files (no CDN), its script from a URL (no inline script).
+    "ENUM_NAME_OVERRIDES": {"ReferralReasonEnum": "patients.models.Referral.Reason"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "POSTPROCESSING_HOOKS": [

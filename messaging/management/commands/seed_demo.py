@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from kapcare.accounts.models import ClinicianProfile, Organization
 from patients import services as patient_services
-from patients.models import CareTeamMember, Patient, Stage
+from patients.models import Patient, Stage
 
 User = get_user_model()
 PASSWORD = "kapcare-demo-2026"  # noqa: S105 (published demo password, CONTRACT.md)
@@ -124,13 +124,9 @@ class Command(BaseCommand):
             date_of_birth=born,
             state="CA",
             phone=f"+1 415 555 01{len(first) + len(last):02d}",
+            invite=False,
         )
-        patient_services.care_team_add(
-            actor=users["coordinator"],
-            patient=patient,
-            clinician=users["prescriber"],
-            role=CareTeamMember.Role.PRESCRIBER,
-        )
+        patient_services.prescriber_assign(actor=users["coordinator"], patient=patient, prescriber=users["prescriber"])
         # Later issues move the stage through signed records; until then the demo sets it directly.
         patient.stage = stage
         if has_account:

@@ -1,0 +1,112 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from kapcare import access
+from kapcare.access import Permission
+from kapcare.api.base import ScopedViewSet
+from kapcare.api.errors import Conflict
+from kapcare.audit.models import AuditEvent
+
+from . import selectors, services
+from .models import Intake
+from .serializers import (
+    IntakeAnswersSerializer,
+    IntakeClinicalSerializer,
+    IntakeQuerySerializer,
+    IntakeStatusSerializer,
+)
+
+ROLE_FIELDS_NOTE = (
+    "Fields depend on the caller: the clinicians on the care team get answers, medicines and screening flags; "
+    "the patient gets their answers and medicines, never flags; a coordinator gets the status and flag count."
+)
+
+
+def _locked(error):
+    return Conflict(str(error), code=services.IntakeLocked.code)
+
+
+@extend_schema(responses=IntakeClinicalSerializer, description=ROLE_FIELDS_NOTE)
+class IntakeViewSet(ScopedViewSet, mixins.ListModelMixin):
+    """Intakes of the patients the caller may see. A draft is changed with PATCH and locked by `submit`."""
+
+    scope = staticmethod(selectors.visible_intakes)
+    queryset = Intake.objects.none()  # for the schema; get_queryset() is always scoped
+    http_method_names = ["get", "patch", "post", "head", "options"]
+
+    def get_queryset(self):
+        user = self.request.user
+        return selectors.intakes_for_list(
+            user,
+            with_answers=access.can(user, Permission.VIEW_INTAKE_DETAIL),
+            with_flags=access.can(user, Permission.VIEW_SCREENING_FLAGS),
+        )
+
+    def get_serializer_class(self):
+        user = self.request.user
+        if access.can(user, Permission.VIEW_SCREENING_FLAGS):
+            return IntakeClinicalSerializer
+        if access.can(user, Permission.VIEW_INTAKE_DETAIL):
+            return IntakeAnswersSerializer
+        return IntakeStatusSerializer
+
+    def _reloaded(self, intake):
+        return self.get_serializer(self.get_queryset().get(pk=intake.pk)).data
+
+    @extend_schema(
+        parameters=[OpenApiParameter("patient", str, description="Only this patient's intakes (a UUID).")],
+        description=ROLE_FIELDS_NOTE,
+    )
+    def list(self, request):
+        query = IntakeQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        intakes = self.get_queryset()
+        patient_id = query.validated_data.get("patient")
+        if patient_id is not None:
+            patient = access.get_visible(
+                access.visible_patients(request.user), patient_id, user=request.user, action=AuditEvent.Action.READ
+            )
+            intakes = intakes.filter(patient=patient)
+        page = self.audited_page(intakes)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        intake = self.audited_read(self.get_object())
+        return Response(self.get_serializer(intake).data)
+
+    @extend_schema(request=IntakeAnswersSerializer)
+    def partial_update(self, request, pk=None):
+        """Change answers of a draft. `medications`, when sent, replaces the whole medicine list."""
+        intake = self.get_object()
+        access.require(request.user, Permission.EDIT_INTAKE, intake)
+        if intake.is_locked:
+            raise _locked(services.IntakeLocked(intake))
+        serializer = IntakeAnswersSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        medications = data.pop("medications", None)
+        if medications is not None:
+            medications = [dict(item) for item in medications]
+        try:
+            intake = services.intake_save_draft(
+                actor=request.user, patient=intake.patient, data=data, medications=medications, intake=intake
+            )
+        except services.IntakeLocked as error:
+            raise _locked(error) from error
+        return Response(self._reloaded(intake))
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        """Check the draft is complete (400 with a message per missing answer), screen it and lock it."""
+        intake = self.get_object()
+        access.require(request.user, Permission.EDIT_INTAKE, intake)
+        if intake.is_locked:
+            raise _locked(services.IntakeLocked(intake))
+        try:
+            intake = services.intake_submit(actor=request.user, patient=intake.patient, intake=intake)
+        except services.IntakeLocked as error:
+            raise _locked(error) from error
+        return Response(self._reloaded(intake))

@@ -1,0 +1,103 @@
+"""Reads of intakes and screening flags for views and the API; every one starts from kapcare.access."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, OuterRef, Prefetch, Subquery
+
+from kapcare import access
+from kapcare.access import Permission
+from kapcare.audit.models import AuditEvent
+from kapcare.audit.services import audit_record
+
+from .models import Intake, IntakeMedication, ScreeningFlag
+
+
+def visible_intakes(user):
+    """Intakes of the patients the user may see, newest first, with their flag count."""
+    return (
+        Intake.objects.filter(patient__in=access.visible_patients(user))
+        .annotate(flag_count=Count("flags"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def intakes_for_list(user, *, with_answers=True, with_flags=False):
+    """Visible intakes with, in one query each, their medicines (`with_answers`) and flags (`with_flags`)."""
+    intakes = visible_intakes(user)
+    if with_answers:
+        intakes = intakes.prefetch_related(
+            Prefetch("medications", queryset=IntakeMedication.objects.order_by("position", "id"))
+        )
+    if with_flags:
+        intakes = intakes.prefetch_related(Prefetch("flags", queryset=ScreeningFlag.objects.order_by("severity", "id")))
+    return intakes
+
+
+def intake_for_patient(user, patient):
+    """The patient's current (latest) intake with its medicines and flags, or None. `patient` must come
+    from a visible_* queryset. Not audited: the caller records what it shows."""
+    return intakes_for_list(user, with_flags=True).filter(patient=patient).first()
+
+
+@dataclass
+class IntakeOnChart:
+    """What the chart's intake panel shows this user. Render with templates/assessments/_chart_intake.html."""
+
+    patient: object
+    intake: Intake | None
+    show_answers: bool  # the patient's answers (clinicians; the patient on their own record)
+    show_flags: bool  # each flag with its severity and reason (clinicians on the team only)
+    show_flag_count: bool  # how many flags (clinicians and coordinators; never the patient)
+    flags: list = field(default_factory=list)
+
+    @property
+    def status(self):
+        return self.intake.get_status_display() if self.intake else "Not started"
+
+    @property
+    def flag_count(self):
+        return self.intake.flag_count if self.intake and self.intake.is_locked else None
+
+    @property
+    def absolute_count(self):
+        return sum(1 for flag in self.flags if flag.severity == "absolute")
+
+
+def intake_for_chart(user, patient) -> IntakeOnChart:
+    """The intake panel of a patient's chart: the current intake, and what this user may see of it.
+    `patient` must come from a visible_* queryset. Reading the intake is audited. Three queries."""
+    intake = intake_for_patient(user, patient)
+    if intake is not None:
+        audit_record(user, AuditEvent.Action.READ, intake)
+    show_flags = access.can(user, Permission.VIEW_SCREENING_FLAGS)
+    return IntakeOnChart(
+        patient=patient,
+        intake=intake,
+        show_answers=access.can(user, Permission.VIEW_INTAKE_DETAIL),
+        show_flags=show_flags,
+        show_flag_count=access.can(user, Permission.VIEW_SCREENING_SUMMARY),
+        flags=list(intake.flags.all()) if intake is not None and show_flags else [],
+    )
+
+
+def screening_flags_for_patients(patient_ids) -> dict:
+    """Flags of each patient's latest submitted intake, absolute first, in one query:
+    {patient_id: [ScreeningFlag, ...]}; a patient without flags is absent.
+
+    For the prescriber's dashboard and evaluation queue. The caller passes ids of patients it found
+    through kapcare.access, and shows the flags only when access.can(user, VIEW_SCREENING_FLAGS)."""
+    latest = Subquery(
+        Intake.objects.submitted()
+        .filter(patient_id=OuterRef("intake__patient_id"))
+        .order_by("-submitted_at", "-id")
+        .values("pk")[:1]
+    )
+    flags = (
+        ScreeningFlag.objects.filter(intake__patient_id__in=list(patient_ids), intake_id=latest)
+        .annotate(patient_ref=F("intake__patient_id"))
+        .order_by("severity", "id")
+    )
+    by_patient = {}
+    for flag in flags:
+        by_patient.setdefault(flag.patient_ref, []).append(flag)
+    return by_patient

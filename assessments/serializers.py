@@ -1,0 +1,67 @@
+from rest_framework import serializers
+
+from .models import Intake, IntakeMedication, ScreeningFlag
+from .services import ANSWER_FIELDS, MEDICATION_FIELDS
+
+STATUS_FIELDS = ["id", "patient", "status", "created_at", "updated_at", "submitted_at"]
+
+
+class IntakeStatusSerializer(serializers.ModelSerializer):
+    """What a coordinator sees: whether the intake is done, and how many flags it raised."""
+
+    flag_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Intake
+        fields = [*STATUS_FIELDS, "flag_count"]
+        read_only_fields = fields
+
+
+class MedicationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IntakeMedication
+        fields = list(MEDICATION_FIELDS)
+
+
+class StrictFieldsMixin:
+    """Refuse keys the endpoint does not know, instead of silently ignoring them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = sorted(set(data) - writable)
+            if unknown:
+                raise serializers.ValidationError(dict.fromkeys(unknown, "This field cannot be set here."))
+        return super().to_internal_value(data)
+
+
+class IntakeAnswersSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """The patient's answers and medicines, as the patient sees them: never the screening flags."""
+
+    medications = MedicationSerializer(many=True, required=False)
+
+    class Meta:
+        model = Intake
+        fields = [*STATUS_FIELDS, *ANSWER_FIELDS, "medications"]
+        read_only_fields = STATUS_FIELDS
+
+
+class FlagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScreeningFlag
+        fields = ["code", "severity", "reason", "created_at"]
+
+
+class IntakeClinicalSerializer(IntakeAnswersSerializer):
+    """Answers, medicines and the screening flags: for the clinicians on the care team."""
+
+    flags = FlagSerializer(many=True, read_only=True)
+    flag_count = serializers.IntegerField(read_only=True)
+
+    class Meta(IntakeAnswersSerializer.Meta):
+        fields = [*IntakeAnswersSerializer.Meta.fields, "flag_count", "flags"]
+        read_only_fields = [*STATUS_FIELDS, "flag_count", "flags"]
+
+
+class IntakeQuerySerializer(serializers.Serializer):
+    patient = serializers.UUIDField(required=False, help_text="Only this patient's intakes.")

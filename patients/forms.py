@@ -1,0 +1,16 @@
+from django import forms
+
+
+class ConsentSignForm(forms.Form):
+    """The patient's signature: their typed full name and an explicit statement that they understood."""
+
+    typed_name = forms.CharField(
+        label="Type your full name to sign",
+        max_length=200,
+        help_text="Your first and last name, as your care team has them.",
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autocapitalize": "words", "spellcheck": "false"}),
+    )
+    understood = forms.BooleanField(
+        label="I have read and understand this document.",
+        error_messages={"required": "Please confirm that you have read and understand this document."},
+    )

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("consents/", views.consent_list, name="consent-list"),
+    path("consents/<int:document_id>/", views.consent_detail, name="consent-detail"),
+    path("education/", views.education_list, name="education-list"),
+    path("education/<slug:slug>/", views.education_detail, name="education-detail"),
+    path("patients/<uuid:patient_id>/consents/", views.patient_consent_status, name="patient-consent-status"),
+]
