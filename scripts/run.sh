@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=kapcare.settings.dev
 PORT=${PORT:-8000}
+export KAPCARE_BASE_URL=${KAPCARE_BASE_URL:-http://127.0.0.1:$PORT}
 PY=.venv/bin/python
 
 $PY manage.py migrate --noinput -v0

@@ -32,8 +32,11 @@ SIZES = [1, 50, 200]
 # Exact budgets: session, user, the second-factor check (staff), page count, page, care teams (one
 # prefetch), one audit INSERT, and the session save that keeps the idle clock (a savepoint, an UPDATE
 # and a release inside the test transaction). The coordinator's heading names their organization.
+# Clinical dashboards add, for the whole page: latest invitations, current consent documents, their
+# signatures, intake statuses, and (clinicians only) screening flags. The patient's dashboard adds
+# their intake, outstanding consents and education progress for the checklist.
 API_LIST_QUERIES = 10
-DASHBOARD_QUERIES = {"therapist_a": 10, "prescriber": 10, "coordinator": 11, "patient": 8, "admin": 6}
+DASHBOARD_QUERIES = {"therapist_a": 14, "prescriber": 14, "coordinator": 14, "patient": 11, "admin": 6}
 
 
 @pytest.mark.parametrize("size", SIZES)

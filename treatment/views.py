@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from assessments import selectors as intake_selectors
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.accounts.models import User
@@ -15,6 +16,7 @@ from patients import selectors
 from patients import services as patient_services
 from patients.services import InvitationUnusable
 
+from . import selectors as course_selectors
 from .forms import AssignPrescriberForm, ProfileForm, ReferralForm, SetPasswordForm
 
 DASHBOARD_PAGE_SIZE = 50
@@ -25,15 +27,35 @@ def dashboard(request):
     """Each role's home: clinicians and coordinators see their patients; a patient sees their own page."""
     user = request.user
     if user.role == User.Role.PATIENT:
-        patient = selectors.patients_for_list(user).first()
-        if patient is not None:
-            audit_record(user, AuditEvent.Action.READ, patient)
-        return render(request, "treatment/dashboard_patient.html", {"patient": patient})
+        return _patient_dashboard(request)
     if user.role == User.Role.ADMIN:
         return render(request, "treatment/dashboard_admin.html")
     page = Paginator(selectors.patients_for_list(user), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_record_many(user, AuditEvent.Action.LIST, page.object_list)
-    return render(request, "treatment/dashboard_clinical.html", {"page": page})
+    patients = course_selectors.annotate_dashboard_page(user, list(page.object_list))
+    audit_record_many(user, AuditEvent.Action.LIST, patients)
+    return render(
+        request,
+        "treatment/dashboard_clinical.html",
+        {
+            "page": page,
+            "patients": patients,
+            "can_refer": access.can(user, Permission.REFER_PATIENT),
+            "show_flags": access.can(user, Permission.VIEW_SCREENING_FLAGS),
+        },
+    )
+
+
+def _patient_dashboard(request):
+    patient = selectors.patients_for_list(request.user).first()
+    if patient is None:
+        return render(request, "treatment/dashboard_patient.html", {"patient": None})
+    audit_record(request.user, AuditEvent.Action.READ, patient)
+    intake = intake_selectors.intake_for_patient(request.user, patient)
+    steps = course_selectors.onboarding_steps(patient, intake=intake)
+    next_step = next((step for step in steps if not step.done and not step.later), None)
+    return render(
+        request, "treatment/dashboard_patient.html", {"patient": patient, "steps": steps, "next_step": next_step}
+    )
 
 
 @login_required
@@ -44,6 +66,9 @@ def patient_chart(request, patient_id):
     user = request.user
     context = {
         "patient": patient,
+        "intake_chart": intake_selectors.intake_for_chart(user, patient),
+        "consent_status": selectors.consent_status(patient),
+        "education_progress": selectors.education_progress(patient),
         "can_view_history": access.can(user, Permission.VIEW_ACCESS_HISTORY),
         "can_view_referral": access.can(user, Permission.VIEW_REFERRAL_DETAIL),
         "can_invite": access.can(user, Permission.INVITE_PATIENT) and not patient.user_id,
@@ -104,6 +129,7 @@ def assign_prescriber(request, patient_id):
 @require_POST
 def resend_invitation(request, patient_id):
     patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.UPDATE)
+    access.require(request.user, Permission.INVITE_PATIENT, patient)
     try:
         patient_services.invitation_send(actor=request.user, patient=patient)
     except ValidationError as error:

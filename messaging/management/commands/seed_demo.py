@@ -4,6 +4,7 @@ Idempotent: whatever already exists is left as it is, so running it twice change
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -11,7 +12,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from assessments import services as intake_services
+from assessments.models import MEDICAL_CONDITIONS
 from kapcare.accounts.models import ClinicianProfile, Organization
+from patients import content
+from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Patient, Stage
 
@@ -33,16 +38,58 @@ STAFF = [
     ("admin", "Ada", "Admin", User.Role.ADMIN, None, None),
 ]
 
-# first, last, e-mail (local part), date of birth, referring therapist, stage, has a portal account
+# first, last, e-mail (local part), date of birth, referring therapist, stage
 PATIENTS = [
-    ("Taylor", "Brooks", "patient", date(1986, 4, 12), "therapist", Stage.DOSING, True),
-    ("Morgan", "Ellis", "morgan.ellis", date(1979, 9, 3), "therapist", Stage.REFERRED, False),
-    ("Casey", "Nguyen", "casey.nguyen", date(1992, 1, 27), "therapist", Stage.INTAKE, False),
-    ("Riley", "Patel", "riley.patel", date(1988, 6, 30), "therapist2", Stage.EVALUATION, False),
-    ("Jamie", "Ortiz", "jamie.ortiz", date(1975, 11, 8), "therapist3", Stage.PREPARATION, False),
-    ("Avery", "Thompson", "avery.thompson", date(1969, 2, 14), "therapist3", Stage.MAINTENANCE, False),
-    ("Drew", "Kowalski", "drew.kowalski", date(1983, 8, 21), "therapist3", Stage.COMPLETED, False),
+    ("Taylor", "Brooks", "patient", date(1986, 4, 12), "therapist", Stage.DOSING),
+    ("Morgan", "Ellis", "morgan.ellis", date(1979, 9, 3), "therapist", Stage.REFERRED),
+    ("Casey", "Nguyen", "casey.nguyen", date(1992, 1, 27), "therapist", Stage.INTAKE),
+    ("Riley", "Patel", "riley.patel", date(1988, 6, 30), "therapist2", Stage.EVALUATION),
+    ("Jamie", "Ortiz", "jamie.ortiz", date(1975, 11, 8), "therapist3", Stage.PREPARATION),
+    ("Avery", "Thompson", "avery.thompson", date(1969, 2, 14), "therapist3", Stage.MAINTENANCE),
+    ("Drew", "Kowalski", "drew.kowalski", date(1983, 8, 21), "therapist3", Stage.COMPLETED),
 ]
+# Stages whose patients have joined the portal, submitted the intake and signed the consents.
+PAST_FRONT_DOOR = {Stage.EVALUATION, Stage.PREPARATION, Stage.DOSING, Stage.MAINTENANCE, Stage.COMPLETED}
+
+REFERRAL = {
+    "reasons": ["trd"],
+    "reason_details": "Recurrent depression; three adequate antidepressant trials without remission.",
+    "current_diagnoses": "Major depressive disorder, recurrent, moderate",
+    "current_treatment": "Weekly psychotherapy",
+    "current_medications": "Sertraline 100 mg daily",
+    "clinical_summary": "Engaged in therapy, stable housing, supportive partner. No psychosis or mania history.",
+}
+INTAKE = {
+    **dict.fromkeys(MEDICAL_CONDITIONS, False),
+    "psychosis": False,
+    "schizophrenia_spectrum": False,
+    "family_psychosis": False,
+    "mania_or_bipolar": False,
+    "suicide_attempt": False,
+    "psychiatric_hospitalisation": False,
+    "suicidal_thoughts": False,
+    "personality_disorder": False,
+    "takes_medications": True,
+    "alcohol_drinks_per_week": 2,
+    "can_abstain_alcohol_24h": True,
+    "uses_cannabis": False,
+    "uses_recreational_drugs": False,
+    "substance_use_disorder": "none",
+    "pregnant": False,
+    "breastfeeding": False,
+    "ivf": False,
+    "allergies": "None known",
+    "height_cm": 172,
+    "weight_kg": Decimal("74.5"),
+    "bp_systolic": 124,
+    "bp_diastolic": 78,
+    "pulse": 72,
+    "has_support_person": True,
+}
+MEDICATIONS = [{"name": "Sertraline", "dose": "100 mg", "frequency": "daily"}]
+# Riley, awaiting evaluation, shows the prescriber what screening flags look like.
+FLAGGED_INTAKE = {**INTAKE, "bp_systolic": 148, "bp_diastolic": 94}
+FLAGGED_MEDICATIONS = [*MEDICATIONS, {"name": "Lorazepam", "dose": "0.5 mg", "frequency": "as needed"}]
 
 
 def demo_email(local):
@@ -54,6 +101,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, **options):
+        content.seed_current()  # consent documents and education, in case a test flushed them
         organizations = self._organizations()
         users = {local: self._user(local, *rest, organizations) for local, *rest in STAFF}
         created = 0
@@ -69,6 +117,9 @@ class Command(BaseCommand):
         for local, _first, _last, role, org, _licence in STAFF:
             lines.append(f"  {demo_email(local):34} {role.label:13} {org or ''}")
         lines.append(f"  {demo_email('patient'):34} {'Patient':13} mid-course")
+        lines.append(
+            "  Other demo patients sign in the same way, e.g. casey.nguyen@ (intake) and riley.patel@ (evaluation)."
+        )
         return "\n".join(lines)
 
     def _organizations(self):
@@ -112,7 +163,7 @@ class Command(BaseCommand):
             )
         return user
 
-    def _patient(self, first, last, local, born, therapist, stage, has_account, *, users):
+    def _patient(self, first, last, local, born, therapist, stage, *, users):
         email = demo_email(local)
         if Patient.objects.filter(email=email).exists():
             return 0
@@ -124,16 +175,55 @@ class Command(BaseCommand):
             date_of_birth=born,
             state="CA",
             phone=f"+1 415 555 01{len(first) + len(last):02d}",
-            invite=False,
+            referral=REFERRAL,
+            invite=stage == Stage.REFERRED,
         )
         patient_services.prescriber_assign(actor=users["coordinator"], patient=patient, prescriber=users["prescriber"])
-        # Later issues move the stage through signed records; until then the demo sets it directly.
-        patient.stage = stage
-        if has_account:
-            account = User.objects.create_user(
-                email=email, password=PASSWORD, first_name=first, last_name=last, role=User.Role.PATIENT
+        if stage != Stage.REFERRED:
+            self._join_portal(patient, first, last, email)
+        if stage == Stage.INTAKE:
+            intake_services.intake_save_draft(actor=patient.user, patient=patient, data={"height_cm": 165})
+            self._sign(patient, kinds=["kap_informed_consent"])
+        if stage in PAST_FRONT_DOOR:
+            flagged = stage == Stage.EVALUATION
+            patient_services.patient_update_profile(
+                actor=patient.user,
+                patient=patient,
+                emergency_contact_name="Jordan Brooks" if first == "Taylor" else "A. Contact",
+                emergency_contact_phone="+1 415 555 0199",
+                emergency_contact_relationship="Partner",
+                chaperone_name="Jordan Brooks" if first == "Taylor" else "A. Contact",
+                chaperone_phone="+1 415 555 0199",
             )
-            EmailAddress.objects.create(user=account, email=email, verified=True, primary=True)
-            patient.user = account
-        patient.save(update_fields=["stage", "user"])
+            self._sign(patient)
+            intake_services.intake_submit(
+                actor=patient.user,
+                patient=patient,
+                data=FLAGGED_INTAKE if flagged else INTAKE,
+                medications=FLAGGED_MEDICATIONS if flagged else MEDICATIONS,
+            )
+            patient.refresh_from_db()
+        if patient.stage != stage:
+            # Later stages come from treatment records that later issues add; until then the demo sets them.
+            patient.stage = stage
+            patient.save(update_fields=["stage"])
         return 1
+
+    @staticmethod
+    def _join_portal(patient, first, last, email):
+        """As accepting the invitation does: a verified patient account linked to the record."""
+        account = User.objects.create_user(
+            email=email, password=PASSWORD, first_name=first, last_name=last, role=User.Role.PATIENT
+        )
+        EmailAddress.objects.create(user=account, email=email, verified=True, primary=True)
+        patient.user = account
+        patient.save(update_fields=["user"])
+        patient_services.patient_refresh_stage(patient=patient)
+
+    @staticmethod
+    def _sign(patient, kinds=None):
+        for document in patient_selectors.outstanding_consents(patient):
+            if kinds is None or document.kind in kinds:
+                patient_services.consent_sign(
+                    actor=patient.user, patient=patient, document=document, typed_name=patient.full_name
+                )

@@ -1,0 +1,117 @@
+"""Reads that compose the course of care from the apps below: the patient's onboarding checklist and
+what each patient on a clinician's dashboard is waiting for. Every patient comes from kapcare.access."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils import timezone
+
+from assessments import selectors as intake_selectors
+from assessments.models import Intake
+from kapcare import access
+from kapcare.access import Permission
+from patients import selectors as patient_selectors
+from patients.models import Invitation, Stage
+
+
+@dataclass(frozen=True)
+class Step:
+    title: str
+    done: bool
+    detail: str
+    url: str | None = None
+    later: bool = False  # not open yet: comes with a later stage
+
+
+def onboarding_steps(patient, *, intake):
+    """The patient's checklist in the order they should work through it. `intake` is their latest
+    intake or None (from assessments.selectors)."""
+    consents_left = patient_selectors.outstanding_consents(patient)
+    modules = patient_selectors.education_progress(patient)
+    unread = [module for module in modules if module.read_at is None]
+    profile_done = bool(patient.phone and patient.emergency_contact_name and patient.emergency_contact_phone)
+    if patient.intake_submitted_at:
+        intake_detail = f"Sent to your medical team on {timezone.localtime(patient.intake_submitted_at):%b %-d}."
+    elif intake is not None:
+        intake_detail = "Started and saved as a draft; pick up where you left off."
+    else:
+        intake_detail = "Your health history, medicines and how you are feeling, for the prescriber."
+    return [
+        Step(
+            "Your profile",
+            profile_done,
+            "Phone, emergency contact, and a chaperone for sessions at home.",
+            reverse("patient-profile"),
+        ),
+        Step("Health questionnaire (intake)", bool(patient.intake_submitted_at), intake_detail, reverse("intake")),
+        Step(
+            "Consents",
+            not consents_left,
+            "All signed." if not consents_left else f"{len(consents_left)} to read and sign.",
+            reverse("consent-list"),
+        ),
+        Step(
+            "Learn what to expect",
+            bool(modules) and not unread,
+            "All read." if modules and not unread else f"{len(unread)} of {len(modules)} short readings left.",
+            reverse("education-list"),
+        ),
+        Step(
+            "Baseline questionnaires",
+            False,
+            "Short mood and anxiety questionnaires before your first session; your team will ask when it is time.",
+            later=True,
+        ),
+    ]
+
+
+def _latest_invitations(patient_ids):
+    latest = {}
+    for invitation in Invitation.objects.filter(patient_id__in=patient_ids).order_by("created_at"):
+        latest[invitation.patient_id] = invitation
+    return latest
+
+
+def _waiting_for(patient, *, invitation, consents, intake_status):
+    """What an early-stage patient still has to do, in words for the care team."""
+    if patient.stage == Stage.REFERRED:
+        if patient.user_id:
+            return "Joined the portal"
+        if invitation is None:
+            return "Not invited yet"
+        if invitation.is_usable:
+            return f"Invited {invitation.created_at:%b %-d}; not joined yet"
+        return "Invitation link no longer works: send a new one"
+    if patient.stage == Stage.INTAKE:
+        missing = []
+        if not patient.intake_submitted_at:
+            missing.append("intake in progress" if intake_status == Intake.Status.DRAFT else "intake")
+        unsigned = sum(1 for status in consents if status.outstanding)
+        if unsigned:
+            missing.append(f"{unsigned} consent{'s' if unsigned > 1 else ''}")
+        return "Waiting for: " + ", ".join(missing) if missing else "Ready for evaluation"
+    if patient.stage == Stage.EVALUATION:
+        return "Ready for the prescriber's evaluation"
+    return ""
+
+
+def annotate_dashboard_page(user, patients):
+    """Give each patient on a dashboard page `waiting_for` and, for clinicians, `screening_flags`.
+    A fixed number of queries for the page, whatever its size."""
+    ids = [patient.pk for patient in patients]
+    invitations = _latest_invitations(ids)
+    consents = patient_selectors.consent_status_for_patients(ids)
+    intake_statuses = dict(
+        Intake.objects.filter(patient_id__in=ids).order_by("created_at").values_list("patient_id", "status")
+    )
+    show_flags = access.can(user, Permission.VIEW_SCREENING_FLAGS)
+    flags = intake_selectors.screening_flags_for_patients(ids) if show_flags else {}
+    for patient in patients:
+        patient.waiting_for = _waiting_for(
+            patient,
+            invitation=invitations.get(patient.pk),
+            consents=consents.get(patient.pk, []),
+            intake_status=intake_statuses.get(patient.pk),
+        )
+        patient.screening_flags = flags.get(patient.pk, [])
+    return patients
