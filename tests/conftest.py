@@ -40,6 +40,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _flushes_the_database(item):
+    marker = item.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    fixtures = getattr(item, "fixturenames", ())
+    return transactional or "transactional_db" in fixtures or "live_server" in fixtures
+
+
+def pytest_collection_modifyitems(items):
+    """As Django's own runner does: tests that flush the database (transactional ones, the browser)
+    run last, so the reference rows that migrations seed are there for every other test."""
+    items.sort(key=_flushes_the_database)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
