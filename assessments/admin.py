@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 
-from .models import ScreeningRule
+from .models import Evaluation, ScreeningRule
 from .screening import RULES_BY_CODE
 
 
@@ -43,3 +43,24 @@ class ScreeningRuleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # turn a rule off with `enabled` instead
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(admin.ModelAdmin):
+    """Evaluations, read-only and without their clinical content: an administrator checks integrity (who
+    signed what when, the hash), never reads or edits the assessment. The database refuses changes to a
+    signed evaluation whatever the admin allows."""
+
+    list_display = ["id", "patient_id", "status", "signed_at"]
+    list_filter = ["status"]
+    fields = ["id", "patient_id", "prescriber", "status", "signed_at", "content_hash"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

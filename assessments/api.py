@@ -15,6 +15,7 @@ from .serializers import (
     IntakeAnswersSerializer,
     IntakeClinicalSerializer,
     IntakeQuerySerializer,
+    IntakeStartSerializer,
     IntakeStatusSerializer,
 )
 
@@ -71,6 +72,23 @@ class IntakeViewSet(ScopedViewSet, mixins.ListModelMixin):
             intakes = intakes.filter(patient=patient)
         page = self.audited_page(intakes)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(request=IntakeStartSerializer, responses={201: IntakeAnswersSerializer})
+    def create(self, request):
+        """Start the patient's intake as an empty draft; answers then go in with PATCH."""
+        start = IntakeStartSerializer(data=request.data)
+        start.is_valid(raise_exception=True)
+        patient = access.get_visible(
+            access.visible_patients(request.user),
+            start.validated_data["patient"],
+            user=request.user,
+            action=AuditEvent.Action.CREATE,
+        )
+        access.require(request.user, Permission.EDIT_INTAKE, patient)
+        if selectors.intake_for_patient(request.user, patient) is not None:
+            raise Conflict("This patient's intake already exists: change the draft with PATCH.", code="intake_exists")
+        intake = services.intake_save_draft(actor=request.user, patient=patient, data={})
+        return Response(self._reloaded(intake), status=201)
 
     def retrieve(self, request, pk=None):
         intake = self.audited_read(self.get_object())

@@ -5,14 +5,18 @@ monitoring, the prescriber's evaluation) read the same typed data. Yes/no questi
 nullable: `None` means "not answered yet", which a draft allows and a submission does not.
 """
 
+import hashlib
+import json
 import uuid
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+
+from patients.validators import validate_not_in_future
 
 
 def _yes_no(question, help_text=""):
@@ -167,7 +171,11 @@ class Intake(models.Model):
         help_text="Tobacco does not count here.",
     )
     substance_use_remission_since = models.DateField(
-        "If in remission: since when?", null=True, blank=True, help_text="The first of the month is fine."
+        "If in remission: since when?",
+        null=True,
+        blank=True,
+        validators=[validate_not_in_future],
+        help_text="The first of the month is fine.",
     )
     substance_use_details = _details()
 
@@ -337,3 +345,218 @@ class ScreeningFlag(models.Model):
 
     def __str__(self):
         return f"{self.get_severity_display()}: {self.reason}"
+
+
+# The prescriber's evaluation --------------------------------------------------------------------
+
+# ICD-10-CM: a letter (not U), two characters, then optionally a dot and up to four more (F33.1, F43.10).
+ICD10_PATTERN = r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$"
+validate_icd10 = RegexValidator(ICD10_PATTERN, "Enter an ICD-10 code such as F33.1 (capital letter, digits, a dot).")
+
+
+class SignedRecordGuard(models.Model):
+    """A record that is a draft until signed, and never changes or disappears afterwards. The database
+    refuses too (a trigger per table, see the migrations); this is the first line, with a clearer message."""
+
+    LOCKED_MESSAGE = "This record is signed and locked: corrections are signed addenda."
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and self._stored_status() not in (None, "draft"):
+            raise ValidationError(self.LOCKED_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._stored_status() not in (None, "draft"):
+            raise ValidationError(self.LOCKED_MESSAGE)
+        return super().delete(*args, **kwargs)
+
+    def _stored_status(self):
+        return type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+
+
+def content_sha256(values: dict) -> str:
+    """SHA-256 of a record's signed content, in a stable text form (sorted keys, strings for numbers)."""
+    text = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EvaluationQuerySet(models.QuerySet):
+    def signed(self):
+        return self.filter(status=Evaluation.Status.SIGNED)
+
+    def drafts(self):
+        return self.filter(status=Evaluation.Status.DRAFT)
+
+    def latest_first(self):
+        return self.order_by("-signed_at", "-created_at", "-id")
+
+
+class Evaluation(SignedRecordGuard):
+    """The prescriber's pre-treatment evaluation: vitals, assessments, diagnosis, each screening flag
+    reviewed, and the eligibility decision. Signing locks it with a hash of its content; corrections
+    are signed addenda (EvaluationAddendum)."""
+
+    class Decision(models.TextChoices):
+        ELIGIBLE = "eligible", "Eligible"
+        INELIGIBLE = "ineligible", "Ineligible"
+        DEFERRED = "deferred", "Deferred (decide later)"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    LOCKED_MESSAGE = "This evaluation is signed and locked: corrections are signed addenda."
+    # What a prescriber writes; what the signature covers (with the flag reviews).
+    CONTENT_FIELDS = (
+        "bp_systolic",
+        "bp_diastolic",
+        "pulse",
+        "weight_kg",
+        "psychiatric_assessment",
+        "medical_assessment",
+        "diagnosis",
+        "icd10_code",
+        "decision",
+        "rationale",
+    )
+    # Needed before signing (the ICD-10 code is optional).
+    REQUIRED_TO_SIGN = (
+        "bp_systolic",
+        "bp_diastolic",
+        "pulse",
+        "weight_kg",
+        "psychiatric_assessment",
+        "medical_assessment",
+        "diagnosis",
+        "decision",
+        "rationale",
+    )
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="evaluations")
+    prescriber = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="evaluations")
+    intake = models.ForeignKey(
+        Intake,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="evaluations",
+        help_text="What it rests on.",
+    )
+    bp_systolic = _number("Blood pressure: systolic", 60, 260)
+    bp_diastolic = _number("Blood pressure: diastolic", 30, 160)
+    pulse = _number("Pulse (beats per minute)", 25, 220)
+    weight_kg = models.DecimalField(
+        "Weight (kg)",
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(25)), MaxValueValidator(Decimal(350))],
+    )
+    psychiatric_assessment = models.TextField(blank=True, max_length=10000)
+    medical_assessment = models.TextField(blank=True, max_length=10000)
+    diagnosis = models.TextField(blank=True, max_length=2000)
+    icd10_code = models.CharField("ICD-10 code", max_length=8, blank=True, validators=[validate_icd10])
+    decision = models.CharField(max_length=12, choices=Decision.choices, blank=True)
+    rationale = models.TextField("rationale for the decision", blank=True, max_length=5000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField("SHA-256 of the signed content", max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EvaluationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"], condition=Q(status="draft"), name="evaluation_one_draft_per_patient"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(signed_at__isnull=False) & ~Q(content_hash="")),
+                name="evaluation_signed_has_time_and_hash",
+            ),
+        ]
+        indexes = [models.Index(fields=["patient", "status", "-signed_at"], name="evaluation_patient_signed")]
+
+    def __str__(self):
+        return f"Evaluation {self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_signed(self):
+        return self.status == self.Status.SIGNED
+
+    def clean(self):
+        if self.bp_systolic and self.bp_diastolic and self.bp_diastolic >= self.bp_systolic:
+            raise ValidationError({"bp_diastolic": "The diastolic pressure must be lower than the systolic."})
+
+    def signed_content(self, reviews):
+        content = {field: getattr(self, field) for field in self.CONTENT_FIELDS}
+        content.update(patient=str(self.patient_id), prescriber=self.prescriber_id, intake=str(self.intake_id or ""))
+        content["flag_reviews"] = sorted([r.flag_id, r.outcome, r.reason] for r in reviews)
+        return content
+
+
+class EvaluationFlagReview(models.Model):
+    """The prescriber's judgement on one screening flag: confirmed (it applies) or dismissed, with why.
+    Locked with its evaluation (a trigger refuses changes once the evaluation is signed)."""
+
+    class Outcome(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        DISMISSED = "dismissed", "Dismissed"
+
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="flag_reviews")
+    flag = models.ForeignKey(ScreeningFlag, on_delete=models.PROTECT, related_name="reviews")
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    reason = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["flag__severity", "flag_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["evaluation", "flag"], name="evaluation_flag_review_once"),
+            models.CheckConstraint(
+                condition=Q(outcome="confirmed") | ~Q(reason=""), name="evaluation_flag_dismissal_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()}: flag {self.flag_id}"
+
+    def clean(self):
+        if self.outcome == self.Outcome.DISMISSED and not self.reason.strip():
+            raise ValidationError({"reason": "Say why the flag is dismissed."})
+
+
+class EvaluationAddendum(models.Model):
+    """A signed correction or addition to a signed evaluation. Append-only: the database refuses UPDATE
+    and DELETE. The original stays as it was signed; the chart shows both."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    evaluation = models.ForeignKey(Evaluation, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=5000)
+    signed_at = models.DateTimeField()
+    content_hash = models.CharField("SHA-256 of the signed content", max_length=64)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+
+    def __str__(self):
+        return f"Addendum to evaluation {self.evaluation_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("A signed addendum never changes; add another addendum instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("A signed addendum is never deleted.")
+
+    @property
+    def patient_id(self):
+        return self.evaluation.patient_id

@@ -8,8 +8,9 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from patients.models import Stage
 
-from .models import Intake, IntakeMedication, ScreeningFlag
+from .models import Evaluation, EvaluationAddendum, EvaluationFlagReview, Intake, IntakeMedication, ScreeningFlag
 
 
 def visible_intakes(user):
@@ -101,3 +102,106 @@ def screening_flags_for_patients(patient_ids) -> dict:
     for flag in flags:
         by_patient.setdefault(flag.patient_ref, []).append(flag)
     return by_patient
+
+
+# The prescriber's evaluation ---------------------------------------------------------------------
+
+
+def visible_evaluations(user):
+    """Evaluations of the patients the user may see, newest first. Callers check VIEW_EVALUATION."""
+    return Evaluation.objects.filter(patient__in=access.visible_patients(user)).order_by("-created_at", "-id")
+
+
+def evaluations_for_list(user):
+    """Visible evaluations with their prescriber, flag reviews (and flags) and addenda: four queries a page."""
+    return (
+        visible_evaluations(user)
+        .select_related("prescriber")
+        .prefetch_related(
+            Prefetch("flag_reviews", queryset=EvaluationFlagReview.objects.select_related("flag")),
+            Prefetch(
+                "addenda", queryset=EvaluationAddendum.objects.select_related("author").order_by("signed_at", "id")
+            ),
+        )
+    )
+
+
+def evaluations_of_patient(user, patient):
+    """The patient's evaluations, newest first (the draft, if any, among them). `patient` must be visible."""
+    return list(evaluations_for_list(user).filter(patient=patient))
+
+
+def latest_signed_evaluation(patient):
+    return Evaluation.objects.signed().filter(patient=patient).order_by("-signed_at", "-id").first()
+
+
+def intake_weight_kg(patient):
+    """The weight the patient gave on their latest submitted intake, or None."""
+    return (
+        Intake.objects.submitted()
+        .filter(patient=patient)
+        .order_by("-submitted_at", "-id")
+        .values_list("weight_kg", flat=True)
+        .first()
+    )
+
+
+@dataclass
+class QueueEntry:
+    """One patient awaiting the prescriber's evaluation, with what the prescriber reads first."""
+
+    patient: object
+    intake_status: str | None
+    intake_submitted_at: object
+    draft_evaluation_id: object
+    flags: list = field(default_factory=list)
+
+    @property
+    def absolute_count(self):
+        return sum(1 for flag in self.flags if flag.severity == "absolute")
+
+
+def evaluation_queue(user) -> list[QueueEntry]:
+    """Patients at the evaluation stage on this prescriber's care teams, oldest intake first, with the
+    referral summary, intake status, screening flags and any draft evaluation. Two queries whatever the
+    number of patients (one when there are none). Not audited: the caller records what it shows."""
+    if not access.can(user, Permission.WRITE_EVALUATION):
+        return []
+    latest_intake = Intake.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
+    draft = Evaluation.objects.drafts().filter(patient=OuterRef("pk")).values("pk")[:1]
+    patients = list(
+        access.visible_patients(user)
+        .filter(stage=Stage.EVALUATION)
+        .select_related("referral")
+        .annotate(
+            queue_intake_status=Subquery(latest_intake.values("status")[:1]),
+            queue_intake_submitted_at=Subquery(latest_intake.values("submitted_at")[:1]),
+            queue_draft_evaluation=Subquery(draft),
+        )
+        .order_by(F("intake_submitted_at").asc(nulls_last=True), "last_name", "id")
+    )
+    flags = screening_flags_for_patients([p.pk for p in patients]) if patients else {}
+    return [
+        QueueEntry(
+            patient=p,
+            intake_status=p.queue_intake_status,
+            intake_submitted_at=p.queue_intake_submitted_at,
+            draft_evaluation_id=p.queue_draft_evaluation,
+            flags=flags.get(p.pk, []),
+        )
+        for p in patients
+    ]
+
+
+def intake_weights_kg(patient_ids) -> dict:
+    """{patient id: weight in kg from their latest submitted intake}, in one query."""
+    weights = {}
+    rows = (
+        Intake.objects.submitted()
+        .filter(patient_id__in=list(patient_ids), weight_kg__isnull=False)
+        .order_by("submitted_at", "id")
+        .values_list("patient_id", "weight_kg")
+    )
+    for patient_id, weight in rows:
+        weights[patient_id] = weight
+    return weights

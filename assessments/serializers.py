@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from kapcare.api.serializers import StrictFieldsMixin
+
 from .models import Intake, IntakeMedication, ScreeningFlag
 from .services import ANSWER_FIELDS, MEDICATION_FIELDS
 
@@ -21,18 +23,6 @@ class MedicationSerializer(serializers.ModelSerializer):
     class Meta:
         model = IntakeMedication
         fields = list(MEDICATION_FIELDS)
-
-
-class StrictFieldsMixin:
-    """Refuse keys the endpoint does not know, instead of silently ignoring them."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = sorted(set(data) - writable)
-            if unknown:
-                raise serializers.ValidationError(dict.fromkeys(unknown, "This field cannot be set here."))
-        return super().to_internal_value(data)
 
 
 class IntakeAnswersSerializer(StrictFieldsMixin, serializers.ModelSerializer):
@@ -61,6 +51,10 @@ class IntakeClinicalSerializer(IntakeAnswersSerializer):
     class Meta(IntakeAnswersSerializer.Meta):
         fields = [*IntakeAnswersSerializer.Meta.fields, "flag_count", "flags"]
         read_only_fields = [*STATUS_FIELDS, "flag_count", "flags"]
+
+
+class IntakeStartSerializer(serializers.Serializer):
+    patient = serializers.UUIDField(help_text="The patient whose intake to start.")
 
 
 class IntakeQuerySerializer(serializers.Serializer):

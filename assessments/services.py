@@ -13,10 +13,21 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.rules import RuleRefused
 from patients import services as patient_services
 
 from . import screening
-from .models import MEDICAL_CONDITIONS, Intake, IntakeMedication, ScreeningFlag, ScreeningRule
+from .models import (
+    MEDICAL_CONDITIONS,
+    Evaluation,
+    EvaluationAddendum,
+    EvaluationFlagReview,
+    Intake,
+    IntakeMedication,
+    ScreeningFlag,
+    ScreeningRule,
+    content_sha256,
+)
 
 # Every answer the patient gives: what a draft may set.
 ANSWER_FIELDS = tuple(
@@ -166,3 +177,186 @@ def _submit(*, actor, patient, data, medications, intake):
     audit_record(actor, AuditEvent.Action.UPDATE, intake)
     patient_services.patient_mark_intake_submitted(actor=actor, patient=patient)
     return intake
+
+
+# The prescriber's evaluation ---------------------------------------------------------------------
+
+EVALUATION_FIELDS = Evaluation.CONTENT_FIELDS
+TEXT_EVALUATION_FIELDS = {
+    "psychiatric_assessment",
+    "medical_assessment",
+    "diagnosis",
+    "icd10_code",
+    "decision",
+    "rationale",
+}
+
+
+def evaluation_locked(evaluation):
+    signed = timezone.localtime(evaluation.signed_at)
+    return RuleRefused(
+        f"This evaluation was signed on {signed:%b} {signed.day}, {signed.year} and is locked: "
+        "a signed evaluation never changes. Add a signed addendum instead.",
+        code="evaluation_signed",
+    )
+
+
+def latest_submitted_intake(patient):
+    return Intake.objects.submitted().filter(patient=patient).order_by("-submitted_at", "-id").first()
+
+
+def _review_rows(evaluation, reviews):
+    """Validate the prescriber's flag reviews against the flags of the evaluation's intake."""
+    flags = {flag.pk: flag for flag in (evaluation.intake.flags.all() if evaluation.intake_id else [])}
+    rows, seen = [], set()
+    for position, item in enumerate(reviews, start=1):
+        try:
+            flag_id = int(item.get("flag"))
+        except (TypeError, ValueError):
+            flag_id = None
+        flag = flags.get(flag_id)
+        if flag is None:
+            raise ValidationError(
+                {"flag_reviews": f"Review {position}: no such screening flag on this patient's intake."}
+            )
+        if flag_id in seen:
+            raise ValidationError({"flag_reviews": f"Review {position}: this flag is already reviewed above."})
+        seen.add(flag_id)
+        outcome = item.get("outcome")
+        if outcome not in EvaluationFlagReview.Outcome.values:
+            raise ValidationError({"flag_reviews": f"Review {position}: choose confirmed or dismissed."})
+        reason = (item.get("reason") or "").strip()
+        if outcome == EvaluationFlagReview.Outcome.DISMISSED and not reason:
+            raise ValidationError({"flag_reviews": f"“{flag.reason}”: say why this flag is dismissed."})
+        rows.append(EvaluationFlagReview(evaluation=evaluation, flag=flag, outcome=outcome, reason=reason[:2000]))
+    return rows
+
+
+def evaluation_save_draft(
+    *, actor, patient, data: dict, flag_reviews: list[dict] | None = None, evaluation=None
+) -> Evaluation:
+    """Save the prescriber's evaluation so far (nothing is required yet). Creates the patient's draft on
+    first save. `flag_reviews` ({"flag", "outcome", "reason"} each), when given, replaces the reviews.
+    Raises RuleRefused once the evaluation is signed."""
+    # Checked before the transaction opens, so the audit row of a refusal is not rolled back with it.
+    access.require(actor, Permission.WRITE_EVALUATION, patient)
+    return _evaluation_save_draft(
+        actor=actor, patient=patient, data=data, flag_reviews=flag_reviews, evaluation=evaluation
+    )
+
+
+@transaction.atomic
+def _evaluation_save_draft(*, actor, patient, data, flag_reviews, evaluation):
+    data = dict(data or {})
+    unknown = set(data) - set(EVALUATION_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This is not a field of the evaluation."))
+    if evaluation is None:
+        evaluation = Evaluation.objects.drafts().select_for_update().filter(patient=patient).first()
+    else:
+        evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+        if evaluation.patient_id != patient.pk:
+            raise ValidationError("This evaluation belongs to another patient.")
+        if evaluation.is_signed:
+            raise evaluation_locked(evaluation)
+    creating = evaluation is None
+    if creating:
+        evaluation = Evaluation(patient=patient)
+    evaluation.prescriber = actor
+    evaluation.intake = latest_submitted_intake(patient)
+    for field, value in data.items():
+        setattr(evaluation, field, "" if value is None and field in TEXT_EVALUATION_FIELDS else value)
+    evaluation.full_clean(exclude=["patient", "prescriber", "intake"], validate_constraints=False)
+    evaluation.save()
+    if flag_reviews is not None:
+        rows = _review_rows(evaluation, flag_reviews)
+        evaluation.flag_reviews.all().delete()
+        EvaluationFlagReview.objects.bulk_create(rows)
+    else:  # reviews of flags from an intake the evaluation no longer rests on
+        evaluation.flag_reviews.exclude(flag__intake_id=evaluation.intake_id).delete()
+    audit_record(actor, AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE, evaluation)
+    return evaluation
+
+
+def evaluation_missing(evaluation) -> dict:
+    """What stops this draft being signed, as {field: message}; empty when it can be signed."""
+    missing = {}
+    for name in Evaluation.REQUIRED_TO_SIGN:
+        value = getattr(evaluation, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            label = Evaluation._meta.get_field(name).verbose_name
+            missing[name] = f"Required before signing: {label}."
+    if evaluation.intake_id is None:
+        missing["intake"] = "The patient's intake must be submitted before the evaluation is signed."
+    else:
+        reviewed = set(evaluation.flag_reviews.values_list("flag_id", flat=True))
+        unreviewed = [flag.reason for flag in evaluation.intake.flags.all() if flag.pk not in reviewed]
+        if unreviewed:
+            missing["flag_reviews"] = "Confirm or dismiss every screening flag before signing. Not reviewed: " + (
+                "; ".join(unreviewed)
+            )
+    return missing
+
+
+def evaluation_sign(*, actor, evaluation) -> Evaluation:
+    """Sign and lock the evaluation. Refused (ValidationError naming each missing field) until the vitals,
+    assessments, diagnosis, decision and rationale are filled and every screening flag of the submitted
+    intake is confirmed or dismissed. The patient's stage follows in treatment.services.evaluation_sign."""
+    access.require(actor, Permission.WRITE_EVALUATION, evaluation)
+    return _evaluation_sign(actor=actor, evaluation=evaluation)
+
+
+@transaction.atomic
+def _evaluation_sign(*, actor, evaluation):
+    evaluation = Evaluation.objects.select_for_update(of=("self",)).select_related("intake").get(pk=evaluation.pk)
+    if evaluation.is_signed:
+        raise evaluation_locked(evaluation)
+    intake = latest_submitted_intake(evaluation.patient)
+    if intake is not None and intake.pk != evaluation.intake_id:
+        evaluation.intake = intake
+        evaluation.flag_reviews.exclude(flag__intake_id=intake.pk).delete()
+    missing = evaluation_missing(evaluation)
+    if missing:
+        raise ValidationError(missing)
+    evaluation.full_clean(exclude=["patient", "prescriber", "intake"], validate_constraints=False)
+    evaluation.prescriber = actor
+    evaluation.status = Evaluation.Status.SIGNED
+    evaluation.signed_at = timezone.now()
+    evaluation.content_hash = content_sha256(evaluation.signed_content(evaluation.flag_reviews.all()))
+    evaluation.save()
+    audit_record(actor, AuditEvent.Action.UPDATE, evaluation)
+    return evaluation
+
+
+def evaluation_add_addendum(*, actor, evaluation, text: str) -> EvaluationAddendum:
+    """A signed correction or addition to a signed evaluation, by the prescriber on the care team."""
+    access.require(actor, Permission.WRITE_EVALUATION, evaluation)
+    return _evaluation_add_addendum(actor=actor, evaluation=evaluation, text=text)
+
+
+@transaction.atomic
+def _evaluation_add_addendum(*, actor, evaluation, text):
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write the addendum."})
+    if len(text) > 5000:
+        raise ValidationError({"text": "Keep an addendum under 5,000 characters."})
+    evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+    if not evaluation.is_signed:
+        raise RuleRefused(
+            "Addenda are for signed evaluations: this one is still a draft, so change it directly.",
+            code="evaluation_not_signed",
+        )
+    signed_at = timezone.now()
+    addendum = EvaluationAddendum(
+        evaluation=evaluation,
+        author=actor,
+        text=text,
+        signed_at=signed_at,
+        content_hash=content_sha256(
+            {"evaluation": str(evaluation.pk), "parent": evaluation.content_hash, "author": actor.pk, "text": text}
+        ),
+    )
+    addendum.save()
+    audit_record(actor, AuditEvent.Action.CREATE, addendum)
+    return addendum

@@ -13,6 +13,7 @@ from kapcare.access import Permission
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.forms import add_service_errors
 from patients import selectors as patient_selectors
 
 from . import selectors, services
@@ -70,7 +71,7 @@ def _intake_form(request, patient, *, here, template):
         messages.error(request, str(locked))
         return redirect(here)
     except ValidationError as error:
-        _add_errors(form, error)
+        add_service_errors(form, error)
         return _render_form(request, template, patient, form, formset, status=400)
 
     if request.POST.get("action") != "submit":
@@ -79,17 +80,11 @@ def _intake_form(request, patient, *, here, template):
     try:
         services.intake_submit(actor=user, patient=patient, intake=intake)
     except ValidationError as error:
-        _add_errors(form, error)
+        add_service_errors(form, error)
         return _render_form(request, template, patient, form, formset, status=400, saved=True)
     except services.IntakeLocked as locked:
         messages.error(request, str(locked))
     return redirect(here)
-
-
-def _add_errors(form, error):
-    for field, messages_ in error.message_dict.items():
-        for message in messages_:
-            form.add_error(field if field in form.fields else None, message)
 
 
 def _render_form(request, template, patient, form, formset, *, status=200, saved=False):

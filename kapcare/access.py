@@ -45,6 +45,14 @@ class Permission(Enum):
     VIEW_INTAKE_DETAIL = "view_intake_detail"
     VIEW_SCREENING_FLAGS = "view_screening_flags"
     VIEW_SCREENING_SUMMARY = "view_screening_summary"
+    VIEW_EVALUATION = "view_evaluation"
+    WRITE_EVALUATION = "write_evaluation"
+    VIEW_COURSE = "view_course"
+    VIEW_DOSE_PLAN = "view_dose_plan"
+    WRITE_DOSE_PLAN = "write_dose_plan"
+    VIEW_SESSIONS = "view_sessions"
+    SCHEDULE_SESSION = "schedule_session"
+    COMPLETE_SESSION = "complete_session"
 
 
 class Rule(NamedTuple):
@@ -143,6 +151,53 @@ RULES = {
         frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
         AuditEvent.Action.READ,
         "How many screening flags an intake raised is shown to the care team and the medical group's coordinators.",
+    ),
+    # The evaluation is the prescriber's clinical judgement: the clinicians on the team read it; coordinators and
+    # the patient see its outcome as the course's stage.
+    Permission.VIEW_EVALUATION: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "The prescriber's evaluation is shown to the clinicians on the care team.",
+    ),
+    # Medical oversight: eligibility is decided, signed and amended by the prescriber on the team, nobody else.
+    Permission.WRITE_EVALUATION: Rule(
+        frozenset({Role.PRESCRIBER}),
+        AuditEvent.Action.UPDATE,
+        "Only the prescriber on this care team can write or sign an evaluation.",
+    ),
+    # Stage, dates and the dose ledger's numbers: care coordination, shown to everyone who sees the patient.
+    Permission.VIEW_COURSE: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "The course of care is shown to the patient, their clinicians and the medical group's coordinators.",
+    ),
+    # The dose plan is a prescription: the prescriber writes it and the therapist runs sessions by it.
+    Permission.VIEW_DOSE_PLAN: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "The dose plan is shown to the clinicians on the care team; the patient gets their instructions from them.",
+    ),
+    Permission.WRITE_DOSE_PLAN: Rule(
+        frozenset({Role.PRESCRIBER}),
+        AuditEvent.Action.UPDATE,
+        "Only the prescriber on this care team can write or sign a dose plan.",
+    ),
+    # When sessions are (kind, time, status): the patient needs their own; coordinators schedule.
+    Permission.VIEW_SESSIONS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "Sessions are shown to the patient, their clinicians and the medical group's coordinators.",
+    ),
+    Permission.SCHEDULE_SESSION: Rule(
+        frozenset({Role.THERAPIST, Role.COORDINATOR}),
+        AuditEvent.Action.CREATE,
+        "Sessions are scheduled by the therapist on the care team or a coordinator of the medical group.",
+    ),
+    # Only the clinician who sat with the patient can say a session took place.
+    Permission.COMPLETE_SESSION: Rule(
+        frozenset({Role.THERAPIST}),
+        AuditEvent.Action.UPDATE,
+        "Only the therapist on this care team can mark a session completed.",
     ),
 }
 

@@ -8,6 +8,7 @@ from kapcare import views
 from kapcare.audit.api import AuditEventViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
+from treatment.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, SessionViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("patients", PatientViewSet, basename="patient")
@@ -15,6 +16,10 @@ router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("intakes", IntakeViewSet, basename="intake")
 router.register("consent-documents", ConsentDocumentViewSet, basename="consent-document")
 router.register("consent-signatures", ConsentSignatureViewSet, basename="consent-signature")
+router.register("evaluations", EvaluationViewSet, basename="evaluation")
+router.register("courses", CourseViewSet, basename="course")
+router.register("dose-plans", DosePlanViewSet, basename="dose-plan")
+router.register("sessions", SessionViewSet, basename="session")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -8,12 +8,24 @@ from .models import CareTeamMember, ConsentDocument, EducationModule
 
 @admin.register(CareTeamMember)
 class CareTeamMemberAdmin(admin.ModelAdmin):
-    """Administrators manage who is on which care team; they do not open patient records here."""
+    """Who is on which care team, by patient id: administrators see it; they never open a record here."""
 
     list_display = ["patient_id", "clinician", "role", "active_from", "active_to"]
     list_filter = ["role"]
     list_select_related = ["clinician"]
-    raw_id_fields = ["patient", "clinician"]
+    fields = ["patient_id", "clinician", "role", "active_from", "active_to"]
+    readonly_fields = fields
+
+    # Care teams change only through the services (referral, prescriber assignment), which check
+    # licences and organizations and write the audit trail; the admin only looks.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 PUBLISHED_NOTE = (

@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.api.base import ScopedViewSet
+from kapcare.versions import version_of
 
 from . import selectors, services
 from .models import Patient
@@ -14,7 +15,7 @@ from .serializers import PatientDetailSerializer, PatientSerializer, ReferralCre
 class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
     """Patients the caller may see. POST by a therapist is a referral."""
 
-    scope = staticmethod(selectors.patients_for_list)
+    scope = staticmethod(selectors.patients_for_api)
     patient_field = "pk"
     queryset = Patient.objects.none()  # for the schema; get_queryset() is always scoped
     serializer_class = PatientSerializer
@@ -33,7 +34,7 @@ class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
 
     def retrieve(self, request, pk=None):
         patient = self.audited_read(self.get_object())
-        return Response(self.get_serializer(patient).data)
+        return Response(self.get_serializer(patient).data, headers={"ETag": f'"{version_of(patient)}"'})
 
     @extend_schema(request=ReferralCreateSerializer, responses={201: PatientDetailSerializer})
     def create(self, request):
@@ -49,5 +50,10 @@ class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
         access.require(request.user, Permission.CHANGE_PATIENT, patient)
         serializer = self.get_serializer(patient, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        patient = services.patient_update(actor=request.user, patient=patient, **serializer.validated_data)
-        return Response(self.get_serializer(patient).data)
+        patient = services.patient_update(
+            actor=request.user,
+            patient=patient,
+            expected_version=request.headers.get("If-Match"),
+            **serializer.validated_data,
+        )
+        return Response(self.get_serializer(patient).data, headers={"ETag": f'"{version_of(patient)}"'})

@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 import zoneinfo
 
@@ -117,12 +118,11 @@ class Referral(models.Model):
 
 
 class Invitation(models.Model):
-    """A single-use link to the portal. Only a hash of the token is stored."""
+    """A single-use link to the portal. The link carries the signed id; nothing secret is stored."""
 
     VALID_FOR_DAYS = 7
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
-    token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -260,8 +260,7 @@ class ConsentDocument(models.Model):
 
     @property
     def text_sha256(self):
-        import hashlib
-
+        """The hash a signature records: proof of the exact text the patient signed."""
         return hashlib.sha256(self.body.encode("utf-8")).hexdigest()
 
 

@@ -33,6 +33,11 @@ def patients_for_list(user):
     return access.visible_patients(user).for_list().prefetch_related(active_team_prefetch())
 
 
+def patients_for_api(user):
+    """The user's patients as the API shows them: no care team, the referral in the same query."""
+    return access.visible_patients(user).for_list().select_related("referral")
+
+
 def patient_for_chart(user, patient_id, *, action):
     """One visible patient with their care team, or 404 (audited)."""
     patients = patients_for_list(user).select_related("referral", "referred_by", "medical_group")
@@ -121,7 +126,7 @@ def consent_status_for_patients(patient_ids):
     patient_ids = list(patient_ids)
     documents = current_consent_documents()
     latest = {}  # (patient id, kind) -> (version, signed_at) of the highest version signed
-    if patient_ids and documents:
+    if patient_ids:  # asked even without documents, so a page costs the same queries always
         signatures = ConsentSignature.objects.filter(
             patient_id__in=patient_ids, document__kind__in=[d.kind for d in documents]
         ).values_list("patient_id", "document__kind", "document__version", "signed_at")

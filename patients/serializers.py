@@ -3,12 +3,20 @@ from rest_framework import serializers
 
 from kapcare import access
 from kapcare.access import Permission
+from kapcare.api.serializers import StrictFieldsMixin
 
 from .models import Patient, Referral
+from .services import REFERRAL_INPUT
 from .validators import validate_adult_date_of_birth
 
+TEXT_LIMIT = 5000  # characters in each free-text referral detail
 
-class PatientSerializer(serializers.ModelSerializer):
+
+def _detail():
+    return serializers.CharField(required=False, allow_blank=True, write_only=True, max_length=TEXT_LIMIT)
+
+
+class PatientSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     status = serializers.CharField(source="stage", read_only=True, help_text="The stage of the course of care.")
 
     class Meta:
@@ -72,20 +80,11 @@ class ReferralCreateSerializer(PatientSerializer):
         write_only=True,
         help_text="Why the patient is referred: " + ", ".join(Referral.Reason.values) + ".",
     )
-    reason_for_referral = serializers.CharField(required=False, allow_blank=True, write_only=True)
-    current_diagnoses = serializers.CharField(required=False, allow_blank=True, write_only=True)
-    current_treatment = serializers.CharField(required=False, allow_blank=True, write_only=True)
-    current_medications = serializers.CharField(required=False, allow_blank=True, write_only=True)
-    clinical_summary = serializers.CharField(required=False, allow_blank=True, write_only=True)
-
-    REFERRAL_INPUT = {
-        "referral_reasons": "reasons",
-        "reason_for_referral": "reason_details",
-        "current_diagnoses": "current_diagnoses",
-        "current_treatment": "current_treatment",
-        "current_medications": "current_medications",
-        "clinical_summary": "clinical_summary",
-    }
+    reason_for_referral = _detail()
+    current_diagnoses = _detail()
+    current_treatment = _detail()
+    current_medications = _detail()
+    clinical_summary = _detail()
 
     class Meta(PatientSerializer.Meta):
         fields = [
@@ -103,5 +102,5 @@ class ReferralCreateSerializer(PatientSerializer):
     def split(self):
         """(patient fields, referral details) from the validated input."""
         data = dict(self.validated_data)
-        referral = {target: data.pop(source) for source, target in self.REFERRAL_INPUT.items() if source in data}
+        referral = {field: data.pop(field) for field in REFERRAL_INPUT if field in data}
         return data, referral

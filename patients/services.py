@@ -1,7 +1,5 @@
 """Writes to patients and their care teams. Keyword-only, actor first, atomic, audited."""
 
-import hashlib
-import secrets
 import unicodedata
 from datetime import date, timedelta
 from functools import partial
@@ -11,7 +9,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.core.signing import BadSignature, Signer
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +19,7 @@ from kapcare import access, request_context
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.versions import check_version
 
 from . import selectors
 from .models import (
@@ -51,17 +51,17 @@ def _check_email_free(email, *, except_patient=None):
         raise ValidationError({"email": "This e-mail address belongs to another KAPCare account."})
 
 
-REFERRAL_FIELDS = (
-    "reasons",
-    "reason_details",
-    "current_diagnoses",
-    "current_treatment",
-    "current_medications",
-    "clinical_summary",
-)
+# What a referral form or API call names each detail -> the Referral field that keeps it.
+REFERRAL_INPUT = {
+    "referral_reasons": "reasons",
+    "reason_for_referral": "reason_details",
+    "current_diagnoses": "current_diagnoses",
+    "current_treatment": "current_treatment",
+    "current_medications": "current_medications",
+    "clinical_summary": "clinical_summary",
+}
 
 
-@transaction.atomic
 def patient_refer(
     *,
     actor,
@@ -78,25 +78,38 @@ def patient_refer(
     """A therapist refers their client. The patient record, the referral details and the therapist's
     place on the care team are created together; a prescriber licensed in the patient's state is
     assigned when the medical group has one; the patient is e-mailed an invitation to the portal."""
+    # Checked before the transaction opens, so the audit row of a refusal is not rolled back with it.
     access.require(actor, Permission.REFER_PATIENT, object_type="patients.patient")
+    return _refer(
+        actor=actor,
+        fields={
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email.lower(),
+            "date_of_birth": date_of_birth,
+            "state": state,
+            "phone": phone,
+            "time_zone": time_zone or STATE_TIME_ZONES.get(state, "America/New_York"),
+        },
+        referral=referral,
+        invite=invite,
+    )
+
+
+@transaction.atomic
+def _refer(*, actor, fields, referral, invite):
     practice = actor.organization
     if practice is None or practice.medical_group_id is None:
         raise ValidationError("Your practice is not linked to a medical group yet. Ask a KAPCare administrator.")
-    _check_email_free(email)
-    patient = Patient(
-        first_name=first_name,
-        last_name=last_name,
-        email=email.lower(),
-        date_of_birth=date_of_birth,
-        state=state,
-        phone=phone,
-        time_zone=time_zone or STATE_TIME_ZONES.get(state, "America/New_York"),
-        medical_group_id=practice.medical_group_id,
-        referred_by=actor,
-    )
+    _check_email_free(fields["email"])
+    patient = Patient(**fields, medical_group_id=practice.medical_group_id, referred_by=actor)
     patient.full_clean()
-    patient.save()
-    details = {field: value for field, value in (referral or {}).items() if field in REFERRAL_FIELDS}
+    try:
+        with transaction.atomic():
+            patient.save()
+    except IntegrityError as error:  # the same referral sent twice at once
+        raise ValidationError({"email": "A patient with this e-mail address is already registered."}) from error
+    details = {REFERRAL_INPUT[field]: value for field, value in (referral or {}).items() if field in REFERRAL_INPUT}
     Referral.objects.create(patient=patient, **details)
     CareTeamMember.objects.create(patient=patient, clinician=actor, role=CareTeamMember.Role.THERAPIST)
     audit_record(actor, AuditEvent.Action.CREATE, patient)
@@ -134,43 +147,54 @@ def _put_prescriber_on_team(*, actor, patient, prescriber):
     return member
 
 
-@transaction.atomic
 def prescriber_assign(*, actor, patient: Patient, prescriber) -> CareTeamMember:
     """A coordinator assigns (or changes) the patient's prescriber. The previous one leaves the team."""
     access.require(actor, Permission.ASSIGN_PRESCRIBER, patient)
-    return _put_prescriber_on_team(actor=actor, patient=patient, prescriber=prescriber)
+    with transaction.atomic():
+        return _put_prescriber_on_team(actor=actor, patient=patient, prescriber=prescriber)
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+# The link carries the invitation's id, signed with SECRET_KEY: nothing secret is stored, and the
+# e-mail task can rebuild the link from the id alone (task arguments are ids, never secrets).
+_INVITATION_SIGNER = Signer(salt="kapcare.patients.invitation")
 
 
-@transaction.atomic
+def invitation_token(invitation: Invitation) -> str:
+    return _INVITATION_SIGNER.sign(str(invitation.pk))
+
+
 def invitation_send(*, actor, patient: Patient) -> Invitation:
     """E-mail the patient a single-use link to the portal, valid for 7 days. Earlier links stop working.
     `actor` is None when the patient asks for a new link from an expired one (sent to the address on file)."""
     if actor is not None:
         access.require(actor, Permission.INVITE_PATIENT, patient)
+    return _invite(actor=actor, patient=patient)
+
+
+@transaction.atomic
+def _invite(*, actor, patient):
     if patient.user_id:
         raise ValidationError("This patient already has a portal account.")
     now = timezone.now()
     Invitation.objects.filter(patient=patient, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        patient=patient,
-        token_hash=_token_hash(token),
-        created_by=actor,
-        expires_at=now + timedelta(days=Invitation.VALID_FOR_DAYS),
+        patient=patient, created_by=actor, expires_at=now + timedelta(days=Invitation.VALID_FOR_DAYS)
     )
     audit_record(actor, AuditEvent.Action.CREATE, invitation)
-    transaction.on_commit(partial(_email_invitation, patient.pk, token))
+    from .tasks import email_invitation  # tasks call services; importing here avoids the cycle
+
+    transaction.on_commit(partial(email_invitation.delay, invitation.pk))
     return invitation
 
 
-def _email_invitation(patient_id, token):
-    """Only the first name and the link: no clinical detail ever goes into an e-mail."""
-    patient = Patient.objects.get(pk=patient_id)
-    link = f"{settings.KAPCARE_BASE_URL}{reverse('invitation-open', args=[token])}"
+def invitation_email(*, invitation_id) -> bool:
+    """Send the invitation e-mail, unless the link has meanwhile been used or replaced. Only a first
+    name and the link: no clinical detail ever goes into an e-mail."""
+    invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_usable or invitation.patient.user_id:
+        return False
+    patient = invitation.patient
+    link = f"{settings.KAPCARE_BASE_URL}{reverse('invitation-open', args=[invitation_token(invitation)])}"
     context = {"first_name": patient.first_name, "link": link, "days": Invitation.VALID_FOR_DAYS}
     send_mail(
         subject="Your invitation to KAPCare",
@@ -178,6 +202,7 @@ def _email_invitation(patient_id, token):
         from_email=None,
         recipient_list=[patient.email],
     )
+    return True
 
 
 class InvitationUnusable(Exception):
@@ -189,7 +214,11 @@ class InvitationUnusable(Exception):
 
 def invitation_for_token(token: str) -> Invitation:
     """The invitation this link carries, or InvitationUnusable saying why (unknown, used, replaced, expired)."""
-    invitation = Invitation.objects.select_related("patient").filter(token_hash=_token_hash(token)).first()
+    try:
+        invitation_id = int(_INVITATION_SIGNER.unsign(token))
+    except (BadSignature, ValueError):
+        raise InvitationUnusable("unknown") from None
+    invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
     if invitation is None:
         raise InvitationUnusable("unknown")
     if invitation.used_at is not None or invitation.patient.user_id:
@@ -250,10 +279,14 @@ PROFILE_FIELDS = (
 )
 
 
-@transaction.atomic
 def patient_update_profile(*, actor, patient: Patient, **changes) -> Patient:
     """The patient keeps their own contact details, emergency contact and chaperone current."""
     access.require(actor, Permission.EDIT_OWN_PROFILE, patient)
+    return _update_profile(actor=actor, patient=patient, changes=changes)
+
+
+@transaction.atomic
+def _update_profile(*, actor, patient, changes):
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
@@ -265,22 +298,51 @@ def patient_update_profile(*, actor, patient: Patient, **changes) -> Patient:
     return patient
 
 
-@transaction.atomic
-def patient_update(*, actor, patient: Patient, **changes) -> Patient:
-    """Change a patient's details. Only the fields in EDITABLE_FIELDS can change."""
+def patient_update(*, actor, patient: Patient, expected_version: str | None = None, **changes) -> Patient:
+    """Change a patient's details. Only the fields in EDITABLE_FIELDS can change. With `expected_version`
+    (from If-Match) the change is refused when someone else changed the record since it was read."""
     access.require(actor, Permission.CHANGE_PATIENT, patient)
+    return _update(actor=actor, patient=patient, changes=changes, expected_version=expected_version)
+
+
+@transaction.atomic
+def _update(*, actor, patient, changes, expected_version):
+    check_version(Patient.objects.select_for_update().only("updated_at").get(pk=patient.pk), expected_version)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    if "email" in changes:
+    if "email" in changes and changes["email"].lower() != patient.email:
+        _check_email_change(patient, changes["email"].lower())
         changes["email"] = changes["email"].lower()
-        _check_email_free(changes["email"], except_patient=patient)
+        # Links already sent went to the old address; a new invitation goes to the new one.
+        patient.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if "state" in changes and changes["state"] != patient.state:
+        _check_team_may_treat_in(patient, changes["state"])
     for field, value in changes.items():
         setattr(patient, field, value)
     patient.full_clean()
     patient.save(update_fields=[*changes, "updated_at"])
     audit_record(actor, AuditEvent.Action.UPDATE, patient)
     return patient
+
+
+def _check_email_change(patient, email):
+    """The portal account is the patient's own: once they have joined, only they change its address
+    (in their account settings), so no one else can redirect their sign-in to another mailbox."""
+    if patient.user_id:
+        raise ValidationError(
+            {"email": "The patient has joined the portal; they change their e-mail address in their account."}
+        )
+    _check_email_free(email, except_patient=patient)
+
+
+def _check_team_may_treat_in(patient, state):
+    for member in CareTeamMember.objects.active().filter(patient=patient, role=CareTeamMember.Role.PRESCRIBER):
+        profile = getattr(member.clinician, "clinician_profile", None)
+        if profile is None or profile.licence_state != state:
+            raise ValidationError(
+                {"state": f"{member.clinician} is not licensed there. A coordinator assigns another prescriber first."}
+            )
 
 
 @transaction.atomic
@@ -290,6 +352,18 @@ def patient_mark_intake_submitted(*, actor, patient: Patient) -> Patient:
     patient.save(update_fields=["intake_submitted_at", "updated_at"])
     audit_record(actor, AuditEvent.Action.UPDATE, patient)
     return patient_refresh_stage(patient=patient)
+
+
+def patient_set_stage(*, actor, patient: Patient, stage: str) -> Patient:
+    """Record a stage derived above (treatment.services.course_refresh derives the later stages from
+    signed evaluations, dose plans and sessions). Only that derivation calls this; nobody types a stage in."""
+    if stage not in Stage.values:
+        raise ValidationError({"stage": f"{stage!r} is not a stage of the course of care."})
+    if stage != patient.stage:
+        patient.stage = stage
+        patient.save(update_fields=["stage", "updated_at"])
+        audit_record(actor, AuditEvent.Action.UPDATE, patient)
+    return patient
 
 
 def patient_refresh_stage(*, patient: Patient) -> Patient:
@@ -354,7 +428,7 @@ def _consent_sign(*, actor, patient, document, typed_name):
         typed_name=" ".join(typed_name.split()),
         signed_at=timezone.now(),
         ip=request_context.current().client_ip,
-        text_sha256=hashlib.sha256(document.body.encode("utf-8")).hexdigest(),
+        text_sha256=document.text_sha256,
     )
     audit_record(actor, AuditEvent.Action.CREATE, signature)
     patient_refresh_stage(patient=patient)

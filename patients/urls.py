@@ -8,4 +8,7 @@ urlpatterns = [
     path("education/", views.education_list, name="education-list"),
     path("education/<slug:slug>/", views.education_detail, name="education-detail"),
     path("patients/<uuid:patient_id>/consents/", views.patient_consent_status, name="patient-consent-status"),
+    path("invitations/accept/", views.invitation_accept, name="invitation-accept"),
+    path("invitations/new/", views.invitation_request_new, name="invitation-request-new"),
+    path("invitations/<str:token>/", views.invitation_open, name="invitation-open"),
 ]

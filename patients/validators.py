@@ -14,3 +14,8 @@ def validate_adult_date_of_birth(value: date):
         raise ValidationError("Ketamine-assisted psychotherapy here is for adults: the patient must be 18 or older.")
     if age > OLDEST_AGE:
         raise ValidationError("Check the year of birth.")
+
+
+def validate_not_in_future(value: date):
+    if value > date.today():
+        raise ValidationError("This date is in the future.")

@@ -1,20 +1,24 @@
 """The patient's consent and education pages, and the care team's view of them. Thin: access, a form,
 one service, render."""
 
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.forms import add_service_errors
 
 from . import selectors, services
-from .forms import ConsentSignForm
+from .forms import ConsentSignForm, SetPasswordForm
+from .services import InvitationUnusable
 
 
 def _own_patient(request, permission):
@@ -24,11 +28,6 @@ def _own_patient(request, permission):
     if patient is None:
         raise Http404("Your account is not linked to a patient record yet. Please contact your therapist.")
     return patient
-
-
-def _add_errors(form, error):
-    for field, errors in error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]:
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @login_required
@@ -57,7 +56,7 @@ def consent_detail(request, document_id):
                 actor=request.user, patient=patient, document=document, typed_name=form.cleaned_data["typed_name"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Thank you. You signed “{document.title}”.")
             return redirect("consent-list")
@@ -114,3 +113,60 @@ def patient_consent_status(request, patient_id):
         "education_progress": selectors.education_progress(patient),
     }
     return render(request, "patients/patient_consent_status.html", context)
+
+
+# Invitations: the link from the e-mail, then a password, then the portal.
+INVITATION_SESSION_KEY = "kapcare_invitation"
+
+
+def invitation_open(request, token):
+    """Keep the token out of the address bar, the history and Referer headers from here on."""
+    request.session[INVITATION_SESSION_KEY] = token
+    return redirect("invitation-accept")
+
+
+def invitation_accept(request):
+    token = request.session.get(INVITATION_SESSION_KEY, "")
+    if request.user.is_authenticated:
+        return render(request, "patients/invitation_signed_in.html", status=409)
+    try:
+        invitation = services.invitation_for_token(token)
+    except InvitationUnusable as unusable:
+        return _invitation_unusable(request, unusable)
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(token=token, password=form.cleaned_data["password1"])
+        except ValidationError as error:
+            form.add_error("password1", error)
+        except InvitationUnusable as unusable:
+            return _invitation_unusable(request, unusable)
+        else:
+            del request.session[INVITATION_SESSION_KEY]
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "Welcome to KAPCare. Here is what to do next.")
+            return redirect(settings.LOGIN_REDIRECT_URL)
+    audit_record(request.user, AuditEvent.Action.READ, invitation)
+    return render(
+        request, "patients/invitation_accept.html", {"form": form, "first_name": invitation.patient.first_name}
+    )
+
+
+def _invitation_unusable(request, unusable):
+    can_ask = unusable.invitation is not None and unusable.reason in ("expired", "replaced")
+    return render(
+        request, "patients/invitation_unusable.html", {"reason": unusable.reason, "can_ask": can_ask}, status=410
+    )
+
+
+@require_POST
+def invitation_request_new(request):
+    token = request.session.get(INVITATION_SESSION_KEY, "")
+    try:
+        services.invitation_for_token(token)
+    except InvitationUnusable as unusable:
+        if unusable.invitation is not None and unusable.reason in ("expired", "replaced"):
+            services.invitation_request_new(invitation=unusable.invitation)
+            request.session.pop(INVITATION_SESSION_KEY, None)
+            return render(request, "patients/invitation_requested.html")
+    return redirect("invitation-accept")

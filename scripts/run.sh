@@ -20,7 +20,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/celery -A kapcare worker --pool=solo --loglevel=WARNING >var/worker.log 2>&1 &
+.venv/bin/celery -A kapcare worker --pool=solo --loglevel=WARNING 2>var/worker.log &
 pids+=($!)
 .venv/bin/celery -A kapcare beat --loglevel=WARNING --pidfile= >var/beat.log 2>&1 &
 pids+=($!)
@@ -29,7 +29,8 @@ pids+=($!)
 
 echo
 echo "KAPCare is running at http://127.0.0.1:$PORT  (API docs: http://127.0.0.1:$PORT/api/docs/)"
-echo "Background jobs: Celery worker and beat (logs in var/worker.log and var/beat.log). Ctrl-C stops all."
+echo "Background jobs: Celery worker and beat (logs in var/worker.log and var/beat.log). E-mails print here."
+echo "Ctrl-C stops all."
 echo
 $PY manage.py seed_demo | tail -n +2
 wait -n "${pids[@]}"

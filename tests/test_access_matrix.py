@@ -63,6 +63,43 @@ SUBMIT_EMPTY_INTAKE = {
     for role, by_target in EDIT_INTAKE.items()
 }
 
+# Starting an intake for a patient who has none yet.
+START_INTAKE = {
+    role: {target: 201 if status == 200 else status for target, status in by_target.items()}
+    for role, by_target in EDIT_INTAKE.items()
+}
+
+# The course of care (issue 4). Evaluations and dose plans are clinical: the clinicians on the team read them.
+READ_CLINICAL = {
+    **READ_PATIENT,
+    "coordinator": row(403, 403, 403, 404),
+    "patient": row(403, 404, 404, 404),
+    "other_patient": row(404, 404, 403, 404),
+}
+# Only the prescriber on the team writes and signs them; the therapist on the team is refused.
+PRESCRIBER_WRITES = {
+    **READ_CLINICAL,
+    "therapist_a": row(403, 404, 404, 404),
+    "therapist_b": row(404, 404, 403, 404),
+}
+# Sessions are scheduled by the therapist on the team or a coordinator; completed by the therapist only.
+SCHEDULE_SESSION = {
+    **READ_PATIENT,
+    "prescriber": row(403, 404, 403, 404),
+    "patient": row(403, 404, 404, 404),
+    "other_patient": row(404, 404, 403, 404),
+}
+COMPLETE_SESSION = {**SCHEDULE_SESSION, "coordinator": row(403, 403, 403, 404)}
+
+
+def allowed_as(expectations, status):
+    """The same expectations with the allowed answer (200) replaced, e.g. 201 for a create."""
+    return {
+        role: {target: status if code == 200 else code for target, code in by_target.items()}
+        for role, by_target in expectations.items()
+    }
+
+
 # Requests that concern no existing patient: expected status by role.
 REFER = {
     "therapist_a": 201,
@@ -75,6 +112,12 @@ REFER = {
     "anonymous": 401,
 }
 LIST = dict.fromkeys(ROLES, 200) | {"anonymous": 401}
+LIST_CLINICAL = dict.fromkeys(ROLES, 403) | {
+    "therapist_a": 200,
+    "therapist_b": 200,
+    "prescriber": 200,
+    "anonymous": 401,
+}
 
 NEW_PHONE = "+1 415 555 0199"
 REFERRAL = {
@@ -102,7 +145,10 @@ ROUTES = {
         "GET": (READ_ACCESS_HISTORY, None, "patient"),
     },
     # Intakes (issue 3): `{id}` of a detail route is the target patient's draft intake (RECORD_IDS).
-    "/api/v1/intakes/": {"GET": (LIST, None, "none")},
+    "/api/v1/intakes/": {
+        "GET": (LIST, None, "none"),
+        "POST": (START_INTAKE, lambda user, patient: {"patient": str(patient.pk)}, "patient"),
+    },
     "/api/v1/intakes/?patient={id}": {"GET": (READ_PATIENT, None, "patient")},
     "/api/v1/intakes/{id}/": {
         "GET": (READ_PATIENT, None, "patient"),
@@ -124,6 +170,64 @@ ROUTES = {
         ),
     },
     "/api/v1/consent-signatures/?patient={id}": {"GET": (READ_PATIENT, None, "patient")},
+    # The course of care (issue 4). A body given as a function of (user, patient) names the target patient.
+    "/api/v1/evaluations/": {
+        "GET": (LIST_CLINICAL, None, "none"),
+        "POST": (
+            allowed_as(PRESCRIBER_WRITES, 201),
+            lambda user, patient: {"patient": str(patient.pk), "decision": "deferred"},
+            "patient",
+        ),
+    },
+    "/api/v1/evaluations/?patient={id}": {"GET": (READ_CLINICAL, None, "patient")},
+    "/api/v1/evaluations/{id}/": {
+        "GET": (READ_CLINICAL, None, "patient"),
+        "PATCH": (PRESCRIBER_WRITES, {"rationale": "Reviewed with the patient."}, "patient"),
+        "PUT": (NOT_A_METHOD, {"rationale": "x"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    # Signing the fixtures' empty draft: allowed callers get the list of what is missing.
+    "/api/v1/evaluations/{id}/sign/": {"POST": (allowed_as(PRESCRIBER_WRITES, 400), None, "patient")},
+    "/api/v1/evaluations/{id}/addenda/": {
+        "GET": (READ_CLINICAL, None, "patient"),
+        # An addendum to a draft is refused by the rule (409): addenda are for signed evaluations.
+        "POST": (allowed_as(PRESCRIBER_WRITES, 409), {"text": "Blood pressure rechecked: 128/80."}, "patient"),
+    },
+    "/api/v1/courses/": {"GET": (LIST | {"admin": 403}, None, "none")},
+    "/api/v1/courses/?patient={id}": {"GET": (READ_PATIENT, None, "patient")},
+    "/api/v1/courses/{id}/": {"GET": (READ_PATIENT, None, "patient")},
+    "/api/v1/dose-plans/": {
+        "GET": (LIST_CLINICAL, None, "none"),
+        "POST": (allowed_as(PRESCRIBER_WRITES, 201), lambda user, patient: dose_plan_body(patient), "patient"),
+    },
+    "/api/v1/dose-plans/?patient={id}": {"GET": (READ_CLINICAL, None, "patient")},
+    "/api/v1/dose-plans/{id}/": {
+        "GET": (READ_CLINICAL, None, "patient"),
+        "PATCH": (PRESCRIBER_WRITES, {"instructions_therapist": "Check BP at 40 minutes."}, "patient"),
+        "PUT": (NOT_A_METHOD, {"route": "troche"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    # Signing needs a signed eligible evaluation, which the fixtures' patients do not have: 409 naming the gate.
+    "/api/v1/dose-plans/{id}/sign/": {"POST": (allowed_as(PRESCRIBER_WRITES, 409), None, "patient")},
+    "/api/v1/sessions/": {
+        "GET": (LIST | {"admin": 403}, None, "none"),
+        "POST": (
+            allowed_as(SCHEDULE_SESSION, 201),
+            lambda user, patient: {
+                "patient": str(patient.pk),
+                "kind": "preparation",
+                "scheduled_at": "2030-01-15T17:00:00Z",
+            },
+            "patient",
+        ),
+    },
+    "/api/v1/sessions/?patient={id}": {"GET": (READ_PATIENT, None, "patient")},
+    "/api/v1/sessions/{id}/": {
+        "GET": (READ_PATIENT, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"kind": "dosing"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    "/api/v1/sessions/{id}/complete/": {"POST": (COMPLETE_SESSION, None, "patient")},
 }
 
 PATIENT_CASES = [
@@ -148,9 +252,9 @@ def targets(patient_a, patient_a2, patient_b, patient_x):
     return {"A": patient_a, "A2": patient_a2, "B": patient_b, "X": patient_x}
 
 
-def send(api, user, method, path, body):
-    if callable(body):  # a body that depends on the caller or on rows made by the fixtures
-        body = body(user)
+def send(api, user, method, path, body, patient=None):
+    if callable(body):  # a body that depends on the caller, the target patient or rows made by the fixtures
+        body = body(user) if patient is None else body(user, patient)
     client = api.as_user(user)
     return getattr(client, method.lower())(path, data=body, format="json")
 
@@ -174,9 +278,74 @@ def draft_intake_id(patient):
 
 
 # Routes whose `{id}` names a record of the target patient rather than the patient.
+def dose_plan_body(patient=None):
+    body = {
+        "route": "sublingual_rdt",
+        "tablet_strength_mg": "100.0",
+        "full_dose_mg": "200.0",
+        "start_at": "half",
+        "doses_authorized": 3,
+        "instructions_patient": "Hold the tablets under the tongue; spit after 10 minutes.",
+    }
+    return {"patient": str(patient.pk), **body} if patient is not None else body
+
+
+def _prescriber():
+    from kapcare.accounts.models import User
+
+    return User.objects.filter(role=User.Role.PRESCRIBER).order_by("email").first()
+
+
+def draft_evaluation_id(patient):
+    """A draft evaluation of the patient (patients without a prescriber get one by the cast's prescriber)."""
+    from assessments.models import Evaluation
+
+    return Evaluation.objects.create(patient=patient, prescriber=_prescriber()).pk
+
+
+def course_id(patient):
+    from treatment import services as course_services
+
+    return course_services.course_current(actor=None, patient=patient).pk
+
+
+def draft_dose_plan_id(patient):
+    from treatment.models import DosePlan, TreatmentCourse
+
+    course = TreatmentCourse.objects.get(pk=course_id(patient))
+    return DosePlan.objects.create(
+        course=course, patient=patient, version=1, prescriber=_prescriber(), **dose_plan_body()
+    ).pk
+
+
+def past_session_id(patient):
+    """A preparation session that started an hour ago, scheduled as the referring therapist would."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from treatment.models import TherapySession, TreatmentCourse
+
+    return TherapySession.objects.create(
+        course=TreatmentCourse.objects.get(pk=course_id(patient)),
+        patient=patient,
+        kind=TherapySession.Kind.PREPARATION,
+        scheduled_at=timezone.now() - timedelta(hours=1),
+        created_by=patient.referred_by,
+    ).pk
+
+
 RECORD_IDS = {
     "/api/v1/intakes/{id}/": draft_intake_id,
     "/api/v1/intakes/{id}/submit/": draft_intake_id,
+    "/api/v1/evaluations/{id}/": draft_evaluation_id,
+    "/api/v1/evaluations/{id}/sign/": draft_evaluation_id,
+    "/api/v1/evaluations/{id}/addenda/": draft_evaluation_id,
+    "/api/v1/courses/{id}/": course_id,
+    "/api/v1/dose-plans/{id}/": draft_dose_plan_id,
+    "/api/v1/dose-plans/{id}/sign/": draft_dose_plan_id,
+    "/api/v1/sessions/{id}/": past_session_id,
+    "/api/v1/sessions/{id}/complete/": past_session_id,
 }
 
 
@@ -186,13 +355,18 @@ def record_id(route, patient):
 
 def database_state():
     """Everything a request about a patient could change, to compare before and after."""
-    from assessments.models import Intake, IntakeMedication
+    from assessments.models import Evaluation, EvaluationAddendum, Intake, IntakeMedication
+    from treatment.models import DosePlan, TherapySession, TreatmentCourse
 
     return (
         list(Patient.objects.order_by("pk").values()),
         list(CareTeamMember.objects.order_by("pk").values()),
         list(Intake.objects.order_by("pk").values()),
         list(IntakeMedication.objects.order_by("pk").values()),
+        *(
+            list(model.objects.order_by("pk").values())
+            for model in (Evaluation, EvaluationAddendum, TreatmentCourse, DosePlan, TherapySession)
+        ),
     )
 
 
@@ -209,7 +383,7 @@ def test_patient_route(api, cast, targets, route, method, role, target):
     before = database_state()
     audit_before = AuditEvent.objects.count()
 
-    response = send(api, cast[role], method, path, body)
+    response = send(api, cast[role], method, path, body, patient)
 
     assert response.status_code == expected, response.content
     if expected >= 400:
@@ -231,13 +405,14 @@ def test_route_without_target(api, cast, route, method, role):
     expected_status, body, kind = ROUTES[route][method]
     expected = expected_status[role] if kind == "none" else expected_status[role]["A"]
     before = Patient.objects.count()
+    denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
 
     response = send(api, cast[role], method, route, body)
 
     assert response.status_code == expected, response.content
     if expected >= 400:
         assert Patient.objects.count() == before
-        assert AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).exists()
+        assert AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count() == denied_before + 1
 
 
 VISIBLE_IN_LIST = {

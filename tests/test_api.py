@@ -88,13 +88,55 @@ def test_malformed_json_is_a_400(api, therapist_a, payload):
 
 def test_a_patch_changes_only_what_it_names(api, prescriber, patient_a):
     response = api.as_user(prescriber).patch(
-        f"/api/v1/patients/{patient_a.pk}/", {"phone": "+1 503 555 0101", "status": "dosing"}, format="json"
+        f"/api/v1/patients/{patient_a.pk}/", {"phone": "+1 503 555 0101"}, format="json"
     )
 
     assert response.status_code == 200
     patient_a.refresh_from_db()
     assert patient_a.phone == "+1 503 555 0101"
+    assert patient_a.first_name == "Avery"
+
+
+@pytest.mark.parametrize("field", ["status", "id", "medical_group", "user"])
+def test_a_patch_of_a_field_that_cannot_be_set_is_refused(api, prescriber, patient_a, field):
+    response = api.as_user(prescriber).patch(f"/api/v1/patients/{patient_a.pk}/", {field: "dosing"}, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    patient_a.refresh_from_db()
     assert patient_a.stage == "referred", "the stage comes from signed records, never from a PATCH"
+
+
+def test_staff_cannot_redirect_a_joined_patients_email(api, coordinator, patient_a):
+    response = api.as_user(coordinator).patch(
+        f"/api/v1/patients/{patient_a.pk}/", {"email": "someone.else@example.test"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "joined the portal" in response.json()["email"][0]
+    patient_a.refresh_from_db()
+    assert patient_a.email == "avery@example.test"
+
+
+def test_changing_a_not_yet_joined_patients_email_switches_off_sent_links(api, therapist_a2, patient_a2):
+    from patients.services import invitation_send
+
+    invitation = invitation_send(actor=therapist_a2, patient=patient_a2)
+
+    response = api.as_user(therapist_a2).patch(
+        f"/api/v1/patients/{patient_a2.pk}/", {"email": "blair.new@example.test"}, format="json"
+    )
+
+    assert response.status_code == 200
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+
+
+def test_moving_a_patient_to_a_state_where_the_prescriber_is_not_licensed_is_refused(api, therapist_a, patient_a):
+    response = api.as_user(therapist_a).patch(f"/api/v1/patients/{patient_a.pk}/", {"state": "NY"}, format="json")
+
+    assert response.status_code == 400
+    assert "not licensed there" in response.json()["state"][0]
 
 
 def test_a_patch_may_not_take_another_patients_email(api, prescriber, patient_a, patient_b):
@@ -211,3 +253,23 @@ def test_a_token_does_not_bypass_the_second_factor(db, capsys):
 
 def test_the_schema_generates_without_warnings(db):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_two_clinicians_editing_one_record_one_wins_the_other_is_told(api, therapist_a, prescriber, patient_a):
+    from rest_framework.test import APIClient
+
+    therapist, doctor = APIClient(), APIClient()
+    therapist.force_login(therapist_a)
+    doctor.force_login(prescriber)
+    path = f"/api/v1/patients/{patient_a.pk}/"
+    version = therapist.get(path)["ETag"]
+    assert doctor.get(path)["ETag"] == version
+
+    first = therapist.patch(path, {"phone": "+1 415 555 0001"}, format="json", HTTP_IF_MATCH=version)
+    second = doctor.patch(path, {"phone": "+1 415 555 0002"}, format="json", HTTP_IF_MATCH=version)
+
+    assert first.status_code == 200
+    assert second.status_code == 412
+    assert second.json()["code"] == "stale_record"
+    patient_a.refresh_from_db()
+    assert patient_a.phone == "+1 415 555 0001"

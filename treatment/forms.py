@@ -3,12 +3,20 @@ from django.contrib.auth import get_user_model
 
 from kapcare.us_states import USState
 from patients.models import Patient, Referral
-from patients.services import PROFILE_FIELDS
+from patients.serializers import TEXT_LIMIT
+from patients.services import PROFILE_FIELDS, REFERRAL_INPUT
 from patients.validators import validate_adult_date_of_birth
 
 
 class DateInput(forms.DateInput):
     input_type = "date"
+
+
+def _text(label, *, required=False):
+    rows = 6 if required else 3
+    return forms.CharField(
+        label=label, required=required, max_length=TEXT_LIMIT, widget=forms.Textarea(attrs={"rows": rows})
+    )
 
 
 class ReferralForm(forms.Form):
@@ -23,29 +31,16 @@ class ReferralForm(forms.Form):
     referral_reasons = forms.MultipleChoiceField(
         label="Reasons for referral", choices=Referral.Reason.choices, widget=forms.CheckboxSelectMultiple
     )
-    reason_for_referral = forms.CharField(label="Reason for referral, in your words", widget=forms.Textarea)
-    current_diagnoses = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    current_treatment = forms.CharField(
-        label="Current treatment (therapy, other prescribers)", widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-    current_medications = forms.CharField(
-        label="Current medications, as known", widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-    clinical_summary = forms.CharField(label="Clinical summary for the prescriber", widget=forms.Textarea)
-
-    REFERRAL_FIELDS = {
-        "referral_reasons": "reasons",
-        "reason_for_referral": "reason_details",
-        "current_diagnoses": "current_diagnoses",
-        "current_treatment": "current_treatment",
-        "current_medications": "current_medications",
-        "clinical_summary": "clinical_summary",
-    }
+    reason_for_referral = _text("Reason for referral, in your words", required=True)
+    current_diagnoses = _text("Current diagnoses")
+    current_treatment = _text("Current treatment (therapy, other prescribers)")
+    current_medications = _text("Current medications, as known")
+    clinical_summary = _text("Clinical summary for the prescriber", required=True)
 
     def split(self):
         """(patient fields, referral details) for patients.services.patient_refer."""
         data = dict(self.cleaned_data)
-        referral = {target: data.pop(source) for source, target in self.REFERRAL_FIELDS.items()}
+        referral = {field: data.pop(field) for field in REFERRAL_INPUT}
         return data, referral
 
 
@@ -65,21 +60,6 @@ class ProfileForm(forms.ModelForm):
             "time_zone": "For example America/Los_Angeles. Reminders and session times use it.",
             "chaperone_name": "A trusted adult (18+) who stays with you in person during remote dosing sessions.",
         }
-
-
-class SetPasswordForm(forms.Form):
-    password1 = forms.CharField(
-        label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-    password2 = forms.CharField(
-        label="Type it again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
-            self.add_error("password2", "The two passwords do not match.")
-        return cleaned
 
 
 class AssignPrescriberForm(forms.Form):

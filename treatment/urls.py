@@ -1,15 +1,20 @@
 from django.urls import path
 
-from . import views
+from . import course_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("patients/<uuid:patient_id>/", views.patient_chart, name="patient-chart"),
     path("patients/<uuid:patient_id>/prescriber/", views.assign_prescriber, name="assign-prescriber"),
     path("patients/<uuid:patient_id>/invitation/", views.resend_invitation, name="resend-invitation"),
+    path("patients/<uuid:patient_id>/evaluation/", course_views.evaluation_page, name="patient-evaluation"),
+    path("patients/<uuid:patient_id>/dose-plan/", course_views.dose_plan_page, name="patient-dose-plan"),
+    path("patients/<uuid:patient_id>/sessions/new/", course_views.session_new, name="patient-session-new"),
+    path(
+        "patients/<uuid:patient_id>/sessions/<uuid:session_id>/complete/",
+        course_views.session_complete,
+        name="patient-session-complete",
+    ),
     path("refer/", views.refer_patient, name="refer-patient"),
     path("profile/", views.patient_profile, name="patient-profile"),
-    path("invitations/accept/", views.invitation_accept, name="invitation-accept"),
-    path("invitations/new/", views.invitation_request_new, name="invitation-request-new"),
-    path("invitations/<str:token>/", views.invitation_open, name="invitation-open"),
 ]

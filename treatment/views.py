@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -12,12 +11,13 @@ from kapcare.access import Permission
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
+from kapcare.forms import add_service_errors
 from patients import selectors
 from patients import services as patient_services
-from patients.services import InvitationUnusable
 
+from . import course_selectors as course_of_care
 from . import selectors as course_selectors
-from .forms import AssignPrescriberForm, ProfileForm, ReferralForm, SetPasswordForm
+from .forms import AssignPrescriberForm, ProfileForm, ReferralForm
 
 DASHBOARD_PAGE_SIZE = 50
 
@@ -33,6 +33,8 @@ def dashboard(request):
     page = Paginator(selectors.patients_for_list(user), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     patients = course_selectors.annotate_dashboard_page(user, list(page.object_list))
     audit_record_many(user, AuditEvent.Action.LIST, patients)
+    evaluation_queue = intake_selectors.evaluation_queue(user)  # prescribers only; [] for everyone else
+    audit_record_many(user, AuditEvent.Action.LIST, [entry.patient for entry in evaluation_queue])
     return render(
         request,
         "treatment/dashboard_clinical.html",
@@ -41,6 +43,7 @@ def dashboard(request):
             "patients": patients,
             "can_refer": access.can(user, Permission.REFER_PATIENT),
             "show_flags": access.can(user, Permission.VIEW_SCREENING_FLAGS),
+            "evaluation_queue": evaluation_queue,
         },
     )
 
@@ -67,6 +70,7 @@ def patient_chart(request, patient_id):
     context = {
         "patient": patient,
         "intake_chart": intake_selectors.intake_for_chart(user, patient),
+        "course_chart": course_of_care.course_for_chart(user, patient),
         "consent_status": selectors.consent_status(patient),
         "education_progress": selectors.education_progress(patient),
         "can_view_history": access.can(user, Permission.VIEW_ACCESS_HISTORY),
@@ -80,15 +84,6 @@ def patient_chart(request, patient_id):
     return render(request, "treatment/chart.html", context)
 
 
-def _apply_errors(form, error: ValidationError):
-    """Put a service's refusal on the form: on its field when the form has one, else at the top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 @login_required
 def refer_patient(request):
     access.require(request.user, Permission.REFER_PATIENT, object_type="patients.patient")
@@ -98,7 +93,7 @@ def refer_patient(request):
         try:
             patient = patient_services.patient_refer(actor=request.user, referral=referral, **fields)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"{patient.first_name} is referred; an invitation to the portal is on its way.")
             return redirect("patient-chart", patient.pk)
@@ -143,76 +138,20 @@ def resend_invitation(request, patient_id):
 
 @login_required
 def patient_profile(request):
-    patient = selectors.patients_for_list(request.user).first()
+    access.require(request.user, Permission.EDIT_OWN_PROFILE, object_type="patients.patient")
+    patient = selectors.own_patient_record(request.user)
     if patient is None:
         return redirect("dashboard")
-    access.require(request.user, Permission.EDIT_OWN_PROFILE, patient)
     form = ProfileForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
         try:
             patient_services.patient_update_profile(actor=request.user, patient=patient, **changes)
         except ValidationError as error:
-            _apply_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("dashboard")
     else:
         audit_record(request.user, AuditEvent.Action.READ, patient)
     return render(request, "treatment/profile.html", {"form": form, "patient": patient})
-
-
-INVITATION_SESSION_KEY = "kapcare_invitation"
-
-
-def invitation_open(request, token):
-    """Keep the token out of the address bar, the history and Referer headers from here on."""
-    request.session[INVITATION_SESSION_KEY] = token
-    return redirect("invitation-accept")
-
-
-def invitation_accept(request):
-    token = request.session.get(INVITATION_SESSION_KEY, "")
-    if request.user.is_authenticated:
-        return render(request, "treatment/invitation_signed_in.html", status=409)
-    try:
-        invitation = patient_services.invitation_for_token(token)
-    except InvitationUnusable as unusable:
-        return _invitation_unusable(request, unusable)
-    form = SetPasswordForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = patient_services.invitation_accept(token=token, password=form.cleaned_data["password1"])
-        except ValidationError as error:
-            form.add_error("password1", error)
-        except InvitationUnusable as unusable:
-            return _invitation_unusable(request, unusable)
-        else:
-            del request.session[INVITATION_SESSION_KEY]
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, "Welcome to KAPCare. Here is what to do next.")
-            return redirect("dashboard")
-    audit_record(None, AuditEvent.Action.READ, invitation)
-    return render(
-        request, "treatment/invitation_accept.html", {"form": form, "first_name": invitation.patient.first_name}
-    )
-
-
-def _invitation_unusable(request, unusable):
-    can_ask = unusable.invitation is not None and unusable.reason in ("expired", "replaced")
-    return render(
-        request, "treatment/invitation_unusable.html", {"reason": unusable.reason, "can_ask": can_ask}, status=410
-    )
-
-
-@require_POST
-def invitation_request_new(request):
-    token = request.session.get(INVITATION_SESSION_KEY, "")
-    try:
-        patient_services.invitation_for_token(token)
-    except InvitationUnusable as unusable:
-        if unusable.invitation is not None and unusable.reason in ("expired", "replaced"):
-            patient_services.invitation_request_new(invitation=unusable.invitation)
-            request.session.pop(INVITATION_SESSION_KEY, None)
-            return render(request, "treatment/invitation_requested.html")
-    return redirect("invitation-accept")

@@ -7,6 +7,14 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
 
+from kapcare.versions import StaleRecord
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = 412
+    default_detail = "Someone changed this record since you opened it. Reload it and try again."
+    default_code = "stale_record"
+
 
 class Conflict(exceptions.APIException):
     status_code = 409
@@ -24,6 +32,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, IntegrityError):
         exc = Conflict()
+    elif isinstance(exc, StaleRecord):
+        exc = PreconditionFailed(exc.message)
     from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)
@@ -49,8 +59,12 @@ def document_error_responses(result, generator, request, public):
         }
     }
     for operations in result.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
+            if method in ("post", "patch", "put", "delete"):
+                responses.setdefault("409", {"description": "A rule of the course of care refuses it.", **ref})
+            if method in ("patch", "put"):
+                responses.setdefault("412", {"description": "Changed since you read it (If-Match).", **ref})
             responses.setdefault("401", {"description": "Not signed in.", **ref})
             responses.setdefault("403", {"description": "Your role may not do this.", **ref})
             responses.setdefault("404", {"description": "Not found, or outside your reach.", **ref})

@@ -200,7 +200,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     # Swagger UI served from our own static files (no CDN), its script from a URL (no inline script).
-    "ENUM_NAME_OVERRIDES": {"ReferralReasonEnum": "patients.models.Referral.Reason"},
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralReasonEnum": "patients.models.Referral.Reason",
+        "IntakeStatusEnum": "assessments.models.Intake.Status",
+        "EvaluationStatusEnum": "assessments.models.Evaluation.Status",
+        "FlagReviewOutcomeEnum": "assessments.models.EvaluationFlagReview.Outcome",
+        "DosePlanStatusEnum": "treatment.models.DosePlan.Status",
+        "SessionKindEnum": "treatment.models.TherapySession.Kind",
+        "SessionStatusEnum": "treatment.models.TherapySession.Status",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "POSTPROCESSING_HOOKS": [

@@ -17,3 +17,4 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(exist_ok=True)
+CELERY_WORKER_REDIRECT_STDOUTS = False  # console e-mails print in the terminal of `make run`

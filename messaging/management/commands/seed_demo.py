@@ -13,12 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessments import services as intake_services
-from assessments.models import MEDICAL_CONDITIONS
+from assessments.models import MEDICAL_CONDITIONS, ScreeningFlag
 from kapcare.accounts.models import ClinicianProfile, Organization
 from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Patient, Stage
+from treatment import services as course_services
 
 User = get_user_model()
 PASSWORD = "kapcare-demo-2026"  # noqa: S105 (published demo password, CONTRACT.md)
@@ -48,6 +49,34 @@ PATIENTS = [
     ("Avery", "Thompson", "avery.thompson", date(1969, 2, 14), "therapist3", Stage.MAINTENANCE),
     ("Drew", "Kowalski", "drew.kowalski", date(1983, 8, 21), "therapist3", Stage.COMPLETED),
 ]
+# Stages whose patients hold a signed evaluation, dose plan and sessions (treatment.services).
+COURSE_STAGES = {Stage.PREPARATION, Stage.DOSING, Stage.MAINTENANCE, Stage.COMPLETED}
+EVALUATION = {
+    "bp_systolic": 122,
+    "bp_diastolic": 78,
+    "pulse": 70,
+    "weight_kg": Decimal("74.5"),
+    "psychiatric_assessment": "Recurrent major depression; three adequate trials without remission. No psychosis.",
+    "medical_assessment": "Healthy adult; blood pressure controlled; no cardiovascular history.",
+    "diagnosis": "Major depressive disorder, recurrent, moderate",
+    "icd10_code": "F33.1",
+    "decision": "eligible",
+    "rationale": "Treatment-resistant depression with good therapeutic alliance and support at home.",
+}
+DOSE_PLAN = {
+    "route": "sublingual_rdt",
+    "tablet_strength_mg": Decimal("100.0"),
+    "full_dose_mg": Decimal("200.0"),
+    "start_at": "half",
+    "boosters_allowed": True,
+    "booster_count": 1,
+    "booster_mg": Decimal("50.0"),
+    "booster_min_minutes": 30,
+    "doses_authorized": 6,
+    "instructions_patient": "Nothing to eat for 4 hours before. Hold the tablets under your tongue 10 minutes; spit.",
+    "instructions_therapist": "Pre-dose blood pressure; recheck at 40 minutes and before the booster.",
+    "benzodiazepine_hold": "",
+}
 # Stages whose patients have joined the portal, submitted the intake and signed the consents.
 PAST_FRONT_DOOR = {Stage.EVALUATION, Stage.PREPARATION, Stage.DOSING, Stage.MAINTENANCE, Stage.COMPLETED}
 
@@ -203,11 +232,50 @@ class Command(BaseCommand):
                 medications=FLAGGED_MEDICATIONS if flagged else MEDICATIONS,
             )
             patient.refresh_from_db()
+        if stage in COURSE_STAGES:
+            self._course(patient, stage, therapist=users[therapist], prescriber=users["prescriber"])
+            patient.refresh_from_db()
         if patient.stage != stage:
-            # Later stages come from treatment records that later issues add; until then the demo sets them.
+            # Maintenance and completed come from follow-up visits, which a later issue adds; until then the
+            # demo sets them directly (their evaluation, dose plan and sessions are real, made above).
             patient.stage = stage
             patient.save(update_fields=["stage"])
         return 1
+
+    @staticmethod
+    def _course(patient, stage, *, therapist, prescriber):
+        """An eligible signed evaluation and a signed dose plan; past the preparation stage, a completed
+        preparation session and dosing sessions each followed by an integration session, all through the
+        services so every gate is passed as it would be in real use."""
+        flags = ScreeningFlag.objects.filter(intake__patient=patient, intake__status="submitted")
+        evaluation = intake_services.evaluation_save_draft(
+            actor=prescriber,
+            patient=patient,
+            data=EVALUATION,
+            flag_reviews=[{"flag": flag.pk, "outcome": "confirmed", "reason": ""} for flag in flags],
+        )
+        course_services.evaluation_sign(actor=prescriber, evaluation=evaluation)
+        plan = course_services.dose_plan_save_draft(actor=prescriber, patient=patient, data=DOSE_PLAN)
+        course_services.dose_plan_sign(actor=prescriber, plan=plan)
+        now = timezone.now()
+        if stage == Stage.PREPARATION:
+            course_services.session_schedule(
+                actor=therapist, patient=patient, kind="preparation", scheduled_at=now + timedelta(days=3)
+            )
+            return
+        doses = 2 if stage == Stage.DOSING else 3
+        sessions = [("preparation", 30)]
+        for n in range(doses):
+            sessions += [("dosing", 21 - 7 * n), ("integration", 20 - 7 * n)]
+        for kind, days_ago in sessions:
+            session = course_services.session_schedule(
+                actor=therapist, patient=patient, kind=kind, scheduled_at=now - timedelta(days=days_ago)
+            )
+            course_services.session_complete(actor=therapist, session=session)
+        if stage == Stage.DOSING:  # the next dose, booked: every gate holds
+            course_services.session_schedule(
+                actor=therapist, patient=patient, kind="dosing", scheduled_at=now + timedelta(days=2)
+            )
 
     @staticmethod
     def _join_portal(patient, first, last, email):

@@ -1,0 +1,130 @@
+"""States of the course of care, built through the services as real use would build them."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from assessments import services as intake_services
+from assessments.models import MEDICAL_CONDITIONS, ScreeningFlag
+from patients import content
+from patients import selectors as patient_selectors
+from patients import services as patient_services
+from treatment import services as course_services
+from treatment.models import TherapySession
+
+INTAKE = {
+    **dict.fromkeys(MEDICAL_CONDITIONS, False),
+    "psychosis": False,
+    "schizophrenia_spectrum": False,
+    "family_psychosis": False,
+    "mania_or_bipolar": False,
+    "suicide_attempt": False,
+    "psychiatric_hospitalisation": False,
+    "suicidal_thoughts": False,
+    "personality_disorder": False,
+    "takes_medications": False,
+    "alcohol_drinks_per_week": 2,
+    "can_abstain_alcohol_24h": True,
+    "uses_cannabis": False,
+    "uses_recreational_drugs": False,
+    "substance_use_disorder": "none",
+    "pregnant": False,
+    "breastfeeding": False,
+    "ivf": False,
+    "allergies": "None known",
+    "height_cm": 172,
+    "weight_kg": Decimal("80.0"),
+    "bp_systolic": 124,
+    "bp_diastolic": 78,
+    "pulse": 72,
+    "has_support_person": True,
+}
+# Raises a relative flag (a benzodiazepine) and an elevated blood pressure flag.
+FLAGGED_INTAKE = {**INTAKE, "bp_systolic": 148, "bp_diastolic": 94, "takes_medications": True}
+FLAGGED_MEDICATIONS = [{"name": "Lorazepam", "dose": "0.5 mg", "frequency": "as needed"}]
+
+EVALUATION = {
+    "bp_systolic": 126,
+    "bp_diastolic": 80,
+    "pulse": 70,
+    "weight_kg": Decimal("80.0"),
+    "psychiatric_assessment": "Recurrent MDD, no psychosis or mania; PHQ-9 18.",
+    "medical_assessment": "Healthy; blood pressure controlled.",
+    "diagnosis": "Major depressive disorder, recurrent, moderate",
+    "icd10_code": "F33.1",
+    "decision": "eligible",
+    "rationale": "Treatment-resistant depression; no contraindication found.",
+}
+DOSE_PLAN = {
+    "route": "sublingual_rdt",
+    "tablet_strength_mg": Decimal("100.0"),
+    "full_dose_mg": Decimal("200.0"),
+    "start_at": "half",
+    "boosters_allowed": True,
+    "booster_count": 1,
+    "booster_mg": Decimal("50.0"),
+    "booster_min_minutes": 30,
+    "doses_authorized": 3,
+    "instructions_patient": "Nothing to eat for 4 hours before; hold the tablets under the tongue.",
+    "instructions_therapist": "Pre-dose blood pressure; recheck at 40 minutes.",
+    "benzodiazepine_hold": "",
+}
+
+
+def sign_consents(patient):
+    content.seed_current()
+    for document in patient_selectors.outstanding_consents(patient):
+        patient_services.consent_sign(
+            actor=patient.user, patient=patient, document=document, typed_name=patient.full_name
+        )
+
+
+def ready_for_evaluation(patient, *, flagged=False, consents=True):
+    """The patient (with a portal account) submits the intake and signs the consents: stage evaluation."""
+    if consents:
+        sign_consents(patient)
+    intake_services.intake_submit(
+        actor=patient.user,
+        patient=patient,
+        data=FLAGGED_INTAKE if flagged else INTAKE,
+        medications=FLAGGED_MEDICATIONS if flagged else [],
+    )
+    patient.refresh_from_db()
+    return patient
+
+
+def review_all_flags(patient):
+    flags = ScreeningFlag.objects.filter(intake__patient=patient, intake__status="submitted")
+    return [{"flag": flag.pk, "outcome": "confirmed", "reason": ""} for flag in flags]
+
+
+def signed_evaluation(prescriber, patient, **changes):
+    evaluation = intake_services.evaluation_save_draft(
+        actor=prescriber, patient=patient, data={**EVALUATION, **changes}, flag_reviews=review_all_flags(patient)
+    )
+    evaluation = course_services.evaluation_sign(actor=prescriber, evaluation=evaluation)
+    patient.refresh_from_db()
+    return evaluation
+
+
+def signed_dose_plan(prescriber, patient, **changes):
+    plan = course_services.dose_plan_save_draft(actor=prescriber, patient=patient, data={**DOSE_PLAN, **changes})
+    return course_services.dose_plan_sign(actor=prescriber, plan=plan)
+
+
+def completed_session(therapist, patient, kind, *, at=None):
+    """A session that took place at `at` (default: an hour ago), scheduled and then completed."""
+    at = at or timezone.now() - timedelta(hours=1)
+    session = course_services.session_schedule(actor=therapist, patient=patient, kind=kind, scheduled_at=at)
+    session = course_services.session_complete(actor=therapist, session=session)
+    patient.refresh_from_db()
+    return session
+
+
+def ready_to_dose(therapist, prescriber, patient, **plan_changes):
+    """Every dosing gate holds: eligible evaluation, consents, a completed preparation, a signed plan."""
+    ready_for_evaluation(patient)
+    signed_evaluation(prescriber, patient)
+    completed_session(therapist, patient, TherapySession.Kind.PREPARATION, at=timezone.now() - timedelta(days=10))
+    return signed_dose_plan(prescriber, patient, **plan_changes)

@@ -1,0 +1,256 @@
+"""The dosing gates (ARCHITECTURE.md, "The course of care and its gates"): each refused in turn with the
+gate named, through the API and the portal alike; allowed once every gate holds. States are built
+through the services."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from patients.models import ConsentDocument, Stage
+from treatment import gates
+from treatment import services as course_services
+from treatment.models import CarePolicy, TherapySession
+
+from .course_states import (
+    completed_session,
+    ready_for_evaluation,
+    ready_to_dose,
+    signed_dose_plan,
+    signed_evaluation,
+)
+
+PREPARATION, DOSING, INTEGRATION = "preparation", "dosing", "integration"
+
+
+def api_schedule(api, therapist, patient, kind=DOSING, at=None):
+    at = at or timezone.now() + timedelta(days=1)
+    return api.as_user(therapist).post(
+        "/api/v1/sessions/",
+        {"patient": str(patient.pk), "kind": kind, "scheduled_at": at.isoformat()},
+        format="json",
+    )
+
+
+def portal_schedule(client, therapist, patient, kind=DOSING, at=None):
+    at = timezone.localtime(at or timezone.now() + timedelta(days=1))
+    client.force_login(therapist)
+    return client.post(
+        f"/patients/{patient.pk}/sessions/new/",
+        {"kind": kind, "scheduled_at": at.strftime("%Y-%m-%dT%H:%M")},
+    )
+
+
+def assert_refused(api, client, therapist, patient, code, at=None):
+    """The API answers 409 with the gate's code and sentence; the portal shows the same sentence; nothing is booked."""
+    before = TherapySession.objects.filter(patient=patient).count()
+    response = api_schedule(api, therapist, patient, at=at)
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["code"] == code
+    assert body["detail"].startswith("Gate “")
+    page = portal_schedule(client, therapist, patient, at=at)
+    assert page.status_code == 409
+    assert body["detail"].split(":")[0] in page.content.decode().replace("&ldquo;", "“").replace("&rdquo;", "”")
+    assert TherapySession.objects.filter(patient=patient).count() == before
+    return body
+
+
+def test_no_signed_evaluation(api, client, therapist_a, patient_a):
+    ready_for_evaluation(patient_a)
+
+    body = assert_refused(api, client, therapist_a, patient_a, gates.EVALUATION)
+
+    assert "no evaluation is signed yet" in body["detail"]
+
+
+@pytest.mark.parametrize("decision", ["ineligible", "deferred"])
+def test_evaluation_not_eligible(api, client, therapist_a, prescriber, patient_a, decision):
+    ready_for_evaluation(patient_a)
+    signed_evaluation(prescriber, patient_a, decision=decision)
+
+    assert_refused(api, client, therapist_a, patient_a, gates.EVALUATION)
+
+
+def test_current_consent_not_signed(api, client, therapist_a, prescriber, patient_a):
+    ready_to_dose(therapist_a, prescriber, patient_a)
+    current = ConsentDocument.objects.current().get(kind="kap_informed_consent")
+    ConsentDocument.objects.create(
+        kind=current.kind,
+        version=current.version + 1,
+        title=current.title,
+        body=current.body + "\n\nA new paragraph.",
+        published_at=timezone.now() - timedelta(minutes=1),
+    )
+
+    body = assert_refused(api, client, therapist_a, patient_a, gates.CONSENTS)
+
+    assert current.get_kind_display() in body["detail"]
+
+
+def test_no_completed_preparation(api, client, therapist_a, prescriber, patient_a):
+    ready_for_evaluation(patient_a)
+    signed_evaluation(prescriber, patient_a)
+    signed_dose_plan(prescriber, patient_a)
+    course_services.session_schedule(
+        actor=therapist_a, patient=patient_a, kind=PREPARATION, scheduled_at=timezone.now() + timedelta(hours=2)
+    )  # scheduled, not completed
+
+    assert_refused(api, client, therapist_a, patient_a, gates.PREPARATION)
+
+
+def test_no_signed_dose_plan(api, client, therapist_a, prescriber, patient_a):
+    ready_for_evaluation(patient_a)
+    signed_evaluation(prescriber, patient_a)
+    completed_session(therapist_a, patient_a, PREPARATION)
+    course_services.dose_plan_save_draft(actor=prescriber, patient=patient_a, data={"full_dose_mg": 200})  # a draft
+
+    assert_refused(api, client, therapist_a, patient_a, gates.DOSE_PLAN)
+
+
+def test_no_doses_remaining(api, client, therapist_a, prescriber, patient_a):
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=1)
+    assert api_schedule(api, therapist_a, patient_a).status_code == 201  # books the only dose
+
+    body = assert_refused(
+        api, client, therapist_a, patient_a, gates.DOSES_REMAINING, at=timezone.now() + timedelta(days=9)
+    )
+
+    assert "authorizes 1 dosing session" in body["detail"]
+
+
+def test_no_integration_since_previous_dose(api, client, therapist_a, prescriber, patient_a):
+    ready_to_dose(therapist_a, prescriber, patient_a)
+    completed_session(therapist_a, patient_a, DOSING, at=timezone.now() - timedelta(days=3))
+
+    assert_refused(api, client, therapist_a, patient_a, gates.INTEGRATION)
+
+    completed_session(therapist_a, patient_a, INTEGRATION, at=timezone.now() - timedelta(days=2))
+    assert api_schedule(api, therapist_a, patient_a).status_code == 201
+
+
+def test_weekly_limit(api, client, therapist_a, prescriber, patient_a):
+    now = timezone.now()
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
+    completed_session(therapist_a, patient_a, DOSING, at=now - timedelta(days=3))
+    completed_session(therapist_a, patient_a, INTEGRATION, at=now - timedelta(days=2, hours=12))
+    completed_session(therapist_a, patient_a, DOSING, at=now - timedelta(days=2))
+    completed_session(therapist_a, patient_a, INTEGRATION, at=now - timedelta(days=1))
+
+    # Tomorrow would be a third dose within 4 days.
+    assert_refused(api, client, therapist_a, patient_a, gates.WEEKLY_LIMIT, at=now + timedelta(days=1))
+
+    # Five days from now only the second dose is in any 7-day window with it.
+    assert api_schedule(api, therapist_a, patient_a, at=now + timedelta(days=5)).status_code == 201
+
+
+def test_weekly_limit_is_the_medical_groups(api, client, therapist_a, prescriber, patient_a, medical_group):
+    now = timezone.now()
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
+    completed_session(therapist_a, patient_a, DOSING, at=now - timedelta(days=3))
+    completed_session(therapist_a, patient_a, INTEGRATION, at=now - timedelta(days=2))
+    CarePolicy.objects.create(medical_group=medical_group, max_dosing_sessions_per_7_days=1)
+
+    body = assert_refused(api, client, therapist_a, patient_a, gates.WEEKLY_LIMIT)
+
+    assert "at most 1 dosing session in 7 days" in body["detail"]
+
+
+def test_allowed_through_the_api_when_every_gate_holds(api, therapist_a, prescriber, patient_a):
+    ready_to_dose(therapist_a, prescriber, patient_a)
+    assert patient_a.stage == Stage.PREPARATION
+
+    response = api_schedule(api, therapist_a, patient_a)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"] == DOSING
+    assert response.json()["dose_plan"] is not None
+    with time_machine.travel(timezone.now() + timedelta(days=1, hours=1)):
+        completed = api.as_user(therapist_a).post(f"/api/v1/sessions/{response.json()['id']}/complete/")
+    assert completed.status_code == 200, completed.content
+    patient_a.refresh_from_db()
+    assert patient_a.stage == Stage.DOSING
+
+
+def test_allowed_through_the_portal_when_every_gate_holds(client, therapist_a, prescriber, patient_a):
+    ready_to_dose(therapist_a, prescriber, patient_a)
+
+    page = portal_schedule(client, therapist_a, patient_a)
+
+    assert page.status_code == 302
+    assert TherapySession.objects.filter(patient=patient_a, kind=DOSING, status="scheduled").count() == 1
+
+
+def test_busiest_week_counts_every_window_containing_the_new_session():
+    t = timezone.now()
+    day = timedelta(days=1)
+    assert gates.busiest_week([], t) == 1
+    assert gates.busiest_week([t - 6 * day, t + 6 * day], t) == 2  # no 7-day window holds all three
+    assert gates.busiest_week([t - 3 * day, t - 2 * day], t) == 3
+    assert gates.busiest_week([t - 7 * day], t) == 1
+
+
+def test_refused_gate_is_reported_in_order():
+    facts = gates.DosingFacts(
+        scheduled_at=timezone.now(),
+        evaluation_decision=None,
+        outstanding_consents=("Informed consent",),
+        preparation_completed=False,
+        active_plan_version=None,
+        doses_authorized=0,
+        doses_used=0,
+        doses_booked=0,
+        previous_dosing_at=None,
+        integration_after_previous=False,
+        nearby_dosing_times=(),
+        max_dosing_per_7_days=2,
+    )
+    assert gates.first_failed_dosing_gate(facts).code == gates.EVALUATION
+
+
+def test_completing_a_session_before_it_starts_is_refused(api, therapist_a, patient_a):
+    session = course_services.session_schedule(
+        actor=therapist_a, patient=patient_a, kind=PREPARATION, scheduled_at=timezone.now() + timedelta(hours=3)
+    )
+
+    response = api.as_user(therapist_a).post(f"/api/v1/sessions/{session.pk}/complete/")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "session_not_started"
+
+
+def test_naive_or_bad_times_are_field_errors(api, therapist_a, patient_a):
+    client = api.as_user(therapist_a)
+    for value in ["tomorrow", "", None, 12]:
+        response = client.post(
+            "/api/v1/sessions/", {"patient": str(patient_a.pk), "kind": "dosing", "scheduled_at": value}, format="json"
+        )
+        assert response.status_code == 400, value
+        assert "scheduled_at" in response.json()
+    response = client.post(
+        "/api/v1/sessions/", {"patient": "not-a-uuid", "kind": "x", "scheduled_at": "2030-01-01T00:00Z"}, format="json"
+    )
+    assert response.status_code == 400
+
+
+def test_seed_demo_builds_courses_through_the_services(db):
+    import io
+
+    from django.core.management import call_command
+
+    from assessments.models import Evaluation
+    from patients.models import Patient
+    from treatment.models import DosePlan
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # idempotent
+
+    taylor = Patient.objects.get(email="patient@demo.kapcare.test")
+    assert taylor.stage == Stage.DOSING
+    assert Evaluation.objects.signed().get(patient=taylor).decision == "eligible"
+    assert DosePlan.objects.signed().filter(patient=taylor).count() == 1
+    done = TherapySession.objects.filter(patient=taylor, status="completed")
+    assert {"preparation", "dosing", "integration"} <= set(done.values_list("kind", flat=True))
+    stages = set(Patient.objects.values_list("stage", flat=True))
+    assert {"referred", "intake", "evaluation", "preparation", "dosing", "maintenance", "completed"} <= stages

@@ -1,0 +1,310 @@
+"""The course of care over the API: evaluations, courses, dose plans and sessions.
+
+Evaluations are served here rather than in assessments because signing one moves the course (a use
+case of treatment). Every lookup goes through kapcare.access (outsider -> 404, role -> 403); services
+enforce the gates, and a gate's refusal is a 409 `{"detail": <the sentence>, "code": <the gate>}`.
+"""
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from assessments import selectors as assessment_selectors
+from assessments import services as assessment_services
+from assessments.models import Evaluation
+from kapcare import access
+from kapcare.access import Permission
+from kapcare.api.base import ScopedViewSet
+from kapcare.api.errors import Conflict
+from kapcare.audit.models import AuditEvent
+from kapcare.rules import RuleRefused
+
+from . import course_selectors, services
+from .models import DosePlan, TherapySession, TreatmentCourse
+from .serializers import (
+    AddendumCreateSerializer,
+    AddendumSerializer,
+    CourseSerializer,
+    DosePlanCreateSerializer,
+    DosePlanSerializer,
+    DosePlanWriteSerializer,
+    EvaluationCreateSerializer,
+    EvaluationSerializer,
+    EvaluationWriteSerializer,
+    PatientQuerySerializer,
+    PatientRefSerializer,
+    SessionCreateSerializer,
+    SessionSerializer,
+)
+
+PATIENT_FILTER = OpenApiParameter("patient", str, description="Only this patient's records (a UUID).")
+
+
+def refused(error: RuleRefused):
+    return Conflict(str(error), code=error.code)
+
+
+class CourseScopedViewSet(ScopedViewSet):
+    """A child record of the patient: `view_permission` gates every read, lists filter by `?patient=`."""
+
+    view_permission = None
+
+    def _patient_from(self, patient_id, action):
+        return access.get_visible(
+            access.visible_patients(self.request.user), patient_id, user=self.request.user, action=action
+        )
+
+    def _target_patient(self, data, permission):
+        """The patient named in a POST body: 400 when missing, 404 when out of reach, 403 for the role."""
+        ref = PatientRefSerializer(data={"patient": data.get("patient")} if hasattr(data, "get") else {})
+        ref.is_valid(raise_exception=True)
+        patient = self._patient_from(ref.validated_data["patient"], AuditEvent.Action.CREATE)
+        access.require(self.request.user, permission, patient)
+        return patient
+
+    def _filtered(self, queryset):
+        query = PatientQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        patient_id = query.validated_data.get("patient")
+        if patient_id is not None:
+            patient = self._patient_from(patient_id, AuditEvent.Action.READ)
+            access.require(self.request.user, self.view_permission, patient)
+            return queryset.filter(patient=patient)
+        access.require(self.request.user, self.view_permission, object_type=self.audit_object_type)
+        return queryset
+
+    def _visible_object(self):
+        obj = self.get_object()
+        access.require(self.request.user, self.view_permission, obj)
+        return obj
+
+
+@extend_schema(tags=["evaluations"])
+class EvaluationViewSet(CourseScopedViewSet):
+    """The prescriber's evaluations. POST creates the patient's draft (or updates it) and signs it with
+    `"sign": true`; `sign` signs a draft; a signed evaluation never changes (409): add an addendum."""
+
+    scope = staticmethod(assessment_selectors.evaluations_for_list)
+    queryset = Evaluation.objects.none()
+    serializer_class = EvaluationSerializer
+    view_permission = Permission.VIEW_EVALUATION
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def _reloaded(self, evaluation, status=200):
+        return Response(self.get_serializer(self.get_queryset().get(pk=evaluation.pk)).data, status=status)
+
+    @extend_schema(parameters=[PATIENT_FILTER])
+    def list(self, request):
+        page = self.audited_page(self._filtered(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.audited_read(self._visible_object())).data)
+
+    def _write(self, patient, data, evaluation=None):
+        data = dict(data)
+        sign = data.pop("sign", False)
+        reviews = data.pop("flag_reviews", None)
+        if reviews is not None:
+            reviews = [dict(item) for item in reviews]
+        data.pop("patient", None)
+        try:
+            with transaction.atomic():  # a refused signature keeps nothing of this request
+                evaluation = assessment_services.evaluation_save_draft(
+                    actor=self.request.user, patient=patient, data=data, flag_reviews=reviews, evaluation=evaluation
+                )
+                if sign:
+                    evaluation = services.evaluation_sign(actor=self.request.user, evaluation=evaluation)
+        except RuleRefused as error:
+            raise refused(error) from error
+        return evaluation
+
+    @extend_schema(request=EvaluationCreateSerializer, responses={201: EvaluationSerializer})
+    def create(self, request):
+        patient = self._target_patient(request.data, Permission.WRITE_EVALUATION)
+        serializer = EvaluationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._reloaded(self._write(patient, serializer.validated_data), status=201)
+
+    @extend_schema(request=EvaluationWriteSerializer)
+    def partial_update(self, request, pk=None):
+        evaluation = self.get_object()
+        access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
+        if evaluation.is_signed:
+            raise refused(assessment_services.evaluation_locked(evaluation))
+        serializer = EvaluationWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return self._reloaded(self._write(evaluation.patient, serializer.validated_data, evaluation))
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        """Sign and lock: 400 naming each missing field or unreviewed flag; 409 when already signed."""
+        evaluation = self.get_object()
+        access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
+        try:
+            evaluation = services.evaluation_sign(actor=request.user, evaluation=evaluation)
+        except RuleRefused as error:
+            raise refused(error) from error
+        return self._reloaded(evaluation)
+
+    @extend_schema(request=AddendumCreateSerializer, responses=AddendumSerializer)
+    @action(detail=True, methods=["get", "post"])
+    def addenda(self, request, pk=None):
+        """A signed evaluation's addenda; POST adds one (the prescriber on the care team)."""
+        evaluation = self.get_object()
+        if request.method == "GET":
+            access.require(request.user, Permission.VIEW_EVALUATION, evaluation)
+            addenda = list(evaluation.addenda.select_related("author").order_by("signed_at", "id"))
+            self.audited_read(evaluation)
+            return Response(AddendumSerializer(addenda, many=True).data)
+        access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
+        serializer = AddendumCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            addendum = assessment_services.evaluation_add_addendum(
+                actor=request.user, evaluation=evaluation, text=serializer.validated_data["text"]
+            )
+        except RuleRefused as error:
+            raise refused(error) from error
+        return Response(AddendumSerializer(addendum).data, status=201)
+
+
+@extend_schema(tags=["courses"])
+class CourseViewSet(CourseScopedViewSet, mixins.ListModelMixin):
+    """Courses of care (read only): the stage and the dose ledger."""
+
+    scope = staticmethod(lambda user: course_selectors.visible_courses(user).select_related("patient"))
+    queryset = TreatmentCourse.objects.none()
+    serializer_class = CourseSerializer
+    view_permission = Permission.VIEW_COURSE
+
+    def _context(self, courses):
+        return {**self.get_serializer_context(), "ledgers": course_selectors.ledgers_for_courses(c.pk for c in courses)}
+
+    @extend_schema(parameters=[PATIENT_FILTER])
+    def list(self, request):
+        page = self.audited_page(self._filtered(self.get_queryset()))
+        return self.get_paginated_response(CourseSerializer(page, many=True, context=self._context(page)).data)
+
+    def retrieve(self, request, pk=None):
+        course = self.audited_read(self._visible_object())
+        return Response(CourseSerializer(course, context=self._context([course])).data)
+
+
+@extend_schema(tags=["dose plans"])
+class DosePlanViewSet(CourseScopedViewSet):
+    """Dose plans, every version. POST writes the course's draft; `sign` makes it the active plan and
+    supersedes the previous version; a signed or superseded version never changes (409)."""
+
+    scope = staticmethod(course_selectors.visible_dose_plans)
+    queryset = DosePlan.objects.none()
+    serializer_class = DosePlanSerializer
+    view_permission = Permission.VIEW_DOSE_PLAN
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def _context(self, plans):
+        return {
+            **self.get_serializer_context(),
+            "ledgers": course_selectors.ledgers_for_courses({p.course_id for p in plans}),
+            "weights": assessment_selectors.intake_weights_kg({p.patient_id for p in plans}),
+        }
+
+    def _respond(self, plan, status=200):
+        plan = self.get_queryset().get(pk=plan.pk)
+        return Response(DosePlanSerializer(plan, context=self._context([plan])).data, status=status)
+
+    @extend_schema(parameters=[PATIENT_FILTER])
+    def list(self, request):
+        page = self.audited_page(self._filtered(self.get_queryset()))
+        return self.get_paginated_response(DosePlanSerializer(page, many=True, context=self._context(page)).data)
+
+    def retrieve(self, request, pk=None):
+        plan = self.audited_read(self._visible_object())
+        return Response(DosePlanSerializer(plan, context=self._context([plan])).data)
+
+    @extend_schema(request=DosePlanCreateSerializer, responses={201: DosePlanSerializer})
+    def create(self, request):
+        patient = self._target_patient(request.data, Permission.WRITE_DOSE_PLAN)
+        serializer = DosePlanCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("patient")
+        plan = services.dose_plan_save_draft(actor=request.user, patient=patient, data=data)
+        return self._respond(plan, status=201)
+
+    @extend_schema(request=DosePlanWriteSerializer)
+    def partial_update(self, request, pk=None):
+        plan = self.get_object()
+        access.require(request.user, Permission.WRITE_DOSE_PLAN, plan)
+        if not plan.is_draft:
+            raise refused(services.dose_plan_locked(plan))
+        serializer = DosePlanWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            plan = services.dose_plan_save_draft(
+                actor=request.user, patient=plan.patient, data=dict(serializer.validated_data), plan=plan
+            )
+        except RuleRefused as error:
+            raise refused(error) from error
+        return self._respond(plan)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        """Sign the draft: 400 naming each missing field; 409 naming the gate (signed eligible evaluation)."""
+        plan = self.get_object()
+        access.require(request.user, Permission.WRITE_DOSE_PLAN, plan)
+        try:
+            plan = services.dose_plan_sign(actor=request.user, plan=plan)
+        except RuleRefused as error:
+            raise refused(error) from error
+        return self._respond(plan)
+
+
+@extend_schema(tags=["sessions"])
+class SessionViewSet(CourseScopedViewSet):
+    """Preparation, dosing and integration sessions. A dosing session that fails a gate is refused with
+    409 naming the gate (`code` is the gate's code)."""
+
+    scope = staticmethod(course_selectors.visible_sessions)
+    queryset = TherapySession.objects.none()
+    serializer_class = SessionSerializer
+    view_permission = Permission.VIEW_SESSIONS
+    http_method_names = ["get", "post", "head", "options"]
+
+    @extend_schema(parameters=[PATIENT_FILTER])
+    def list(self, request):
+        page = self.audited_page(self._filtered(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.audited_read(self._visible_object())).data)
+
+    @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
+    def create(self, request):
+        patient = self._target_patient(request.data, Permission.SCHEDULE_SESSION)
+        serializer = SessionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            session = services.session_schedule(
+                actor=request.user, patient=patient, kind=data["kind"], scheduled_at=data["scheduled_at"]
+            )
+        except RuleRefused as error:
+            raise refused(error) from error
+        return Response(self.get_serializer(session).data, status=201)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        """The therapist marks a session that has started as completed."""
+        session = self.get_object()
+        access.require(request.user, Permission.COMPLETE_SESSION, session)
+        try:
+            session = services.session_complete(actor=request.user, session=session)
+        except RuleRefused as error:
+            raise refused(error) from error
+        return Response(self.get_serializer(session).data)

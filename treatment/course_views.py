@@ -1,0 +1,200 @@
+"""Portal pages of the course of care: the prescriber's evaluation and dose plan, scheduling and
+completing sessions. Thin: look up through access, validate, call one service; a refused gate shows its
+sentence (status 409, like the API)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from assessments import selectors as assessment_selectors
+from assessments import services as assessment_services
+from kapcare import access
+from kapcare.access import Permission
+from kapcare.audit.models import AuditEvent
+from kapcare.audit.services import audit_record
+from kapcare.forms import add_service_errors
+from kapcare.rules import RuleRefused
+from patients import selectors as patient_selectors
+
+from . import course_selectors, services
+from .course_forms import AddendumForm, DosePlanForm, EvaluationForm, SessionForm
+from .models import DosePlan, TherapySession
+
+
+@login_required
+def evaluation_page(request, patient_id):
+    """The clinicians read the evaluations; the prescriber on the team writes, signs and amends them."""
+    user = request.user
+    action = AuditEvent.Action.UPDATE if request.method == "POST" else AuditEvent.Action.READ
+    patient = patient_selectors.patient_for_chart(user, patient_id, action=action)
+    access.require(user, Permission.VIEW_EVALUATION, patient)
+    can_write = access.can(user, Permission.WRITE_EVALUATION)
+    if request.method == "POST":
+        access.require(user, Permission.WRITE_EVALUATION, patient)
+    evaluations = assessment_selectors.evaluations_of_patient(user, patient)
+    draft = next((e for e in evaluations if not e.is_signed), None)
+    signed = [e for e in evaluations if e.is_signed]
+    intake = assessment_services.latest_submitted_intake(patient)
+    flags = list(intake.flags.all()) if intake else []
+    reviews = {review.flag_id: review for review in draft.flag_reviews.all()} if draft else {}
+    form = EvaluationForm(request.POST or None, instance=draft, flags=flags, reviews=reviews) if can_write else None
+    addendum_form = AddendumForm(prefix="addendum")
+    refusal = None
+    if request.method == "POST" and request.POST.get("action") == "addendum":
+        addendum_form = AddendumForm(request.POST, prefix="addendum")
+        target = next((e for e in signed if str(e.pk) == request.POST.get("evaluation")), None)
+        if target is not None and addendum_form.is_valid():
+            try:
+                assessment_services.evaluation_add_addendum(
+                    actor=user, evaluation=target, text=addendum_form.cleaned_data["text"]
+                )
+            except (ValidationError, RuleRefused) as error:
+                messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            else:
+                messages.success(request, "Addendum signed.")
+                return redirect("patient-evaluation", patient.pk)
+        form = EvaluationForm(instance=draft, flags=flags, reviews=reviews)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            evaluation = assessment_services.evaluation_save_draft(
+                actor=user, patient=patient, data=form.content(), flag_reviews=form.flag_reviews(), evaluation=draft
+            )
+            if request.POST.get("action") == "sign":
+                services.evaluation_sign(actor=user, evaluation=evaluation)
+                messages.success(request, "Evaluation signed and locked.")
+                return redirect("patient-chart", patient.pk)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except RuleRefused as error:
+            refusal = str(error)
+        else:
+            messages.success(request, "Draft saved.")
+            return redirect("patient-evaluation", patient.pk)
+    if request.method != "POST":
+        audit_record(user, AuditEvent.Action.READ, patient)
+    context = {
+        "patient": patient,
+        "form": form,
+        "draft": draft,
+        "signed": signed,
+        "intake": intake,
+        "flags": flags,
+        "addendum_form": addendum_form if can_write else None,
+        "refusal": refusal,
+        "missing": assessment_services.evaluation_missing(draft) if draft else {},
+    }
+    return render(request, "treatment/evaluation.html", context, status=409 if refusal else 200)
+
+
+@login_required
+def dose_plan_page(request, patient_id):
+    """The active dose plan and its history; the prescriber on the team writes and signs new versions.
+    mg/kg is computed by the server from the intake weight each time the draft is saved."""
+    user = request.user
+    action = AuditEvent.Action.UPDATE if request.method == "POST" else AuditEvent.Action.READ
+    patient = patient_selectors.patient_for_chart(user, patient_id, action=action)
+    access.require(user, Permission.VIEW_DOSE_PLAN, patient)
+    can_write = access.can(user, Permission.WRITE_DOSE_PLAN)
+    if request.method == "POST":
+        access.require(user, Permission.WRITE_DOSE_PLAN, patient)
+    draft = course_selectors.draft_dose_plan(patient)
+    active = course_selectors.active_dose_plan(patient)
+    initial_source = draft or active
+    form = None
+    if can_write:
+        initial = (
+            {name: getattr(initial_source, name) for name in DosePlan.CONTENT_FIELDS}
+            if initial_source and draft is None
+            else None
+        )
+        form = DosePlanForm(request.POST or None, instance=draft, initial=initial)
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.dose_plan_save_draft(actor=user, patient=patient, data=form.content(), plan=draft)
+            if request.POST.get("action") == "sign":
+                services.dose_plan_sign(actor=user, plan=plan)
+                messages.success(request, f"Dose plan version {plan.version} signed: it is now the active plan.")
+                return redirect("patient-chart", patient.pk)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except RuleRefused as error:
+            refusal = str(error)
+        else:
+            messages.success(request, "Draft saved.")
+            return redirect("patient-dose-plan", patient.pk)
+    if request.method != "POST":
+        audit_record(user, AuditEvent.Action.READ, patient)
+    weight = assessment_selectors.intake_weight_kg(patient)
+    course = course_selectors.open_course(patient)
+    context = {
+        "patient": patient,
+        "form": form,
+        "draft": draft,
+        "active": active,
+        "weight_kg": weight,
+        "draft_mg_per_kg": draft.mg_per_kg(weight) if draft else None,
+        "active_mg_per_kg": active.mg_per_kg(weight) if active else None,
+        "history": list(course_selectors.visible_dose_plans(user).filter(patient=patient).history()),
+        "ledger": course_selectors.ledger(course) if course else None,
+        "refusal": refusal,
+    }
+    return render(request, "treatment/dose_plan.html", context, status=409 if refusal else 200)
+
+
+@login_required
+def session_new(request, patient_id):
+    """Schedule a session. A dosing session must pass every gate; a refusal names the gate."""
+    user = request.user
+    action = AuditEvent.Action.CREATE if request.method == "POST" else AuditEvent.Action.READ
+    patient = patient_selectors.patient_for_chart(user, patient_id, action=action)
+    access.require(user, Permission.SCHEDULE_SESSION, patient)
+    form = SessionForm(request.POST or None)
+    refusal = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = services.session_schedule(
+                actor=user,
+                patient=patient,
+                kind=form.cleaned_data["kind"],
+                scheduled_at=form.cleaned_data["scheduled_at"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except RuleRefused as error:
+            refusal = str(error)
+        else:
+            messages.success(request, f"{session.get_kind_display()} session scheduled.")
+            return redirect("patient-chart", patient.pk)
+    return render(
+        request,
+        "treatment/session_new.html",
+        {"patient": patient, "form": form, "refusal": refusal},
+        status=409 if refusal else 200,
+    )
+
+
+@login_required
+@require_POST
+def session_complete(request, patient_id, session_id):
+    user = request.user
+    patient = patient_selectors.patient_for_chart(user, patient_id, action=AuditEvent.Action.UPDATE)
+    sessions = course_selectors.visible_sessions(user).filter(patient=patient)
+    session = access.get_visible(
+        sessions,
+        session_id,
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        model=TherapySession,
+        patient_field="patient_id",
+    )
+    access.require(user, Permission.COMPLETE_SESSION, session)
+    try:
+        services.session_complete(actor=user, session=session)
+    except RuleRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{session.get_kind_display()} session marked completed.")
+    return redirect("patient-chart", patient.pk)

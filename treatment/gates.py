@@ -1,0 +1,146 @@
+"""The gates of the course of care (ARCHITECTURE.md, "The course of care and its gates").
+
+`dosing_facts` reads what the gates need in a fixed number of queries; `first_failed_dosing_gate` is
+pure: it takes those facts and returns the first gate that fails, as a code and a sentence that names
+it, or None when a dosing session may go ahead. Services raise the failure as kapcare.rules.RuleRefused,
+so the portal and the API refuse the same things in the same words.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from assessments.models import Evaluation
+from assessments.selectors import latest_signed_evaluation
+from patients import selectors as patient_selectors
+
+from .models import CarePolicy, DosePlan, TherapySession
+
+WEEK = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Gate:
+    code: str
+    message: str
+
+
+EVALUATION = "evaluation_eligible_signed"
+CONSENTS = "consents_signed"
+PREPARATION = "preparation_completed"
+DOSE_PLAN = "dose_plan_signed"
+DOSES_REMAINING = "doses_remaining"
+INTEGRATION = "integration_after_dosing"
+WEEKLY_LIMIT = "dosing_weekly_limit"
+
+# In the order they are checked: the first that fails is the one reported.
+DOSING_GATES = (EVALUATION, CONSENTS, PREPARATION, DOSE_PLAN, DOSES_REMAINING, INTEGRATION, WEEKLY_LIMIT)
+
+
+@dataclass(frozen=True)
+class DosingFacts:
+    scheduled_at: datetime
+    evaluation_decision: str | None  # of the latest signed evaluation, None when none is signed
+    outstanding_consents: tuple  # labels of current required consents not signed at their current version
+    preparation_completed: bool
+    active_plan_version: int | None
+    doses_authorized: int
+    doses_used: int  # completed dosing sessions of the course
+    doses_booked: int  # dosing sessions scheduled and not yet completed
+    previous_dosing_at: datetime | None  # the latest scheduled or completed dosing session before this one
+    integration_after_previous: bool  # a completed integration session after that one
+    nearby_dosing_times: tuple  # other scheduled or completed dosing sessions within 7 days either side
+    max_dosing_per_7_days: int
+
+
+def busiest_week(times, at):
+    """The most dosing sessions in any 7-day window that contains `at`, counting `at` itself."""
+    points = sorted([*times, at])
+    starts = [t for t in points if at - WEEK < t <= at]
+    return max(sum(1 for t in points if start <= t < start + WEEK) for start in starts)
+
+
+def first_failed_dosing_gate(facts: DosingFacts) -> Gate | None:
+    """The first gate a dosing session at `facts.scheduled_at` fails, or None. Pure: no queries."""
+    if facts.evaluation_decision != Evaluation.Decision.ELIGIBLE:
+        found = {
+            None: "no evaluation is signed yet",
+            Evaluation.Decision.INELIGIBLE: "the latest signed evaluation found the patient ineligible",
+            Evaluation.Decision.DEFERRED: "the latest signed evaluation deferred the decision",
+        }.get(facts.evaluation_decision, "the evaluation is not eligible")
+        return Gate(
+            EVALUATION,
+            f"Gate “signed eligible evaluation”: {found}. The prescriber must sign an evaluation "
+            "finding the patient eligible before any dosing session.",
+        )
+    if facts.outstanding_consents:
+        return Gate(
+            CONSENTS,
+            "Gate “consents signed”: the patient has not signed the current version of: "
+            f"{'; '.join(facts.outstanding_consents)}.",
+        )
+    if not facts.preparation_completed:
+        return Gate(
+            PREPARATION,
+            "Gate “preparation completed”: a preparation session must be completed before the first dosing session.",
+        )
+    if facts.active_plan_version is None:
+        return Gate(DOSE_PLAN, "Gate “signed dose plan”: the prescriber has not signed a dose plan for this course.")
+    remaining = facts.doses_authorized - facts.doses_used - facts.doses_booked
+    if remaining <= 0:
+        return Gate(
+            DOSES_REMAINING,
+            f"Gate “doses remaining”: dose plan version {facts.active_plan_version} "
+            f"authorizes {facts.doses_authorized} dosing session{'s' if facts.doses_authorized != 1 else ''}; "
+            f"{facts.doses_used} completed and {facts.doses_booked} booked leave none. More doses need a "
+            "new dose plan version.",
+        )
+    if facts.previous_dosing_at is not None and not facts.integration_after_previous:
+        return Gate(
+            INTEGRATION,
+            "Gate “integration between dosing sessions”: no integration session has been "
+            "completed since the previous dosing session.",
+        )
+    if busiest_week(facts.nearby_dosing_times, facts.scheduled_at) > facts.max_dosing_per_7_days:
+        limit = facts.max_dosing_per_7_days
+        return Gate(
+            WEEKLY_LIMIT,
+            f"Gate “at most {limit} dosing session{'s' if limit != 1 else ''} in 7 days”: "
+            "this one would exceed the medical group's limit.",
+        )
+    return None
+
+
+def dosing_facts(patient, course, scheduled_at) -> DosingFacts:
+    """What the dosing gates read, for a dosing session of `patient` at `scheduled_at`. Seven queries."""
+    evaluation = latest_signed_evaluation(patient)
+    consents = tuple(document.get_kind_display() for document in patient_selectors.outstanding_consents(patient))
+    sessions = list(
+        TherapySession.objects.filter(course=course).planned_or_done().values_list("kind", "status", "scheduled_at")
+    )
+    plan = DosePlan.objects.signed().filter(course=course).first()
+    policy = CarePolicy.for_group(patient.medical_group_id)
+
+    dosing = [(status, at) for kind, status, at in sessions if kind == TherapySession.Kind.DOSING]
+    earlier = [at for _status, at in dosing if at < scheduled_at]
+    previous = max(earlier) if earlier else None
+    completed = TherapySession.Status.COMPLETED
+    return DosingFacts(
+        scheduled_at=scheduled_at,
+        evaluation_decision=evaluation.decision if evaluation else None,
+        outstanding_consents=consents,
+        preparation_completed=any(
+            kind == TherapySession.Kind.PREPARATION and status == completed for kind, status, _at in sessions
+        ),
+        active_plan_version=plan.version if plan else None,
+        doses_authorized=(plan.doses_authorized or 0) if plan else 0,
+        doses_used=sum(1 for status, _at in dosing if status == completed),
+        doses_booked=sum(1 for status, _at in dosing if status != completed),
+        previous_dosing_at=previous,
+        integration_after_previous=previous is not None
+        and any(
+            kind == TherapySession.Kind.INTEGRATION and status == completed and at > previous
+            for kind, status, at in sessions
+        ),
+        nearby_dosing_times=tuple(at for _status, at in dosing if abs(at - scheduled_at) < WEEK),
+        max_dosing_per_7_days=policy.max_dosing_sessions_per_7_days,
+    )

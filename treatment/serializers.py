@@ -1,0 +1,213 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from assessments.models import Evaluation, EvaluationAddendum, EvaluationFlagReview
+from assessments.serializers import StrictFieldsMixin
+
+from .models import DosePlan, TherapySession, TreatmentCourse
+
+
+class PatientRefSerializer(serializers.Serializer):
+    """The patient a new record is for; looked up through kapcare.access before anything else."""
+
+    patient = serializers.UUIDField()
+
+
+class PatientQuerySerializer(serializers.Serializer):
+    patient = serializers.UUIDField(required=False, help_text="Only this patient's records.")
+
+
+# Evaluations ---------------------------------------------------------------------------------------
+
+
+class FlagReviewSerializer(serializers.ModelSerializer):
+    flag = serializers.IntegerField(source="flag_id")
+    flag_reason = serializers.CharField(source="flag.reason", read_only=True)
+    severity = serializers.CharField(source="flag.severity", read_only=True)
+
+    class Meta:
+        model = EvaluationFlagReview
+        fields = ["flag", "flag_reason", "severity", "outcome", "reason"]
+
+
+class FlagReviewInputSerializer(serializers.Serializer):
+    flag = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=EvaluationFlagReview.Outcome.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class AddendumSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+
+    class Meta:
+        model = EvaluationAddendum
+        fields = ["id", "evaluation", "author", "text", "signed_at", "content_hash"]
+        read_only_fields = fields
+
+
+class AddendumCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class EvaluationSerializer(serializers.ModelSerializer):
+    prescriber = serializers.StringRelatedField()
+    flag_reviews = FlagReviewSerializer(many=True, read_only=True)
+    addenda = AddendumSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Evaluation
+        fields = [
+            "id",
+            "patient",
+            "prescriber",
+            "intake",
+            "status",
+            *Evaluation.CONTENT_FIELDS,
+            "flag_reviews",
+            "signed_at",
+            "content_hash",
+            "addenda",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class EvaluationWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """What the prescriber writes. `flag_reviews`, when sent, replaces the reviews; `sign: true` signs at once."""
+
+    flag_reviews = FlagReviewInputSerializer(many=True, required=False)
+    sign = serializers.BooleanField(required=False, default=False, write_only=True)
+
+    class Meta:
+        model = Evaluation
+        fields = [*Evaluation.CONTENT_FIELDS, "flag_reviews", "sign"]
+
+
+class EvaluationCreateSerializer(EvaluationWriteSerializer):
+    patient = serializers.UUIDField()
+
+    class Meta(EvaluationWriteSerializer.Meta):
+        fields = ["patient", *EvaluationWriteSerializer.Meta.fields]
+
+
+# Courses, dose plans, sessions ---------------------------------------------------------------------
+
+
+LEDGER_SCHEMA = {
+    "type": "object",
+    "nullable": True,
+    "properties": {name: {"type": "integer"} for name in ("authorized", "used", "booked", "remaining")},
+}
+
+
+class LedgerField(serializers.Field):
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return {
+            "authorized": value.authorized,
+            "used": value.used,
+            "booked": value.booked,
+            "remaining": value.remaining,
+        }
+
+
+class CourseSerializer(serializers.ModelSerializer):
+    stage = serializers.CharField(source="patient.stage", read_only=True)
+    ledger = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TreatmentCourse
+        fields = ["id", "patient", "stage", "started_at", "ended_at", "ledger"]
+        read_only_fields = fields
+
+    @extend_schema_field(LEDGER_SCHEMA)
+    def get_ledger(self, course):
+        return LedgerField().to_representation(self.context.get("ledgers", {}).get(course.pk))
+
+
+class DosePlanSerializer(serializers.ModelSerializer):
+    prescriber = serializers.StringRelatedField()
+    first_dose_mg = serializers.DecimalField(max_digits=6, decimal_places=1, read_only=True)
+    weight_kg = serializers.SerializerMethodField(help_text="From the patient's latest submitted intake.")
+    mg_per_kg = serializers.SerializerMethodField(help_text="The full dose per kg of that weight (computed).")
+    ledger = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DosePlan
+        fields = [
+            "id",
+            "patient",
+            "course",
+            "version",
+            "status",
+            "prescriber",
+            *DosePlan.CONTENT_FIELDS,
+            "first_dose_mg",
+            "weight_kg",
+            "mg_per_kg",
+            "signed_at",
+            "superseded_at",
+            "content_hash",
+            "ledger",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def _weight(self, plan):
+        return self.context.get("weights", {}).get(plan.patient_id)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_weight_kg(self, plan):
+        weight = self._weight(plan)
+        return str(weight) if weight is not None else None
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_mg_per_kg(self, plan):
+        value = plan.mg_per_kg(self._weight(plan))
+        return str(value) if value is not None else None
+
+    @extend_schema_field(LEDGER_SCHEMA)
+    def get_ledger(self, plan):
+        if plan.status != DosePlan.Status.SIGNED:
+            return None
+        return LedgerField().to_representation(self.context.get("ledgers", {}).get(plan.course_id))
+
+
+class DosePlanWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = DosePlan
+        fields = list(DosePlan.CONTENT_FIELDS)
+
+
+class DosePlanCreateSerializer(DosePlanWriteSerializer):
+    patient = serializers.UUIDField()
+
+    class Meta(DosePlanWriteSerializer.Meta):
+        fields = ["patient", *DosePlanWriteSerializer.Meta.fields]
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TherapySession
+        fields = [
+            "id",
+            "patient",
+            "course",
+            "kind",
+            "scheduled_at",
+            "status",
+            "dose_plan",
+            "created_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+
+class SessionCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    patient = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=TherapySession.Kind.choices)
+    scheduled_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
