@@ -15,6 +15,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from patients import services as patient_services
+from patients.models import SafetyAlert
 
 from . import screening
 from .models import (
@@ -175,6 +176,16 @@ def _submit(*, actor, patient, data, medications, intake):
     intake.submitted_by = actor
     intake.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
     audit_record(actor, AuditEvent.Action.UPDATE, intake)
+    if any(finding.code == "suicidal_intent" for finding in findings):
+        # Not only a flag for the evaluation: both clinicians must see and acknowledge it now.
+        patient_services.safety_alert_raise(
+            patient=patient,
+            kind=SafetyAlert.Kind.SUICIDAL_INTENT_ON_INTAKE,
+            reason="The intake reports current suicidal thoughts with intent or a plan.",
+            source=intake,
+            severity=SafetyAlert.Severity.URGENT,
+            actor=actor,
+        )
     patient_services.patient_mark_intake_submitted(actor=actor, patient=patient)
     return intake
 

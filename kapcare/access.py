@@ -53,6 +53,12 @@ class Permission(Enum):
     VIEW_SESSIONS = "view_sessions"
     SCHEDULE_SESSION = "schedule_session"
     COMPLETE_SESSION = "complete_session"
+    VIEW_FOLLOW_UP = "view_follow_up"
+    WRITE_FOLLOW_UP = "write_follow_up"
+    VIEW_SAFETY_ALERTS = "view_safety_alerts"
+    ACKNOWLEDGE_SAFETY_ALERT = "acknowledge_safety_alert"
+    VIEW_ADVERSE_EVENTS = "view_adverse_events"
+    REPORT_ADVERSE_EVENT = "report_adverse_event"
 
 
 class Rule(NamedTuple):
@@ -198,6 +204,46 @@ RULES = {
         frozenset({Role.THERAPIST}),
         AuditEvent.Action.UPDATE,
         "Only the therapist on this care team can mark a session completed.",
+    ),
+    # The follow-up visit is the prescriber's clinical note: the clinicians on the team read it (the therapist
+    # sees the decision and what the prescriber asks of them); the patient and coordinators see the stage.
+    Permission.VIEW_FOLLOW_UP: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "Follow-up visits are shown to the clinicians on the care team.",
+    ),
+    # Medical oversight: only the prescriber on the team writes and signs a follow-up (it may authorize doses).
+    Permission.WRITE_FOLLOW_UP: Rule(
+        frozenset({Role.PRESCRIBER}),
+        AuditEvent.Action.UPDATE,
+        "Only the prescriber on this care team can write or sign a follow-up visit.",
+    ),
+    # Safety alerts are a clinical risk signal routed to the clinicians, who must act on it. The patient is
+    # not shown alerts about themself: a list of risk flags is not care, and the moment of risk is met in
+    # the portal with crisis resources (988, emergency services) when they answer. Coordinators see no
+    # clinical content.
+    Permission.VIEW_SAFETY_ALERTS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "Safety alerts are shown to the therapist and the prescriber on the care team.",
+    ),
+    # Each clinician the alert went to acknowledges it with the action they took; nobody does it for them.
+    Permission.ACKNOWLEDGE_SAFETY_ALERT: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.UPDATE,
+        "Only the therapist and the prescriber a safety alert went to can acknowledge it.",
+    ),
+    # Side effects are clinical but not private notes: the patient sees the reports about themself.
+    Permission.VIEW_ADVERSE_EVENTS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "Side-effect reports are shown to the patient and the clinicians on their care team.",
+    ),
+    # Who saw it happen reports it: the therapist who sat with the patient, or the patient at home.
+    Permission.REPORT_ADVERSE_EVENT: Rule(
+        frozenset({Role.THERAPIST, Role.PATIENT}),
+        AuditEvent.Action.CREATE,
+        "Side effects are reported by the therapist on the care team or by the patient.",
     ),
 }
 

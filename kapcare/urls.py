@@ -6,9 +6,11 @@ from rest_framework.routers import SimpleRouter
 from assessments.api import IntakeViewSet
 from kapcare import views
 from kapcare.audit.api import AuditEventViewSet
+from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
-from treatment.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, SessionViewSet
+from treatment.adverse_event_api import AdverseEventViewSet
+from treatment.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet, SessionViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("patients", PatientViewSet, basename="patient")
@@ -20,6 +22,9 @@ router.register("evaluations", EvaluationViewSet, basename="evaluation")
 router.register("courses", CourseViewSet, basename="course")
 router.register("dose-plans", DosePlanViewSet, basename="dose-plan")
 router.register("sessions", SessionViewSet, basename="session")
+router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("alerts", SafetyAlertViewSet, basename="alert")
+router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

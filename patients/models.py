@@ -323,3 +323,91 @@ class EducationProgress(models.Model):
 
     def __str__(self):
         return f"{self.module_id} read by {self.patient_id}"
+
+
+# Safety alerts ---------------------------------------------------------------------------------
+
+
+class SafetyAlert(models.Model):
+    """A risk signal about a patient that each clinician it went to must acknowledge.
+
+    Raised by rules in any app (`patients.services.safety_alert_raise`); the clinicians it went to are
+    frozen as `SafetyAlertRecipient` rows when it is raised (the therapist(s) and prescriber(s) on the
+    active care team then), so later team changes or back-dated records never change who was told.
+    `reason` says in a few words why, without copying the patient's free text."""
+
+    class Kind(models.TextChoices):
+        # An open set: rules in other apps add their kind here. The column has no database choices, so
+        # adding one needs no migration.
+        SEVERE_ADVERSE_EVENT = "severe_adverse_event", "Severe side effect"
+        SUICIDAL_INTENT_ON_INTAKE = "suicidal_intent_on_intake", "Suicidal intent reported on intake"
+        PHQ9_ITEM9 = "phq9_item9", "PHQ-9 item 9 (thoughts of self-harm) above 0"
+        CSSRS_RISK = "cssrs_risk", "C-SSRS screen: moderate or high risk"
+        PHQ9_RISE = "phq9_rise", "PHQ-9 rose by 5 or more"
+        VITALS_OUT_OF_RANGE = "vitals_out_of_range", "Vital signs out of range"
+
+    class Severity(models.TextChoices):
+        URGENT = "urgent", "Urgent"
+        HIGH = "high", "High"
+        MODERATE = "moderate", "Moderate"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="safety_alerts")
+    kind = models.CharField(max_length=40)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.HIGH)
+    reason = models.CharField(max_length=300)
+    source_type = models.CharField(max_length=50, help_text="The record that raised it, e.g. treatment.adverseevent.")
+    source_id = models.CharField(max_length=64)
+    raised_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            # One alert of a kind per source record: a retried rule does not alert twice.
+            models.UniqueConstraint(fields=["kind", "source_type", "source_id"], name="safety_alert_once_per_source"),
+        ]
+        indexes = [models.Index(fields=["patient", "-raised_at"], name="safety_alert_patient_time")]
+
+    def __str__(self):
+        return f"{self.kind_label} for {self.patient_id}"
+
+    @property
+    def kind_label(self):
+        return dict(self.Kind.choices).get(self.kind, self.kind.replace("_", " ").capitalize())
+
+
+class SafetyAlertRecipient(models.Model):
+    """A clinician an alert went to: they must acknowledge it. Written once, when the alert is raised."""
+
+    alert = models.ForeignKey(SafetyAlert, on_delete=models.PROTECT, related_name="recipients")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, choices=CareTeamMember.Role.choices)
+
+    class Meta:
+        ordering = ["role", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "clinician"], name="safety_alert_recipient_once"),
+        ]
+        indexes = [models.Index(fields=["clinician", "alert"], name="safety_alert_recipient_user")]
+
+    def __str__(self):
+        return f"Alert {self.alert_id} to {self.clinician_id}"
+
+
+class SafetyAlertAcknowledgement(models.Model):
+    """A recipient's acknowledgement with the action they took. One per clinician per alert; never changed."""
+
+    alert = models.ForeignKey(SafetyAlert, on_delete=models.PROTECT, related_name="acknowledgements")
+    clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField("action taken")
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["acknowledged_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "clinician"], name="safety_alert_acknowledged_once"),
+            models.CheckConstraint(condition=~Q(note=""), name="safety_alert_acknowledgement_has_note"),
+        ]
+
+    def __str__(self):
+        return f"Alert {self.alert_id} acknowledged by {self.clinician_id}"

@@ -17,6 +17,9 @@ from .models import (
     ConsentSignature,
     EducationModule,
     EducationProgress,
+    SafetyAlert,
+    SafetyAlertAcknowledgement,
+    SafetyAlertRecipient,
 )
 
 
@@ -194,3 +197,54 @@ def education_read_at(patient, module):
 def own_patient_record(user):
     """The signed-in patient's own record, or None when the account is not linked to one yet."""
     return access.visible_patients(user).filter(user=user).first()
+
+
+# Safety alerts ------------------------------------------------------------------------------------
+
+
+def visible_safety_alerts(user):
+    """Alerts about the user's patients, each with `open_for_me` (went to the user, not yet acknowledged by
+    them), open-for-me first then newest; recipients and acknowledgements in two more queries. Callers
+    check Permission.VIEW_SAFETY_ALERTS: a patient reaches their record but not these."""
+    user_id = user.pk if user.is_authenticated else None
+    to_me = SafetyAlertRecipient.objects.filter(alert=OuterRef("pk"), clinician_id=user_id)
+    acknowledged_by_me = SafetyAlertAcknowledgement.objects.filter(alert=OuterRef("pk"), clinician_id=user_id)
+    return (
+        SafetyAlert.objects.filter(patient__in=access.visible_patients(user))
+        .annotate(open_for_me=Exists(to_me) & ~Exists(acknowledged_by_me))
+        .select_related("patient")
+        .prefetch_related(
+            Prefetch("recipients", queryset=SafetyAlertRecipient.objects.select_related("clinician")),
+            Prefetch("acknowledgements", queryset=SafetyAlertAcknowledgement.objects.select_related("clinician")),
+        )
+        .order_by("-open_for_me", "-raised_at", "-id")
+    )
+
+
+def open_safety_alerts_for(user, *, limit=50):
+    """The alerts still waiting for this clinician's acknowledgement, newest first, in one query."""
+    if not user.is_authenticated or user.role not in user.CLINICIAN_ROLES:
+        return []
+    to_me = SafetyAlertRecipient.objects.filter(alert=OuterRef("pk"), clinician=user)
+    acknowledged_by_me = SafetyAlertAcknowledgement.objects.filter(alert=OuterRef("pk"), clinician=user)
+    return list(
+        SafetyAlert.objects.filter(patient__in=access.visible_patients(user))
+        .filter(Exists(to_me), ~Exists(acknowledged_by_me))
+        .select_related("patient")
+        .order_by("-raised_at", "-id")[:limit]
+    )
+
+
+def safety_alert_recipients(alert):
+    """Who an alert went to, each with their acknowledgement or None: for the chart and for messaging."""
+    acknowledgements = {a.clinician_id: a for a in SafetyAlertAcknowledgement.objects.filter(alert=alert)}
+    return [(r, acknowledgements.get(r.clinician_id)) for r in alert.recipients.select_related("clinician")]
+
+
+def safety_alerts_for_chart(user, patient):
+    """The patient's alerts, each with `rows`: (recipient, acknowledgement or None). Three queries."""
+    alerts = list(visible_safety_alerts(user).filter(patient=patient))
+    for alert in alerts:
+        acknowledgements = {a.clinician_id: a for a in alert.acknowledgements.all()}
+        alert.rows = [(r, acknowledgements.get(r.clinician_id)) for r in alert.recipients.all()]
+    return alerts

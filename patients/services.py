@@ -19,6 +19,7 @@ from kapcare import access, request_context
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.rules import RuleRefused
 from kapcare.versions import check_version
 
 from . import selectors
@@ -31,6 +32,9 @@ from .models import (
     Invitation,
     Patient,
     Referral,
+    SafetyAlert,
+    SafetyAlertAcknowledgement,
+    SafetyAlertRecipient,
     Stage,
 )
 from .time_zones import STATE_TIME_ZONES
@@ -449,3 +453,88 @@ def _education_mark_read(*, actor, patient, module):
     if created:
         audit_record(actor, AuditEvent.Action.CREATE, progress)
     return progress
+
+
+# Safety alerts ------------------------------------------------------------------------------------
+
+# The messaging app's task that notifies the recipients and escalates; enqueued by name so this app never
+# imports messaging. Until messaging registers it, raising an alert still works and the dashboards show it.
+SAFETY_ALERT_TASK = "messaging.tasks.notify_safety_alert"
+
+
+def _enqueue_safety_alert_notification(alert_id):
+    """After commit: hand the alert's id (never its content) to messaging, when messaging has the task."""
+    from kapcare.celery import app
+
+    task = app.tasks.get(SAFETY_ALERT_TASK)
+    if task is not None:
+        task.delay(str(alert_id))
+
+
+def safety_alert_raise(
+    *, patient: Patient, kind: str, reason: str, source, severity: str = SafetyAlert.Severity.HIGH, actor=None
+) -> SafetyAlert:
+    """Raise a safety alert about the patient, to the therapist(s) and prescriber(s) on the active care team
+    now. Called by rules in any app, inside their own transaction: rolled back with it, and messaging is
+    woken only after commit. `reason` is a short sentence in the rule's words, never the patient's free
+    text. `source` is the record that raised it (a response, a side-effect report, an intake); raising the
+    same kind for the same source again returns the existing alert. `actor` is who triggered it, for the
+    audit trail (None for a system rule)."""
+    if kind not in SafetyAlert.Kind.values:
+        raise ValueError(f"Unknown safety alert kind {kind!r}: add it to SafetyAlert.Kind.")
+    source_type, source_id = source._meta.label_lower, str(source.pk)
+    with transaction.atomic():
+        alert, created = SafetyAlert.objects.get_or_create(
+            kind=kind,
+            source_type=source_type,
+            source_id=source_id,
+            defaults={"patient": patient, "reason": reason[:300], "severity": severity},
+        )
+        if not created:
+            return alert
+        team = CareTeamMember.objects.active().filter(patient=patient).order_by("role", "active_from")
+        recipients = {member.clinician_id: member.role for member in team}
+        SafetyAlertRecipient.objects.bulk_create(
+            SafetyAlertRecipient(alert=alert, clinician_id=clinician_id, role=role)
+            for clinician_id, role in recipients.items()
+        )
+        audit_record(actor, AuditEvent.Action.CREATE, alert)
+        transaction.on_commit(partial(_enqueue_safety_alert_notification, alert.pk))
+    return alert
+
+
+def safety_alert_acknowledge(*, actor, alert: SafetyAlert, note: str) -> SafetyAlertAcknowledgement:
+    """The clinician records that they saw the alert and what they did. Only a clinician the alert went to;
+    once each. `alert` must come from kapcare.access (an outsider got 404 there)."""
+    access.require(actor, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
+    if not SafetyAlertRecipient.objects.filter(alert=alert, clinician=actor).exists():
+        audit_record(actor, AuditEvent.Action.UPDATE, alert, denied=True)
+        raise PermissionDenied(
+            "This alert went to the clinicians on the care team when it was raised, and you were not one of them."
+        )
+    return _safety_alert_acknowledge(actor=actor, alert=alert, note=note)
+
+
+@transaction.atomic
+def _safety_alert_acknowledge(*, actor, alert, note):
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "Say what you did about this alert (for example: called the patient)."})
+    if len(note) > 2000:
+        raise ValidationError({"note": "Keep the note under 2000 characters."})
+    existing = SafetyAlertAcknowledgement.objects.filter(alert=alert, clinician=actor).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                acknowledgement = SafetyAlertAcknowledgement.objects.create(alert=alert, clinician=actor, note=note)
+        except IntegrityError:  # the same clinician twice at once
+            existing = SafetyAlertAcknowledgement.objects.get(alert=alert, clinician=actor)
+    if existing is not None:
+        at = timezone.localtime(existing.acknowledged_at)
+        raise RuleRefused(
+            f"You already acknowledged this alert on {at:%b} {at.day}, {at.year} at {at:%H:%M}; "
+            "an acknowledgement is not changed. Add anything new to the care-team thread.",
+            code="alert_already_acknowledged",
+        )
+    audit_record(actor, AuditEvent.Action.UPDATE, alert)
+    return acknowledgement

@@ -90,6 +90,12 @@ SCHEDULE_SESSION = {
     "other_patient": row(404, 404, 403, 404),
 }
 COMPLETE_SESSION = {**SCHEDULE_SESSION, "coordinator": row(403, 403, 403, 404)}
+# Safety alerts: the clinicians on the team read them and each recipient acknowledges; the patient is not
+# shown alerts about themself, a coordinator sees no clinical content (kapcare.access).
+READ_ALERTS = READ_CLINICAL
+# Side effects: the patient and the clinicians read them; the therapist on the team or the patient reports.
+READ_SIDE_EFFECTS = {**READ_PATIENT, "coordinator": row(403, 403, 403, 404)}
+REPORT_SIDE_EFFECT = {**READ_SIDE_EFFECTS, "prescriber": row(403, 404, 403, 404)}
 
 
 def allowed_as(expectations, status):
@@ -228,6 +234,44 @@ ROUTES = {
         "DELETE": (NOT_A_METHOD, None, "patient"),
     },
     "/api/v1/sessions/{id}/complete/": {"POST": (COMPLETE_SESSION, None, "patient")},
+    # Follow-up visits (issue 4, point 4): the clinicians read them; only the prescriber on the team writes and
+    # signs. Starting one needs a signed eligible evaluation, which the fixtures' patients lack: 409 naming it.
+    "/api/v1/follow-ups/": {
+        "GET": (LIST_CLINICAL, None, "none"),
+        "POST": (allowed_as(PRESCRIBER_WRITES, 409), lambda user, patient: {"patient": str(patient.pk)}, "patient"),
+    },
+    "/api/v1/follow-ups/?patient={id}": {"GET": (READ_CLINICAL, None, "patient")},
+    "/api/v1/follow-ups/{id}/": {
+        "GET": (READ_CLINICAL, None, "patient"),
+        "PATCH": (PRESCRIBER_WRITES, {"symptoms": "Sleeping better; PHQ-9 down."}, "patient"),
+        "PUT": (NOT_A_METHOD, {"symptoms": "x"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    # Signing the fixtures' empty draft: allowed callers get the list of what is missing.
+    "/api/v1/follow-ups/{id}/sign/": {"POST": (allowed_as(PRESCRIBER_WRITES, 400), None, "patient")},
+    # Safety alerts and side effects (issue 4, point 5). `{id}` of an alert route is an alert about the target.
+    "/api/v1/alerts/": {"GET": (LIST_CLINICAL, None, "none")},
+    "/api/v1/alerts/?patient={id}": {"GET": (READ_ALERTS, None, "patient")},
+    "/api/v1/alerts/{id}/": {
+        "GET": (READ_ALERTS, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"reason": "x"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    "/api/v1/alerts/{id}/acknowledge/": {"POST": (READ_ALERTS, {"note": "Called the patient; safe."}, "patient")},
+    "/api/v1/adverse-events/": {
+        "GET": (LIST | {"coordinator": 403, "admin": 403}, None, "none"),
+        "POST": (
+            allowed_as(REPORT_SIDE_EFFECT, 201),
+            lambda user, patient: {"patient": str(patient.pk), "kind": "nausea", "severity": "mild"},
+            "patient",
+        ),
+    },
+    "/api/v1/adverse-events/?patient={id}": {"GET": (READ_SIDE_EFFECTS, None, "patient")},
+    "/api/v1/adverse-events/{id}/": {
+        "GET": (READ_SIDE_EFFECTS, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"severity": "severe"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
 }
 
 PATIENT_CASES = [
@@ -335,6 +379,38 @@ def past_session_id(patient):
     ).pk
 
 
+def alert_id(patient):
+    """A safety alert about the patient, raised as a rule would raise it (to the team on record now)."""
+    from patients import services as patient_services
+
+    return patient_services.safety_alert_raise(
+        patient=patient, kind="phq9_item9", reason="PHQ-9 item 9 answered 1.", source=patient
+    ).pk
+
+
+def adverse_event_id(patient):
+    """A mild side effect reported by the referring therapist."""
+    from treatment.models import AdverseEvent, TreatmentCourse
+
+    return AdverseEvent.objects.create(
+        course=TreatmentCourse.objects.get(pk=course_id(patient)),
+        patient=patient,
+        reported_by=patient.referred_by,
+        kind=AdverseEvent.Kind.NAUSEA,
+        severity=AdverseEvent.Severity.MILD,
+    ).pk
+
+
+def pending_follow_up_id(patient):
+    """The course's next follow-up visit, due today, not yet written."""
+    from django.utils import timezone
+
+    from treatment.models import FollowUp, TreatmentCourse
+
+    course = TreatmentCourse.objects.get(pk=course_id(patient))
+    return FollowUp.objects.create(course=course, patient=patient, due_on=timezone.localdate()).pk
+
+
 RECORD_IDS = {
     "/api/v1/intakes/{id}/": draft_intake_id,
     "/api/v1/intakes/{id}/submit/": draft_intake_id,
@@ -346,6 +422,11 @@ RECORD_IDS = {
     "/api/v1/dose-plans/{id}/sign/": draft_dose_plan_id,
     "/api/v1/sessions/{id}/": past_session_id,
     "/api/v1/sessions/{id}/complete/": past_session_id,
+    "/api/v1/follow-ups/{id}/": pending_follow_up_id,
+    "/api/v1/follow-ups/{id}/sign/": pending_follow_up_id,
+    "/api/v1/alerts/{id}/": alert_id,
+    "/api/v1/alerts/{id}/acknowledge/": alert_id,
+    "/api/v1/adverse-events/{id}/": adverse_event_id,
 }
 
 
@@ -356,16 +437,27 @@ def record_id(route, patient):
 def database_state():
     """Everything a request about a patient could change, to compare before and after."""
     from assessments.models import Evaluation, EvaluationAddendum, Intake, IntakeMedication
-    from treatment.models import DosePlan, TherapySession, TreatmentCourse
+    from patients.models import SafetyAlert, SafetyAlertAcknowledgement
+    from treatment.models import AdverseEvent, DosePlan, FollowUp, TherapySession, TreatmentCourse
 
     return (
         list(Patient.objects.order_by("pk").values()),
         list(CareTeamMember.objects.order_by("pk").values()),
         list(Intake.objects.order_by("pk").values()),
         list(IntakeMedication.objects.order_by("pk").values()),
+        list(FollowUp.objects.order_by("pk").values()),
         *(
             list(model.objects.order_by("pk").values())
-            for model in (Evaluation, EvaluationAddendum, TreatmentCourse, DosePlan, TherapySession)
+            for model in (
+                Evaluation,
+                EvaluationAddendum,
+                TreatmentCourse,
+                DosePlan,
+                TherapySession,
+                AdverseEvent,
+                SafetyAlert,
+                SafetyAlertAcknowledgement,
+            )
         ),
     )
 

@@ -65,14 +65,14 @@ def test_sign_needs_the_required_fields_and_an_eligible_evaluation(api, prescrib
 
 def test_new_version_supersedes_and_history_is_kept(api, prescriber, therapist_a, eligible):
     first = signed_dose_plan(prescriber, eligible)
-    second = signed_dose_plan(prescriber, eligible, full_dose_mg=250, doses_authorized=4)
+    second = signed_dose_plan(prescriber, eligible, full_dose_mg=250)  # more doses need a follow-up
 
     first.refresh_from_db()
     assert (first.version, first.status) == (1, "superseded")
     assert (second.version, second.status) == (2, "signed")
     listed = api.as_user(therapist_a).get(f"{URL}?patient={eligible.pk}").json()["results"]
     assert [(p["version"], p["status"]) for p in listed] == [(2, "signed"), (1, "superseded")]
-    assert listed[0]["ledger"] == {"authorized": 4, "used": 0, "booked": 0, "remaining": 4}
+    assert listed[0]["ledger"] == {"authorized": 3, "used": 0, "booked": 0, "remaining": 3}
 
 
 def test_ledger_counts_completed_dosing_sessions(api, therapist_a, prescriber, patient_a):
@@ -106,7 +106,7 @@ def test_signed_plan_cannot_change_through_the_api(api, prescriber, eligible):
 
 def test_signed_and_superseded_plans_cannot_change_through_the_orm_or_raw_sql(prescriber, eligible):
     old = signed_dose_plan(prescriber, eligible)
-    current = signed_dose_plan(prescriber, eligible, doses_authorized=5)
+    current = signed_dose_plan(prescriber, eligible, doses_authorized=2)
     old.refresh_from_db()
 
     current.full_dose_mg = 400

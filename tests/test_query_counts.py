@@ -38,7 +38,10 @@ SIZES = [1, 50, 200]
 API_LIST_QUERIES = 9
 # The prescriber's dashboard adds its evaluation queue: one query, plus the queue's screening flags and one
 # audit INSERT when the queue is not empty (it is empty here: these patients are only referred).
-DASHBOARD_QUERIES = {"therapist_a": 15, "prescriber": 16, "coordinator": 15, "patient": 11, "admin": 6}
+# Clinicians' dashboards add the safety alerts waiting for them (one query; one audit INSERT when any).
+# The prescriber's adds recent side effects (one query, same audit INSERT) and the follow-ups due and the dose
+# plans nearing exhaustion (one query each).
+DASHBOARD_QUERIES = {"therapist_a": 16, "prescriber": 20, "coordinator": 15, "patient": 11, "admin": 6}
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import CarePolicy, DosePlan
+from .models import CarePolicy, DosePlan, FollowUp
 
 
 @admin.register(CarePolicy)
@@ -31,4 +31,12 @@ class DosePlanAdmin(ReadOnlyRecordAdmin):
     list_display = ["id", "patient_id", "version", "status", "signed_at"]
     list_filter = ["status"]
     fields = ["id", "patient_id", "course_id", "version", "status", "signed_at", "superseded_at", "content_hash"]
+    readonly_fields = fields
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(ReadOnlyRecordAdmin):
+    list_display = ["id", "patient_id", "due_on", "status", "decision", "signed_at"]
+    list_filter = ["status", "decision"]
+    fields = ["id", "patient_id", "course_id", "due_on", "status", "decision", "signed_at", "content_hash"]
     readonly_fields = fields

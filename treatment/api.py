@@ -22,7 +22,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.rules import RuleRefused
 
 from . import course_selectors, services
-from .models import DosePlan, TherapySession, TreatmentCourse
+from .models import DosePlan, FollowUp, TherapySession, TreatmentCourse
 from .serializers import (
     AddendumCreateSerializer,
     AddendumSerializer,
@@ -33,6 +33,9 @@ from .serializers import (
     EvaluationCreateSerializer,
     EvaluationSerializer,
     EvaluationWriteSerializer,
+    FollowUpCreateSerializer,
+    FollowUpSerializer,
+    FollowUpWriteSerializer,
     PatientQuerySerializer,
     PatientRefSerializer,
     SessionCreateSerializer,
@@ -308,3 +311,66 @@ class SessionViewSet(CourseScopedViewSet):
         except RuleRefused as error:
             raise refused(error) from error
         return Response(self.get_serializer(session).data)
+
+
+@extend_schema(tags=["follow-ups"])
+class FollowUpViewSet(CourseScopedViewSet):
+    """The prescriber's follow-up visits. POST `{"patient": id}` starts the next visit (201) or returns the
+    pending one (200); PATCH writes the draft note; `sign` signs it and applies its decision (more doses,
+    a dose adjustment, maintenance, discharge). A signed follow-up never changes (409)."""
+
+    scope = staticmethod(course_selectors.visible_follow_ups)
+    queryset = FollowUp.objects.none()
+    serializer_class = FollowUpSerializer
+    view_permission = Permission.VIEW_FOLLOW_UP
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def _respond(self, follow_up, status=200):
+        return Response(self.get_serializer(self.get_queryset().get(pk=follow_up.pk)).data, status=status)
+
+    @extend_schema(parameters=[PATIENT_FILTER])
+    def list(self, request):
+        page = self.audited_page(self._filtered(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.audited_read(self._visible_object())).data)
+
+    @extend_schema(request=FollowUpCreateSerializer, responses={201: FollowUpSerializer, 200: FollowUpSerializer})
+    def create(self, request):
+        patient = self._target_patient(request.data, Permission.WRITE_FOLLOW_UP)
+        FollowUpCreateSerializer(data=request.data).is_valid(raise_exception=True)
+        try:
+            follow_up, created = services.follow_up_start(actor=request.user, patient=patient)
+        except RuleRefused as error:
+            raise refused(error) from error
+        return self._respond(follow_up, status=201 if created else 200)
+
+    @extend_schema(request=FollowUpWriteSerializer)
+    def partial_update(self, request, pk=None):
+        follow_up = self.get_object()
+        access.require(request.user, Permission.WRITE_FOLLOW_UP, follow_up)
+        if follow_up.is_signed:
+            raise refused(services.follow_up_locked(follow_up))
+        serializer = FollowUpWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            follow_up = services.follow_up_save_draft(
+                actor=request.user, follow_up=follow_up, data=dict(serializer.validated_data)
+            )
+        except RuleRefused as error:
+            raise refused(error) from error
+        return self._respond(follow_up)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        """Sign and apply the decision: 400 naming each missing field; 409 when signed already or the course
+        is closed."""
+        follow_up = self.get_object()
+        access.require(request.user, Permission.WRITE_FOLLOW_UP, follow_up)
+        try:
+            follow_up = services.follow_up_sign(actor=request.user, follow_up=follow_up)
+        except RuleRefused as error:
+            raise refused(error) from error
+        return self._respond(follow_up)

@@ -4,7 +4,7 @@ from django import forms
 
 from assessments.models import Evaluation, EvaluationFlagReview
 
-from .models import DosePlan, TherapySession
+from .models import DosePlan, FollowUp, TherapySession
 
 
 class EvaluationForm(forms.ModelForm):
@@ -96,3 +96,38 @@ class SessionForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
+
+
+class FollowUpForm(forms.ModelForm):
+    """The prescriber's follow-up note and decision. `due_on` reschedules the visit."""
+
+    class Meta:
+        model = FollowUp
+        fields = ["due_on", *FollowUp.CONTENT_FIELDS]
+        widgets = {
+            "due_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "symptoms": forms.Textarea(attrs={"rows": 4}),
+            "sessions_review": forms.Textarea(attrs={"rows": 3}),
+            "side_effects": forms.Textarea(attrs={"rows": 3}),
+            "therapist_note": forms.Textarea(attrs={"rows": 2}),
+            "decision": forms.RadioSelect,
+            "next_follow_up_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "rationale": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "additional_doses": "Only with “authorize more doses”: signing creates and signs a new dose plan "
+            "version authorizing this many more (from the draft version if one is written).",
+            "next_follow_up_on": "Every decision but a discharge schedules the next visit.",
+            "decision": "Adjusting the dose signs the draft dose plan version with this note: write it first.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = FollowUp.Decision.choices
+        self.fields["decision"].required = False
+
+    def content(self):
+        data = {name: self.cleaned_data.get(name) for name in FollowUp.CONTENT_FIELDS}
+        if "due_on" in self.changed_data:
+            data["due_on"] = self.cleaned_data.get("due_on")
+        return data

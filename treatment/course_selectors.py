@@ -2,15 +2,17 @@
 Every one starts from kapcare.access; callers check the role's permission before showing them."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from assessments import selectors as assessment_selectors
 from kapcare import access
 from kapcare.access import Permission
 
-from .models import DosePlan, TherapySession, TreatmentCourse
+from .models import DosePlan, FollowUp, TherapySession, TreatmentCourse
 
 
 def visible_courses(user):
@@ -97,7 +99,7 @@ class TimelineEvent:
     detail: str = ""
 
 
-def course_timeline(patient, *, evaluations, plans, sessions) -> list[TimelineEvent]:
+def course_timeline(patient, *, evaluations, plans, sessions, follow_ups=()) -> list[TimelineEvent]:
     """Every signed event of the patient's care, oldest first, from records already loaded."""
     events = []
     for evaluation in evaluations:
@@ -119,6 +121,16 @@ def course_timeline(patient, *, evaluations, plans, sessions) -> list[TimelineEv
                     f"Dose plan version {plan.version} signed",
                     f"{plan.full_dose_mg} mg {plan.get_route_display().lower()}, "
                     f"{plan.doses_authorized} dosing sessions authorized, by {plan.prescriber}",
+                )
+            )
+    for follow_up in follow_ups:
+        if follow_up.is_signed:
+            detail = f"by {follow_up.prescriber}"
+            if follow_up.decision == FollowUp.Decision.MORE_DOSES:
+                detail = f"{follow_up.additional_doses} more dosing sessions authorized, {detail}"
+            events.append(
+                TimelineEvent(
+                    follow_up.signed_at, f"Follow-up visit signed: {follow_up.get_decision_display()}", detail
                 )
             )
     for session in sessions:
@@ -143,6 +155,14 @@ class CourseOnChart:
     can_write_plan: bool = False
     can_schedule: bool = False
     can_complete: bool = False
+    show_follow_up: bool = False
+    can_write_follow_up: bool = False
+    next_follow_up: object = None  # the pending visit of the open course, for clinicians
+    today: date | None = None
+
+    @property
+    def follow_up_days_overdue(self):
+        return self.next_follow_up.days_overdue(self.today) if self.next_follow_up else 0
 
     @property
     def mg_per_kg(self):
@@ -158,7 +178,11 @@ def course_for_chart(user, patient) -> CourseOnChart:
     evaluations = assessment_selectors.evaluations_of_patient(user, patient) if show_clinical else []
     plans = list(visible_dose_plans(user).filter(patient=patient).exclude(status=DosePlan.Status.DRAFT))
     sessions = list(visible_sessions(user).filter(patient=patient))
-    timeline = course_timeline(patient, evaluations=evaluations, plans=plans if show_plan else [], sessions=sessions)
+    show_follow_up = access.can(user, Permission.VIEW_FOLLOW_UP)
+    follow_ups = list(visible_follow_ups(user).filter(patient=patient)) if show_follow_up else []
+    timeline = course_timeline(
+        patient, evaluations=evaluations, plans=plans if show_plan else [], sessions=sessions, follow_ups=follow_ups
+    )
     if not show_clinical:  # coordinators and the patient see that the course moved, not the clinical detail
         timeline = [event for event in timeline if "session" in event.title]
     active = next((plan for plan in plans if plan.status == DosePlan.Status.SIGNED), None)
@@ -175,4 +199,124 @@ def course_for_chart(user, patient) -> CourseOnChart:
         can_write_plan=access.can(user, Permission.WRITE_DOSE_PLAN),
         can_schedule=access.can(user, Permission.SCHEDULE_SESSION),
         can_complete=access.can(user, Permission.COMPLETE_SESSION),
+        show_follow_up=show_follow_up,
+        can_write_follow_up=access.can(user, Permission.WRITE_FOLLOW_UP),
+        next_follow_up=next(
+            (f for f in follow_ups if not f.is_signed and course and f.course_id == course.pk),
+            None,
+        ),
+        today=timezone.localdate(),
     )
+
+
+# Follow-up visits -----------------------------------------------------------------------------------
+
+FOLLOW_UP_DUE_WITHIN_DAYS = 7
+NEARLY_EXHAUSTED_REMAINING = 1
+
+
+def visible_follow_ups(user):
+    return (
+        FollowUp.objects.filter(patient__in=access.visible_patients(user))
+        .select_related("prescriber")
+        .order_by("-due_on", "-id")
+    )
+
+
+def pending_follow_up(user, patient):
+    """The open course's next visit (a draft), or None."""
+    return visible_follow_ups(user).pending().filter(patient=patient, course__ended_at__isnull=True).first()
+
+
+@dataclass(frozen=True)
+class DueFollowUp:
+    follow_up: FollowUp
+    patient: object
+    due_on: date
+    days_overdue: int
+    days_until: int
+
+
+def follow_ups_due(user, *, today=None, within_days=FOLLOW_UP_DUE_WITHIN_DAYS) -> list[DueFollowUp]:
+    """The prescriber's visits due within `within_days` or past due, most overdue first. One query."""
+    today = today or timezone.localdate()
+    rows = (
+        visible_follow_ups(user)
+        .pending()
+        .filter(course__ended_at__isnull=True, due_on__lte=today + timedelta(days=within_days))
+        .select_related("patient")
+        .order_by("due_on", "patient__last_name", "patient__first_name", "id")
+    )
+    return [
+        DueFollowUp(
+            follow_up=row,
+            patient=row.patient,
+            due_on=row.due_on,
+            days_overdue=max((today - row.due_on).days, 0),
+            days_until=max((row.due_on - today).days, 0),
+        )
+        for row in rows
+    ]
+
+
+def dose_plans_nearing_exhaustion(user, *, remaining_at_most=NEARLY_EXHAUSTED_REMAINING) -> list[DosePlan]:
+    """Active dose plans of open courses with at most `remaining_at_most` dosing sessions left (authorized
+    minus completed), fewest left first. Each plan carries `used`, `booked`, `remaining` and `next_follow_up_on`
+    (the pending visit's due date, or None). One query."""
+
+    def sessions(status):
+        return Coalesce(
+            Subquery(
+                TherapySession.objects.filter(course=OuterRef("course"), kind=TherapySession.Kind.DOSING, status=status)
+                .order_by()
+                .values("course")
+                .annotate(n=Count("id"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    next_visit = FollowUp.objects.pending().filter(course=OuterRef("course")).values("due_on")[:1]
+    return list(
+        visible_dose_plans(user)
+        .signed()
+        .filter(course__ended_at__isnull=True)
+        .annotate(
+            used=sessions(TherapySession.Status.COMPLETED),
+            booked=sessions(TherapySession.Status.SCHEDULED),
+            next_follow_up_on=Subquery(next_visit),
+        )
+        .annotate(remaining=F("doses_authorized") - F("used"))
+        .filter(remaining__lte=remaining_at_most)
+        .select_related("patient")
+        .order_by("remaining", "patient__last_name", "patient__first_name", "id")
+    )
+
+
+@dataclass(frozen=True)
+class SessionReview:
+    session: TherapySession
+    documented: bool
+
+
+def dosing_sessions_for_review(course) -> list[SessionReview]:
+    """The course's completed dosing sessions, each flagged when the therapist has not documented it. Session
+    notes come with the sessions issue: until TherapySession has `documented_at`, none counts as documented."""
+    if course is None:
+        return []
+    sessions = TherapySession.objects.dosing().completed().filter(course=course).order_by("scheduled_at", "id")
+    return [SessionReview(s, documented=getattr(s, "documented_at", None) is not None) for s in sessions]
+
+
+def scores_since_baseline(patient) -> list:
+    """Questionnaire scores since the baseline, for the follow-up note. The measurement issue fills this in;
+    until then there are none and the note says so."""
+    return []
+
+
+def side_effects_for_follow_up(course) -> list:
+    """Side effects reported in the course, for the follow-up note (treatment.AdverseEvent, when present)."""
+    if course is None or not hasattr(course, "adverse_events"):
+        return []
+    return list(course.adverse_events.all())

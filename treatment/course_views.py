@@ -5,7 +5,9 @@ sentence (status 409, like the API)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments import selectors as assessment_selectors
@@ -19,7 +21,7 @@ from kapcare.rules import RuleRefused
 from patients import selectors as patient_selectors
 
 from . import course_selectors, services
-from .course_forms import AddendumForm, DosePlanForm, EvaluationForm, SessionForm
+from .course_forms import AddendumForm, DosePlanForm, EvaluationForm, FollowUpForm, SessionForm
 from .models import DosePlan, TherapySession
 
 
@@ -198,3 +200,65 @@ def session_complete(request, patient_id, session_id):
     else:
         messages.success(request, f"{session.get_kind_display()} session marked completed.")
     return redirect("patient-chart", patient.pk)
+
+
+@login_required
+def follow_up_page(request, patient_id):
+    """The follow-up visit: what the prescriber reviews (scores since baseline, dosing sessions and whether
+    each is documented, side effects), the note and decision, and the signed visits. The clinicians read;
+    the prescriber on the team starts, writes and signs (signing applies the decision)."""
+    user = request.user
+    action = AuditEvent.Action.UPDATE if request.method == "POST" else AuditEvent.Action.READ
+    patient = patient_selectors.patient_for_chart(user, patient_id, action=action)
+    access.require(user, Permission.VIEW_FOLLOW_UP, patient)
+    can_write = access.can(user, Permission.WRITE_FOLLOW_UP)
+    if request.method == "POST":
+        access.require(user, Permission.WRITE_FOLLOW_UP, patient)
+    pending = course_selectors.pending_follow_up(user, patient)
+    form = FollowUpForm(request.POST or None, instance=pending) if can_write and pending else None
+    refusal = None
+    if request.method == "POST" and request.POST.get("action") == "start":
+        try:
+            services.follow_up_start(actor=user, patient=patient)
+        except RuleRefused as error:
+            refusal = str(error)
+        else:
+            return redirect("patient-follow-up", patient.pk)
+    elif request.method == "POST" and form is None:
+        refusal = "There is no follow-up visit to write: start one first."
+    elif request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():  # a refused signature keeps nothing of this request
+                follow_up = services.follow_up_save_draft(actor=user, follow_up=pending, data=form.content())
+                if request.POST.get("action") == "sign":
+                    services.follow_up_sign(actor=user, follow_up=follow_up)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except RuleRefused as error:
+            refusal = str(error)
+        else:
+            if request.POST.get("action") == "sign":
+                messages.success(request, "Follow-up signed and locked; its decision is applied.")
+                return redirect("patient-chart", patient.pk)
+            messages.success(request, "Draft saved.")
+            return redirect("patient-follow-up", patient.pk)
+    if request.method != "POST":
+        audit_record(user, AuditEvent.Action.READ, patient)
+    course = course_selectors.open_course(patient)
+    today = timezone.localdate()
+    context = {
+        "patient": patient,
+        "pending": pending,
+        "days_overdue": pending.days_overdue(today) if pending else 0,
+        "form": form,
+        "can_write": can_write,
+        "signed": list(course_selectors.visible_follow_ups(user).filter(patient=patient).signed()),
+        "scores": course_selectors.scores_since_baseline(patient),
+        "session_reviews": course_selectors.dosing_sessions_for_review(course),
+        "side_effects": course_selectors.side_effects_for_follow_up(course),
+        "ledger": course_selectors.ledger(course) if course else None,
+        "draft_plan": course_selectors.draft_dose_plan(patient),
+        "missing": services.follow_up_missing(pending, today) if pending else {},
+        "refusal": refusal,
+    }
+    return render(request, "treatment/follow_up.html", context, status=409 if refusal else 200)

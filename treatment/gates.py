@@ -31,6 +31,8 @@ DOSE_PLAN = "dose_plan_signed"
 DOSES_REMAINING = "doses_remaining"
 INTEGRATION = "integration_after_dosing"
 WEEKLY_LIMIT = "dosing_weekly_limit"
+# Not a dosing gate: a dose plan authorizing more doses needs a signed follow-up (treatment.services).
+FOLLOW_UP = "follow_up_required"
 
 # In the order they are checked: the first that fails is the one reported.
 DOSING_GATES = (EVALUATION, CONSENTS, PREPARATION, DOSE_PLAN, DOSES_REMAINING, INTEGRATION, WEEKLY_LIMIT)
@@ -92,7 +94,7 @@ def first_failed_dosing_gate(facts: DosingFacts) -> Gate | None:
             f"Gate “doses remaining”: dose plan version {facts.active_plan_version} "
             f"authorizes {facts.doses_authorized} dosing session{'s' if facts.doses_authorized != 1 else ''}; "
             f"{facts.doses_used} completed and {facts.doses_booked} booked leave none. More doses need a "
-            "new dose plan version.",
+            "follow-up visit that authorizes them.",
         )
     if facts.previous_dosing_at is not None and not facts.integration_after_previous:
         return Gate(

@@ -327,3 +327,199 @@ class TherapySession(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} session {self.pk}"
+
+
+class AdverseEvent(models.Model):
+    """A side effect or adverse event, reported by the therapist on the team or the patient themself.
+    A severe one raises a safety alert to both clinicians (treatment.services.adverse_event_report)."""
+
+    class Kind(models.TextChoices):
+        NAUSEA = "nausea", "Nausea"
+        VOMITING = "vomiting", "Vomiting"
+        BLOOD_PRESSURE_RISE = "blood_pressure_rise", "Blood-pressure rise"
+        DIZZINESS = "dizziness", "Dizziness"
+        DISSOCIATION = "distressing_dissociation", "Distressing dissociation"
+        BLADDER = "bladder_symptoms", "Bladder or urinary symptoms"
+        OTHER = "other", "Other"
+
+    class Severity(models.TextChoices):
+        MILD = "mild", "Mild"
+        MODERATE = "moderate", "Moderate"
+        SEVERE = "severe", "Severe"
+
+    class Action(models.TextChoices):
+        NONE = "none", "None needed"
+        MEDICATION_GIVEN = "medication_given", "Medication given"
+        SESSION_STOPPED = "session_stopped", "Session stopped"
+        EMERGENCY_SERVICES = "emergency_services", "Emergency services called"
+        OTHER = "other", "Other"
+
+    MAX_ONSET_MINUTES = 14 * 24 * 60  # two weeks after the dose
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="adverse_events")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="adverse_events")
+    session = models.ForeignKey(
+        TherapySession,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adverse_events",
+        help_text="The session it happened in or after, when known.",
+    )
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    description = models.TextField(blank=True, help_text="What happened; required for “other”.")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    onset_minutes = models.PositiveIntegerField(
+        "onset (minutes after the dose)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_ONSET_MINUTES)],
+    )
+    action_taken = models.CharField(max_length=20, choices=Action.choices, default=Action.NONE)
+    action_details = models.TextField(blank=True, help_text="Which medication, or what else was done.")
+    who_was_told = models.CharField(max_length=200, blank=True, help_text="E.g. the prescriber, the on-call line.")
+    reported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-reported_at"], name="adverse_event_patient_time")]
+
+    def __str__(self):
+        return f"{self.get_severity_display()} {self.get_kind_display().lower()} ({self.patient_id})"
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.OTHER and not self.description.strip():
+            errors["description"] = "Describe the side effect."
+        if self.action_taken == self.Action.OTHER and not self.action_details.strip():
+            errors["action_details"] = "Say what was done."
+        if errors:
+            raise ValidationError(errors)
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def signed(self):
+        return self.filter(status=FollowUp.Status.SIGNED)
+
+    def pending(self):
+        """Visits not yet signed: the course's next follow-up, due on `due_on`."""
+        return self.filter(status=FollowUp.Status.DRAFT)
+
+
+class FollowUp(models.Model):
+    """The prescriber's follow-up visit. The next visit of an open course is a draft row whose `due_on` the
+    services compute (the first: `CarePolicy.first_follow_up_days` after the signed eligible evaluation; the
+    next: the date the signed visit set). Overdue is derived from today, never stored. Signing records the
+    decision and applies it (treatment.services.follow_up_sign); a signed visit never changes."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SIGNED = "signed", "Signed"
+
+    class Decision(models.TextChoices):
+        CONTINUE = "continue", "Continue the current plan"
+        ADJUST_DOSE = "adjust_dose", "Adjust the dose (new dose plan version)"
+        MORE_DOSES = "more_doses", "Authorize more doses"
+        MAINTENANCE = "maintenance", "Move to maintenance"
+        COMPLETE = "complete", "Discharge: course completed"
+        DISCONTINUE = "discontinue", "Discharge: discontinue treatment"
+
+    DISCHARGES = (Decision.COMPLETE, Decision.DISCONTINUE)
+    CONTENT_FIELDS = (
+        "symptoms",
+        "sessions_review",
+        "side_effects",
+        "therapist_note",
+        "decision",
+        "additional_doses",
+        "next_follow_up_on",
+        "rationale",
+    )
+    REQUIRED_TO_SIGN = ("symptoms", "side_effects", "decision", "rationale")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="follow_ups")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="follow_ups")
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+        help_text="Who wrote the note; the signing prescriber once signed.",
+    )
+    due_on = models.DateField("due on")
+    symptoms = models.TextField("symptoms and progress", blank=True, max_length=5000)
+    sessions_review = models.TextField("dosing sessions and their documentation", blank=True, max_length=5000)
+    side_effects = models.TextField("side effects", blank=True, max_length=5000)
+    therapist_note = models.TextField("to the therapist", blank=True, max_length=2000)
+    decision = models.CharField(max_length=12, choices=Decision.choices, blank=True)
+    additional_doses = models.PositiveSmallIntegerField(
+        "more dosing sessions authorized",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    next_follow_up_on = models.DateField("next follow-up due on", null=True, blank=True)
+    rationale = models.TextField("decision and rationale", blank=True, max_length=5000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField("SHA-256 of the signed content", max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course"], condition=Q(status="draft"), name="follow_up_one_pending"),
+            models.CheckConstraint(
+                condition=Q(status="draft")
+                | (Q(signed_at__isnull=False) & ~Q(content_hash="") & Q(prescriber__isnull=False) & ~Q(decision="")),
+                name="follow_up_signed_complete",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due_on"], name="follow_up_status_due")]
+
+    def __str__(self):
+        return f"Follow-up due {self.due_on} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding and self._stored_status() == self.Status.SIGNED:
+            raise ValidationError("This follow-up is signed and locked: a signed note never changes.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._stored_status() == self.Status.SIGNED:
+            raise ValidationError("A signed follow-up is never deleted.")
+        return super().delete(*args, **kwargs)
+
+    def _stored_status(self):
+        return type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+
+    @property
+    def is_signed(self):
+        return self.status == self.Status.SIGNED
+
+    @property
+    def is_discharge(self):
+        return self.decision in self.DISCHARGES
+
+    def days_overdue(self, today):
+        """Days past the due date on `today` (0 when not yet due); only an unsigned visit is ever overdue."""
+        if self.is_signed:
+            return 0
+        return max((today - self.due_on).days, 0)
+
+    def signed_content(self):
+        content = {field: getattr(self, field) for field in self.CONTENT_FIELDS}
+        content.update(
+            patient=str(self.patient_id), course=str(self.course_id), due_on=self.due_on, prescriber=self.prescriber_id
+        )
+        return content
+
+    def compute_hash(self):
+        return content_sha256(self.signed_content())

@@ -1,3 +1,4 @@
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -5,7 +6,7 @@ from rest_framework import serializers
 from assessments.models import Evaluation, EvaluationAddendum, EvaluationFlagReview
 from assessments.serializers import StrictFieldsMixin
 
-from .models import DosePlan, TherapySession, TreatmentCourse
+from .models import DosePlan, FollowUp, TherapySession, TreatmentCourse
 
 
 class PatientRefSerializer(serializers.Serializer):
@@ -211,3 +212,45 @@ class SessionCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     patient = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=TherapySession.Kind.choices)
     scheduled_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
+
+
+# Follow-up visits ----------------------------------------------------------------------------------
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    prescriber = serializers.StringRelatedField()
+    days_overdue = serializers.SerializerMethodField(help_text="Days past the due date today; 0 once signed.")
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "patient",
+            "course",
+            "status",
+            "due_on",
+            "days_overdue",
+            "prescriber",
+            *FollowUp.CONTENT_FIELDS,
+            "signed_at",
+            "content_hash",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_days_overdue(self, follow_up) -> int:
+        return follow_up.days_overdue(timezone.localdate())
+
+
+class FollowUpWriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """The prescriber's note; `due_on` reschedules the visit (today or later)."""
+
+    class Meta:
+        model = FollowUp
+        fields = [*FollowUp.CONTENT_FIELDS, "due_on"]
+        extra_kwargs = {"due_on": {"required": False}}
+
+
+class FollowUpCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    patient = serializers.UUIDField(help_text="Starts (or returns) the patient's next follow-up visit.")

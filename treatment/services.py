@@ -6,6 +6,8 @@ stage (signing an evaluation) are orchestrated here, because treatment sits abov
 Permission is checked before each transaction opens, so the audit row of a refusal is not rolled back.
 """
 
+from datetime import date, timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -23,11 +25,11 @@ from patients import services as patient_services
 from patients.models import Patient, Stage
 
 from . import gates
-from .models import DosePlan, TherapySession, TreatmentCourse
+from .models import CarePolicy, DosePlan, FollowUp, TherapySession, TreatmentCourse
 
-# Stages set by follow-up visits (a later issue), which course_refresh leaves alone.
-STAGES_AFTER_DOSING = {Stage.MAINTENANCE, Stage.COMPLETED, Stage.DISCONTINUED}
 DOSE_PLAN_FIELDS = DosePlan.CONTENT_FIELDS
+FOLLOW_UP_FIELDS = (*FollowUp.CONTENT_FIELDS, "due_on")
+CLOSED_STAGES = (Stage.INELIGIBLE, Stage.DISCONTINUED, Stage.COMPLETED)
 
 
 def _lock_patient(patient):
@@ -47,20 +49,31 @@ def course_current(*, actor, patient) -> TreatmentCourse:
 def course_refresh(*, actor, patient) -> Patient:
     """Derive the patient's stage from signed records and store it on the patient.
 
-    Before an evaluation is signed the front-door rules of patients.services apply. Then the latest signed
-    evaluation decides: eligible -> preparation, or dosing once a dosing session is completed; ineligible
-    -> ineligible; deferred -> evaluation. Maintenance, completed and discontinued come from follow-up
-    visits (a later issue) and are left as they are."""
+    Before an evaluation is signed the front-door rules of patients.services apply. Then:
+    - a course closed by a signed discharge follow-up after the latest signed evaluation -> completed or
+      discontinued, as the discharge decided (a new evaluation starts the next episode);
+    - otherwise the latest signed evaluation decides: ineligible -> ineligible; deferred -> evaluation;
+      eligible -> maintenance once a signed follow-up of the open course moved it there, else dosing once a
+      dosing session is completed, else preparation."""
     patient = patient_services.patient_refresh_stage(patient=patient)
-    if patient.stage in STAGES_AFTER_DOSING:
-        return patient
     evaluation = assessment_selectors.latest_signed_evaluation(patient)
     if evaluation is None:
         return patient
-    if evaluation.decision == Evaluation.Decision.INELIGIBLE:
+    discharge = (
+        FollowUp.objects.signed()
+        .filter(patient=patient, decision__in=FollowUp.DISCHARGES, signed_at__gte=evaluation.signed_at)
+        .order_by("-signed_at")
+        .first()
+    )
+    open_follow_ups = FollowUp.objects.signed().filter(patient=patient, course__ended_at__isnull=True)
+    if discharge is not None:
+        stage = Stage.COMPLETED if discharge.decision == FollowUp.Decision.COMPLETE else Stage.DISCONTINUED
+    elif evaluation.decision == Evaluation.Decision.INELIGIBLE:
         stage = Stage.INELIGIBLE
     elif evaluation.decision == Evaluation.Decision.DEFERRED:
         stage = Stage.EVALUATION
+    elif open_follow_ups.filter(decision=FollowUp.Decision.MAINTENANCE).exists():
+        stage = Stage.MAINTENANCE
     else:
         dosed = (
             TherapySession.objects.dosing().completed().filter(patient=patient, course__ended_at__isnull=True).exists()
@@ -83,7 +96,8 @@ def _evaluation_sign(*, actor, evaluation):
     patient = _lock_patient(evaluation.patient)
     evaluation = assessment_services.evaluation_sign(actor=actor, evaluation=evaluation)
     if evaluation.decision == Evaluation.Decision.ELIGIBLE:
-        course_current(actor=actor, patient=patient)
+        course = course_current(actor=actor, patient=patient)
+        _follow_up_plan_next(actor=actor, course=course)
     course_refresh(actor=actor, patient=patient)
     return evaluation
 
@@ -113,6 +127,8 @@ def _dose_plan_save_draft(*, actor, patient, data, plan):
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This is not a field of the dose plan."))
     patient = _lock_patient(patient)
+    if patient.stage in CLOSED_STAGES:
+        raise course_closed(patient)
     course = course_current(actor=actor, patient=patient)
     if plan is not None:
         plan = DosePlan.objects.select_for_update().get(pk=plan.pk)
@@ -138,6 +154,44 @@ def _dose_plan_save_draft(*, actor, patient, data, plan):
     plan.save()
     audit_record(actor, AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE, plan)
     return plan
+
+
+def course_closed(patient):
+    return RuleRefused(
+        f"This patient's course is {patient.get_stage_display().lower()}: nothing more can be planned or "
+        "scheduled in it. A new signed evaluation starts a new course.",
+        code="course_closed",
+    )
+
+
+def _require_follow_up_for_more_doses(plan):
+    """Gate "completed follow-up": a version authorizing more dosing sessions than the active one is signed
+    only on the strength of a follow-up visit signed since that version, deciding "authorize more doses",
+    and no further than the number it authorized."""
+    previous = DosePlan.objects.signed().filter(course_id=plan.course_id).exclude(pk=plan.pk).first()
+    if previous is None or plan.doses_authorized <= (previous.doses_authorized or 0):
+        return
+    follow_up = (
+        FollowUp.objects.signed()
+        .filter(course_id=plan.course_id, decision=FollowUp.Decision.MORE_DOSES, signed_at__gte=previous.signed_at)
+        .order_by("-signed_at")
+        .first()
+    )
+    if follow_up is None:
+        raise RuleRefused(
+            f"Gate “completed follow-up”: version {previous.version} authorizes {previous.doses_authorized} dosing "
+            f"sessions; more can be authorized only through a follow-up visit signed since then that decides to "
+            "authorize more doses.",
+            code=gates.FOLLOW_UP,
+        )
+    allowed = previous.doses_authorized + follow_up.additional_doses
+    if plan.doses_authorized > allowed:
+        raise RuleRefused(
+            f"Gate “completed follow-up”: the follow-up signed {timezone.localdate(follow_up.signed_at)} authorized "
+            f"{follow_up.additional_doses} more dosing sessions, {allowed} in all; this version asks for "
+            f"{plan.doses_authorized}.",
+            code=gates.FOLLOW_UP,
+        )
 
 
 def dose_plan_missing(plan) -> dict:
@@ -183,7 +237,7 @@ def _dose_plan_sign(*, actor, plan):
                 "authorize at least that many."
             }
         )
-    # A later issue adds: authorizing more doses than the active version needs a completed follow-up visit.
+    _require_follow_up_for_more_doses(plan)
     now = timezone.now()
     for previous in DosePlan.objects.select_for_update().filter(
         course_id=plan.course_id, status=DosePlan.Status.SIGNED
@@ -218,12 +272,9 @@ def session_schedule(*, actor, patient, kind: str, scheduled_at) -> TherapySessi
 @transaction.atomic
 def _session_schedule(*, actor, patient, kind, scheduled_at):
     patient = _lock_patient(patient)  # two dosing sessions booked at once both see the other
-    closed = patient.stage in (Stage.INELIGIBLE, Stage.DISCONTINUED, Stage.COMPLETED)
+    closed = patient.stage in CLOSED_STAGES
     if closed and kind != TherapySession.Kind.DOSING:  # a dosing session is refused by its gates, named
-        raise RuleRefused(
-            f"This patient's course is {patient.get_stage_display().lower()}: no sessions can be scheduled.",
-            code="course_closed",
-        )
+        raise course_closed(patient)
     course = course_current(actor=actor, patient=patient)
     plan = None
     if kind == TherapySession.Kind.DOSING:
@@ -266,3 +317,212 @@ def _session_complete(*, actor, session):
     audit_record(actor, AuditEvent.Action.UPDATE, session)
     course_refresh(actor=actor, patient=patient)
     return session
+
+
+# Follow-up visits ---------------------------------------------------------------------------------
+#
+# The course's next visit is a draft FollowUp with a due date, planned by the services: the first when the
+# eligible evaluation is signed (CarePolicy.first_follow_up_days later), the next by each signed visit.
+# Signing records the prescriber's decision and applies it in the same transaction.
+
+NEXT_FOLLOW_UP_MAX_DAYS = 365
+
+
+def follow_up_first_due_on(course, evaluation) -> date:
+    """The first follow-up is due the medical group's `first_follow_up_days` after the signed evaluation."""
+    policy = CarePolicy.for_group(course.patient.medical_group_id)
+    return timezone.localdate(evaluation.signed_at) + timedelta(days=policy.first_follow_up_days)
+
+
+def _follow_up_plan_next(*, actor, course, due_on=None):
+    """The course's pending visit, planned now unless one is pending already. Returns (follow-up, created)."""
+    pending = FollowUp.objects.pending().filter(course=course).first()
+    if pending is not None:
+        return pending, False
+    if due_on is None:
+        last = FollowUp.objects.signed().filter(course=course).order_by("-signed_at").first()
+        if last is not None:  # an unscheduled visit after the planned ones
+            due_on = last.next_follow_up_on or timezone.localdate()
+        else:
+            evaluation = assessment_selectors.latest_signed_evaluation(course.patient)
+            due_on = follow_up_first_due_on(course, evaluation)
+    follow_up = FollowUp.objects.create(course=course, patient=course.patient, due_on=due_on)
+    audit_record(actor, AuditEvent.Action.CREATE, follow_up)
+    return follow_up, True
+
+
+def follow_up_locked(follow_up):
+    return RuleRefused(
+        f"This follow-up was signed on {timezone.localdate(follow_up.signed_at)} and is locked: a signed note "
+        "never changes.",
+        code="follow_up_signed",
+    )
+
+
+def follow_up_start(*, actor, patient) -> tuple[FollowUp, bool]:
+    """The patient's next follow-up visit for the prescriber to write: the pending one, or a new one due today
+    when none is pending. Returns (follow-up, created). Refused without a signed eligible evaluation and once
+    the course is closed."""
+    access.require(actor, Permission.WRITE_FOLLOW_UP, patient)
+    return _follow_up_start(actor=actor, patient=patient)
+
+
+@transaction.atomic
+def _follow_up_start(*, actor, patient):
+    patient = _lock_patient(patient)
+    if patient.stage in CLOSED_STAGES:
+        raise course_closed(patient)
+    evaluation = assessment_selectors.latest_signed_evaluation(patient)
+    if evaluation is None or evaluation.decision != Evaluation.Decision.ELIGIBLE:
+        raise RuleRefused(
+            "Gate “signed eligible evaluation”: a follow-up visit reviews a course of treatment, which starts when "
+            "the prescriber signs an evaluation finding the patient eligible.",
+            code=gates.EVALUATION,
+        )
+    course = course_current(actor=actor, patient=patient)
+    return _follow_up_plan_next(actor=actor, course=course)
+
+
+def follow_up_save_draft(*, actor, follow_up, data: dict) -> FollowUp:
+    """Save the prescriber's note (nothing required yet). `due_on` reschedules the visit (today or later).
+    Raises RuleRefused when the follow-up is signed."""
+    access.require(actor, Permission.WRITE_FOLLOW_UP, follow_up)
+    data = dict(data or {})
+    unknown = set(data) - set(FOLLOW_UP_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This is not a field of the follow-up."))
+    return _follow_up_save_draft(actor=actor, follow_up=follow_up, data=data)
+
+
+@transaction.atomic
+def _follow_up_save_draft(*, actor, follow_up, data):
+    _lock_patient(follow_up.patient)
+    follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    if follow_up.is_signed:
+        raise follow_up_locked(follow_up)
+    if "due_on" in data:
+        due_on = data["due_on"]
+        today = timezone.localdate()
+        if not isinstance(due_on, date):
+            raise ValidationError({"due_on": "Give the date the visit is due."})
+        if not today <= due_on <= today + timedelta(days=NEXT_FOLLOW_UP_MAX_DAYS):
+            raise ValidationError({"due_on": "Reschedule to a date from today up to a year ahead."})
+    text_fields = {"symptoms", "sessions_review", "side_effects", "therapist_note", "decision", "rationale"}
+    for name, value in data.items():
+        setattr(follow_up, name, "" if value is None and name in text_fields else value)
+    follow_up.prescriber = actor
+    follow_up.full_clean(exclude=["course", "patient", "prescriber"], validate_constraints=False)
+    follow_up.save()
+    audit_record(actor, AuditEvent.Action.UPDATE, follow_up)
+    return follow_up
+
+
+def follow_up_missing(follow_up, today) -> dict:
+    """What keeps the note from being signed, by field (empty when it can be signed)."""
+    missing = {}
+    for name in FollowUp.REQUIRED_TO_SIGN:
+        if not getattr(follow_up, name):
+            missing[name] = f"Required before signing: {FollowUp._meta.get_field(name).verbose_name}."
+    decision = follow_up.decision
+    if decision == FollowUp.Decision.MORE_DOSES and not follow_up.additional_doses:
+        missing["additional_doses"] = "Required before signing: how many more dosing sessions are authorized."
+    elif decision != FollowUp.Decision.MORE_DOSES and follow_up.additional_doses:
+        missing["additional_doses"] = "Only “authorize more doses” authorizes a number of dosing sessions."
+    next_on = follow_up.next_follow_up_on
+    if decision in FollowUp.DISCHARGES:
+        if next_on:
+            missing["next_follow_up_on"] = "A discharge schedules no further follow-up: leave the date empty."
+    elif decision:
+        if not next_on:
+            missing["next_follow_up_on"] = "Required before signing: the date the next follow-up is due."
+        elif not today < next_on <= today + timedelta(days=NEXT_FOLLOW_UP_MAX_DAYS):
+            missing["next_follow_up_on"] = "The next follow-up is due after today and within a year."
+    return missing
+
+
+def follow_up_sign(*, actor, follow_up) -> FollowUp:
+    """Sign and lock the note, and apply its decision in the same transaction:
+    - more doses: a new dose plan version authorizing that many more (the draft version when one is written,
+      else a copy of the active one), signed at once (the "completed follow-up" gate of dose_plan_sign);
+    - adjust dose: the draft dose plan version, which must be written first, signed at once;
+    - maintenance: the course moves to maintenance;
+    - discharge (completed or discontinued): scheduled sessions are cancelled and the course is closed: the
+      only way a course closes;
+    - every decision but a discharge plans the next visit on `next_follow_up_on`.
+    Refused until the required fields are filled, naming them."""
+    access.require(actor, Permission.WRITE_FOLLOW_UP, follow_up)
+    return _follow_up_sign(actor=actor, follow_up=follow_up)
+
+
+@transaction.atomic
+def _follow_up_sign(*, actor, follow_up):
+    patient = _lock_patient(follow_up.patient)
+    follow_up = FollowUp.objects.select_for_update().select_related("course").get(pk=follow_up.pk)
+    if follow_up.is_signed:
+        raise follow_up_locked(follow_up)
+    course = follow_up.course
+    if course.ended_at is not None:
+        raise course_closed(patient)
+    missing = follow_up_missing(follow_up, timezone.localdate())
+    if missing:
+        raise ValidationError(missing)
+    follow_up.full_clean(exclude=["course", "patient", "prescriber"], validate_constraints=False)
+    decision = follow_up.decision
+    active = DosePlan.objects.signed().filter(course=course).first()
+    draft = DosePlan.objects.filter(course=course, status=DosePlan.Status.DRAFT).first()
+    if decision == FollowUp.Decision.MORE_DOSES and active is None:
+        raise ValidationError({"decision": "There is no signed dose plan to authorize more doses on: sign one first."})
+    if decision == FollowUp.Decision.ADJUST_DOSE and draft is None:
+        raise ValidationError(
+            {
+                "decision": "Adjusting the dose needs the new dose plan version: write it as a draft on the dose "
+                "plan page, then sign this follow-up, which signs both."
+            }
+        )
+    now = timezone.now()
+    follow_up.prescriber = actor
+    follow_up.status = FollowUp.Status.SIGNED
+    follow_up.signed_at = now
+    follow_up.content_hash = follow_up.compute_hash()
+    follow_up.save()
+    audit_record(actor, AuditEvent.Action.UPDATE, follow_up)
+
+    if decision == FollowUp.Decision.MORE_DOSES:
+        plan = draft or DosePlan(
+            course=course,
+            patient=patient,
+            version=(DosePlan.objects.filter(course=course).aggregate(highest=Max("version"))["highest"] or 0) + 1,
+            **{name: getattr(active, name) for name in DOSE_PLAN_FIELDS},
+        )
+        plan.prescriber = actor
+        plan.doses_authorized = active.doses_authorized + follow_up.additional_doses
+        plan.save()
+        audit_record(actor, AuditEvent.Action.UPDATE if draft else AuditEvent.Action.CREATE, plan)
+        _sign_plan_of_follow_up(actor=actor, plan=plan)
+    elif decision == FollowUp.Decision.ADJUST_DOSE:
+        _sign_plan_of_follow_up(actor=actor, plan=draft)
+    if follow_up.is_discharge:
+        for session in TherapySession.objects.select_for_update().filter(
+            course=course, status=TherapySession.Status.SCHEDULED
+        ):
+            session.status = TherapySession.Status.CANCELLED
+            session.save(update_fields=["status"])
+            audit_record(actor, AuditEvent.Action.UPDATE, session)
+        course.ended_at = now
+        course.save(update_fields=["ended_at"])
+        audit_record(actor, AuditEvent.Action.UPDATE, course)
+    else:
+        _follow_up_plan_next(actor=actor, course=course, due_on=follow_up.next_follow_up_on)
+    course_refresh(actor=actor, patient=patient)
+    return follow_up
+
+
+def _sign_plan_of_follow_up(*, actor, plan):
+    """Sign the dose plan version a follow-up decided on; its refusals are the follow-up's."""
+    try:
+        _dose_plan_sign(actor=actor, plan=plan)
+    except ValidationError as error:
+        messages = error.messages
+        raise ValidationError(
+            {"decision": f"The dose plan version {plan.version} cannot be signed: {' '.join(messages)}"}
+        ) from error

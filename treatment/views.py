@@ -15,6 +15,7 @@ from kapcare.forms import add_service_errors
 from patients import selectors
 from patients import services as patient_services
 
+from . import adverse_event_selectors as side_effects
 from . import course_selectors as course_of_care
 from . import selectors as course_selectors
 from .forms import AssignPrescriberForm, ProfileForm, ReferralForm
@@ -35,6 +36,19 @@ def dashboard(request):
     audit_record_many(user, AuditEvent.Action.LIST, patients)
     evaluation_queue = intake_selectors.evaluation_queue(user)  # prescribers only; [] for everyone else
     audit_record_many(user, AuditEvent.Action.LIST, [entry.patient for entry in evaluation_queue])
+    follow_ups_due, plans_nearing_exhaustion = [], []
+    if access.can(user, Permission.WRITE_FOLLOW_UP):  # the prescriber's lists: one query each
+        follow_ups_due = course_of_care.follow_ups_due(user)
+        plans_nearing_exhaustion = course_of_care.dose_plans_nearing_exhaustion(user)
+        audit_record_many(
+            user,
+            AuditEvent.Action.LIST,
+            [entry.patient for entry in follow_ups_due] + [plan.patient for plan in plans_nearing_exhaustion],
+        )
+    # Safety: the alerts waiting for this clinician, and (prescribers) recent side effects; one query each.
+    open_alerts = selectors.open_safety_alerts_for(user)
+    recent_side_effects = side_effects.recent_adverse_events(user) if user.role == User.Role.PRESCRIBER else []
+    audit_record_many(user, AuditEvent.Action.LIST, [*open_alerts, *recent_side_effects])
     return render(
         request,
         "treatment/dashboard_clinical.html",
@@ -44,6 +58,12 @@ def dashboard(request):
             "can_refer": access.can(user, Permission.REFER_PATIENT),
             "show_flags": access.can(user, Permission.VIEW_SCREENING_FLAGS),
             "evaluation_queue": evaluation_queue,
+            "follow_ups_due": follow_ups_due,
+            "plans_nearing_exhaustion": plans_nearing_exhaustion,
+            "show_alerts": user.role in User.CLINICIAN_ROLES,
+            "open_alerts": open_alerts,
+            "show_side_effects": user.role == User.Role.PRESCRIBER,
+            "recent_side_effects": recent_side_effects,
         },
     )
 
@@ -80,6 +100,13 @@ def patient_chart(request, patient_id):
         "assign_form": AssignPrescriberForm(patient=patient)
         if access.can(user, Permission.ASSIGN_PRESCRIBER)
         else None,
+        "chart_alerts": selectors.safety_alerts_for_chart(user, patient)
+        if access.can(user, Permission.VIEW_SAFETY_ALERTS)
+        else None,
+        "side_effects": side_effects.adverse_events_of_patient(user, patient)
+        if access.can(user, Permission.VIEW_ADVERSE_EVENTS)
+        else None,
+        "can_report_side_effect": access.can(user, Permission.REPORT_ADVERSE_EVENT) and user.role != User.Role.PATIENT,
     }
     return render(request, "treatment/chart.html", context)
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -76,6 +76,12 @@ DOSE_PLAN = {
     "instructions_patient": "Nothing to eat for 4 hours before. Hold the tablets under your tongue 10 minutes; spit.",
     "instructions_therapist": "Pre-dose blood pressure; recheck at 40 minutes and before the booster.",
     "benzodiazepine_hold": "",
+}
+FOLLOW_UP_NOTE = {
+    "symptoms": "Mood and sleep much improved; back at work full time. Reports feeling more connected.",
+    "sessions_review": "Three dosing sessions, each followed by integration; the therapist's summaries reviewed.",
+    "side_effects": "Mild nausea after the first session only; no blood-pressure rise, no bladder symptoms.",
+    "therapist_note": "Thank you: the integration summaries were very helpful.",
 }
 # Stages whose patients have joined the portal, submitted the intake and signed the consents.
 PAST_FRONT_DOOR = {Stage.EVALUATION, Stage.PREPARATION, Stage.DOSING, Stage.MAINTENANCE, Stage.COMPLETED}
@@ -235,11 +241,8 @@ class Command(BaseCommand):
         if stage in COURSE_STAGES:
             self._course(patient, stage, therapist=users[therapist], prescriber=users["prescriber"])
             patient.refresh_from_db()
-        if patient.stage != stage:
-            # Maintenance and completed come from follow-up visits, which a later issue adds; until then the
-            # demo sets them directly (their evaluation, dose plan and sessions are real, made above).
-            patient.stage = stage
-            patient.save(update_fields=["stage"])
+        if patient.stage != stage:  # every stage is derived from the records made above, never set
+            raise CommandError(f"Demo patient {first} reached the stage {patient.stage}, not {stage}.")
         return 1
 
     @staticmethod
@@ -276,6 +279,26 @@ class Command(BaseCommand):
             course_services.session_schedule(
                 actor=therapist, patient=patient, kind="dosing", scheduled_at=now + timedelta(days=2)
             )
+        # The first follow-up visit, planned when the evaluation was signed: Taylor's falls due in a few days
+        # (as it would 30 days after an evaluation made a month ago); Avery's and Drew's took place and
+        # decided maintenance and the end of the course.
+        follow_up, _created = course_services.follow_up_start(actor=prescriber, patient=patient)
+        if stage == Stage.DOSING:
+            course_services.follow_up_save_draft(
+                actor=prescriber, follow_up=follow_up, data={"due_on": timezone.localdate() + timedelta(days=4)}
+            )
+            return
+        maintenance = stage == Stage.MAINTENANCE
+        note = {
+            **FOLLOW_UP_NOTE,
+            "decision": "maintenance" if maintenance else "complete",
+            "next_follow_up_on": timezone.localdate() + timedelta(days=45) if maintenance else None,
+            "rationale": "Sustained response after three sessions; maintenance dosing about every six weeks."
+            if maintenance
+            else "Remission after three sessions; the patient and both clinicians agree to end the course.",
+        }
+        follow_up = course_services.follow_up_save_draft(actor=prescriber, follow_up=follow_up, data=note)
+        course_services.follow_up_sign(actor=prescriber, follow_up=follow_up)
 
     @staticmethod
     def _join_portal(patient, first, last, email):

@@ -1,0 +1,140 @@
+"""Safety alerts over the API (CONTRACT.md): `GET /api/v1/alerts/` for the caller's patients and
+`POST /api/v1/alerts/{id}/acknowledge/`. Only the clinicians on the care team see alerts; the patient
+does not (see Permission.VIEW_SAFETY_ALERTS). Kept apart from patients/api.py like the consents."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from kapcare import access
+from kapcare.access import Permission
+from kapcare.api.base import ScopedViewSet
+from kapcare.api.errors import Conflict
+from kapcare.api.serializers import StrictFieldsMixin
+from kapcare.audit.models import AuditEvent
+from kapcare.rules import RuleRefused
+
+from . import selectors, services
+from .models import SafetyAlert
+
+
+class AlertRecipientSerializer(serializers.Serializer):
+    clinician = serializers.UUIDField(source="clinician_id")
+    name = serializers.CharField(source="clinician.get_full_name")
+    role = serializers.CharField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    note = serializers.CharField(allow_null=True, help_text="The action the clinician took.")
+
+
+class SafetyAlertSerializer(serializers.ModelSerializer):
+    kind_label = serializers.CharField(read_only=True)
+    open_for_me = serializers.BooleanField(read_only=True, help_text="Went to you and you have not acknowledged it.")
+    recipients = serializers.SerializerMethodField(help_text="Who it went to and who acknowledged when.")
+    fully_acknowledged = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SafetyAlert
+        fields = [
+            "id",
+            "patient",
+            "kind",
+            "kind_label",
+            "severity",
+            "reason",
+            "source_type",
+            "source_id",
+            "raised_at",
+            "open_for_me",
+            "fully_acknowledged",
+            "recipients",
+        ]
+        read_only_fields = fields
+
+    @staticmethod
+    def _rows(alert):
+        acknowledgements = {a.clinician_id: a for a in alert.acknowledgements.all()}
+        rows = []
+        for recipient in alert.recipients.all():
+            acknowledgement = acknowledgements.get(recipient.clinician_id)
+            rows.append(
+                {
+                    "clinician_id": recipient.clinician_id,
+                    "clinician": recipient.clinician,
+                    "role": recipient.role,
+                    "acknowledged_at": acknowledgement.acknowledged_at if acknowledgement else None,
+                    "note": acknowledgement.note if acknowledgement else None,
+                }
+            )
+        return rows
+
+    @extend_schema_field(AlertRecipientSerializer(many=True))
+    def get_recipients(self, alert) -> list[dict]:
+        return AlertRecipientSerializer(self._rows(alert), many=True).data
+
+    def get_fully_acknowledged(self, alert) -> bool:
+        rows = self._rows(alert)
+        return bool(rows) and all(row["acknowledged_at"] is not None for row in rows)
+
+
+class AlertQuerySerializer(serializers.Serializer):
+    patient = serializers.UUIDField(required=False, help_text="Only this patient's alerts.")
+    open = serializers.BooleanField(required=False, default=False, help_text="Only alerts waiting for you.")
+
+
+class AcknowledgeSerializer(StrictFieldsMixin, serializers.Serializer):
+    note = serializers.CharField(max_length=2000, help_text="The action you took, e.g. “Called the patient”.")
+
+
+@extend_schema(tags=["alerts"])
+class SafetyAlertViewSet(ScopedViewSet):
+    """Safety alerts about the caller's patients, those waiting for the caller's acknowledgement first."""
+
+    scope = staticmethod(selectors.visible_safety_alerts)
+    queryset = SafetyAlert.objects.none()
+    serializer_class = SafetyAlertSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("patient", str, description="Only this patient's alerts (a UUID)."),
+            OpenApiParameter("open", bool, description="Only the alerts still waiting for your acknowledgement."),
+        ]
+    )
+    def list(self, request):
+        query = AlertQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        alerts = self.get_queryset()
+        patient_id = query.validated_data.get("patient")
+        if patient_id is not None:
+            patient = access.get_visible(
+                access.visible_patients(request.user), patient_id, user=request.user, action=AuditEvent.Action.READ
+            )
+            access.require(request.user, Permission.VIEW_SAFETY_ALERTS, patient)
+            alerts = alerts.filter(patient=patient)
+        else:
+            access.require(request.user, Permission.VIEW_SAFETY_ALERTS, object_type=self.audit_object_type)
+        if query.validated_data["open"]:
+            alerts = alerts.filter(open_for_me=True)
+        page = self.audited_page(alerts)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        alert = self.get_object()
+        access.require(request.user, Permission.VIEW_SAFETY_ALERTS, alert)
+        return Response(self.get_serializer(self.audited_read(alert)).data)
+
+    @extend_schema(request=AcknowledgeSerializer, responses=SafetyAlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """Acknowledge with the action you took: 200 with who has acknowledged; 409 if you already did;
+        403 for a coordinator, a patient, or a clinician the alert did not go to."""
+        alert = self.get_object()
+        access.require(request.user, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
+        serializer = AcknowledgeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.safety_alert_acknowledge(actor=request.user, alert=alert, note=serializer.validated_data["note"])
+        except RuleRefused as error:
+            raise Conflict(str(error), code=error.code) from error
+        return Response(self.get_serializer(self.get_queryset().get(pk=alert.pk)).data)
