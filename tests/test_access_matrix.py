@@ -13,9 +13,11 @@ Later issues add their routes' rows here; a route under /api/ missing from ROUTE
 """
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from kapcare.audit.models import AuditEvent
 from patients.models import CareTeamMember, Patient
@@ -222,7 +224,7 @@ ROUTES = {
             lambda user, patient: {
                 "patient": str(patient.pk),
                 "kind": "preparation",
-                "scheduled_at": "2030-01-15T17:00:00Z",
+                "scheduled_at": (timezone.now() + timedelta(days=7)).isoformat(),
             },
             "patient",
         ),

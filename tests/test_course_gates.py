@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from patients.models import ConsentDocument, Stage
@@ -14,6 +15,7 @@ from treatment import services as course_services
 from treatment.models import CarePolicy, TherapySession
 
 from .course_states import (
+    DOSE_PLAN,
     completed_session,
     ready_for_evaluation,
     ready_to_dose,
@@ -254,3 +256,87 @@ def test_seed_demo_builds_courses_through_the_services(db):
     assert {"preparation", "dosing", "integration"} <= set(done.values_list("kind", flat=True))
     stages = set(Patient.objects.values_list("stage", flat=True))
     assert {"referred", "intake", "evaluation", "preparation", "dosing", "maintenance", "completed"} <= stages
+
+
+# Found by review: ways round the gates that are now closed.
+
+
+def _book(api, therapist, patient, kind, at):
+    return api.as_user(therapist).post(
+        "/api/v1/sessions/",
+        {"patient": str(patient.pk), "kind": kind, "scheduled_at": at.isoformat()},
+        format="json",
+    )
+
+
+def test_doses_are_booked_in_order_so_integration_cannot_be_skipped(api, therapist_a, prescriber, patient_a):
+    ready_to_dose(therapist_a, prescriber, patient_a)
+    now = timezone.now()
+    assert _book(api, therapist_a, patient_a, "dosing", now + timedelta(days=10)).status_code == 201
+
+    earlier = _book(api, therapist_a, patient_a, "dosing", now + timedelta(days=1))
+
+    assert earlier.status_code == 409
+    assert earlier.json()["code"] == "dosing_in_order"
+
+
+def test_a_backdated_dose_cannot_slip_in_before_an_earlier_one(api, therapist_a, prescriber, patient_a):
+    ready_to_dose(therapist_a, prescriber, patient_a)
+    completed_session(therapist_a, patient_a, "dosing", at=timezone.now() - timedelta(hours=2))
+
+    backdated = _book(api, therapist_a, patient_a, "dosing", timezone.now() - timedelta(days=30))
+
+    assert backdated.status_code == 409
+    assert backdated.json()["code"] == "dosing_in_order"
+
+
+def test_the_integration_must_fall_between_the_two_doses(api, therapist_a, prescriber, patient_a):
+    ready_to_dose(therapist_a, prescriber, patient_a)
+    now = timezone.now()
+    completed_session(therapist_a, patient_a, "dosing", at=now - timedelta(days=5))
+    completed_session(therapist_a, patient_a, "integration", at=now - timedelta(hours=1))
+
+    between = _book(api, therapist_a, patient_a, "dosing", now - timedelta(days=4))
+
+    assert between.status_code == 409
+    assert between.json()["code"] == "integration_after_dosing"
+
+
+def test_marking_a_dose_taken_asks_the_gates_again(api, therapist_a, prescriber, patient_a):
+    ready_to_dose(therapist_a, prescriber, patient_a)
+    now = timezone.now()
+    booked = _book(api, therapist_a, patient_a, "dosing", now + timedelta(hours=1)).json()["id"]
+    signed_evaluation(prescriber, patient_a, decision="ineligible", rationale="New cardiac history.")
+
+    with time_machine.travel(now + timedelta(hours=2)):
+        taken = api.as_user(therapist_a).post(f"/api/v1/sessions/{booked}/complete/")
+
+    assert taken.status_code == 409
+    assert taken.json()["code"] == "evaluation_eligible_signed"
+    assert not TherapySession.objects.dosing().completed().filter(patient=patient_a).exists()
+
+
+def test_a_plan_cannot_authorize_fewer_doses_than_are_taken_and_booked(prescriber, therapist_a, patient_a, api):
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=3)
+    now = timezone.now()
+    completed_session(therapist_a, patient_a, "dosing", at=now - timedelta(days=3))
+    completed_session(therapist_a, patient_a, "integration", at=now - timedelta(days=1))
+    assert _book(api, therapist_a, patient_a, "dosing", now + timedelta(days=1)).status_code == 201
+
+    plan = course_services.dose_plan_save_draft(
+        actor=prescriber, patient=patient_a, data={**DOSE_PLAN, "doses_authorized": 1}
+    )
+    with pytest.raises(ValidationError, match="completed or booked"):
+        course_services.dose_plan_sign(actor=prescriber, plan=plan)
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "2001-01-01T00:00:00Z"])
+def test_a_session_time_far_from_today_is_a_clear_400(api, therapist_a, prescriber, patient_a, at):
+    ready_to_dose(therapist_a, prescriber, patient_a)
+
+    response = api.as_user(therapist_a).post(
+        "/api/v1/sessions/", {"patient": str(patient_a.pk), "kind": "dosing", "scheduled_at": at}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "scheduled_at" in response.json()

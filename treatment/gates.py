@@ -29,13 +29,23 @@ CONSENTS = "consents_signed"
 PREPARATION = "preparation_completed"
 DOSE_PLAN = "dose_plan_signed"
 DOSES_REMAINING = "doses_remaining"
+IN_ORDER = "dosing_in_order"
 INTEGRATION = "integration_after_dosing"
 WEEKLY_LIMIT = "dosing_weekly_limit"
 # Not a dosing gate: a dose plan authorizing more doses needs a signed follow-up (treatment.services).
 FOLLOW_UP = "follow_up_required"
 
 # In the order they are checked: the first that fails is the one reported.
-DOSING_GATES = (EVALUATION, CONSENTS, PREPARATION, DOSE_PLAN, DOSES_REMAINING, INTEGRATION, WEEKLY_LIMIT)
+DOSING_GATES = (
+    EVALUATION,
+    CONSENTS,
+    PREPARATION,
+    DOSE_PLAN,
+    DOSES_REMAINING,
+    IN_ORDER,
+    INTEGRATION,
+    WEEKLY_LIMIT,
+)
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,10 @@ class DosingFacts:
     doses_used: int  # completed dosing sessions of the course
     doses_booked: int  # dosing sessions scheduled and not yet completed
     previous_dosing_at: datetime | None  # the latest scheduled or completed dosing session before this one
-    integration_after_previous: bool  # a completed integration session after that one
+    integration_after_previous: bool  # a completed integration session between that one and this one
     nearby_dosing_times: tuple  # other scheduled or completed dosing sessions within 7 days either side
     max_dosing_per_7_days: int
+    later_dosing_at: datetime | None = None  # the first other dosing session at or after this one (booking)
 
 
 def busiest_week(times, at):
@@ -96,11 +107,18 @@ def first_failed_dosing_gate(facts: DosingFacts) -> Gate | None:
             f"{facts.doses_used} completed and {facts.doses_booked} booked leave none. More doses need a "
             "follow-up visit that authorizes them.",
         )
+    if facts.later_dosing_at is not None:
+        return Gate(
+            IN_ORDER,
+            f"Gate “dosing sessions in order”: a dosing session is already booked for "
+            f"{facts.later_dosing_at:%b %-d, %Y %H:%M} UTC. Doses are booked one after another, each after an "
+            "integration session; cancel or move the later one first.",
+        )
     if facts.previous_dosing_at is not None and not facts.integration_after_previous:
         return Gate(
             INTEGRATION,
             "Gate “integration between dosing sessions”: no integration session has been "
-            "completed since the previous dosing session.",
+            "completed between the previous dosing session and this one.",
         )
     if busiest_week(facts.nearby_dosing_times, facts.scheduled_at) > facts.max_dosing_per_7_days:
         limit = facts.max_dosing_per_7_days
@@ -112,19 +130,24 @@ def first_failed_dosing_gate(facts: DosingFacts) -> Gate | None:
     return None
 
 
-def dosing_facts(patient, course, scheduled_at) -> DosingFacts:
-    """What the dosing gates read, for a dosing session of `patient` at `scheduled_at`. Seven queries."""
+def dosing_facts(patient, course, scheduled_at, *, session=None) -> DosingFacts:
+    """What the dosing gates read, for a dosing session of `patient` at `scheduled_at`. Seven queries.
+
+    `session`: the booked session being checked again as it is marked taken; it is left out of the
+    counts, and later bookings do not matter then (they were booked after it, in order)."""
     evaluation = latest_signed_evaluation(patient)
     consents = tuple(document.get_kind_display() for document in patient_selectors.outstanding_consents(patient))
-    sessions = list(
-        TherapySession.objects.filter(course=course).planned_or_done().values_list("kind", "status", "scheduled_at")
-    )
+    others = TherapySession.objects.filter(course=course).planned_or_done()
+    if session is not None:
+        others = others.exclude(pk=session.pk)
+    sessions = list(others.values_list("kind", "status", "scheduled_at"))
     plan = DosePlan.objects.signed().filter(course=course).first()
     policy = CarePolicy.for_group(patient.medical_group_id)
 
     dosing = [(status, at) for kind, status, at in sessions if kind == TherapySession.Kind.DOSING]
     earlier = [at for _status, at in dosing if at < scheduled_at]
     previous = max(earlier) if earlier else None
+    later = [at for _status, at in dosing if at >= scheduled_at]
     completed = TherapySession.Status.COMPLETED
     return DosingFacts(
         scheduled_at=scheduled_at,
@@ -138,9 +161,10 @@ def dosing_facts(patient, course, scheduled_at) -> DosingFacts:
         doses_used=sum(1 for status, _at in dosing if status == completed),
         doses_booked=sum(1 for status, _at in dosing if status != completed),
         previous_dosing_at=previous,
+        later_dosing_at=min(later) if later and session is None else None,
         integration_after_previous=previous is not None
         and any(
-            kind == TherapySession.Kind.INTEGRATION and status == completed and at > previous
+            kind == TherapySession.Kind.INTEGRATION and status == completed and previous < at < scheduled_at
             for kind, status, at in sessions
         ),
         nearby_dosing_times=tuple(at for _status, at in dosing if abs(at - scheduled_at) < WEEK),

@@ -168,7 +168,14 @@ def _require_follow_up_for_more_doses(plan):
     """Gate "completed follow-up": a version authorizing more dosing sessions than the active one is signed
     only on the strength of a follow-up visit signed since that version, deciding "authorize more doses",
     and no further than the number it authorized."""
-    previous = DosePlan.objects.signed().filter(course_id=plan.course_id).exclude(pk=plan.pk).first()
+    # The highest version signed before this one, even if something marked it superseded meanwhile.
+    previous = (
+        DosePlan.objects.filter(course_id=plan.course_id)
+        .exclude(status=DosePlan.Status.DRAFT)
+        .exclude(pk=plan.pk)
+        .order_by("-version")
+        .first()
+    )
     if previous is None or plan.doses_authorized <= (previous.doses_authorized or 0):
         return
     follow_up = (
@@ -229,12 +236,12 @@ def _dose_plan_sign(*, actor, plan):
             "evaluation finding the patient eligible.",
             code=gates.EVALUATION,
         )
-    used = TherapySession.objects.dosing().completed().filter(course_id=plan.course_id).count()
+    used = TherapySession.objects.dosing().planned_or_done().filter(course_id=plan.course_id).count()
     if plan.doses_authorized < used:
         raise ValidationError(
             {
-                "doses_authorized": f"{used} dosing sessions are already completed in this course: "
-                "authorize at least that many."
+                "doses_authorized": f"{used} dosing sessions are already completed or booked in this course: "
+                "authorize at least that many, or cancel bookings first."
             }
         )
     _require_follow_up_for_more_doses(plan)
@@ -258,6 +265,12 @@ def _dose_plan_sign(*, actor, plan):
 # Sessions -----------------------------------------------------------------------------------------
 
 
+# Sessions are recorded up to a year after they took place and booked up to a year ahead. (Backdating
+# cannot slip a dose past the gates: doses are booked in order, with an integration in between.)
+SESSION_BACKDATE_LIMIT = timedelta(days=365)
+SESSION_BOOKING_HORIZON = timedelta(days=365)
+
+
 def session_schedule(*, actor, patient, kind: str, scheduled_at) -> TherapySession:
     """Schedule a preparation, dosing or integration session. A dosing session must pass every dosing gate
     (treatment.gates); the first that fails is raised as RuleRefused with its code and sentence."""
@@ -266,6 +279,11 @@ def session_schedule(*, actor, patient, kind: str, scheduled_at) -> TherapySessi
         raise ValidationError({"kind": "Choose preparation, dosing or integration."})
     if scheduled_at is None or timezone.is_naive(scheduled_at):
         raise ValidationError({"scheduled_at": "Give a date and time with its time zone."})
+    now = timezone.now()
+    if not now - SESSION_BACKDATE_LIMIT <= scheduled_at <= now + SESSION_BOOKING_HORIZON:
+        raise ValidationError(
+            {"scheduled_at": "Sessions are recorded or booked within a year of today; check the date."}
+        )
     return _session_schedule(actor=actor, patient=patient, kind=kind, scheduled_at=scheduled_at)
 
 
@@ -310,6 +328,12 @@ def _session_complete(*, actor, session):
         raise RuleRefused(
             "This session has not started yet: mark it completed after its start time.", code="session_not_started"
         )
+    if session.kind == TherapySession.Kind.DOSING:
+        # The gates are asked again as the dose happens: the evaluation, consents or plan may have changed.
+        facts = gates.dosing_facts(patient, session.course, session.scheduled_at, session=session)
+        failed = gates.first_failed_dosing_gate(facts)
+        if failed is not None:
+            raise RuleRefused(failed.message, code=failed.code)
     session.status = TherapySession.Status.COMPLETED
     session.completed_at = now
     session.completed_by = actor

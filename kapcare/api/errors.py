@@ -7,6 +7,7 @@ from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.fields import get_error_detail
 
+from kapcare.rules import RuleRefused
 from kapcare.versions import StaleRecord
 
 
@@ -34,6 +35,8 @@ def exception_handler(exc, context):
         exc = Conflict()
     elif isinstance(exc, StaleRecord):
         exc = PreconditionFailed(exc.message)
+    elif isinstance(exc, RuleRefused):
+        exc = Conflict(exc.message, code=exc.code)
     from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)
