@@ -7,15 +7,13 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.api.base import ScopedViewSet
 from kapcare.api.errors import Conflict
-from kapcare.audit.models import AuditEvent
+from kapcare.api.serializers import PatientRefSerializer
 
 from . import selectors, services
 from .models import Intake
 from .serializers import (
     IntakeAnswersSerializer,
     IntakeClinicalSerializer,
-    IntakeQuerySerializer,
-    IntakeStartSerializer,
     IntakeStatusSerializer,
 )
 
@@ -61,30 +59,14 @@ class IntakeViewSet(ScopedViewSet, mixins.ListModelMixin):
         description=ROLE_FIELDS_NOTE,
     )
     def list(self, request):
-        query = IntakeQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        intakes = self.get_queryset()
-        patient_id = query.validated_data.get("patient")
-        if patient_id is not None:
-            patient = access.get_visible(
-                access.visible_patients(request.user), patient_id, user=request.user, action=AuditEvent.Action.READ
-            )
-            intakes = intakes.filter(patient=patient)
+        intakes = self.filter_by_patient(self.get_queryset(), Permission.VIEW_PATIENT)
         page = self.audited_page(intakes)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=IntakeStartSerializer, responses={201: IntakeAnswersSerializer})
+    @extend_schema(request=PatientRefSerializer, responses={201: IntakeAnswersSerializer})
     def create(self, request):
         """Start the patient's intake as an empty draft; answers then go in with PATCH."""
-        start = IntakeStartSerializer(data=request.data)
-        start.is_valid(raise_exception=True)
-        patient = access.get_visible(
-            access.visible_patients(request.user),
-            start.validated_data["patient"],
-            user=request.user,
-            action=AuditEvent.Action.CREATE,
-        )
-        access.require(request.user, Permission.EDIT_INTAKE, patient)
+        patient = self.patient_from_body(request.data, Permission.EDIT_INTAKE)
         if selectors.intake_for_patient(request.user, patient) is not None:
             raise Conflict("This patient's intake already exists: change the draft with PATCH.", code="intake_exists")
         intake = services.intake_save_draft(actor=request.user, patient=patient, data={})

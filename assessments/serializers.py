@@ -51,11 +51,3 @@ class IntakeClinicalSerializer(IntakeAnswersSerializer):
     class Meta(IntakeAnswersSerializer.Meta):
         fields = [*IntakeAnswersSerializer.Meta.fields, "flag_count", "flags"]
         read_only_fields = [*STATUS_FIELDS, "flag_count", "flags"]
-
-
-class IntakeStartSerializer(serializers.Serializer):
-    patient = serializers.UUIDField(help_text="The patient whose intake to start.")
-
-
-class IntakeQuerySerializer(serializers.Serializer):
-    patient = serializers.UUIDField(required=False, help_text="Only this patient's intakes.")

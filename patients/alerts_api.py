@@ -12,7 +12,6 @@ from kapcare.access import Permission
 from kapcare.api.base import ScopedViewSet
 from kapcare.api.errors import Conflict
 from kapcare.api.serializers import StrictFieldsMixin
-from kapcare.audit.models import AuditEvent
 from kapcare.rules import RuleRefused
 
 from . import selectors, services
@@ -104,16 +103,7 @@ class SafetyAlertViewSet(ScopedViewSet):
     def list(self, request):
         query = AlertQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        alerts = self.get_queryset()
-        patient_id = query.validated_data.get("patient")
-        if patient_id is not None:
-            patient = access.get_visible(
-                access.visible_patients(request.user), patient_id, user=request.user, action=AuditEvent.Action.READ
-            )
-            access.require(request.user, Permission.VIEW_SAFETY_ALERTS, patient)
-            alerts = alerts.filter(patient=patient)
-        else:
-            access.require(request.user, Permission.VIEW_SAFETY_ALERTS, object_type=self.audit_object_type)
+        alerts = self.filter_by_patient(self.get_queryset(), Permission.VIEW_SAFETY_ALERTS, whole_list_by_role=True)
         if query.validated_data["open"]:
             alerts = alerts.filter(open_for_me=True)
         page = self.audited_page(alerts)

@@ -44,10 +44,6 @@ class ConsentSignRequestSerializer(serializers.Serializer):
     typed_name = serializers.CharField(max_length=200, help_text="The patient's full name, typed by the patient.")
 
 
-class SignatureQuerySerializer(serializers.Serializer):
-    patient = serializers.UUIDField(required=False, help_text="Only this patient's signatures.")
-
-
 class ConsentDocumentViewSet(AuditedDenialsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The current version of each consent document. Any signed-in user may read them."""
 
@@ -68,17 +64,9 @@ class ConsentSignatureViewSet(ScopedViewSet, mixins.ListModelMixin):
 
     @extend_schema(parameters=[OpenApiParameter("patient", OpenApiTypes.UUID, required=False)])
     def list(self, request):
-        query = SignatureQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        signatures, patient = self.get_queryset(), None
-        if "patient" in query.validated_data:
-            patient = access.get_visible(
-                access.visible_patients(request.user),
-                query.validated_data["patient"],
-                user=request.user,
-                action=AuditEvent.Action.READ,
-            )
-            access.require(request.user, Permission.VIEW_CONSENT_STATUS, patient)
+        signatures = self.get_queryset()
+        patient = self.patient_from_query(Permission.VIEW_CONSENT_STATUS)
+        if patient is not None:
             signatures = signatures.filter(patient=patient)
         page = self.paginate_queryset(signatures)
         # One row per signature shown; an empty answer about one patient is still a read of that patient.

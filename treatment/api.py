@@ -6,7 +6,7 @@ enforce the gates, and a gate's refusal is a 409 `{"detail": <the sentence>, "co
 """
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,9 +16,8 @@ from assessments import services as assessment_services
 from assessments.models import Evaluation
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import ScopedViewSet
+from kapcare.api.base import PATIENT_FILTER, ScopedViewSet
 from kapcare.api.errors import Conflict
-from kapcare.audit.models import AuditEvent
 from kapcare.rules import RuleRefused
 
 from . import course_selectors, services
@@ -36,13 +35,9 @@ from .serializers import (
     FollowUpCreateSerializer,
     FollowUpSerializer,
     FollowUpWriteSerializer,
-    PatientQuerySerializer,
-    PatientRefSerializer,
     SessionCreateSerializer,
     SessionSerializer,
 )
-
-PATIENT_FILTER = OpenApiParameter("patient", str, description="Only this patient's records (a UUID).")
 
 
 def refused(error: RuleRefused):
@@ -54,29 +49,11 @@ class CourseScopedViewSet(ScopedViewSet):
 
     view_permission = None
 
-    def _patient_from(self, patient_id, action):
-        return access.get_visible(
-            access.visible_patients(self.request.user), patient_id, user=self.request.user, action=action
-        )
-
     def _target_patient(self, data, permission):
-        """The patient named in a POST body: 400 when missing, 404 when out of reach, 403 for the role."""
-        ref = PatientRefSerializer(data={"patient": data.get("patient")} if hasattr(data, "get") else {})
-        ref.is_valid(raise_exception=True)
-        patient = self._patient_from(ref.validated_data["patient"], AuditEvent.Action.CREATE)
-        access.require(self.request.user, permission, patient)
-        return patient
+        return self.patient_from_body(data, permission)
 
     def _filtered(self, queryset):
-        query = PatientQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        patient_id = query.validated_data.get("patient")
-        if patient_id is not None:
-            patient = self._patient_from(patient_id, AuditEvent.Action.READ)
-            access.require(self.request.user, self.view_permission, patient)
-            return queryset.filter(patient=patient)
-        access.require(self.request.user, self.view_permission, object_type=self.audit_object_type)
-        return queryset
+        return self.filter_by_patient(queryset, self.view_permission, whole_list_by_role=True)
 
     def _visible_object(self):
         obj = self.get_object()

@@ -8,17 +8,6 @@ from assessments.serializers import StrictFieldsMixin
 
 from .models import DosePlan, FollowUp, TherapySession, TreatmentCourse
 
-
-class PatientRefSerializer(serializers.Serializer):
-    """The patient a new record is for; looked up through kapcare.access before anything else."""
-
-    patient = serializers.UUIDField()
-
-
-class PatientQuerySerializer(serializers.Serializer):
-    patient = serializers.UUIDField(required=False, help_text="Only this patient's records.")
-
-
 # Evaluations ---------------------------------------------------------------------------------------
 
 

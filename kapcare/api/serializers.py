@@ -11,3 +11,13 @@ class StrictFieldsMixin:
             if unknown:
                 raise serializers.ValidationError(dict.fromkeys(unknown, "This field cannot be set here."))
         return super().to_internal_value(data)
+
+
+class PatientRefSerializer(serializers.Serializer):
+    """The patient a new record is for; looked up through kapcare.access before anything else."""
+
+    patient = serializers.UUIDField()
+
+
+class PatientQuerySerializer(serializers.Serializer):
+    patient = serializers.UUIDField(required=False, help_text="Only this patient's records.")
