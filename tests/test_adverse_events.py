@@ -4,10 +4,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from patients.models import SafetyAlert
 from treatment import adverse_event_services
-from treatment.models import AdverseEvent
+from treatment.models import AdverseEvent, TreatmentCourse
 
 from .conftest import refer
 from .test_query_counts import DASHBOARD_QUERIES
@@ -133,3 +134,14 @@ def test_recent_side_effects_cost_a_fixed_number_of_queries(client, therapist_a,
     # The prescriber's dashboard budget with nothing to show (tests/test_query_counts.py) + one audit INSERT.
     assert len(captured.captured_queries) == DASHBOARD_QUERIES["prescriber"] + 1
     assert response.content.decode().count("reported by") == count
+
+
+def test_a_side_effect_after_discharge_belongs_to_the_course_that_ended(therapist_a, patient_a):
+    ended = TreatmentCourse.objects.create(patient=patient_a, started_at=timezone.now(), ended_at=timezone.now())
+
+    event = adverse_event_services.adverse_event_report(
+        actor=therapist_a, patient=patient_a, kind="nausea", severity="mild", description="Nausea the next day."
+    )
+
+    assert event.course == ended
+    assert TreatmentCourse.objects.filter(patient=patient_a).count() == 1

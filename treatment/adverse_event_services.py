@@ -15,7 +15,7 @@ from patients import services as patient_services
 from patients.models import SafetyAlert
 
 from . import services as course_services
-from .models import AdverseEvent, TherapySession
+from .models import AdverseEvent, TherapySession, TreatmentCourse
 
 REPORT_FIELDS = ("kind", "description", "severity", "onset_minutes", "action_taken", "action_details", "who_was_told")
 TEXT_LIMITS = {"description": 2000, "action_details": 1000}
@@ -44,7 +44,13 @@ def _report(*, actor, patient, kind, severity, session, details):
         if len(fields[field]) > limit:
             raise ValidationError({field: f"Keep this under {limit} characters."})
     fields["who_was_told"] = (fields.get("who_was_told") or "").strip()
-    course = course_services.course_current(actor=actor, patient=patient)
+    # A late effect after discharge belongs to the course that just ended, not to a new empty one.
+    course = (
+        session.course
+        if session is not None
+        else TreatmentCourse.objects.filter(patient=patient).order_by("-started_at").first()
+        or course_services.course_current(actor=actor, patient=patient)
+    )
     event = AdverseEvent(
         course=course,
         patient=patient,
