@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from patients.validators import validate_not_in_future
 
@@ -560,3 +561,27 @@ class EvaluationAddendum(models.Model):
     @property
     def patient_id(self):
         return self.evaluation.patient_id
+
+
+class QuestionnaireResponse(models.Model):
+    """One completed questionnaire (PHQ-9, GAD-7, ...; see assessments/instruments.json), scored when
+    submitted. Written once by `questionnaire_submit`; never changed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="questionnaire_responses")
+    instrument = models.CharField(max_length=30, help_text="An instrument code of assessments/instruments.json.")
+    answers = models.JSONField(help_text="One value per item, in the instrument's item order.")
+    total_score = models.PositiveSmallIntegerField()
+    severity = models.CharField(max_length=40, blank=True, help_text="The label of the band the total falls in.")
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    on_behalf = models.BooleanField(default=False, help_text="A clinician entered it for the patient.")
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "instrument", "-submitted_at"], name="questionnaire_patient_time"),
+        ]
+
+    def __str__(self):
+        return f"{self.instrument} {self.total_score} ({self.patient_id})"

@@ -59,6 +59,8 @@ class Permission(Enum):
     ACKNOWLEDGE_SAFETY_ALERT = "acknowledge_safety_alert"
     VIEW_ADVERSE_EVENTS = "view_adverse_events"
     REPORT_ADVERSE_EVENT = "report_adverse_event"
+    SUBMIT_QUESTIONNAIRE = "submit_questionnaire"
+    VIEW_QUESTIONNAIRES = "view_questionnaires"
 
 
 class Rule(NamedTuple):
@@ -244,6 +246,19 @@ RULES = {
         frozenset({Role.THERAPIST, Role.PATIENT}),
         AuditEvent.Action.CREATE,
         "Side effects are reported by the therapist on the care team or by the patient.",
+    ),
+    # Questionnaires (PHQ-9, GAD-7, ...) are the patient's own account of their symptoms: the patient answers
+    # for themself, or a clinician on the team enters the answers for them (recorded as on their behalf).
+    Permission.SUBMIT_QUESTIONNAIRE: Rule(
+        frozenset({Role.PATIENT, Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.CREATE,
+        "Questionnaires are answered by the patient or entered for them by the clinicians on their care team.",
+    ),
+    # Scores are clinical: the patient sees their own, the clinicians their team's; coordinators see none.
+    Permission.VIEW_QUESTIONNAIRES: Rule(
+        frozenset({Role.PATIENT, Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "Questionnaire scores are shown to the patient and the clinicians on their care team.",
     ),
 }
 

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from assessments.api import IntakeViewSet
+from assessments.questionnaire_api import QuestionnaireResponseViewSet
 from kapcare import views
 from kapcare.audit.api import AuditEventViewSet
 from patients.alerts_api import SafetyAlertViewSet
@@ -25,6 +26,7 @@ router.register("sessions", SessionViewSet, basename="session")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
 router.register("alerts", SafetyAlertViewSet, basename="alert")
 router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
+router.register("assessments", QuestionnaireResponseViewSet, basename="assessment")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -98,6 +98,9 @@ READ_ALERTS = READ_CLINICAL
 # Side effects: the patient and the clinicians read them; the therapist on the team or the patient reports.
 READ_SIDE_EFFECTS = {**READ_PATIENT, "coordinator": row(403, 403, 403, 404)}
 REPORT_SIDE_EFFECT = {**READ_SIDE_EFFECTS, "prescriber": row(403, 404, 403, 404)}
+# Questionnaires (issue 6): the patient answers for themself, the clinicians on the team read them and may
+# enter answers on the patient's behalf; coordinators see no scores.
+READ_QUESTIONNAIRES = {**READ_PATIENT, "coordinator": row(403, 403, 403, 404)}
 
 
 def allowed_as(expectations, status):
@@ -268,6 +271,20 @@ ROUTES = {
             "patient",
         ),
     },
+    "/api/v1/assessments/": {
+        "GET": (LIST | {"coordinator": 403, "admin": 403}, None, "none"),
+        "POST": (
+            allowed_as(READ_QUESTIONNAIRES, 201),
+            lambda user, patient: {"patient": str(patient.pk), "instrument": "gad7", "answers": [1] * 7},
+            "patient",
+        ),
+    },
+    "/api/v1/assessments/?patient={id}": {"GET": (READ_QUESTIONNAIRES, None, "patient")},
+    "/api/v1/assessments/{id}/": {
+        "GET": (READ_QUESTIONNAIRES, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"answers": [0] * 7}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
     "/api/v1/adverse-events/?patient={id}": {"GET": (READ_SIDE_EFFECTS, None, "patient")},
     "/api/v1/adverse-events/{id}/": {
         "GET": (READ_SIDE_EFFECTS, None, "patient"),
@@ -403,6 +420,20 @@ def adverse_event_id(patient):
     ).pk
 
 
+def questionnaire_response_id(patient):
+    """A GAD-7 the patient answered (or their referring therapist entered for them)."""
+    from assessments.models import QuestionnaireResponse
+
+    return QuestionnaireResponse.objects.create(
+        patient=patient,
+        instrument="gad7",
+        answers=[1] * 7,
+        total_score=7,
+        severity="mild",
+        entered_by=patient.user or patient.referred_by,
+    ).pk
+
+
 def pending_follow_up_id(patient):
     """The course's next follow-up visit, due today, not yet written."""
     from django.utils import timezone
@@ -429,6 +460,7 @@ RECORD_IDS = {
     "/api/v1/alerts/{id}/": alert_id,
     "/api/v1/alerts/{id}/acknowledge/": alert_id,
     "/api/v1/adverse-events/{id}/": adverse_event_id,
+    "/api/v1/assessments/{id}/": questionnaire_response_id,
 }
 
 
@@ -438,7 +470,7 @@ def record_id(route, patient):
 
 def database_state():
     """Everything a request about a patient could change, to compare before and after."""
-    from assessments.models import Evaluation, EvaluationAddendum, Intake, IntakeMedication
+    from assessments.models import Evaluation, EvaluationAddendum, Intake, IntakeMedication, QuestionnaireResponse
     from patients.models import SafetyAlert, SafetyAlertAcknowledgement
     from treatment.models import AdverseEvent, DosePlan, FollowUp, TherapySession, TreatmentCourse
 
@@ -459,6 +491,7 @@ def database_state():
                 AdverseEvent,
                 SafetyAlert,
                 SafetyAlertAcknowledgement,
+                QuestionnaireResponse,
             )
         ),
     )

@@ -12,8 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from assessments import questionnaire_services
 from assessments import services as intake_services
-from assessments.models import MEDICAL_CONDITIONS, ScreeningFlag
+from assessments.models import MEDICAL_CONDITIONS, QuestionnaireResponse, ScreeningFlag
 from kapcare.accounts.models import ClinicianProfile, Organization
 from patients import content
 from patients import selectors as patient_selectors
@@ -127,6 +128,19 @@ FLAGGED_INTAKE = {**INTAKE, "bp_systolic": 148, "bp_diastolic": 94}
 FLAGGED_MEDICATIONS = [*MEDICATIONS, {"name": "Lorazepam", "dose": "0.5 mg", "frequency": "as needed"}]
 
 
+# Taylor's questionnaires: days ago, PHQ-9 total, GAD-7 total. Baseline before the preparation session,
+# then before each dosing session and since (dosing sessions 21 and 14 days ago, see _course).
+SCORE_HISTORY = [(33, 19, 15), (22, 16, 13), (15, 11, 10), (8, 8, 7), (2, 6, 5)]
+
+
+def spread(total, count):
+    """Answers (0-3) adding up to `total`, the last item (PHQ-9 item 9) left at 0 where possible."""
+    answers = [0] * count
+    for n in range(total):
+        answers[n % (count - 1) if total <= 3 * (count - 1) else n % count] += 1
+    return answers
+
+
 def demo_email(local):
     return f"{local}@{DOMAIN}"
 
@@ -142,9 +156,29 @@ class Command(BaseCommand):
         created = 0
         for row in PATIENTS:
             created += self._patient(*row, users=users)
+        self._score_history(users)
         if options["verbosity"] > 0:
             self.stdout.write(f"Demo data ready ({created} patients added).")
             self.stdout.write(self.logins())
+
+    @staticmethod
+    def _score_history(users):
+        """Taylor's PHQ-9 and GAD-7 over the course: high at baseline, improving across the dosing sessions
+        (none with item 9 above 0, none rising). Added once: skipped when Taylor already has responses."""
+        patient = Patient.objects.filter(email=demo_email("patient")).first()
+        if patient is None or patient.user is None or QuestionnaireResponse.objects.filter(patient=patient).exists():
+            return
+        now = timezone.now()
+        for days_ago, phq9, gad7 in SCORE_HISTORY:
+            for instrument, total, count in (("phq9", phq9, 9), ("gad7", gad7, 7)):
+                response = questionnaire_services.questionnaire_submit(
+                    actor=patient.user, patient=patient, instrument=instrument, answers=spread(total, count)
+                )
+                # Demo data only: the service stamps a response with the time it is submitted; the history
+                # lies in the past, so its time is set afterwards. Real responses are never back-dated.
+                QuestionnaireResponse.objects.filter(pk=response.pk).update(
+                    submitted_at=now - timedelta(days=days_ago, hours=2)
+                )
 
     @staticmethod
     def logins():
