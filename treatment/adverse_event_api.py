@@ -12,7 +12,7 @@ from kapcare.access import Permission
 from kapcare.api.serializers import StrictFieldsMixin
 
 from . import adverse_event_selectors, adverse_event_services, course_selectors
-from .api import PATIENT_FILTER, CourseScopedViewSet
+from .api import CourseScopedViewSet
 from .models import AdverseEvent
 
 
@@ -64,14 +64,6 @@ class AdverseEventViewSet(CourseScopedViewSet):
     serializer_class = AdverseEventSerializer
     view_permission = Permission.VIEW_ADVERSE_EVENTS
     http_method_names = ["get", "post", "head", "options"]
-
-    @extend_schema(parameters=[PATIENT_FILTER])
-    def list(self, request):
-        page = self.audited_page(self._filtered(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.audited_read(self._visible_object())).data)
 
     @extend_schema(request=AdverseEventCreateSerializer, responses={201: AdverseEventSerializer})
     def create(self, request):

@@ -55,6 +55,19 @@ class CourseScopedViewSet(ScopedViewSet):
     def _filtered(self, queryset):
         return self.filter_by_patient(queryset, self.view_permission, whole_list_by_role=True)
 
+    def context_for(self, objects):
+        """Serializer context for these objects; subclasses add what their serializer needs, in bulk."""
+        return self.get_serializer_context()
+
+    @extend_schema(parameters=[PATIENT_FILTER])
+    def list(self, request):
+        page = self.audited_page(self._filtered(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True, context=self.context_for(page)).data)
+
+    def retrieve(self, request, pk=None):
+        obj = self.audited_read(self._visible_object())
+        return Response(self.get_serializer(obj, context=self.context_for([obj])).data)
+
     def _visible_object(self):
         obj = self.get_object()
         access.require(self.request.user, self.view_permission, obj)
@@ -74,14 +87,6 @@ class EvaluationViewSet(CourseScopedViewSet):
 
     def _reloaded(self, evaluation, status=200):
         return Response(self.get_serializer(self.get_queryset().get(pk=evaluation.pk)).data, status=status)
-
-    @extend_schema(parameters=[PATIENT_FILTER])
-    def list(self, request):
-        page = self.audited_page(self._filtered(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.audited_read(self._visible_object())).data)
 
     def _write(self, patient, data, evaluation=None):
         data = dict(data)
@@ -161,17 +166,8 @@ class CourseViewSet(CourseScopedViewSet, mixins.ListModelMixin):
     serializer_class = CourseSerializer
     view_permission = Permission.VIEW_COURSE
 
-    def _context(self, courses):
+    def context_for(self, courses):
         return {**self.get_serializer_context(), "ledgers": course_selectors.ledgers_for_courses(c.pk for c in courses)}
-
-    @extend_schema(parameters=[PATIENT_FILTER])
-    def list(self, request):
-        page = self.audited_page(self._filtered(self.get_queryset()))
-        return self.get_paginated_response(CourseSerializer(page, many=True, context=self._context(page)).data)
-
-    def retrieve(self, request, pk=None):
-        course = self.audited_read(self._visible_object())
-        return Response(CourseSerializer(course, context=self._context([course])).data)
 
 
 @extend_schema(tags=["dose plans"])
@@ -185,7 +181,7 @@ class DosePlanViewSet(CourseScopedViewSet):
     view_permission = Permission.VIEW_DOSE_PLAN
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    def _context(self, plans):
+    def context_for(self, plans):
         return {
             **self.get_serializer_context(),
             "ledgers": course_selectors.ledgers_for_courses({p.course_id for p in plans}),
@@ -194,16 +190,7 @@ class DosePlanViewSet(CourseScopedViewSet):
 
     def _respond(self, plan, status=200):
         plan = self.get_queryset().get(pk=plan.pk)
-        return Response(DosePlanSerializer(plan, context=self._context([plan])).data, status=status)
-
-    @extend_schema(parameters=[PATIENT_FILTER])
-    def list(self, request):
-        page = self.audited_page(self._filtered(self.get_queryset()))
-        return self.get_paginated_response(DosePlanSerializer(page, many=True, context=self._context(page)).data)
-
-    def retrieve(self, request, pk=None):
-        plan = self.audited_read(self._visible_object())
-        return Response(DosePlanSerializer(plan, context=self._context([plan])).data)
+        return Response(DosePlanSerializer(plan, context=self.context_for([plan])).data, status=status)
 
     @extend_schema(request=DosePlanCreateSerializer, responses={201: DosePlanSerializer})
     def create(self, request):
@@ -255,14 +242,6 @@ class SessionViewSet(CourseScopedViewSet):
     view_permission = Permission.VIEW_SESSIONS
     http_method_names = ["get", "post", "head", "options"]
 
-    @extend_schema(parameters=[PATIENT_FILTER])
-    def list(self, request):
-        page = self.audited_page(self._filtered(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.audited_read(self._visible_object())).data)
-
     @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
     def create(self, request):
         patient = self._target_patient(request.data, Permission.SCHEDULE_SESSION)
@@ -304,14 +283,6 @@ class FollowUpViewSet(CourseScopedViewSet):
 
     def _respond(self, follow_up, status=200):
         return Response(self.get_serializer(self.get_queryset().get(pk=follow_up.pk)).data, status=status)
-
-    @extend_schema(parameters=[PATIENT_FILTER])
-    def list(self, request):
-        page = self.audited_page(self._filtered(self.get_queryset()))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        return Response(self.get_serializer(self.audited_read(self._visible_object())).data)
 
     @extend_schema(request=FollowUpCreateSerializer, responses={201: FollowUpSerializer, 200: FollowUpSerializer})
     def create(self, request):
