@@ -570,8 +570,15 @@ class QuestionnaireResponse(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="questionnaire_responses")
     instrument = models.CharField(max_length=30, help_text="An instrument code of assessments/instruments.json.")
-    answers = models.JSONField(help_text="One value per item, in the instrument's item order.")
-    total_score = models.PositiveSmallIntegerField()
+    answers = models.JSONField(
+        help_text="One value per item, in the instrument's item order; null for an item its skip logic skipped."
+    )
+    difficulty = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The unscored difficulty question (0 = not difficult at all), if asked."
+    )
+    total_score = models.PositiveSmallIntegerField(
+        help_text="The sum of the items, or for a risk-level instrument (C-SSRS) the level's rank."
+    )
     severity = models.CharField(max_length=40, blank=True, help_text="The label of the band the total falls in.")
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     on_behalf = models.BooleanField(default=False, help_text="A clinician entered it for the patient.")

@@ -1,8 +1,9 @@
 """Questionnaire responses over the API: `GET/POST /api/v1/assessments/` and `GET /api/v1/assessments/{id}/`.
 
 The patient answers for themself, or a clinician on the care team enters the answers on their behalf; the
-response carries `total_score` and `severity`. A PHQ-9 with item 9 above 0 raises a safety alert to both
-clinicians (see /api/v1/alerts/). Coordinators see no scores."""
+response carries `total_score` and `severity`. A PHQ-9 with item 9 above 0, a PHQ-9 rise of 5 or more, or a
+moderate or high C-SSRS screen raises a safety alert to both clinicians (see /api/v1/alerts/). Every read and
+write is audited. Coordinators see no scores."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -25,6 +26,7 @@ class QuestionnaireResponseSerializer(serializers.ModelSerializer):
             "patient",
             "instrument",
             "answers",
+            "difficulty",
             "total_score",
             "severity",
             "entered_by",
@@ -36,9 +38,16 @@ class QuestionnaireResponseSerializer(serializers.ModelSerializer):
 
 class QuestionnaireSubmitSerializer(StrictFieldsMixin, serializers.Serializer):
     patient = serializers.UUIDField()
-    instrument = serializers.CharField(max_length=30, help_text="An instrument code, e.g. phq9, gad7, pcl5.")
+    instrument = serializers.CharField(max_length=30, help_text="An instrument code: phq9, gad7, pcl5 or cssrs.")
     answers = serializers.ListField(
-        child=serializers.JSONField(), help_text="One integer per item, in the instrument's order."
+        child=serializers.JSONField(allow_null=True),
+        help_text="One integer per item, in the instrument's order; null for an item the skip logic skips "
+        "(C-SSRS: items 3-5 unless item 2 is 1, item 6a unless item 6 is 1).",
+    )
+    difficulty = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="Optional: the unscored difficulty question (PHQ-9), 0 (not difficult at all) to 3.",
     )
 
 
@@ -73,6 +82,10 @@ class QuestionnaireResponseViewSet(ScopedViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         response = questionnaire_services.questionnaire_submit(
-            actor=request.user, patient=patient, instrument=data["instrument"], answers=data["answers"]
+            actor=request.user,
+            patient=patient,
+            instrument=data["instrument"],
+            answers=data["answers"],
+            difficulty=data.get("difficulty"),
         )
         return Response(self.get_serializer(response).data, status=201)

@@ -161,7 +161,7 @@ class QueueEntry:
         return sum(1 for flag in self.flags if flag.severity == "absolute")
 
 
-def evaluation_queue(user) -> list[QueueEntry]:
+def evaluation_queue(user, *, limit=50) -> list[QueueEntry]:
     """Patients at the evaluation stage on this prescriber's care teams, oldest intake first, with the
     referral summary, intake status, screening flags and any draft evaluation. Two queries whatever the
     number of patients (one when there are none). Not audited: the caller records what it shows."""
@@ -178,7 +178,7 @@ def evaluation_queue(user) -> list[QueueEntry]:
             queue_intake_submitted_at=Subquery(latest_intake.values("submitted_at")[:1]),
             queue_draft_evaluation=Subquery(draft),
         )
-        .order_by(F("intake_submitted_at").asc(nulls_last=True), "last_name", "id")
+        .order_by(F("intake_submitted_at").asc(nulls_last=True), "last_name", "id")[:limit]
     )
     flags = screening_flags_for_patients([p.pk for p in patients]) if patients else {}
     return [

@@ -222,3 +222,193 @@ def test_seed_demo_gives_taylor_an_improving_score_history(db):
         totals = list(responses.filter(instrument=code).order_by("submitted_at").values_list("total_score", flat=True))
         assert len(totals) >= 3 and totals == sorted(totals, reverse=True) and totals[0] >= 15
     assert not SafetyAlert.objects.filter(kind__startswith="phq9").exists()
+
+
+# The C-SSRS screener over the API (answers in item order 1, 2, 3, 4, 5, 6, 6a; null for a skipped item).
+
+
+@pytest.mark.parametrize(
+    ("answers", "severity", "alert"),
+    [
+        ([0, 0, None, None, None, 0, None], "no risk reported", None),
+        ([1, 1, 0, 0, 0, 0, None], "low", None),
+        ([1, 1, 1, 0, 0, 0, None], "moderate", "high"),
+        ([0, 0, None, None, None, 1, 0], "moderate", "high"),
+        ([1, 1, 0, 1, 0, 0, None], "high", "urgent"),
+        ([0, 0, None, None, None, 1, 1], "high", "urgent"),
+    ],
+)
+def test_cssrs_is_accepted_and_a_moderate_or_high_screen_alerts_both_clinicians(
+    api, patient, patient_a, therapist_a, prescriber, answers, severity, alert
+):
+    response = submit(api, patient, patient_a, "cssrs", answers)
+
+    assert response.status_code == 201, response.content
+    assert response.json()["severity"] == severity and response.json()["answers"] == answers
+    alerts = SafetyAlert.objects.filter(kind=SafetyAlert.Kind.CSSRS_RISK)
+    if alert is None:
+        assert not alerts.exists()
+    else:
+        raised = alerts.get()
+        assert raised.severity == alert and raised.source_id == response.json()["id"]
+        assert {r.clinician for r in raised.recipients.all()} == {therapist_a, prescriber}
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ([0, 0, 1, None, None, 0, None], "Item 3 is asked only when item 2 is “Yes”: send null for it."),
+        ([0, 1, None, 0, 0, 0, None], "Item 3: answer it (one of 0, 1)."),
+        ([0, 0, None, None, None, 1, None], "Item 6a: answer it (one of 0, 1)."),
+        ([0, 0, None, None, None, 0], "send 7 answers, not 6."),
+    ],
+)
+def test_cssrs_skip_logic_is_enforced_by_the_api(api, patient, patient_a, answers, message):
+    response = submit(api, patient, patient_a, "cssrs", answers)
+
+    assert response.status_code == 400
+    assert any(message in error for error in response.json()["answers"]), response.json()
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_the_difficulty_question_is_stored_and_checked(api, patient, patient_a):
+    client = api.as_user(patient)
+    body = {"patient": str(patient_a.pk), "instrument": "phq9", "answers": [1] * 8 + [0]}
+    assert client.post(URL, {**body, "difficulty": 4}, format="json").status_code == 400
+    assert client.post(URL, {**body, "difficulty": 4}, format="json").json()["difficulty"]
+    created = client.post(URL, {**body, "difficulty": 2}, format="json")
+    assert created.status_code == 201 and created.json()["difficulty"] == 2
+    refused = client.post(URL, {**body, "instrument": "gad7", "answers": [0] * 7, "difficulty": 1}, format="json")
+    assert refused.status_code == 400 and "has no difficulty question" in refused.json()["difficulty"][0]
+
+
+# The portal form (phone-first, no JavaScript): the patient's own, and a clinician's on the patient's behalf.
+
+
+def post_page(client, url, answers, *, shown, difficulty=None, carried=None):
+    data = {f"item_{number}": value for number, value in {**(carried or {}), **answers}.items()}
+    data["shown"] = shown
+    if difficulty is not None:
+        data["difficulty"] = difficulty
+    return client.post(url, data)
+
+
+def test_the_patient_answers_a_phq9_and_sees_their_score(client, patient, patient_a):
+    client.force_login(patient)
+    url = "/questionnaires/phq9/"
+    page = client.get(url).content.decode()
+    assert page.count('type="radio"') == 9 * 4 + 4  # every item and the difficulty question
+    assert "how difficult have these problems made it" in page
+
+    done = post_page(client, url, dict.fromkeys(range(1, 10), 1) | {9: 0}, shown="1,2,3,4,5,6,7,8,9", difficulty=1)
+
+    stored = QuestionnaireResponse.objects.get()
+    assert done.status_code == 302 and done.url == f"/questionnaires/responses/{stored.pk}/"
+    assert (stored.total_score, stored.difficulty, stored.on_behalf) == (8, 1, False)
+    thanks = client.get(done.url).content.decode()
+    assert "Your score: <strong>8</strong> (mild)" in thanks and "Help is available now" not in thanks
+
+
+def test_every_item_is_required_on_the_form(client, patient, patient_a):
+    client.force_login(patient)
+    answers = dict.fromkeys(range(1, 9), 0)  # item 9 left out
+    page = post_page(client, "/questionnaires/phq9/", answers, shown="1,2,3,4,5,6,7,8,9", difficulty=0)
+
+    assert page.status_code == 200
+    assert "Answer question 9." in page.content.decode()
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_item_9_above_0_takes_the_patient_to_crisis_resources(client, patient, patient_a, therapist_a, prescriber):
+    client.force_login(patient)
+    done = post_page(
+        client,
+        "/questionnaires/phq9/",
+        dict.fromkeys(range(1, 10), 0) | {9: 1},
+        shown="1,2,3,4,5,6,7,8,9",
+        difficulty=0,
+    )
+
+    page = client.get(done.url).content.decode()
+    assert "Help is available now" in page
+    assert 'href="tel:988"' in page and 'href="sms:988"' in page and 'href="tel:911"' in page
+    assert "Your care team has been told." in page
+    assert str(therapist_a) in page and str(prescriber) in page
+    assert SafetyAlert.objects.get().kind == SafetyAlert.Kind.PHQ9_ITEM9
+
+
+def test_cssrs_steps_through_its_skip_logic_and_the_server_enforces_it(client, patient, patient_a):
+    client.force_login(patient)
+    url = "/questionnaires/cssrs/"
+    first = client.get(url).content.decode()
+    assert 'name="item_1"' in first and 'name="item_2"' in first and 'name="item_3"' not in first
+
+    # No to 2: the next page asks 6 only (3-5 are skipped), carrying 1 and 2 as hidden answers.
+    second = post_page(client, url, {1: 1, 2: 0}, shown="1,2").content.decode()
+    assert 'name="item_6"' in second and 'type="radio" name="item_3"' not in second
+    assert 'type="hidden" name="item_2" value="0"' in second
+
+    # A tampered page that answers 3 anyway: the server walks the skip logic again and ignores it.
+    third = post_page(client, url, {6: 1, 3: 1}, shown="6", carried={1: 1, 2: 0})
+    assert 'name="item_7"' in third.content.decode()  # 6a: was it within the past 3 months?
+    done = post_page(client, url, {7: 0}, shown="7", carried={1: 1, 2: 0, 6: 1, 3: 1})
+
+    stored = QuestionnaireResponse.objects.get()
+    assert stored.answers == [1, 0, None, None, None, 1, 0] and stored.severity == "moderate"
+    assert "Help is available now" in client.get(done.url).content.decode()
+
+
+def test_a_therapist_enters_a_phq9_for_the_patient_from_the_chart(client, therapist_a, patient_a):
+    client.force_login(therapist_a)
+    url = f"/patients/{patient_a.pk}/questionnaires/phq9/"
+    assert "on their behalf" in client.get(url).content.decode()
+
+    done = post_page(client, url, dict.fromkeys(range(1, 10), 2) | {9: 0}, shown="1,2,3,4,5,6,7,8,9", difficulty=2)
+
+    assert done.status_code == 302 and done.url.startswith(f"/patients/{patient_a.pk}/")
+    stored = QuestionnaireResponse.objects.get()
+    assert (stored.entered_by, stored.on_behalf, stored.total_score) == (therapist_a, True, 16)
+    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    assert f"entered by {therapist_a}" in chart and "moderately severe" in chart
+
+
+def test_the_chart_form_refuses_a_coordinator_and_hides_from_outsiders(client, coordinator, therapist_b, patient_a):
+    client.force_login(coordinator)
+    assert client.get(f"/patients/{patient_a.pk}/questionnaires/phq9/").status_code == 403
+    client.force_login(therapist_b)
+    assert client.get(f"/patients/{patient_a.pk}/questionnaires/phq9/").status_code == 404
+    assert client.get("/questionnaires/nope/").status_code in (403, 404)
+
+
+def test_another_patient_cannot_open_a_response_page(client, patient, other_patient, patient_a):
+    response = questionnaire_submit_as(patient, patient_a, "gad7", [0] * 7)
+    client.force_login(other_patient)
+    assert client.get(f"/questionnaires/responses/{response.pk}/").status_code == 404
+    client.force_login(patient)
+    assert client.get(f"/questionnaires/responses/{response.pk}/").status_code == 200
+    assert AuditEvent.objects.filter(
+        object_id=str(response.pk), action=AuditEvent.Action.READ, actor=other_patient, outcome="denied"
+    ).exists()
+
+
+def questionnaire_submit_as(user, patient, code, answers):
+    from assessments.questionnaire_services import questionnaire_submit
+
+    return questionnaire_submit(actor=user, patient=patient, instrument=code, answers=answers)
+
+
+def test_a_rise_alone_shows_crisis_resources_without_speaking_of_self_harm(client, patient, patient_a):
+    questionnaire_submit_as(patient, patient_a, "phq9", answers_for("phq9", 6))
+    client.force_login(patient)
+    done = post_page(
+        client,
+        "/questionnaires/phq9/",
+        dict.fromkeys(range(1, 10), 1) | {9: 0, 1: 3, 2: 3},
+        shown="1,2,3,4,5,6,7,8,9",
+        difficulty=1,
+    )  # 12: a rise of 6
+
+    page = client.get(done.url).content.decode()
+    assert SafetyAlert.objects.get().kind == SafetyAlert.Kind.PHQ9_RISE
+    assert "feeling a good deal worse than last time" in page and "harming yourself" not in page
+    assert "Your care team has been told." in page and 'href="tel:988"' in page
