@@ -11,6 +11,7 @@ from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
 from treatment import services as course_services
+from treatment import session_services
 from treatment.models import TherapySession
 
 INTAKE = {
@@ -114,12 +115,46 @@ def signed_dose_plan(prescriber, patient, **changes):
 
 
 def completed_session(therapist, patient, kind, *, at=None):
-    """A session that took place at `at` (default: an hour ago), scheduled and then completed."""
+    """A session that took place at `at` (default: an hour ago), scheduled and then completed. A dosing
+    session is run through its dosing record: pre-dose vitals in range, the plan's first dose five minutes
+    later, end vitals and every end criterion 45 minutes after `at`, which completes it."""
     at = at or timezone.now() - timedelta(hours=1)
-    session = course_services.session_schedule(actor=therapist, patient=patient, kind=kind, scheduled_at=at)
-    session = course_services.session_complete(actor=therapist, session=session)
+    session = session_services.session_schedule(actor=therapist, patient=patient, kind=kind, scheduled_at=at)
+    if kind == TherapySession.Kind.DOSING:
+        run_dosing_session(therapist, session, at=at)
+        session.refresh_from_db()
+    else:
+        session = session_services.session_complete(actor=therapist, session=session)
     patient.refresh_from_db()
     return session
+
+
+IN_RANGE = {"systolic": 124, "diastolic": 78, "pulse": 72, "spo2": 98, "taken_by": "therapist"}
+END_CRITERIA = {"alert_and_oriented": True, "vitals_near_baseline": True, "safe_transport": True}
+
+
+def confirm_checklist(therapist, session):
+    """The therapist records every item of the pre-dosing checklist as confirmed in the session."""
+    session_services.checklist_confirm(
+        actor=therapist, session=session, items=session_services.checklist_items(session)
+    )
+    return session
+
+
+def run_dosing_session(therapist, session, *, at):
+    """Document a booked dosing session that started at `at` from pre-dose vitals to its end (completed): the
+    dose 5 minutes in, the end 45 minutes in (squeezed to end now when it started less than that ago)."""
+    ended_at = min(at + timedelta(minutes=45), timezone.now())
+    dose_at = at + min(timedelta(minutes=5), (ended_at - at) / 3)
+    confirm_checklist(therapist, session)
+    session_services.vitals_record(actor=therapist, session=session, phase="pre_dose", taken_at=at, **IN_RANGE)
+    session_services.dose_record(
+        actor=therapist, session=session, dose_mg=session.dose_plan.first_dose_mg, taken_at=dose_at
+    )
+    session_services.vitals_record(
+        actor=therapist, session=session, phase="end", taken_at=dose_at + (ended_at - dose_at) / 2, **IN_RANGE
+    )
+    return session_services.dosing_end(actor=therapist, session=session, criteria=END_CRITERIA, ended_at=ended_at)
 
 
 def ready_to_dose(therapist, prescriber, patient, **plan_changes):

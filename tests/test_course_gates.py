@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from patients.models import ConsentDocument, Stage
-from treatment import gates
+from treatment import gates, session_services
 from treatment import services as course_services
-from treatment.models import CarePolicy, TherapySession
+from treatment.models import CarePolicy, DosingRecord, TherapySession
 
 from .course_states import (
     DOSE_PLAN,
@@ -95,7 +95,7 @@ def test_no_completed_preparation(api, client, therapist_a, prescriber, patient_
     ready_for_evaluation(patient_a)
     signed_evaluation(prescriber, patient_a)
     signed_dose_plan(prescriber, patient_a)
-    course_services.session_schedule(
+    session_services.session_schedule(
         actor=therapist_a, patient=patient_a, kind=PREPARATION, scheduled_at=timezone.now() + timedelta(hours=2)
     )  # scheduled, not completed
 
@@ -169,8 +169,21 @@ def test_allowed_through_the_api_when_every_gate_holds(api, therapist_a, prescri
     assert response.json()["kind"] == DOSING
     assert response.json()["dose_plan"] is not None
     with time_machine.travel(timezone.now() + timedelta(days=1, hours=1)):
-        completed = api.as_user(therapist_a).post(f"/api/v1/sessions/{response.json()['id']}/complete/")
-    assert completed.status_code == 200, completed.content
+        client = api.as_user(therapist_a)
+        session_url = f"/api/v1/sessions/{response.json()['id']}"
+        early = client.post(f"{session_url}/complete/")
+        assert early.status_code == 409
+        assert early.json()["code"] == "dosing_record_incomplete"
+        for phase in ("pre_dose", "end"):
+            vitals = {"phase": phase, "systolic": 120, "diastolic": 80, "pulse": 70, "taken_by": "therapist"}
+            assert client.post(f"{session_url}/vitals/", vitals, format="json").status_code == 201
+            if phase == "pre_dose":
+                assert client.post(f"{session_url}/dose/", {"dose_mg": "100.0"}, format="json").status_code == 200
+        criteria = {"alert_and_oriented": True, "vitals_near_baseline": True, "safe_transport": True}
+        with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+            ended = client.post(f"{session_url}/end/", criteria, format="json")
+    assert ended.status_code == 200, ended.content
+    assert TherapySession.objects.get(pk=response.json()["id"]).status == "completed"
     patient_a.refresh_from_db()
     assert patient_a.stage == Stage.DOSING
 
@@ -212,7 +225,7 @@ def test_refused_gate_is_reported_in_order():
 
 
 def test_completing_a_session_before_it_starts_is_refused(api, therapist_a, patient_a):
-    session = course_services.session_schedule(
+    session = session_services.session_schedule(
         actor=therapist_a, patient=patient_a, kind=PREPARATION, scheduled_at=timezone.now() + timedelta(hours=3)
     )
 
@@ -309,11 +322,16 @@ def test_marking_a_dose_taken_asks_the_gates_again(api, therapist_a, prescriber,
     signed_evaluation(prescriber, patient_a, decision="ineligible", rationale="New cardiac history.")
 
     with time_machine.travel(now + timedelta(hours=2)):
-        taken = api.as_user(therapist_a).post(f"/api/v1/sessions/{booked}/complete/")
+        client = api.as_user(therapist_a)
+        vitals = {"phase": "pre_dose", "systolic": 120, "diastolic": 80, "pulse": 70, "taken_by": "patient"}
+        assert client.post(f"/api/v1/sessions/{booked}/vitals/", vitals, format="json").status_code == 201
+        taken = client.post(f"/api/v1/sessions/{booked}/dose/", {"dose_mg": "100.0"}, format="json")
 
     assert taken.status_code == 409
     assert taken.json()["code"] == "evaluation_eligible_signed"
+    assert "Gate “signed eligible evaluation”" in taken.json()["detail"]
     assert not TherapySession.objects.dosing().completed().filter(patient=patient_a).exists()
+    assert not DosingRecord.objects.filter(session_id=booked, dose_taken_at__isnull=False).exists()
 
 
 def test_a_plan_cannot_authorize_fewer_doses_than_are_taken_and_booked(prescriber, therapist_a, patient_a, api):

@@ -19,17 +19,17 @@ from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import SafetyAlert
 
-from . import adverse_event_services
+from . import adverse_event_services, session_selectors
 from .adverse_event_forms import AcknowledgeAlertForm, AdverseEventForm
 from .models import AdverseEvent
 
 
-def _report(request, patient, *, done_url):
+def _report(request, patient, *, done_url, session=None):
     form = AdverseEventForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             event = adverse_event_services.adverse_event_report(
-                actor=request.user, patient=patient, **form.cleaned_data
+                actor=request.user, patient=patient, session=session, **form.cleaned_data
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -43,7 +43,11 @@ def _report(request, patient, *, done_url):
             else:
                 messages.success(request, "Side effect reported to the care team.")
             return redirect(done_url)
-    return render(request, "treatment/side_effect_new.html", {"patient": patient, "form": form, "done_url": done_url})
+    return render(
+        request,
+        "treatment/side_effect_new.html",
+        {"patient": patient, "form": form, "done_url": done_url, "session": session},
+    )
 
 
 @login_required
@@ -52,6 +56,11 @@ def chart_side_effect_new(request, patient_id):
     action = AuditEvent.Action.CREATE if request.method == "POST" else AuditEvent.Action.READ
     patient = patient_selectors.patient_for_chart(request.user, patient_id, action=action)
     access.require(request.user, Permission.REPORT_ADVERSE_EVENT, patient)
+    session_id = request.GET.get("session")  # reported from a session page: linked to that session
+    if session_id:
+        session = session_selectors.session_of_patient(request.user, patient, session_id, action=action)
+        done_url = reverse("patient-session", args=[patient.pk, session.pk])
+        return _report(request, patient, done_url=done_url, session=session)
     return _report(request, patient, done_url=reverse("patient-chart", args=[patient.pk]))
 
 

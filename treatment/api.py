@@ -1,4 +1,4 @@
-"""The course of care over the API: evaluations, courses, dose plans and sessions.
+"""The course of care over the API: evaluations, courses, dose plans and follow-ups (sessions: session_api).
 
 Evaluations are served here rather than in assessments because signing one moves the course (a use
 case of treatment). Every lookup goes through kapcare.access (outsider -> 404, role -> 403); services
@@ -21,7 +21,7 @@ from kapcare.api.errors import Conflict
 from kapcare.rules import RuleRefused
 
 from . import course_selectors, services
-from .models import DosePlan, FollowUp, TherapySession, TreatmentCourse
+from .models import DosePlan, FollowUp, TreatmentCourse
 from .serializers import (
     AddendumCreateSerializer,
     AddendumSerializer,
@@ -35,8 +35,6 @@ from .serializers import (
     FollowUpCreateSerializer,
     FollowUpSerializer,
     FollowUpWriteSerializer,
-    SessionCreateSerializer,
-    SessionSerializer,
 )
 
 
@@ -229,44 +227,6 @@ class DosePlanViewSet(CourseScopedViewSet):
         except RuleRefused as error:
             raise refused(error) from error
         return self._respond(plan)
-
-
-@extend_schema(tags=["sessions"])
-class SessionViewSet(CourseScopedViewSet):
-    """Preparation, dosing and integration sessions. A dosing session that fails a gate is refused with
-    409 naming the gate (`code` is the gate's code)."""
-
-    scope = staticmethod(course_selectors.visible_sessions)
-    queryset = TherapySession.objects.none()
-    serializer_class = SessionSerializer
-    view_permission = Permission.VIEW_SESSIONS
-    http_method_names = ["get", "post", "head", "options"]
-
-    @extend_schema(request=SessionCreateSerializer, responses={201: SessionSerializer})
-    def create(self, request):
-        patient = self._target_patient(request.data, Permission.SCHEDULE_SESSION)
-        serializer = SessionCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        try:
-            session = services.session_schedule(
-                actor=request.user, patient=patient, kind=data["kind"], scheduled_at=data["scheduled_at"]
-            )
-        except RuleRefused as error:
-            raise refused(error) from error
-        return Response(self.get_serializer(session).data, status=201)
-
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
-    def complete(self, request, pk=None):
-        """The therapist marks a session that has started as completed."""
-        session = self.get_object()
-        access.require(request.user, Permission.COMPLETE_SESSION, session)
-        try:
-            session = services.session_complete(actor=request.user, session=session)
-        except RuleRefused as error:
-            raise refused(error) from error
-        return Response(self.get_serializer(session).data)
 
 
 @extend_schema(tags=["follow-ups"])

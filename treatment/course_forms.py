@@ -4,7 +4,7 @@ from django import forms
 
 from assessments.models import Evaluation, EvaluationFlagReview
 
-from .models import DosePlan, FollowUp, TherapySession
+from .models import DosePlan, FollowUp
 
 
 class EvaluationForm(forms.ModelForm):
@@ -87,15 +87,6 @@ class DosePlanForm(forms.ModelForm):
         data = {name: self.cleaned_data.get(name) for name in DosePlan.CONTENT_FIELDS}
         data["booster_count"] = data["booster_count"] or 0
         return data
-
-
-class SessionForm(forms.Form):
-    kind = forms.ChoiceField(choices=TherapySession.Kind.choices, widget=forms.RadioSelect)
-    scheduled_at = forms.DateTimeField(
-        label="Date and time",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-    )
 
 
 class FollowUpForm(forms.ModelForm):

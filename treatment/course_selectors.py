@@ -4,7 +4,7 @@ Every one starts from kapcare.access; callers check the role's permission before
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -12,7 +12,8 @@ from assessments import selectors as assessment_selectors
 from kapcare import access
 from kapcare.access import Permission
 
-from .models import DosePlan, FollowUp, TherapySession, TreatmentCourse
+from . import measurement_selectors
+from .models import DosePlan, FollowUp, SessionNote, TherapySession, TreatmentCourse
 
 
 def visible_courses(user):
@@ -237,7 +238,7 @@ class DueFollowUp:
     days_until: int
 
 
-def follow_ups_due(user, *, today=None, within_days=FOLLOW_UP_DUE_WITHIN_DAYS) -> list[DueFollowUp]:
+def follow_ups_due(user, *, today=None, within_days=FOLLOW_UP_DUE_WITHIN_DAYS, limit=50) -> list[DueFollowUp]:
     """The prescriber's visits due within `within_days` or past due, most overdue first. One query."""
     today = today or timezone.localdate()
     rows = (
@@ -245,7 +246,7 @@ def follow_ups_due(user, *, today=None, within_days=FOLLOW_UP_DUE_WITHIN_DAYS) -
         .pending()
         .filter(course__ended_at__isnull=True, due_on__lte=today + timedelta(days=within_days))
         .select_related("patient")
-        .order_by("due_on", "patient__last_name", "patient__first_name", "id")
+        .order_by("due_on", "patient__last_name", "patient__first_name", "id")[:limit]
     )
     return [
         DueFollowUp(
@@ -259,7 +260,7 @@ def follow_ups_due(user, *, today=None, within_days=FOLLOW_UP_DUE_WITHIN_DAYS) -
     ]
 
 
-def dose_plans_nearing_exhaustion(user, *, remaining_at_most=NEARLY_EXHAUSTED_REMAINING) -> list[DosePlan]:
+def dose_plans_nearing_exhaustion(user, *, remaining_at_most=NEARLY_EXHAUSTED_REMAINING, limit=50) -> list[DosePlan]:
     """Active dose plans of open courses with at most `remaining_at_most` dosing sessions left (authorized
     minus completed), fewest left first. Each plan carries `used`, `booked`, `remaining` and `next_follow_up_on`
     (the pending visit's due date, or None). One query."""
@@ -290,7 +291,7 @@ def dose_plans_nearing_exhaustion(user, *, remaining_at_most=NEARLY_EXHAUSTED_RE
         .annotate(remaining=F("doses_authorized") - F("used"))
         .filter(remaining__lte=remaining_at_most)
         .select_related("patient")
-        .order_by("remaining", "patient__last_name", "patient__first_name", "id")
+        .order_by("remaining", "patient__last_name", "patient__first_name", "id")[:limit]
     )
 
 
@@ -301,18 +302,23 @@ class SessionReview:
 
 
 def dosing_sessions_for_review(course) -> list[SessionReview]:
-    """The course's completed dosing sessions, each flagged when the therapist has not documented it. Session
-    notes come with the sessions issue: until TherapySession has `documented_at`, none counts as documented."""
+    """The course's completed dosing sessions, each flagged when its progress note is not signed. One query."""
     if course is None:
         return []
-    sessions = TherapySession.objects.dosing().completed().filter(course=course).order_by("scheduled_at", "id")
-    return [SessionReview(s, documented=getattr(s, "documented_at", None) is not None) for s in sessions]
+    sessions = (
+        TherapySession.objects.dosing()
+        .completed()
+        .filter(course=course)
+        .annotate(documented=Exists(SessionNote.objects.signed().filter(session=OuterRef("pk"))))
+        .order_by("scheduled_at", "id")
+    )
+    return [SessionReview(s, documented=s.documented) for s in sessions]
 
 
 def scores_since_baseline(patient) -> list:
-    """Questionnaire scores since the baseline, for the follow-up note. The measurement issue fills this in;
-    until then there are none and the note says so."""
-    return []
+    """Questionnaire scores since the course baseline, one sentence per instrument, for the follow-up note (the
+    caller has checked the prescriber's access to the patient)."""
+    return measurement_selectors.since_baseline_lines(measurement_selectors.score_history(None, patient))
 
 
 def side_effects_for_follow_up(course) -> list:

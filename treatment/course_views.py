@@ -1,5 +1,5 @@
-"""Portal pages of the course of care: the prescriber's evaluation and dose plan, scheduling and
-completing sessions. Thin: look up through access, validate, call one service; a refused gate shows its
+"""Portal pages of the course of care: the prescriber's evaluation, dose plan and follow-up visits (sessions
+are in session_views). Thin: look up through access, validate, call one service; a refused gate shows its
 sentence (status 409, like the API)."""
 
 from django.contrib import messages
@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
@@ -21,8 +20,8 @@ from kapcare.rules import RuleRefused
 from patients import selectors as patient_selectors
 
 from . import course_selectors, services
-from .course_forms import AddendumForm, DosePlanForm, EvaluationForm, FollowUpForm, SessionForm
-from .models import DosePlan, TherapySession
+from .course_forms import AddendumForm, DosePlanForm, EvaluationForm, FollowUpForm
+from .models import DosePlan
 
 
 @login_required
@@ -144,62 +143,6 @@ def dose_plan_page(request, patient_id):
         "refusal": refusal,
     }
     return render(request, "treatment/dose_plan.html", context, status=409 if refusal else 200)
-
-
-@login_required
-def session_new(request, patient_id):
-    """Schedule a session. A dosing session must pass every gate; a refusal names the gate."""
-    user = request.user
-    action = AuditEvent.Action.CREATE if request.method == "POST" else AuditEvent.Action.READ
-    patient = patient_selectors.patient_for_chart(user, patient_id, action=action)
-    access.require(user, Permission.SCHEDULE_SESSION, patient)
-    form = SessionForm(request.POST or None)
-    refusal = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            session = services.session_schedule(
-                actor=user,
-                patient=patient,
-                kind=form.cleaned_data["kind"],
-                scheduled_at=form.cleaned_data["scheduled_at"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except RuleRefused as error:
-            refusal = str(error)
-        else:
-            messages.success(request, f"{session.get_kind_display()} session scheduled.")
-            return redirect("patient-chart", patient.pk)
-    return render(
-        request,
-        "treatment/session_new.html",
-        {"patient": patient, "form": form, "refusal": refusal},
-        status=409 if refusal else 200,
-    )
-
-
-@login_required
-@require_POST
-def session_complete(request, patient_id, session_id):
-    user = request.user
-    patient = patient_selectors.patient_for_chart(user, patient_id, action=AuditEvent.Action.UPDATE)
-    sessions = course_selectors.visible_sessions(user).filter(patient=patient)
-    session = access.get_visible(
-        sessions,
-        session_id,
-        user=user,
-        action=AuditEvent.Action.UPDATE,
-        model=TherapySession,
-        patient_field="patient_id",
-    )
-    access.require(user, Permission.COMPLETE_SESSION, session)
-    try:
-        services.session_complete(actor=user, session=session)
-    except RuleRefused as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, f"{session.get_kind_display()} session marked completed.")
-    return redirect("patient-chart", patient.pk)
 
 
 @login_required

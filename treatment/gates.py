@@ -130,11 +130,12 @@ def first_failed_dosing_gate(facts: DosingFacts) -> Gate | None:
     return None
 
 
-def dosing_facts(patient, course, scheduled_at, *, session=None) -> DosingFacts:
+def dosing_facts(patient, course, scheduled_at, *, session=None, rebooking=False) -> DosingFacts:
     """What the dosing gates read, for a dosing session of `patient` at `scheduled_at`. Seven queries.
 
-    `session`: the booked session being checked again as it is marked taken; it is left out of the
-    counts, and later bookings do not matter then (they were booked after it, in order)."""
+    `session`: the booked session being checked again as its dose is taken; it is left out of the
+    counts, and later bookings do not matter then (they were booked after it, in order). With
+    `rebooking` (a reschedule) it is left out of the counts but later bookings still do."""
     evaluation = latest_signed_evaluation(patient)
     consents = tuple(document.get_kind_display() for document in patient_selectors.outstanding_consents(patient))
     others = TherapySession.objects.filter(course=course).planned_or_done()
@@ -161,7 +162,7 @@ def dosing_facts(patient, course, scheduled_at, *, session=None) -> DosingFacts:
         doses_used=sum(1 for status, _at in dosing if status == completed),
         doses_booked=sum(1 for status, _at in dosing if status != completed),
         previous_dosing_at=previous,
-        later_dosing_at=min(later) if later and session is None else None,
+        later_dosing_at=min(later) if later and (session is None or rebooking) else None,
         integration_after_previous=previous is not None
         and any(
             kind == TherapySession.Kind.INTEGRATION and status == completed and previous < at < scheduled_at
@@ -170,3 +171,64 @@ def dosing_facts(patient, course, scheduled_at, *, session=None) -> DosingFacts:
         nearby_dosing_times=tuple(at for _status, at in dosing if abs(at - scheduled_at) < WEEK),
         max_dosing_per_7_days=policy.max_dosing_sessions_per_7_days,
     )
+
+
+# The dose itself ------------------------------------------------------------------------------------
+#
+# When the dose is marked taken the dosing gates are asked again, and then the vitals: the latest
+# pre-dose reading must be within the medical group's thresholds (CarePolicy). Out of range is a hold.
+
+PRE_DOSE_VITALS = "pre_dose_vitals_in_range"
+CHECKLIST = "pre_dosing_checklist_confirmed"
+
+
+def vitals_out_of_range(policy: CarePolicy, *, systolic, diastolic, pulse, spo2=None) -> list[str]:
+    """The values outside the policy's thresholds, in words; empty when every value is in range. A value
+    equal to a threshold is in range. Pure."""
+    found = []
+    if systolic > policy.systolic_max:
+        found.append(f"systolic {systolic} above {policy.systolic_max}")
+    if diastolic > policy.diastolic_max:
+        found.append(f"diastolic {diastolic} above {policy.diastolic_max}")
+    if pulse < policy.pulse_min:
+        found.append(f"pulse {pulse} below {policy.pulse_min}")
+    if pulse > policy.pulse_max:
+        found.append(f"pulse {pulse} above {policy.pulse_max}")
+    if spo2 is not None and spo2 < policy.spo2_min:
+        found.append(f"SpO2 {spo2}% below {policy.spo2_min}%")
+    return found
+
+
+def pre_dose_vitals_gate(reading) -> Gate | None:
+    """Go / hold on the latest pre-dose reading (None when there is none). Pure."""
+    if reading is None:
+        return Gate(
+            PRE_DOSE_VITALS,
+            "Gate “pre-dose vitals in range”: no pre-dose vitals are recorded. Take them before the dose.",
+        )
+    if not reading.in_range:
+        return Gate(
+            PRE_DOSE_VITALS,
+            f"Gate “pre-dose vitals in range”: hold. The latest pre-dose reading is out of range "
+            f"({reading.out_of_range}). Do not give the dose; take the vitals again after a rest, or contact "
+            "the prescriber.",
+        )
+    return None
+
+
+def checklist_gate(unconfirmed: list) -> Gate | None:
+    """Every item of the pre-dosing checklist confirmed, by the patient or the therapist. Pure."""
+    if not unconfirmed:
+        return None
+    return Gate(
+        CHECKLIST,
+        "Gate “pre-dosing checklist confirmed”: not yet confirmed: "
+        + "; ".join(str(label) for label in unconfirmed)
+        + " Ask the patient and record the confirmation in the session.",
+    )
+
+
+def first_failed_dose_gate(facts: DosingFacts, latest_pre_dose, unconfirmed=()) -> Gate | None:
+    """The first gate that keeps the dose from being marked taken: every dosing gate again, the pre-dosing
+    checklist (`unconfirmed`: the labels of the items not confirmed), then the latest pre-dose vitals. Pure."""
+    return first_failed_dosing_gate(facts) or checklist_gate(list(unconfirmed)) or pre_dose_vitals_gate(latest_pre_dose)

@@ -23,9 +23,10 @@ class Step:
     later: bool = False  # not open yet: comes with a later stage
 
 
-def onboarding_steps(patient, *, intake):
+def onboarding_steps(patient, *, intake, questionnaires_due=None):
     """The patient's checklist in the order they should work through it. `intake` is their latest
-    intake or None (from assessments.selectors)."""
+    intake or None (from assessments.selectors); `questionnaires_due` what is due now (treatment.
+    measurement_selectors), which opens the baseline step once the course is open."""
     consents_left = patient_selectors.outstanding_consents(patient)
     modules = patient_selectors.education_progress(patient)
     unread = [module for module in modules if module.read_at is None]
@@ -56,13 +57,24 @@ def onboarding_steps(patient, *, intake):
             "All read." if modules and not unread else f"{len(unread)} of {len(modules)} short readings left.",
             reverse("education-list"),
         ),
-        Step(
-            "Baseline questionnaires",
+        _baseline_step(patient, questionnaires_due),
+    ]
+
+
+def _baseline_step(patient, questionnaires_due):
+    title = "Baseline questionnaires"
+    if questionnaires_due is None or patient.stage not in (Stage.PREPARATION, Stage.DOSING, Stage.MAINTENANCE):
+        return Step(
+            title,
             False,
             "Short mood and anxiety questionnaires before your first session; your team will ask when it is time.",
             later=True,
-        ),
-    ]
+        )
+    baseline = [entry for entry in questionnaires_due if entry.reason.startswith("Baseline")]
+    if not baseline:
+        return Step(title, True, "Answered: your team can see how you were before treatment.", reverse("my-progress"))
+    names = ", ".join(entry.instrument.short_name for entry in baseline)
+    return Step(title, False, f"{names}: a few minutes, before your first dose.", reverse("questionnaire-list"))
 
 
 def _latest_invitations(patient_ids):

@@ -1,12 +1,11 @@
 from django.utils import timezone
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessments.models import Evaluation, EvaluationAddendum, EvaluationFlagReview
 from assessments.serializers import StrictFieldsMixin
 
-from .models import DosePlan, FollowUp, TherapySession, TreatmentCourse
+from .models import DosePlan, FollowUp, TreatmentCourse
 
 # Evaluations ---------------------------------------------------------------------------------------
 
@@ -42,6 +41,7 @@ class AddendumCreateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class EvaluationSerializer(serializers.ModelSerializer):
     prescriber = serializers.StringRelatedField()
+    decision = serializers.ChoiceField(choices=Evaluation.Decision.choices, allow_blank=True, read_only=True)
     flag_reviews = FlagReviewSerializer(many=True, read_only=True)
     addenda = AddendumSerializer(many=True, read_only=True)
 
@@ -85,6 +85,7 @@ class EvaluationCreateSerializer(EvaluationWriteSerializer):
 # Courses, dose plans, sessions ---------------------------------------------------------------------
 
 
+NULLABLE_STRING = {"type": "string", "nullable": True}
 LEDGER_SCHEMA = {
     "type": "object",
     "nullable": True,
@@ -120,7 +121,10 @@ class CourseSerializer(serializers.ModelSerializer):
 
 class DosePlanSerializer(serializers.ModelSerializer):
     prescriber = serializers.StringRelatedField()
-    first_dose_mg = serializers.DecimalField(max_digits=6, decimal_places=1, read_only=True)
+    # A draft may have no route, start or dose yet: the schema says these may be empty.
+    route = serializers.ChoiceField(choices=DosePlan.Route.choices, allow_blank=True, read_only=True)
+    start_at = serializers.ChoiceField(choices=DosePlan.Start.choices, allow_blank=True, read_only=True)
+    first_dose_mg = serializers.DecimalField(max_digits=6, decimal_places=1, read_only=True, allow_null=True)
     weight_kg = serializers.SerializerMethodField(help_text="From the patient's latest submitted intake.")
     mg_per_kg = serializers.SerializerMethodField(help_text="The full dose per kg of that weight (computed).")
     ledger = serializers.SerializerMethodField()
@@ -150,12 +154,12 @@ class DosePlanSerializer(serializers.ModelSerializer):
     def _weight(self, plan):
         return self.context.get("weights", {}).get(plan.patient_id)
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STRING)
     def get_weight_kg(self, plan):
         weight = self._weight(plan)
         return str(weight) if weight is not None else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(NULLABLE_STRING)
     def get_mg_per_kg(self, plan):
         value = plan.mg_per_kg(self._weight(plan))
         return str(value) if value is not None else None
@@ -180,34 +184,13 @@ class DosePlanCreateSerializer(DosePlanWriteSerializer):
         fields = ["patient", *DosePlanWriteSerializer.Meta.fields]
 
 
-class SessionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = TherapySession
-        fields = [
-            "id",
-            "patient",
-            "course",
-            "kind",
-            "scheduled_at",
-            "status",
-            "dose_plan",
-            "created_at",
-            "completed_at",
-        ]
-        read_only_fields = fields
-
-
-class SessionCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    patient = serializers.UUIDField()
-    kind = serializers.ChoiceField(choices=TherapySession.Kind.choices)
-    scheduled_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
-
-
 # Follow-up visits ----------------------------------------------------------------------------------
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
-    prescriber = serializers.StringRelatedField()
+    # A pending (draft) visit has no prescriber and no decision yet: both are documented as possibly empty.
+    prescriber = serializers.StringRelatedField(allow_null=True)
+    decision = serializers.ChoiceField(choices=FollowUp.Decision.choices, allow_blank=True, read_only=True)
     days_overdue = serializers.SerializerMethodField(help_text="Days past the due date today; 0 once signed.")
 
     class Meta:

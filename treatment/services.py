@@ -25,7 +25,7 @@ from patients import services as patient_services
 from patients.models import Patient, Stage
 
 from . import gates
-from .models import CarePolicy, DosePlan, FollowUp, TherapySession, TreatmentCourse
+from .models import CarePolicy, DosePlan, DosingRecord, FollowUp, SessionChange, TherapySession, TreatmentCourse
 
 DOSE_PLAN_FIELDS = DosePlan.CONTENT_FIELDS
 FOLLOW_UP_FIELDS = (*FollowUp.CONTENT_FIELDS, "due_on")
@@ -262,85 +262,7 @@ def _dose_plan_sign(*, actor, plan):
     return plan
 
 
-# Sessions -----------------------------------------------------------------------------------------
-
-
-# Sessions are recorded up to a year after they took place and booked up to a year ahead. (Backdating
-# cannot slip a dose past the gates: doses are booked in order, with an integration in between.)
-SESSION_BACKDATE_LIMIT = timedelta(days=365)
-SESSION_BOOKING_HORIZON = timedelta(days=365)
-
-
-def session_schedule(*, actor, patient, kind: str, scheduled_at) -> TherapySession:
-    """Schedule a preparation, dosing or integration session. A dosing session must pass every dosing gate
-    (treatment.gates); the first that fails is raised as RuleRefused with its code and sentence."""
-    access.require(actor, Permission.SCHEDULE_SESSION, patient)
-    if kind not in TherapySession.Kind.values:
-        raise ValidationError({"kind": "Choose preparation, dosing or integration."})
-    if scheduled_at is None or timezone.is_naive(scheduled_at):
-        raise ValidationError({"scheduled_at": "Give a date and time with its time zone."})
-    now = timezone.now()
-    if not now - SESSION_BACKDATE_LIMIT <= scheduled_at <= now + SESSION_BOOKING_HORIZON:
-        raise ValidationError(
-            {"scheduled_at": "Sessions are recorded or booked within a year of today; check the date."}
-        )
-    return _session_schedule(actor=actor, patient=patient, kind=kind, scheduled_at=scheduled_at)
-
-
-@transaction.atomic
-def _session_schedule(*, actor, patient, kind, scheduled_at):
-    patient = _lock_patient(patient)  # two dosing sessions booked at once both see the other
-    closed = patient.stage in CLOSED_STAGES
-    if closed and kind != TherapySession.Kind.DOSING:  # a dosing session is refused by its gates, named
-        raise course_closed(patient)
-    course = course_current(actor=actor, patient=patient)
-    plan = None
-    if kind == TherapySession.Kind.DOSING:
-        failed = gates.first_failed_dosing_gate(gates.dosing_facts(patient, course, scheduled_at))
-        if failed is not None:
-            raise RuleRefused(failed.message, code=failed.code)
-        plan = DosePlan.objects.signed().filter(course=course).first()
-    session = TherapySession.objects.create(
-        course=course, patient=patient, kind=kind, scheduled_at=scheduled_at, dose_plan=plan, created_by=actor
-    )
-    audit_record(actor, AuditEvent.Action.CREATE, session)
-    return session
-
-
-def session_complete(*, actor, session) -> TherapySession:
-    """The therapist records that a scheduled session took place. A completed dosing session uses a dose
-    from the ledger and moves the course to dosing."""
-    access.require(actor, Permission.COMPLETE_SESSION, session)
-    return _session_complete(actor=actor, session=session)
-
-
-@transaction.atomic
-def _session_complete(*, actor, session):
-    patient = _lock_patient(session.patient)
-    session = TherapySession.objects.select_for_update().get(pk=session.pk)
-    if session.status != TherapySession.Status.SCHEDULED:
-        raise RuleRefused(
-            f"This session is {session.get_status_display().lower()}: only a scheduled session can be completed.",
-            code="session_not_scheduled",
-        )
-    now = timezone.now()
-    if session.scheduled_at > now:
-        raise RuleRefused(
-            "This session has not started yet: mark it completed after its start time.", code="session_not_started"
-        )
-    if session.kind == TherapySession.Kind.DOSING:
-        # The gates are asked again as the dose happens: the evaluation, consents or plan may have changed.
-        facts = gates.dosing_facts(patient, session.course, session.scheduled_at, session=session)
-        failed = gates.first_failed_dosing_gate(facts)
-        if failed is not None:
-            raise RuleRefused(failed.message, code=failed.code)
-    session.status = TherapySession.Status.COMPLETED
-    session.completed_at = now
-    session.completed_by = actor
-    session.save(update_fields=["status", "completed_at", "completed_by"])
-    audit_record(actor, AuditEvent.Action.UPDATE, session)
-    course_refresh(actor=actor, patient=patient)
-    return session
+# Sessions: treatment.session_services (scheduling, changes, the checklist and the dosing record).
 
 
 # Follow-up visits ---------------------------------------------------------------------------------
@@ -526,12 +448,7 @@ def _follow_up_sign(*, actor, follow_up):
     elif decision == FollowUp.Decision.ADJUST_DOSE:
         _sign_plan_of_follow_up(actor=actor, plan=draft)
     if follow_up.is_discharge:
-        for session in TherapySession.objects.select_for_update().filter(
-            course=course, status=TherapySession.Status.SCHEDULED
-        ):
-            session.status = TherapySession.Status.CANCELLED
-            session.save(update_fields=["status"])
-            audit_record(actor, AuditEvent.Action.UPDATE, session)
+        _cancel_booked_sessions(actor=actor, course=course, now=now)
         course.ended_at = now
         course.save(update_fields=["ended_at"])
         audit_record(actor, AuditEvent.Action.UPDATE, course)
@@ -539,6 +456,35 @@ def _follow_up_sign(*, actor, follow_up):
         _follow_up_plan_next(actor=actor, course=course, due_on=follow_up.next_follow_up_on)
     course_refresh(actor=actor, patient=patient)
     return follow_up
+
+
+def _cancel_booked_sessions(*, actor, course, now):
+    """A discharge cancels the course's booked sessions, each with the reason on record. A dosing session under
+    way (its dose taken) is never cancelled: its end is recorded first."""
+    booked = list(
+        TherapySession.objects.select_for_update().filter(course=course, status=TherapySession.Status.SCHEDULED)
+    )
+    if DosingRecord.objects.filter(session__in=booked, dose_taken_at__isnull=False).exists():
+        raise RuleRefused(
+            "A dosing session of this course is under way (its dose is recorded): the therapist records its end "
+            "before the discharge is signed.",
+            code="dosing_session_under_way",
+        )
+    reason = "The course ended at the prescriber's follow-up visit (discharge)."
+    for session in booked:
+        session.status = TherapySession.Status.CANCELLED
+        session.status_reason, session.status_changed_at, session.status_changed_by = reason, now, actor
+        session.save(update_fields=["status", "status_reason", "status_changed_at", "status_changed_by", "updated_at"])
+        change = SessionChange.objects.create(
+            session=session,
+            patient=session.patient,
+            kind=SessionChange.Kind.CANCELLED,
+            previous_scheduled_at=session.scheduled_at,
+            reason=reason,
+            changed_by=actor,
+        )
+        audit_record(actor, AuditEvent.Action.UPDATE, session)
+        audit_record(actor, AuditEvent.Action.CREATE, change)
 
 
 def _sign_plan_of_follow_up(*, actor, plan):
