@@ -15,4 +15,17 @@ app.conf.beat_schedule = {
         "task": "kapcare.accounts.tasks.purge_expired_api_tokens",
         "schedule": 3600.0,
     },
+    # Reminders are rows first: planning inserts what is due (ON CONFLICT DO NOTHING, so a second beat or
+    # a rerun changes nothing) and publishes the due rows. Every 5 minutes keeps "1 hour after an alert"
+    # within minutes while the planners read only due work.
+    "plan-reminders": {
+        "task": "messaging.tasks.plan_reminders",
+        "schedule": float(os.environ.get("KAPCARE_REMINDER_PLAN_SECONDS", 300)),
+    },
+    # The safety net: rows a dead worker left `sending` go back to pending, and due rows whose task was
+    # lost (Redis restarted, a message dropped) are published again. Every minute bounds that delay.
+    "sweep-reminders": {
+        "task": "messaging.tasks.sweep_reminders",
+        "schedule": float(os.environ.get("KAPCARE_REMINDER_SWEEP_SECONDS", 60)),
+    },
 }

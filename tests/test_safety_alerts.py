@@ -88,10 +88,20 @@ def test_a_rolled_back_transaction_raises_no_alert(patient_a, django_capture_on_
     assert callbacks == []
 
 
-def test_messaging_is_woken_after_commit_only_when_its_task_exists(patient_a, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        raise_alert(patient_a)
-    assert len(callbacks) == 1  # no messaging task registered yet: the hook does nothing, and nothing fails
+def test_messaging_is_woken_after_commit(patient_a, therapist_a, prescriber, django_capture_on_commit_callbacks):
+    from messaging.reminders.models import Reminder
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        alert = raise_alert(patient_a)
+    names = [getattr(getattr(callback, "func", callback), "__name__", "") for callback in callbacks]
+    assert names.count("_enqueue_safety_alert_notification") == 1
+    assert not Reminder.objects.exists()  # nothing is planned before the transaction commits
+
+    for callback in callbacks:
+        callback()
+
+    told = Reminder.objects.filter(kind=Reminder.Kind.SAFETY_ALERT_RAISED, object_id=str(alert.pk))
+    assert {reminder.recipient for reminder in told} == {therapist_a, prescriber}
 
 
 def test_intake_with_suicidal_intent_raises_an_alert(patient_a, therapist_a, prescriber):
@@ -208,5 +218,62 @@ def test_open_alerts_cost_a_fixed_number_of_queries(client, therapist_a, prescri
         raise_alert(patient)
     client.force_login(therapist_a)
     # The therapist's dashboard budget with no alert (tests/test_query_counts.py) + one audit INSERT.
-    assert dashboard_queries(client) == DASHBOARD_QUERIES["therapist_a"] + 1
+    assert dashboard_queries(client) == DASHBOARD_QUERIES["therapist_a"]
     assert f"Open safety alerts ({count})" in client.get("/").content.decode()
+
+
+# Alerts raised by questionnaires (issue 6) -----------------------------------------------------------------
+
+
+def test_a_questionnaire_alert_closes_the_loop_for_each_clinician(
+    client, api, patient, patient_a, therapist_a, prescriber
+):
+    """The patient answers item 9 = 1 in the portal and sees crisis resources; each clinician sees the alert on
+    their dashboard until they acknowledge it with the action they took; the chart and the API record who and
+    when, and the patient is never shown the alert itself."""
+    client.force_login(patient)
+    answers = {f"item_{n}": 0 for n in range(1, 9)} | {"item_9": 1, "difficulty": 0, "shown": "1,2,3,4,5,6,7,8,9"}
+    done = client.post("/questionnaires/phq9/", answers)
+    crisis = client.get(done.url).content.decode()
+    assert "Call 988" in crisis and "Text 988" in crisis and "Your care team has been told." in crisis
+    alert = SafetyAlert.objects.get(kind=SafetyAlert.Kind.PHQ9_ITEM9)
+    assert api.as_user(patient).get("/api/v1/alerts/").status_code == 403
+
+    for clinician in (therapist_a, prescriber):
+        client.force_login(clinician)
+        assert "Open safety alerts (1)" in client.get("/").content.decode()
+
+    client.force_login(therapist_a)
+    client.post(f"/alerts/{alert.pk}/acknowledge/", {"note": "Phoned Avery; safety plan reviewed.", "next": "/"})
+    assert "Open safety alerts (0)" in client.get("/").content.decode()
+    client.force_login(prescriber)
+    assert "Open safety alerts (1)" in client.get("/").content.decode()  # still open for the prescriber
+    body = api.as_user(prescriber).get(f"/api/v1/alerts/{alert.pk}/").json()
+    assert body["open_for_me"] is True and body["fully_acknowledged"] is False
+    acknowledged = {row["role"]: row for row in body["recipients"]}
+    assert acknowledged["therapist"]["note"] == "Phoned Avery; safety plan reviewed."
+    assert acknowledged["therapist"]["acknowledged_at"] and acknowledged["prescriber"]["acknowledged_at"] is None
+
+    client.post(f"/alerts/{alert.pk}/acknowledge/", {"note": "Reviewed; next dose held.", "next": "/"})
+
+    assert "Open safety alerts (0)" in client.get("/").content.decode()
+    assert api.as_user(prescriber).get(f"/api/v1/alerts/{alert.pk}/").json()["fully_acknowledged"] is True
+    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    assert "Phoned Avery; safety plan reviewed." in chart and "Reviewed; next dose held." in chart
+    assert "not acknowledged yet" not in chart
+    assert (
+        AuditEvent.objects.filter(
+            object_type="patients.safetyalert", object_id=str(alert.pk), action=AuditEvent.Action.UPDATE
+        ).count()
+        == 2
+    )
+
+
+@pytest.mark.parametrize(("item9", "alerts"), [(0, 0), (1, 1), (3, 1)])
+def test_phq9_item_9_alerts_from_1_upwards(patient, patient_a, item9, alerts):
+    from assessments.questionnaire_services import questionnaire_submit
+
+    response = questionnaire_submit(actor=patient, patient=patient_a, instrument="phq9", answers=[0] * 8 + [item9])
+
+    assert SafetyAlert.objects.filter(kind=SafetyAlert.Kind.PHQ9_ITEM9).count() == alerts
+    assert len(response.raised_alerts) == alerts

@@ -1,0 +1,400 @@
+"""Every kind of reminder in one registry: who gets it and when (its planner), whether it still holds at
+send time (its check), where its link goes, and whether it is patient-facing or non-essential.
+
+A planner takes `now` and returns unsaved Reminder rows for the work that is due; it must read only due
+work (a date window over an indexed column), never walk every patient. Planning inserts the rows with
+ON CONFLICT DO NOTHING, so a planner may return the same row on every run."""
+
+import datetime
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from kapcare.accounts.models import ClinicianProfile, Organization, User
+from patients.models import (
+    CareTeamMember,
+    ConsentDocument,
+    ConsentSignature,
+    Patient,
+    SafetyAlert,
+    SafetyAlertAcknowledgement,
+    SafetyAlertRecipient,
+    Stage,
+)
+from treatment.models import FollowUp, TherapySession
+
+from . import hooks
+from .models import Reminder, ReminderPreference
+from .timing import outside_quiet_hours
+
+Kind = Reminder.Kind
+DAY = datetime.timedelta(days=1)
+CLOSED_STAGES = (Stage.COMPLETED, Stage.DISCONTINUED, Stage.INELIGIBLE)
+OVERDUE_LOOKBACK = datetime.timedelta(days=90)  # bounds every "overdue" window to recent work
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    link: Callable[[Reminder], str]  # a path with ids only
+    skip_reason: Callable[[Reminder, datetime.datetime], str]  # "" while the reminder still holds
+    patient_facing: bool = False  # sent in the patient's time zone, outside their quiet hours
+    essential: bool = True  # a patient may turn off the non-essential ones
+    safety: bool = False  # safety escalations: clinicians get them at any hour
+
+
+KINDS: dict[str, KindSpec] = {}
+PLANNERS: list[Callable[[datetime.datetime], list[Reminder]]] = []
+
+
+def kind(code, *, link, patient_facing=False, essential=True, safety=False):
+    """Register the decorated function as the kind's check (returns a skip reason, or "")."""
+
+    def register(check):
+        KINDS[code] = KindSpec(code, link, check, patient_facing, essential, safety)
+        return check
+
+    return register
+
+
+def planner(function):
+    PLANNERS.append(function)
+    return function
+
+
+def non_essential_patient_kinds():
+    return [spec.kind for spec in KINDS.values() if spec.patient_facing and not spec.essential]
+
+
+# Building rows ---------------------------------------------------------------------------------
+
+
+def recipient_key(user_id=None, email=""):
+    if user_id:
+        return f"user:{user_id}"
+    return "email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+
+
+def row(code, object_id, occasion, *, due_at, user_id=None, email="", patient_id=None, channel=Reminder.Channel.EMAIL):
+    in_app = "|in_app" if channel == Reminder.Channel.IN_APP else ""
+    return Reminder(
+        kind=code,
+        object_id=str(object_id),
+        occasion=f"{occasion}|{recipient_key(user_id, email)}{in_app}",
+        recipient_id=user_id,
+        recipient_email=email if not user_id else "",
+        channel=channel,
+        patient_id=patient_id,
+        due_at=due_at,
+    )
+
+
+def by_email_and_in_app(code, object_id, occasion, **fields):
+    """The same reminder by e-mail and as an in-app notification (the header's badge)."""
+    return [row(code, object_id, occasion, **fields, channel=channel) for channel in Reminder.Channel.values]
+
+
+def occasion_of(reminder):
+    """The part of the occasion before the recipient: a date, a time or a version."""
+    return reminder.occasion.split("|", 1)[0]
+
+
+def team(patient_ids, role):
+    """{patient id: [clinician ids]} of the active care team in one role. One query."""
+    members = defaultdict(list)
+    rows = CareTeamMember.objects.active().filter(patient_id__in=set(patient_ids), role=role)
+    for patient_id, clinician_id in rows.values_list("patient_id", "clinician_id"):
+        members[patient_id].append(clinician_id)
+    return members
+
+
+def coordinators(group_ids):
+    """{medical group id: [coordinator ids]}. One query."""
+    found = defaultdict(list)
+    users = User.objects.filter(role=User.Role.COORDINATOR, is_active=True, organization_id__in=set(group_ids))
+    for group_id, user_id in users.values_list("organization_id", "pk"):
+        found[group_id].append(user_id)
+    return found
+
+
+def patient_timing(patient_ids):
+    """{patient id: (time zone, quiet start, quiet end)} for patient-facing times. One query."""
+    rows = Patient.objects.filter(pk__in=set(patient_ids)).values_list(
+        "pk", "time_zone", "reminder_preference__quiet_start", "reminder_preference__quiet_end"
+    )
+    return {pk: (tz, start, end) for pk, tz, start, end in rows}
+
+
+def patient_due(at, timing):
+    time_zone, start, end = timing
+    return outside_quiet_hours(at, time_zone, start, end)
+
+
+def muted(patient_id, code):
+    prefs = ReminderPreference.objects.filter(patient_id=patient_id).values_list("muted_kinds", flat=True).first()
+    return code in (prefs or [])
+
+
+def chart_link(reminder):
+    return f"/patients/{reminder.patient_id}/"
+
+
+def home_link(reminder):
+    return "/"
+
+
+# Follow-up visits: the prescriber, then the coordinator ----------------------------------------------
+
+
+def _pending_follow_ups(first, last):
+    """Draft visits of open courses due between two dates (the follow_up_status_due index)."""
+    return FollowUp.objects.pending().filter(due_on__gte=first, due_on__lte=last, course__ended_at__isnull=True)
+
+
+def _to_prescribers(code, follow_ups, now):
+    follow_ups = list(follow_ups.values_list("pk", "patient_id", "due_on", "prescriber_id"))
+    prescribers = team([f[1] for f in follow_ups], CareTeamMember.Role.PRESCRIBER)
+    return [
+        row(code, pk, due_on.isoformat(), due_at=now, user_id=user_id, patient_id=patient_id)
+        for pk, patient_id, due_on, prescriber_id in follow_ups
+        for user_id in ([prescriber_id] if prescriber_id else prescribers[patient_id])
+    ]
+
+
+@planner
+def plan_follow_ups(now):
+    today = timezone.localdate(now)
+    rows = _to_prescribers(Kind.FOLLOW_UP_SOON, _pending_follow_ups(today + 2 * DAY, today + 7 * DAY), now)
+    rows += _to_prescribers(Kind.FOLLOW_UP_TOMORROW, _pending_follow_ups(today + DAY, today + DAY), now)
+    rows += _to_prescribers(Kind.FOLLOW_UP_OVERDUE, _pending_follow_ups(today - OVERDUE_LOOKBACK, today - DAY), now)
+    week_late = _pending_follow_ups(today - OVERDUE_LOOKBACK, today - 7 * DAY)
+    week_late = list(week_late.values_list("pk", "patient_id", "due_on", "patient__medical_group_id"))
+    staff = coordinators([f[3] for f in week_late])
+    rows += [
+        row(Kind.FOLLOW_UP_OVERDUE_COORDINATOR, pk, due_on.isoformat(), due_at=now, user_id=uid, patient_id=pid)
+        for pk, pid, due_on, group_id in week_late
+        for uid in staff[group_id]
+    ]
+    return rows
+
+
+def _follow_up_still_due(reminder, now):
+    due_on = occasion_of(reminder)
+    if not FollowUp.objects.pending().filter(pk=reminder.object_id, due_on=due_on).exists():
+        return "The follow-up visit was signed or moved to another date."
+    return ""
+
+
+for _code in (Kind.FOLLOW_UP_SOON, Kind.FOLLOW_UP_TOMORROW, Kind.FOLLOW_UP_OVERDUE):
+    kind(_code, link=chart_link)(_follow_up_still_due)
+kind(Kind.FOLLOW_UP_OVERDUE_COORDINATOR, link=chart_link)(_follow_up_still_due)
+
+
+# Dosing session tomorrow: the patient and their chaperone, with the pre-dosing checklist -------------
+
+
+@planner
+def plan_dosing_tomorrow(now):
+    sessions = (
+        TherapySession.objects.dosing()
+        .filter(status=TherapySession.Status.SCHEDULED, scheduled_at__gt=now, scheduled_at__lte=now + 2 * DAY)
+        .values_list("pk", "patient_id", "scheduled_at", "patient__user_id", "patient__chaperone_email")
+    )
+    sessions = list(sessions)
+    timing = patient_timing([s[1] for s in sessions])
+    rows = []
+    for pk, patient_id, scheduled_at, user_id, chaperone_email in sessions:
+        due_at = patient_due(max(scheduled_at - DAY, now), timing[patient_id])
+        occasion = scheduled_at.astimezone(datetime.UTC).isoformat()
+        for recipient in ({"user_id": user_id}, {"email": chaperone_email}):
+            if any(recipient.values()):
+                rows.append(row(Kind.DOSING_TOMORROW, pk, occasion, due_at=due_at, patient_id=patient_id, **recipient))
+    return rows
+
+
+@kind(Kind.DOSING_TOMORROW, link=home_link, patient_facing=True)
+def _dosing_still_due(reminder, now):
+    session = TherapySession.objects.filter(pk=reminder.object_id).values_list("status", "scheduled_at").first()
+    if session is None or session[0] != TherapySession.Status.SCHEDULED:
+        return "The session was cancelled or has taken place."
+    if session[1].astimezone(datetime.UTC).isoformat() != occasion_of(reminder):
+        return "The session was moved to another time."
+    if session[1] <= now:
+        return "The session has started."
+    return ""
+
+
+# Safety alerts: each clinician after 1 hour, the coordinators after 4 -------------------------------
+
+ALERT_REMINDER_AFTER = datetime.timedelta(hours=1)
+ALERT_ESCALATION_AFTER = datetime.timedelta(hours=4)
+ALERT_LOOKBACK = datetime.timedelta(days=3)
+
+
+def safety_alert_rows(alerts):
+    """The rows for alerts given as (id, patient id, raised at, medical group id): a notice to each
+    recipient now, a reminder to each after 1 hour and an escalation to the coordinators after 4."""
+    alerts = list(alerts)
+    recipients = defaultdict(list)
+    for alert_id, clinician_id in SafetyAlertRecipient.objects.filter(alert_id__in=[a[0] for a in alerts]).values_list(
+        "alert_id", "clinician_id"
+    ):
+        recipients[alert_id].append(clinician_id)
+    staff = coordinators([a[3] for a in alerts])
+    rows = []
+    for alert_id, patient_id, raised_at, group_id in alerts:
+        for user_id in recipients[alert_id]:
+            rows += by_email_and_in_app(
+                Kind.SAFETY_ALERT_RAISED, alert_id, "raised", due_at=raised_at, user_id=user_id, patient_id=patient_id
+            )
+            rows += by_email_and_in_app(
+                Kind.SAFETY_ALERT_UNACKNOWLEDGED,
+                alert_id,
+                "1h",
+                due_at=raised_at + ALERT_REMINDER_AFTER,
+                user_id=user_id,
+                patient_id=patient_id,
+            )
+        for user_id in staff[group_id]:
+            rows += by_email_and_in_app(
+                Kind.SAFETY_ALERT_ESCALATED,
+                alert_id,
+                "4h",
+                due_at=raised_at + ALERT_ESCALATION_AFTER,
+                user_id=user_id,
+                patient_id=patient_id,
+            )
+    return rows
+
+
+def alerts_for_planning(queryset):
+    return queryset.values_list("pk", "patient_id", "raised_at", "patient__medical_group_id")
+
+
+@planner
+def plan_safety_alerts(now):
+    """A backstop: messaging.tasks.notify_safety_alert plans these the moment an alert is raised."""
+    recent = SafetyAlert.objects.filter(raised_at__gte=now - ALERT_LOOKBACK, raised_at__lte=now)
+    return safety_alert_rows(alerts_for_planning(recent))
+
+
+def _acknowledged_by(alert_id, user_id):
+    return SafetyAlertAcknowledgement.objects.filter(alert_id=alert_id, clinician_id=user_id).exists()
+
+
+@kind(Kind.SAFETY_ALERT_RAISED, link=chart_link, safety=True)
+@kind(Kind.SAFETY_ALERT_UNACKNOWLEDGED, link=chart_link, safety=True)
+def _alert_open_for_recipient(reminder, now):
+    if _acknowledged_by(reminder.object_id, reminder.recipient_id):
+        return "Acknowledged."
+    return ""
+
+
+@kind(Kind.SAFETY_ALERT_ESCALATED, link=chart_link, safety=True)
+def _alert_open_for_anyone(reminder, now):
+    unacknowledged = SafetyAlertRecipient.objects.filter(alert_id=reminder.object_id).exclude(
+        Exists(
+            SafetyAlertAcknowledgement.objects.filter(
+                alert_id=OuterRef("alert_id"), clinician_id=OuterRef("clinician_id")
+            )
+        )
+    )
+    went_to_someone = SafetyAlertRecipient.objects.filter(alert_id=reminder.object_id).exists()
+    if went_to_someone and not unacknowledged.exists():
+        return "Every clinician it went to acknowledged it."
+    return ""
+
+
+# Consent to sign again (a new required version) -------------------------------------------------------
+
+
+@planner
+def plan_consent_resign(now):
+    rows = []
+    for document in ConsentDocument.objects.current().filter(required=True):
+        signed_current = ConsentSignature.objects.filter(patient_id=OuterRef("patient_id"), document=document)
+        older = (
+            ConsentSignature.objects.filter(document__kind=document.kind, document__version__lt=document.version)
+            .exclude(patient__stage__in=CLOSED_STAGES)
+            .filter(patient__user__isnull=False)
+            .exclude(Exists(signed_current))
+            .values_list("patient_id", "patient__user_id")
+            .order_by("patient_id")
+            .distinct()
+        )
+        older = list(older)
+        timing = patient_timing([p for p, _ in older])
+        rows += [
+            row(
+                Kind.CONSENT_RESIGN,
+                document.pk,
+                f"v{document.version}",
+                due_at=patient_due(now, timing[patient_id]),
+                user_id=user_id,
+                patient_id=patient_id,
+            )
+            for patient_id, user_id in older
+        ]
+    return rows
+
+
+@kind(Kind.CONSENT_RESIGN, link=lambda r: "/consents/", patient_facing=True, essential=False)
+def _consent_still_unsigned(reminder, now):
+    if ConsentSignature.objects.filter(patient_id=reminder.patient_id, document_id=reminder.object_id).exists():
+        return "Signed."
+    return ""
+
+
+# Clinician licence expiring within 30 days: the clinician and their coordinators --------------------
+
+
+@planner
+def plan_licences_expiring(now):
+    today = timezone.localdate(now)
+    profiles = ClinicianProfile.objects.filter(
+        licence_expires__gte=today, licence_expires__lte=today + 30 * DAY, user__is_active=True
+    ).values_list(
+        "pk",
+        "user_id",
+        "licence_expires",
+        "user__organization_id",
+        "user__organization__kind",
+        "user__organization__medical_group_id",
+    )
+    profiles = list(profiles)
+
+    def group_of(org_id, org_kind, parent_id):
+        return org_id if org_kind == Organization.Kind.MEDICAL_GROUP else parent_id
+
+    staff = coordinators([group_of(*p[3:]) for p in profiles])
+    rows = []
+    for pk, user_id, expires, org_id, org_kind, parent_id in profiles:
+        for recipient_id in [user_id, *staff[group_of(org_id, org_kind, parent_id)]]:
+            rows.append(row(Kind.LICENCE_EXPIRING, pk, expires.isoformat(), due_at=now, user_id=recipient_id))
+    return rows
+
+
+@kind(Kind.LICENCE_EXPIRING, link=home_link)
+def _licence_not_renewed(reminder, now):
+    if not ClinicianProfile.objects.filter(pk=reminder.object_id, licence_expires=occasion_of(reminder)).exists():
+        return "The licence was renewed."
+    return ""
+
+
+# Kinds that read other helpers' records: each goes through messaging.reminders.hooks ---------------
+
+
+@planner
+def plan_from_hooks(now):
+    return hooks.plan(now, row=row, patient_timing=patient_timing, patient_due=patient_due)
+
+
+for _code in (Kind.QUESTIONNAIRE_DUE, Kind.QUESTIONNAIRE_OVERDUE):
+    kind(_code, link=home_link, patient_facing=True, essential=False)(hooks.still_due)
+for _code in (Kind.SESSION_NOTE_UNSIGNED, Kind.SESSION_DOCUMENTATION_MISSING):
+    kind(_code, link=chart_link)(hooks.still_due)
+kind(Kind.MESSAGE_DIGEST, link=home_link)(hooks.still_due)

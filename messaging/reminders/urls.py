@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("reminders/", views.delivery_log, name="reminder-log"),
+    path("reminders/preferences/", views.preferences, name="reminder-preferences"),
+]

@@ -1,0 +1,278 @@
+"""Reads of threads, messages and notifications; every one starts from kapcare.access.
+
+For other apps and the reminders helper: `unread_for(user)` (the badge's count), `unread_messages_for(user)`
+(message receipts still unread, oldest first) and `users_with_unread_messages(older_than=...)` (whom a digest
+e-mail is for) are the public reads; none returns patient data beyond ids."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.utils import timezone
+
+from kapcare import access
+from kapcare.access import Permission
+from patients.models import CareTeamMember
+from treatment import adverse_event_selectors, course_selectors, note_selectors
+
+from .models import Message, MessageRecipient, Notification, Thread
+
+THREAD_PAGE_SIZE = 100
+NOTIFICATION_PAGE_SIZE = 50
+
+VIEW_PERMISSION = {
+    Thread.Kind.CARE_TEAM: Permission.VIEW_CARE_TEAM_THREAD,
+    Thread.Kind.PATIENT: Permission.VIEW_PATIENT_THREAD,
+}
+POST_PERMISSION = {
+    Thread.Kind.CARE_TEAM: Permission.POST_CARE_TEAM_MESSAGE,
+    Thread.Kind.PATIENT: Permission.POST_PATIENT_MESSAGE,
+}
+
+
+def thread_kinds_for(user):
+    """The kinds of thread this user's role may read."""
+    return [kind for kind, permission in VIEW_PERMISSION.items() if access.can(user, permission)]
+
+
+def visible_messages(user):
+    """Messages of the patients the user can see, of every kind of thread: callers check the thread's
+    permission (VIEW_PERMISSION) before showing one, so a role refused gets 403 rather than 404."""
+    return (
+        Message.objects.filter(patient__in=access.visible_patients(user))
+        .select_related("thread", "author", "for_clinician")
+        .prefetch_related(Prefetch("recipients", queryset=MessageRecipient.objects.select_related("user")))
+        .order_by("-created_at", "-id")
+    )
+
+
+def readable_messages(user):
+    """Messages the user may read: of visible patients, in threads their role may read."""
+    return visible_messages(user).filter(thread__kind__in=thread_kinds_for(user))
+
+
+# Threads ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseEvent:
+    """A course event merged into the care-team thread from the course timeline; not stored as a message."""
+
+    at: datetime
+    title: str
+    detail: str = ""
+    is_event: bool = True
+
+
+@dataclass
+class ThreadPage:
+    patient: object
+    kind: str
+    messages: list = field(default_factory=list)
+    entries: list = field(default_factory=list)  # messages and course events, oldest first
+    unread_ids: set = field(default_factory=set)  # messages this user had not read before opening the thread
+    team: list = field(default_factory=list)  # the active care team, for "for whom" and receipts
+    can_post: bool = False
+    can_share: bool = False
+    older_hidden: bool = False
+
+    @property
+    def is_care_team(self):
+        return self.kind == Thread.Kind.CARE_TEAM
+
+
+def active_team(patient):
+    return list(
+        CareTeamMember.objects.active().filter(patient=patient).select_related("clinician").order_by("role", "id")
+    )
+
+
+def thread_page(user, patient, kind, *, course_events=(), team=None) -> ThreadPage:
+    """The latest messages of one thread with their receipts, and `course_events` (TimelineEvent-like objects
+    with `at`, `title`, `detail`) merged in by time. `patient` comes from kapcare.access; the caller has
+    checked VIEW_PERMISSION[kind]. `team`: the active care team when the caller has it loaded already.
+    A fixed number of queries."""
+    rows = list(visible_messages(user).filter(patient=patient, thread__kind=kind)[: THREAD_PAGE_SIZE + 1])
+    older_hidden = len(rows) > THREAD_PAGE_SIZE
+    messages = list(reversed(rows[:THREAD_PAGE_SIZE]))
+    unread = {
+        message.pk
+        for message in messages
+        for recipient in message.recipients.all()
+        if recipient.user_id == user.pk and recipient.read_at is None
+    }
+    since = messages[0].created_at if older_hidden and messages else None
+    events = [
+        CourseEvent(event.at, event.title, event.detail)
+        for event in course_events
+        if event.at is not None and (since is None or event.at >= since)
+    ]
+    entries = sorted([*messages, *events], key=lambda entry: entry.created_at if hasattr(entry, "pk") else entry.at)
+    return ThreadPage(
+        patient=patient,
+        kind=kind,
+        messages=messages,
+        entries=entries,
+        unread_ids=unread,
+        team=active_team(patient) if team is None else team,
+        can_post=access.can(user, POST_PERMISSION[kind]),
+        can_share=kind == Thread.Kind.CARE_TEAM and access.can(user, Permission.POST_CARE_TEAM_MESSAGE),
+        older_hidden=older_hidden,
+    )
+
+
+# Unread counts ----------------------------------------------------------------------------------------
+
+
+def _unread_receipts(user):
+    return MessageRecipient.objects.filter(user=user, read_at__isnull=True, patient__in=access.visible_patients(user))
+
+
+@dataclass
+class Unread:
+    care_team: int = 0
+    patient: int = 0
+
+    @property
+    def total(self):
+        return self.care_team + self.patient
+
+    @property
+    def thread_kind(self):
+        """The thread to open first: the care team's when it has unread messages."""
+        return Thread.Kind.CARE_TEAM if self.care_team else Thread.Kind.PATIENT
+
+
+def unread_counts_by_patient(user, patient_ids) -> dict:
+    """{patient id: Unread (per thread)} of messages sent to this user and not yet read, for a dashboard page.
+    Patients without unread messages are left out. One query."""
+    rows = (
+        _unread_receipts(user)
+        .filter(patient_id__in=list(patient_ids))
+        .values("patient_id", "message__thread__kind")
+        .annotate(unread=Count("id"))
+        .order_by()
+    )
+    counts = {}
+    for row in rows:
+        setattr(counts.setdefault(row["patient_id"], Unread()), row["message__thread__kind"], row["unread"])
+    return counts
+
+
+def unread_message_count(user) -> int:
+    """Messages sent to this user, in any thread, that they have not read. One query."""
+    return _unread_receipts(user).count()
+
+
+def unread_messages_for(user):
+    """The unread receipts of this user, oldest first, with their message: for digests (ids, times, kinds)."""
+    return _unread_receipts(user).select_related("message").order_by("message__created_at", "id")
+
+
+def users_with_unread_messages(*, older_than=None):
+    """Users who have a message unread for longer than `older_than` (a timedelta): whom a "you have a new
+    message" e-mail or digest is for. The e-mail names no patient. One query."""
+    receipts = MessageRecipient.objects.filter(user=OuterRef("pk"), read_at__isnull=True)
+    if older_than is not None:
+        receipts = receipts.filter(message__created_at__lte=timezone.now() - older_than)
+    return get_user_model().objects.filter(Exists(receipts), is_active=True)
+
+
+def urgent_waiting_for(user):
+    """Urgent messages sent to this user that they have not acknowledged, oldest first."""
+    return list(
+        readable_messages(user)
+        .filter(urgent=True, recipients__user=user, recipients__acknowledged_at__isnull=True)
+        .select_related("patient")
+        .order_by("created_at", "id")
+    )
+
+
+# Notifications ----------------------------------------------------------------------------------------
+
+
+def visible_notifications(user):
+    """The user's own notifications, about patients they can still see (or about no patient)."""
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(
+        Q(patient__isnull=True) | Q(patient__in=access.visible_patients(user)), recipient=user
+    ).order_by("-created_at", "-id")
+
+
+def unread_for(user) -> int:
+    """The badge: the user's unread notifications. One COUNT query."""
+    return visible_notifications(user).filter(read_at__isnull=True).count()
+
+
+def notifications_for_list(user, *, limit=NOTIFICATION_PAGE_SIZE):
+    return list(visible_notifications(user).select_related("patient", "message__author")[:limit])
+
+
+# Records a clinician can share to the care-team thread ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shareable:
+    kind: str  # a Message.Kind
+    record: object
+    label: str
+    detail: str
+    url_name: str
+    shared: bool
+
+
+def shareable_records(user, patient) -> list[Shareable]:
+    """The patient's integration summaries, side-effect reports and signed dose plans this clinician can share
+    to the care-team thread, newest first, each saying whether it is shared already. A fixed number of queries."""
+    if not access.can(user, Permission.POST_CARE_TEAM_MESSAGE):
+        return []
+    shared = set(
+        Message.objects.filter(thread__patient=patient, thread__kind=Thread.Kind.CARE_TEAM)
+        .exclude(source_id="")
+        .values_list("source_type", "source_id")
+    )
+
+    def is_shared(record):
+        return (record._meta.label_lower, str(record.pk)) in shared
+
+    items = []
+    if access.can(user, Permission.VIEW_SESSION_NOTE):
+        summaries = note_selectors.visible_integration_summaries(user).filter(patient=patient).order_by("-created_at")
+        for summary in summaries:
+            items.append(
+                Shareable(
+                    Message.Kind.INTEGRATION_SUMMARY,
+                    summary,
+                    "Integration summary",
+                    f"session of {timezone.localtime(summary.session.scheduled_at):%b %-d}",
+                    "messaging-share-integration-summary",
+                    is_shared(summary),
+                )
+            )
+    if access.can(user, Permission.VIEW_ADVERSE_EVENTS):
+        for event in adverse_event_selectors.adverse_events_of_patient(user, patient):
+            items.append(
+                Shareable(
+                    Message.Kind.SIDE_EFFECT_REPORT,
+                    event,
+                    f"Side effect: {event.get_kind_display().lower()}",
+                    f"{event.get_severity_display().lower()}, reported {timezone.localtime(event.reported_at):%b %-d}",
+                    "messaging-share-side-effect",
+                    is_shared(event),
+                )
+            )
+    if access.can(user, Permission.VIEW_DOSE_PLAN):
+        for plan in course_selectors.visible_dose_plans(user).filter(patient=patient, signed_at__isnull=False):
+            items.append(
+                Shareable(
+                    Message.Kind.DOSE_CHANGE,
+                    plan,
+                    f"Dose plan version {plan.version}",
+                    f"{plan.full_dose_mg} mg, signed {timezone.localtime(plan.signed_at):%b %-d}",
+                    "messaging-share-dose-plan",
+                    is_shared(plan),
+                )
+            )
+    return items

@@ -1,0 +1,63 @@
+"""The notification badge of the base layout and the unread counts of the dashboards.
+
+Tags rather than view code, so the dashboards (treatment) and the base layout show messaging's counts without
+any lower app importing messaging. Each tag costs at most one query."""
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+
+from kapcare import access
+from kapcare.access import Permission
+
+from .. import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("messaging/_badge.html", takes_context=True)
+def notification_badge(context):
+    """The header's link to the notifications with the unread count: one COUNT query."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"hidden": True}
+    return {"unread": selectors.unread_for(user), "user": user}
+
+
+@register.simple_tag(takes_context=True)
+def unread_message_counts(context, patients):
+    """{patient id: unread messages for the user} for a dashboard page of patients; one query, none for a
+    role that reads no thread (coordinators)."""
+    user = context["request"].user
+    if not access.can(user, Permission.VIEW_PATIENT_THREAD):
+        return {}
+    return selectors.unread_counts_by_patient(user, [patient.pk for patient in patients])
+
+
+@register.simple_tag(takes_context=True)
+def unread_message_count(context):
+    """Messages sent to the user and not read yet, in any of their threads. One query."""
+    return selectors.unread_message_count(context["request"].user)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def source_url(message):
+    """Where a structured message's card leads: the record it came from (ids only)."""
+    if not message.source_type:
+        return ""
+    patient_id = message.patient_id
+    if message.source_type == "treatment.doseplan":
+        return reverse("patient-dose-plan", args=[patient_id])
+    if message.source_type == "treatment.integrationsummary" and message.card.get("session"):
+        try:
+            return reverse("session-notes", args=[patient_id, message.card["session"]])
+        except NoReverseMatch:  # the session pages moved: the chart still leads there
+            return reverse("patient-chart", args=[patient_id])
+    if message.source_type == "treatment.adverseevent":
+        return reverse("patient-chart", args=[patient_id]) + "#chart-side-effects-heading"
+    return reverse("patient-chart", args=[patient_id])
