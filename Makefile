@@ -4,14 +4,32 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint fmt venv venv-dev services worker beat clean
+.PHONY: run test lint fmt venv venv-dev services worker beat clean bench audit drill
 
 run: venv
 	PORT=$(PORT) bash scripts/run.sh
 
 test: venv-dev
 	bash scripts/ensure_services.sh
+	bash scripts/audit.sh
 	bash scripts/test.sh
+
+# Known vulnerabilities in the pinned requirements fail; an unreachable vulnerability service only warns.
+audit: venv-dev
+	bash scripts/audit.sh
+
+# gunicorn against seed_load's PostgreSQL, loaded by wrk: prints the table and writes bench/results.md.
+bench: venv-dev
+	bash scripts/ensure_services.sh
+	bash scripts/bench.sh
+
+# The reminder drills alone: real worker and beat processes on a throwaway Redis (never the shared one),
+# a worker SIGKILLed mid-send, Redis restarted with tasks queued, two beats. Each prints
+# planned/sent/lost/duplicated and fails unless lost = 0 and duplicated = 0. (`make test` runs them too.)
+drill: venv-dev
+	bash scripts/ensure_services.sh
+	DJANGO_SETTINGS_MODULE=kapcare.settings.test REQUIRE_SERVICES=1 \
+		$(PY) -m pytest tests/test_reminder_drills.py -s -p no:cacheprovider
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .

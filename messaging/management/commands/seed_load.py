@@ -1,0 +1,590 @@
+"""Synthetic data at scale for `make bench` (CONTRACT.md: `manage.py seed_load --patients N`).
+
+N patients over 20 therapists in 10 practices and 5 prescribers of one medical group, each with a portal
+account, a referral, a care team, a submitted intake, a signed evaluation, a course with a signed dose plan,
+2-12 sessions, 3-15 questionnaire responses and audit rows; plus the records of later issues (vitals, notes,
+messages, reminders) when their models are installed (`EXTRA_SEEDERS`).
+
+Rows go in with `bulk_create`, a chunk of patients per transaction, never through the per-row services: this
+is load for measuring reads, not a check of the write rules (the tests do that). It lives in the topmost app
+because it spans every app. It refuses to run twice on one database: the audit trail cannot be deleted, so
+"start again" means a fresh database.
+"""
+
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from assessments import instruments
+from assessments.models import MEDICAL_CONDITIONS, Evaluation, Intake, QuestionnaireResponse, content_sha256
+from kapcare.accounts.models import ClinicianProfile, Organization
+from kapcare.audit.models import AuditEvent
+from patients.models import CareTeamMember, Patient, Referral, Stage
+from patients.time_zones import STATE_TIME_ZONES
+from treatment.models import DosePlan, FollowUp, TherapySession, TreatmentCourse
+
+User = get_user_model()
+
+DOMAIN = "load.kapcare.test"
+PASSWORD = "kapcare-load-2026"  # noqa: S105 (synthetic accounts of a benchmark database)
+MEDICAL_GROUP = "Load Medical Group"
+THERAPISTS = 20  # two to a practice
+PRESCRIBERS = 5
+# One state per prescriber: each patient lives where their prescriber is licensed.
+STATES = ("CA", "OR", "WA", "CO", "NY")
+CHUNK = 1000  # patients per transaction
+BATCH = 5000  # rows per INSERT statement
+
+FIRST_NAMES = (
+    "Avery",
+    "Blake",
+    "Casey",
+    "Dana",
+    "Eden",
+    "Finley",
+    "Gray",
+    "Harper",
+    "Indigo",
+    "Jesse",
+    "Kai",
+    "Logan",
+    "Morgan",
+    "Noel",
+    "Oakley",
+    "Parker",
+    "Quinn",
+    "Riley",
+    "Sage",
+    "Taylor",
+    "Robin",
+    "Drew",
+    "Emery",
+    "Rowan",
+)
+LAST_NAMES = (
+    "Abbott",
+    "Bishop",
+    "Carver",
+    "Dalton",
+    "Ellison",
+    "Fairbanks",
+    "Garner",
+    "Holloway",
+    "Ingram",
+    "Jennings",
+    "Keller",
+    "Lawson",
+    "Mercer",
+    "Nolan",
+    "Osborne",
+    "Prescott",
+    "Ramsey",
+    "Sutton",
+    "Thornton",
+    "Underwood",
+    "Whitaker",
+    "Yates",
+    "Nguyen",
+    "Patel",
+)
+REASONS = [Referral.Reason.TREATMENT_RESISTANT_DEPRESSION, Referral.Reason.TRAUMA, Referral.Reason.ANXIETY]
+# Stage of the course and how likely it is.
+STAGE_WEIGHTS = {Stage.PREPARATION: 2, Stage.DOSING: 5, Stage.MAINTENANCE: 2, Stage.COMPLETED: 1}
+QUESTIONNAIRES = ("phq9", "gad7", "pcl5")
+
+
+def only_fields(model, values):
+    """Keep the values the installed model has: the seeder works before and after other issues add fields."""
+    names = {f.attname for f in model._meta.concrete_fields} | {f.name for f in model._meta.concrete_fields}
+    return model(**{key: value for key, value in values.items() if key in names})
+
+
+def model_or_none(label):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+@dataclass
+class Staff:
+    group: Organization
+    practices: list
+    therapists: list
+    prescribers: list
+    coordinator: object
+    admin: object
+
+
+@dataclass
+class Rows:
+    """Every row of one chunk, by model, inserted parent before child."""
+
+    by_model: dict = field(default_factory=dict)
+
+    def add(self, obj):
+        self.by_model.setdefault(type(obj), []).append(obj)
+        return obj
+
+    def count(self):
+        return sum(len(objs) for objs in self.by_model.values())
+
+
+class Command(BaseCommand):
+    help = "Load N synthetic patients with their records in bulk, for benchmarks. Refuses a database that has them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--patients", type=int, required=True, help="How many patients to create.")
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed (the same seed, the same data).")
+        parser.add_argument("--therapists", type=int, default=THERAPISTS, help="Therapists, two to a practice.")
+        parser.add_argument("--prescribers", type=int, default=PRESCRIBERS, choices=range(1, len(STATES) + 1))
+
+    def handle(self, *, patients, seed, therapists, prescribers, **options):
+        if patients < 1 or therapists < 1:
+            raise CommandError("--patients and --therapists must be at least 1.")
+        if Organization.objects.filter(name=MEDICAL_GROUP).exists():
+            loaded = Patient.objects.filter(medical_group__name=MEDICAL_GROUP).count()
+            raise CommandError(
+                f"This database already holds the load set ({loaded} patients of {MEDICAL_GROUP}). "
+                "seed_load runs once per database (the audit trail cannot be deleted): drop the database, "
+                "migrate and run it again."
+            )
+        started = time.monotonic()
+        self.random = random.Random(seed)  # noqa: S311 (synthetic data, not secrets)
+        self.now = timezone.now()
+        self.password_hash = make_password(PASSWORD)
+        staff = self.create_staff(therapists, prescribers)
+        total_rows = 0
+        for first in range(0, patients, CHUNK):
+            count = min(CHUNK, patients - first)
+            with transaction.atomic():
+                rows = Rows()
+                for index in range(first, first + count):
+                    self.build_patient(rows, staff, index)
+                for seeder in EXTRA_SEEDERS:
+                    seeder(self, rows, staff)
+                self.insert(rows)
+            total_rows += rows.count()
+            self.stdout.write(f"  {first + count} patients, {total_rows} rows, {time.monotonic() - started:.1f} s")
+        if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
+            with connection.cursor() as cursor:
+                # The visibility map too, so index-only scans need no heap fetches, as on a settled database.
+                cursor.execute("VACUUM ANALYZE")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded {patients} patients ({total_rows} rows) in {time.monotonic() - started:.1f} s. "
+                f"Staff sign in as therapist01@{DOMAIN} ... prescriber1@{DOMAIN}, coordinator@{DOMAIN}, "
+                f"admin@{DOMAIN}; patients as patient000000@{DOMAIN}; password {PASSWORD}."
+            )
+        )
+
+    # Staff ---------------------------------------------------------------------------------------
+
+    def user(self, email, role, first_name, last_name, organization=None):
+        user = User.objects.create(
+            email=email,
+            role=role,
+            first_name=first_name,
+            last_name=last_name,
+            organization=organization,
+            password=self.password_hash,
+        )
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        return user
+
+    def create_staff(self, therapist_count, prescriber_count):
+        group = Organization.objects.create(name=MEDICAL_GROUP, kind=Organization.Kind.MEDICAL_GROUP)
+        practices = [
+            Organization.objects.create(
+                name=f"Load Practice {n:02d}", kind=Organization.Kind.THERAPY_PRACTICE, medical_group=group
+            )
+            for n in range(1, (therapist_count + 1) // 2 + 1)
+        ]
+        expires = date(self.now.year + 2, 1, 31)
+        therapists = []
+        for n in range(1, therapist_count + 1):
+            user = self.user(
+                f"therapist{n:02d}@{DOMAIN}", User.Role.THERAPIST, "Therapist", f"T{n:02d}", practices[(n - 1) // 2]
+            )
+            ClinicianProfile.objects.create(
+                user=user, licence_state="CA", licence_number=f"LMFT-{n:05d}", licence_expires=expires
+            )
+            therapists.append(user)
+        prescribers = []
+        for n, state in enumerate(STATES[:prescriber_count], start=1):
+            user = self.user(f"prescriber{n}@{DOMAIN}", User.Role.PRESCRIBER, "Prescriber", f"P{n}", group)
+            ClinicianProfile.objects.create(
+                user=user, licence_state=state, licence_number=f"MD-{n:05d}", licence_expires=expires
+            )
+            prescribers.append(user)
+        coordinator = self.user(f"coordinator@{DOMAIN}", User.Role.COORDINATOR, "Coordinator", "Load", group)
+        admin = self.user(f"admin@{DOMAIN}", User.Role.ADMIN, "Admin", "Load")
+        return Staff(group, practices, therapists, prescribers, coordinator, admin)
+
+    # One patient ---------------------------------------------------------------------------------
+
+    def build_patient(self, rows, staff, index):
+        rnd = self.random
+        therapist = staff.therapists[index % len(staff.therapists)]
+        prescriber = staff.prescribers[index % len(staff.prescribers)]
+        state = STATES[index % len(staff.prescribers)]
+        stage = rnd.choices(list(STAGE_WEIGHTS), weights=list(STAGE_WEIGHTS.values()))[0]
+        referred_at = self.now - timedelta(days=rnd.randint(30, 400), minutes=rnd.randint(0, 1440))
+        intake_at = referred_at + timedelta(days=rnd.randint(2, 10))
+        evaluated_at = intake_at + timedelta(days=rnd.randint(3, 14))
+
+        first, last = rnd.choice(FIRST_NAMES), rnd.choice(LAST_NAMES)
+        account = rows.add(
+            User(
+                email=f"patient{index:06d}@{DOMAIN}",
+                role=User.Role.PATIENT,
+                first_name=first,
+                last_name=last,
+                password=self.password_hash,
+                date_joined=referred_at,
+            )
+        )
+        rows.add(EmailAddress(user=account, email=account.email, verified=True, primary=True))
+        patient = rows.add(
+            Patient(
+                first_name=first,
+                last_name=f"{last}-{index:06d}",
+                date_of_birth=date(1950 + rnd.randint(0, 52), rnd.randint(1, 12), rnd.randint(1, 28)),
+                email=f"p{index:06d}@{DOMAIN}",
+                phone=f"555-{rnd.randint(100, 999)}-{rnd.randint(1000, 9999)}",
+                state=state,
+                time_zone=STATE_TIME_ZONES[state],
+                stage=stage,
+                medical_group=staff.group,
+                user=account,
+                referred_by=therapist,
+                intake_submitted_at=intake_at,
+            )
+        )
+        rows.add(
+            Referral(
+                patient=patient,
+                reasons=[rnd.choice(REASONS).value],
+                reason_details="Depression that has not lifted with two antidepressants and weekly therapy.",
+                current_treatment="Weekly psychotherapy.",
+                current_medications="Sertraline 100 mg daily.",
+            )
+        )
+        for clinician, role in ((therapist, "therapist"), (prescriber, "prescriber")):
+            rows.add(CareTeamMember(patient=patient, clinician=clinician, role=role, active_from=referred_at))
+        intake = rows.add(self.intake(patient, account, intake_at))
+        evaluation = rows.add(self.evaluation(patient, prescriber, intake, evaluated_at))
+        ended = stage == Stage.COMPLETED
+        course = rows.add(
+            TreatmentCourse(
+                patient=patient,
+                started_at=evaluated_at,
+                ended_at=self.now - timedelta(days=rnd.randint(1, 20)) if ended else None,
+            )
+        )
+        plan = rows.add(self.dose_plan(course, patient, prescriber, evaluated_at))
+        if not ended:
+            rows.add(
+                FollowUp(
+                    course=course,
+                    patient=patient,
+                    prescriber=prescriber,
+                    due_on=(self.now + timedelta(days=rnd.randint(-5, 90))).date(),
+                )
+            )
+        self.sessions(rows, patient, course, plan, therapist, stage, evaluated_at)
+        self.questionnaires(rows, patient, account, evaluated_at)
+        self.audit_trail(rows, patient, therapist, prescriber, account, evaluation)
+        rows.by_model.setdefault("patients", []).append((patient, therapist, prescriber, account))
+
+    def intake(self, patient, account, submitted_at):
+        answers = dict.fromkeys(MEDICAL_CONDITIONS, False)
+        answers.update(
+            dict.fromkeys(
+                (
+                    "psychosis",
+                    "schizophrenia_spectrum",
+                    "family_psychosis",
+                    "mania_or_bipolar",
+                    "suicide_attempt",
+                    "psychiatric_hospitalisation",
+                    "suicidal_thoughts",
+                    "personality_disorder",
+                    "uses_recreational_drugs",
+                    "pregnant",
+                    "breastfeeding",
+                    "ivf",
+                ),
+                False,
+            )
+        )
+        return Intake(
+            patient=patient,
+            status=Intake.Status.SUBMITTED,
+            submitted_at=submitted_at,
+            submitted_by=account,
+            alcohol_drinks_per_week=self.random.randint(0, 6),
+            can_abstain_alcohol_24h=True,
+            uses_cannabis=False,
+            substance_use_disorder="none",
+            takes_medications=False,
+            allergies="none",
+            height_cm=self.random.randint(155, 195),
+            weight_kg=Decimal(self.random.randint(500, 1000)) / 10,
+            bp_systolic=self.random.randint(105, 135),
+            bp_diastolic=self.random.randint(65, 85),
+            pulse=self.random.randint(55, 90),
+            has_support_person=True,
+            **answers,
+        )
+
+    def evaluation(self, patient, prescriber, intake, signed_at):
+        evaluation = Evaluation(
+            patient=patient,
+            prescriber=prescriber,
+            intake=intake,
+            bp_systolic=intake.bp_systolic,
+            bp_diastolic=intake.bp_diastolic,
+            pulse=intake.pulse,
+            weight_kg=intake.weight_kg,
+            psychiatric_assessment="Recurrent major depression; no psychosis, no mania.",
+            medical_assessment="Healthy adult; blood pressure controlled.",
+            diagnosis="Major depressive disorder, recurrent, moderate",
+            icd10_code="F33.1",
+            decision=Evaluation.Decision.ELIGIBLE,
+            rationale="Treatment-resistant depression with support at home.",
+            status=Evaluation.Status.SIGNED,
+            signed_at=signed_at,
+        )
+        evaluation.content_hash = content_sha256(evaluation.signed_content([]))
+        return evaluation
+
+    def dose_plan(self, course, patient, prescriber, signed_at):
+        plan = DosePlan(
+            course=course,
+            patient=patient,
+            version=1,
+            prescriber=prescriber,
+            route=DosePlan.Route.SUBLINGUAL_RDT,
+            tablet_strength_mg=Decimal("100.0"),
+            full_dose_mg=Decimal("200.0"),
+            start_at=DosePlan.Start.HALF,
+            doses_authorized=6,
+            instructions_patient="Nothing to eat for 4 hours before. Hold the tablets under your tongue 10 minutes.",
+            instructions_therapist="Blood pressure before the dose and at 40 minutes.",
+            status=DosePlan.Status.SIGNED,
+            signed_at=signed_at,
+        )
+        plan.content_hash = plan.compute_hash()
+        return plan
+
+    def sessions(self, rows, patient, course, plan, therapist, stage, start):
+        """2-12 sessions: preparation, then dosing and integration in turn; the last ones still ahead."""
+        rnd = self.random
+        count = 2 if stage == Stage.PREPARATION else rnd.randint(3, 12)
+        upcoming = 1 if stage in (Stage.PREPARATION, Stage.DOSING) else 0
+        kinds = [TherapySession.Kind.PREPARATION]
+        while len(kinds) < count:
+            kinds.append(TherapySession.Kind.DOSING if len(kinds) % 2 else TherapySession.Kind.INTEGRATION)
+        if stage == Stage.PREPARATION:
+            kinds = [TherapySession.Kind.PREPARATION, TherapySession.Kind.PREPARATION]
+        at = start
+        for n, kind in enumerate(kinds):
+            at = at + timedelta(days=rnd.randint(3, 8))
+            ahead = n >= count - upcoming
+            if ahead:
+                at = max(at, self.now + timedelta(days=rnd.randint(1, 14)))
+            session = rows.add(
+                only_fields(
+                    TherapySession,
+                    {
+                        "course": course,
+                        "patient": patient,
+                        "kind": kind,
+                        "scheduled_at": at,
+                        "duration_minutes": 180 if kind == TherapySession.Kind.DOSING else 60,
+                        "therapist": therapist,
+                        "status": TherapySession.Status.SCHEDULED if ahead else TherapySession.Status.COMPLETED,
+                        "dose_plan": plan if kind == TherapySession.Kind.DOSING else None,
+                        "created_by": therapist,
+                        "completed_at": None if ahead else at + timedelta(hours=2),
+                        "completed_by": None if ahead else therapist,
+                    },
+                )
+            )
+            rows.by_model.setdefault("sessions", []).append((session, therapist))
+
+    def questionnaires(self, rows, patient, account, start):
+        rnd = self.random
+        for n in range(rnd.randint(3, 15)):
+            code = QUESTIONNAIRES[n % len(QUESTIONNAIRES)]
+            instrument = instruments.get(code)
+            answers = [rnd.choice(instrument.values[:3]) for _ in instrument.items]
+            if code == "phq9":
+                answers[-1] = 0  # item 9 above 0 would need a safety alert; the load set has none
+            total = instrument.score(answers)
+            rows.add(
+                QuestionnaireResponse(
+                    patient=patient,
+                    instrument=code,
+                    answers=answers,
+                    total_score=total,
+                    severity=instrument.severity(total),
+                    entered_by=account,
+                    submitted_at=min(start + timedelta(days=7 * n + 1), self.now),
+                )
+            )
+
+    def audit_trail(self, rows, patient, therapist, prescriber, account, evaluation):
+        request_id = f"load{self.random.getrandbits(64):016x}"
+        events = [
+            (therapist, AuditEvent.Action.CREATE, "patients.patient", patient.pk),
+            (therapist, AuditEvent.Action.READ, "patients.patient", patient.pk),
+            (prescriber, AuditEvent.Action.READ, "patients.patient", patient.pk),
+            (prescriber, AuditEvent.Action.CREATE, "assessments.evaluation", evaluation.pk),
+            (account, AuditEvent.Action.READ, "patients.patient", patient.pk),
+            (therapist, AuditEvent.Action.LIST, "patients.patient", patient.pk),
+        ]
+        for actor, action, object_type, object_id in events:
+            rows.add(
+                AuditEvent(
+                    actor=actor,
+                    actor_role=actor.role,
+                    patient=patient,
+                    object_type=object_type,
+                    object_id=str(object_id),
+                    action=action,
+                    request_id=request_id,
+                    client_ip="127.0.0.1",
+                )
+            )
+
+    # Writing -------------------------------------------------------------------------------------
+
+    def insert(self, rows):
+        """Each model's rows in one go, parents first (the order they were first added)."""
+        for model, objs in rows.by_model.items():
+            if isinstance(model, str):
+                continue  # bookkeeping for the extra seeders
+            model.objects.bulk_create(objs, batch_size=BATCH)
+
+
+# Records of later issues, seeded when their models are installed: each function gets the command, the chunk's
+# rows (rows.by_model["patients"] is [(patient, therapist, prescriber, account)], rows.by_model["sessions"] is
+# [(session, therapist)]) and the staff, and adds its rows with rows.add(...), children after parents.
+
+
+def seed_messages(command, rows, staff):
+    """5-50 care-team messages per patient, when messaging has them."""
+    Thread = model_or_none("messaging.Thread")
+    Message = model_or_none("messaging.Message")
+    if Thread is None or Message is None:
+        return
+    rnd = command.random
+    for patient, therapist, prescriber, account in rows.by_model.get("patients", []):
+        thread = rows.add(only_fields(Thread, {"patient": patient, "kind": "care_team"}))
+        at = command.now - timedelta(days=60)
+        for n in range(rnd.randint(5, 50)):
+            at = at + timedelta(hours=rnd.randint(1, 24))
+            author = (therapist, prescriber, account)[n % 3]
+            rows.add(
+                only_fields(
+                    Message,
+                    {
+                        "thread": thread,
+                        "patient": patient,
+                        "author": author,
+                        "body": "How are you sleeping?",
+                        "created_at": min(at, command.now),
+                    },
+                )
+            )
+
+
+def seed_vitals(command, rows, staff):
+    """Before-dose and peak readings of each completed dosing session (before the notes: a signed note locks
+    its session's vitals, and the database refuses rows added after)."""
+    Vitals = model_or_none("treatment.VitalsReading")
+    if Vitals is None:
+        return
+    rnd = command.random
+    for session, therapist in rows.by_model.get("sessions", []):
+        if session.kind != TherapySession.Kind.DOSING or session.status != TherapySession.Status.COMPLETED:
+            continue
+        for minutes, phase in ((0, "pre_dose"), (40, "peak")):
+            values = {"systolic": rnd.randint(110, 138), "diastolic": rnd.randint(68, 88), "pulse": rnd.randint(60, 95)}
+            rows.add(
+                only_fields(
+                    Vitals,
+                    {
+                        "session": session,
+                        "patient_id": session.patient_id,
+                        "phase": phase,
+                        "taken_at": session.scheduled_at + timedelta(minutes=minutes),
+                        "taken_by": "therapist",
+                        "in_range": True,
+                        "recorded_by": therapist,
+                        **values,
+                    },
+                )
+            )
+
+
+def seed_notes(command, rows, staff):
+    """A signed progress note for each completed session."""
+    SessionNote = model_or_none("treatment.SessionNote")
+    if SessionNote is None:
+        return
+    for session, therapist in rows.by_model.get("sessions", []):
+        if session.status != TherapySession.Status.COMPLETED:
+            continue
+        body = "Settled and engaged; discussed intentions and integration practices. No adverse effects."
+        rows.add(
+            only_fields(
+                SessionNote,
+                {
+                    "session": session,
+                    "patient_id": session.patient_id,
+                    "author": therapist,
+                    "body": body,
+                    "status": "signed",
+                    "signed_at": session.completed_at,
+                    "content_hash": content_sha256({"session": str(session.pk), "body": body}),
+                },
+            )
+        )
+
+
+def seed_consents(command, rows, staff):
+    """Every patient has signed the current version of each published consent document."""
+    from patients.models import ConsentDocument, ConsentSignature
+
+    documents = getattr(command, "consent_documents", None)
+    if documents is None:
+        documents = command.consent_documents = list(ConsentDocument.objects.current())
+    for patient, _therapist, _prescriber, _account in rows.by_model.get("patients", []):
+        for document in documents:
+            rows.add(
+                ConsentSignature(
+                    patient=patient,
+                    document=document,
+                    typed_name=patient.full_name,
+                    signed_at=patient.intake_submitted_at,
+                    text_sha256=document.text_sha256,
+                )
+            )
+
+
+# Reminders (messaging.reminders) are planned from these records by the planner; the load set adds none of its
+# own. The lead adds a seeder here if the bench should hold reminder rows.
+EXTRA_SEEDERS = [seed_messages, seed_vitals, seed_notes, seed_consents]
