@@ -53,14 +53,29 @@ class Permission(Enum):
     VIEW_SESSIONS = "view_sessions"
     SCHEDULE_SESSION = "schedule_session"
     COMPLETE_SESSION = "complete_session"
+    CHANGE_SESSION = "change_session"
+    VIEW_CHECKLIST = "view_checklist"
+    CONFIRM_CHECKLIST = "confirm_checklist"
+    VIEW_DOSING_RECORD = "view_dosing_record"
+    RECORD_DOSING = "record_dosing"
     VIEW_FOLLOW_UP = "view_follow_up"
     WRITE_FOLLOW_UP = "write_follow_up"
+    VIEW_SESSION_NOTE = "view_session_note"
+    VIEW_DOCUMENTATION_STATE = "view_documentation_state"
+    WRITE_SESSION_NOTE = "write_session_note"
+    WRITE_PSYCHOTHERAPY_NOTE = "write_psychotherapy_note"
     VIEW_SAFETY_ALERTS = "view_safety_alerts"
     ACKNOWLEDGE_SAFETY_ALERT = "acknowledge_safety_alert"
     VIEW_ADVERSE_EVENTS = "view_adverse_events"
     REPORT_ADVERSE_EVENT = "report_adverse_event"
     SUBMIT_QUESTIONNAIRE = "submit_questionnaire"
     VIEW_QUESTIONNAIRES = "view_questionnaires"
+    VIEW_CARE_TEAM_THREAD = "view_care_team_thread"
+    POST_CARE_TEAM_MESSAGE = "post_care_team_message"
+    ACKNOWLEDGE_MESSAGE = "acknowledge_message"
+    VIEW_PATIENT_THREAD = "view_patient_thread"
+    POST_PATIENT_MESSAGE = "post_patient_message"
+    VIEW_REMINDERS = "view_reminders"
 
 
 class Rule(NamedTuple):
@@ -207,6 +222,37 @@ RULES = {
         AuditEvent.Action.UPDATE,
         "Only the therapist on this care team can mark a session completed.",
     ),
+    # Moving, cancelling or recording a no-show is scheduling: the therapist on the team or a coordinator.
+    Permission.CHANGE_SESSION: Rule(
+        frozenset({Role.THERAPIST, Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Sessions are rescheduled or cancelled by the therapist on the care team or a coordinator of the medical "
+        "group.",
+    ),
+    # The pre-dosing checklist (fasting, ride home, chaperone, benzodiazepine hold) is the patient's own
+    # preparation: the patient and the clinicians see it; coordinators see the schedule, not this.
+    Permission.VIEW_CHECKLIST: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "The pre-dosing checklist is shown to the patient and the clinicians on their care team.",
+    ),
+    Permission.CONFIRM_CHECKLIST: Rule(
+        frozenset({Role.PATIENT, Role.THERAPIST}),
+        AuditEvent.Action.CREATE,
+        "The pre-dosing checklist is confirmed by the patient, or by the therapist with the patient in the session.",
+    ),
+    # Vitals, the dose, boosters, check-ins and the end of the session: clinical record of the dosing session.
+    Permission.VIEW_DOSING_RECORD: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "The dosing record (vitals, doses, check-ins) is shown to the clinicians on the care team.",
+    ),
+    # Only the clinician running the session records what happens in it.
+    Permission.RECORD_DOSING: Rule(
+        frozenset({Role.THERAPIST}),
+        AuditEvent.Action.CREATE,
+        "Only the therapist on this care team records vitals, doses and check-ins in a dosing session.",
+    ),
     # The follow-up visit is the prescriber's clinical note: the clinicians on the team read it (the therapist
     # sees the decision and what the prescriber asks of them); the patient and coordinators see the stage.
     Permission.VIEW_FOLLOW_UP: Rule(
@@ -219,6 +265,31 @@ RULES = {
         frozenset({Role.PRESCRIBER}),
         AuditEvent.Action.UPDATE,
         "Only the prescriber on this care team can write or sign a follow-up visit.",
+    ),
+    # Session documentation (issue 5, point 4). The progress note and the integration summary are the team's
+    # clinical record: the clinicians read them. Coordinators chase missing documentation, so they see whether
+    # a session's note is written and signed, never what it says; the patient sees their sessions, not notes.
+    Permission.VIEW_SESSION_NOTE: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "Session notes are shown to the clinicians on the care team; coordinators see only whether one is signed.",
+    ),
+    Permission.VIEW_DOCUMENTATION_STATE: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.READ,
+        "Whether a session is documented is shown to the care team and the medical group's coordinators.",
+    ),
+    # The clinician who sat with the patient documents the session.
+    Permission.WRITE_SESSION_NOTE: Rule(
+        frozenset({Role.THERAPIST}),
+        AuditEvent.Action.UPDATE,
+        "Only the therapist on this care team can write or sign a session's notes.",
+    ),
+    # A psychotherapy note is its author's alone: no role reads another's (visible_psychotherapy_notes).
+    Permission.WRITE_PSYCHOTHERAPY_NOTE: Rule(
+        frozenset({Role.THERAPIST}),
+        AuditEvent.Action.CREATE,
+        "Only a therapist on the care team can keep a psychotherapy note.",
     ),
     # Safety alerts are a clinical risk signal routed to the clinicians, who must act on it. The patient is
     # not shown alerts about themself: a list of risk flags is not care, and the moment of risk is met in
@@ -259,6 +330,45 @@ RULES = {
         frozenset({Role.PATIENT, Role.THERAPIST, Role.PRESCRIBER}),
         AuditEvent.Action.READ,
         "Questionnaire scores are shown to the patient and the clinicians on their care team.",
+    ),
+    # Messaging (issue 7). The care-team thread is the clinicians' working conversation: integration summaries,
+    # side effects, dose changes. It is clinical content, so coordinators (no clinical note bodies) and the
+    # patient do not read it; the patient has their own thread with the team.
+    Permission.VIEW_CARE_TEAM_THREAD: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "The care-team thread is between the patient's therapist and prescriber.",
+    ),
+    Permission.POST_CARE_TEAM_MESSAGE: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.CREATE,
+        "Only the therapist and the prescriber on the care team can write in the care-team thread.",
+    ),
+    # An urgent message is acknowledged by each clinician it went to; nobody acknowledges for another.
+    Permission.ACKNOWLEDGE_MESSAGE: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.UPDATE,
+        "Only the clinicians an urgent message went to can acknowledge it.",
+    ),
+    # The patient's thread: the patient and their clinicians. What a patient writes is clinical (symptoms,
+    # how a session felt), so the medical group's coordinators do not read it either.
+    Permission.VIEW_PATIENT_THREAD: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "Messages with the patient are shown to the patient and the clinicians on their care team.",
+    ),
+    Permission.POST_PATIENT_MESSAGE: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
+        AuditEvent.Action.CREATE,
+        "Only the patient and the clinicians on their care team can write in the patient's thread.",
+    ),
+    # The reminder delivery log (issue 7): which kind of reminder went to whom, when, and why one failed. It
+    # holds no clinical content, and making sure reminders reach people is the coordinator's work; the patient
+    # gets their reminders, not the log of everyone's.
+    Permission.VIEW_REMINDERS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.READ,
+        "The reminder delivery log is shown to the care team and the medical group's coordinators.",
     ),
 }
 
@@ -307,3 +417,16 @@ def get_visible(queryset, pk, *, user, action, model=Patient, patient_field="pk"
         patient_id = None
     audit_denied(user, action, object_type=model._meta.label_lower, object_id=pk, patient_id=patient_id)
     raise Http404("No such record, or it is not on your care team.")
+
+
+PRIVATE_NOTE_TYPE = "treatment.psychotherapynote"  # the audit object type of a psychotherapy note
+
+
+def visible_psychotherapy_notes(user):
+    """The only door to psychotherapy notes: the user's own, on patients they can still see. Nobody else,
+    whatever their role (prescriber, coordinator, administrator, the patient, another therapist), reads one."""
+    from treatment.models import PsychotherapyNote
+
+    if not can(user, Permission.WRITE_PSYCHOTHERAPY_NOTE):
+        return PsychotherapyNote.objects.none()
+    return PsychotherapyNote.objects.filter(author=user, patient__in=visible_patients(user))

@@ -7,11 +7,15 @@ from assessments.api import IntakeViewSet
 from assessments.questionnaire_api import QuestionnaireResponseViewSet
 from kapcare import views
 from kapcare.audit.api import AuditEventViewSet
+from messaging.api import MessageViewSet, NotificationViewSet
+from messaging.reminders.api import ReminderViewSet
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
 from treatment.adverse_event_api import AdverseEventViewSet
-from treatment.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet, SessionViewSet
+from treatment.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
+from treatment.note_api import IntegrationSummaryViewSet, PsychotherapyNoteViewSet, SessionNoteViewSet
+from treatment.session_api import SessionViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("patients", PatientViewSet, basename="patient")
@@ -24,9 +28,15 @@ router.register("courses", CourseViewSet, basename="course")
 router.register("dose-plans", DosePlanViewSet, basename="dose-plan")
 router.register("sessions", SessionViewSet, basename="session")
 router.register("follow-ups", FollowUpViewSet, basename="follow-up")
+router.register("session-notes", SessionNoteViewSet, basename="session-note")
+router.register("psychotherapy-notes", PsychotherapyNoteViewSet, basename="psychotherapy-note")
+router.register("integration-summaries", IntegrationSummaryViewSet, basename="integration-summary")
 router.register("alerts", SafetyAlertViewSet, basename="alert")
 router.register("adverse-events", AdverseEventViewSet, basename="adverse-event")
 router.register("assessments", QuestionnaireResponseViewSet, basename="assessment")
+router.register("messages", MessageViewSet, basename="message")
+router.register("notifications", NotificationViewSet, basename="notification")
+router.register("reminders", ReminderViewSet, basename="reminder")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -39,6 +49,8 @@ urlpatterns = [
     path("", include("treatment.urls")),
     path("", include("assessments.urls")),
     path("", include("patients.urls")),
+    path("", include("messaging.urls")),
+    path("", include("messaging.reminders.urls")),
 ]
 
 handler404 = "kapcare.views.not_found"

@@ -1,8 +1,17 @@
 """Lists and dashboards cost the same number of SQL queries whatever the number of rows (no N+1)."""
 
+import os
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from assessments.models import QuestionnaireResponse
+from kapcare.accounts.models import User
+from patients.models import Patient
+from treatment.models import TherapySession
 
 from .conftest import refer
 
@@ -36,12 +45,29 @@ SIZES = [1, 50, 200]
 # screening flags; the coordinator's heading names their organization. The patient's dashboard adds
 # their intake, outstanding consents and education progress for the checklist.
 API_LIST_QUERIES = 9
-# The prescriber's dashboard adds its evaluation queue: one query, plus the queue's screening flags and one
-# audit INSERT when the queue is not empty (it is empty here: these patients are only referred).
-# Clinicians' dashboards add the safety alerts waiting for them (one query; one audit INSERT when any).
-# The prescriber's adds recent side effects (one query, same audit INSERT) and the follow-ups due and the dose
-# plans nearing exhaustion (one query each).
+# A dashboard audits everything it shows (its patients and every panel's rows) in that one INSERT.
+# The prescriber's dashboard adds its evaluation queue: one query, plus the queue's screening flags when the
+# queue is not empty (it is empty here: these patients are only referred).
+# Clinicians' dashboards add the safety alerts waiting for them (one query).
+# The prescriber's adds recent side effects (one query) and the follow-ups due and the dose plans nearing
+# exhaustion (one query each).
 DASHBOARD_QUERIES = {"therapist_a": 16, "prescriber": 20, "coordinator": 15, "patient": 11, "admin": 6}
+# Questionnaires due (issue 6), on the clinicians' dashboards and the patient's: three queries (open courses,
+# their sessions, their responses) however many.
+QUESTIONNAIRE_PANELS = {"therapist_a": 3, "prescriber": 3, "patient": 3}
+DASHBOARD_QUERIES = {role: count + QUESTIONNAIRE_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# Sessions (issue 5): the therapist's patients by stage, today's and upcoming sessions and current dose plans
+# (one query each); the coordinator's upcoming sessions and the patient's own (one query each).
+SESSION_PANELS = {"therapist_a": 3, "coordinator": 1, "patient": 1}
+DASHBOARD_QUERIES = {role: count + SESSION_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# Session documentation (issue 5): the therapist's unsigned notes and, for the clinicians, sessions missing
+# documentation before the next follow-up (one query each).
+NOTE_PANELS = {"therapist_a": 2, "prescriber": 1}
+DASHBOARD_QUERIES = {role: count + NOTE_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# Messaging (issue 7): every page's notification badge (one COUNT, so every role); the clinicians' unread
+# messages per patient on the page and the patient's unread messages (one query each).
+MESSAGING_PANELS = {"therapist_a": 2, "prescriber": 2, "coordinator": 1, "patient": 2, "admin": 1}
+DASHBOARD_QUERIES = {role: count + MESSAGING_PANELS[role] for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -60,3 +86,136 @@ def test_dashboard(client, cast, therapist_a, prescriber, coordinator, patient, 
     client.force_login(cast[role])
 
     assert queries_for(client, "/") == DASHBOARD_QUERIES[role]
+
+
+# Full records at scale (issue 8): `seed_load` gives every patient a course, intake, evaluation, dose plan,
+# sessions, questionnaire responses, messages and audit rows, so every list, dashboard panel and chart section
+# has rows. One therapist and one prescriber see every patient. Every API list, unfiltered (or narrowed to one
+# patient where the list requires it), and every role's dashboard must cost the same at 1, 50 and 200 patients.
+LOADED_EMAIL = "{}@load.kapcare.test"
+
+
+def load(size):
+    from django.core.management import call_command
+
+    from .factories import enrol_totp
+
+    call_command("seed_load", patients=size, therapists=1, prescribers=1, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    staff = {role: User.objects.get(email=LOADED_EMAIL.format(name)) for role, name in LOADED_STAFF.items()}
+    for user in staff.values():
+        enrol_totp(user)
+    staff["patient"] = User.objects.get(email=LOADED_EMAIL.format("patient000000"))
+    return staff
+
+
+LOADED_STAFF = {"therapist": "therapist01", "prescriber": "prescriber1", "coordinator": "coordinator", "admin": "admin"}
+
+
+def api_lists(patient_id):
+    """Every list route of the API: unfiltered, or for one patient where the list needs `?patient=`."""
+    from kapcare.urls import router
+
+    return {
+        prefix: (f"/api/v1/{prefix}/", f"/api/v1/{prefix}/?patient={patient_id}") for prefix, _v, _b in router.registry
+    }
+
+
+def list_queries(client, patient_id):
+    """{route prefix: queries} for the lists this user's role may read (a refused role costs nothing to list)."""
+    counts = {}
+    for prefix, (whole, narrowed) in api_lists(patient_id).items():
+        status = client.get(whole).status_code
+        path = whole if status == 200 else narrowed
+        if status == 403 and client.get(narrowed).status_code == 403:
+            continue
+        counts[prefix] = queries_for(client, path)
+    return counts
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_list_and_dashboard_costs_the_same_at_any_size(db, client, size):
+    staff = load(size)
+    patient_id = Patient.objects.filter(user=staff["patient"]).values_list("pk", flat=True).get()
+    lists, dashboards = {}, {}
+    for role, user in staff.items():
+        client.force_login(user)
+        dashboards[role] = queries_for(client, "/")
+        if role in ("therapist", "prescriber"):
+            lists[role] = list_queries(client, patient_id)
+
+    assert lists == LOADED_LIST_QUERIES, lists
+    assert dashboards == LOADED_DASHBOARD_QUERIES, dashboards
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_chart_costs_the_same_whatever_the_patient_has(db, client, size):
+    """One patient with `size` more questionnaire responses and completed sessions than seed_load gave them."""
+    staff = load(1)
+    patient = Patient.objects.get(user=staff["patient"])
+    course = patient.courses.get()
+    therapist = staff["therapist"]
+    now = timezone.now()
+    QuestionnaireResponse.objects.bulk_create(
+        QuestionnaireResponse(
+            patient=patient,
+            instrument="gad7",
+            answers=[1] * 7,
+            total_score=7,
+            severity="Mild",
+            entered_by=staff["patient"],
+            submitted_at=now - timedelta(days=n),
+        )
+        for n in range(size)
+    )
+    TherapySession.objects.bulk_create(
+        TherapySession(
+            course=course,
+            patient=patient,
+            kind="integration",
+            scheduled_at=now - timedelta(days=n + 1),
+            status="completed",
+            completed_at=now - timedelta(days=n + 1),
+            created_by=therapist,
+            completed_by=therapist,
+        )
+        for n in range(size)
+    )
+    counts = {}
+    for role in ("therapist", "prescriber", "coordinator"):
+        client.force_login(staff[role])
+        counts[role] = queries_for(client, f"/patients/{patient.pk}/")
+
+    assert counts == LOADED_CHART_QUERIES, counts
+
+
+# Exact budgets with full records (measured on the integrated tree of issue 8). A list: session, user, second
+# factor, token or session bookkeeping, page count, page, its prefetches, and one audit INSERT when the page is
+# not empty (the 7s are lists seed_load leaves empty: psychotherapy notes, alerts, side effects, ...).
+THERAPIST_LISTS = {
+    "patients": 9,
+    "audit-events": 10,
+    "intakes": 11,
+    "consent-documents": 7,
+    "consent-signatures": 9,
+    "evaluations": 11,
+    "courses": 11,
+    "dose-plans": 12,
+    "sessions": 9,
+    "follow-ups": 9,
+    "session-notes": 10,
+    "psychotherapy-notes": 7,
+    "integration-summaries": 7,
+    "alerts": 7,
+    "adverse-events": 7,
+    "assessments": 9,
+    "messages": 10,
+    "notifications": 7,
+    "reminders": 7,
+}
+LOADED_LIST_QUERIES = {
+    "therapist": THERAPIST_LISTS,
+    # A psychotherapy note is its author's alone: the prescriber's role is refused the list (403).
+    "prescriber": {prefix: count for prefix, count in THERAPIST_LISTS.items() if prefix != "psychotherapy-notes"},
+}
+LOADED_DASHBOARD_QUERIES = {"therapist": 26, "prescriber": 26, "coordinator": 17, "admin": 7, "patient": 19}
+LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 26}

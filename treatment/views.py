@@ -17,10 +17,12 @@ from patients import services as patient_services
 
 from . import adverse_event_selectors as side_effects
 from . import course_selectors as course_of_care
+from . import measurement_selectors, measurement_views, note_selectors, session_selectors
 from . import selectors as course_selectors
 from .forms import AssignPrescriberForm, ProfileForm, ReferralForm
 
 DASHBOARD_PAGE_SIZE = 50
+DASHBOARD_PANEL_LIMIT = 50  # each panel lists its most urgent rows; the patient list pages through the rest
 
 
 @login_required
@@ -33,26 +35,52 @@ def dashboard(request):
         return render(request, "treatment/dashboard_admin.html")
     page = Paginator(selectors.patients_for_list(user), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     patients = course_selectors.annotate_dashboard_page(user, list(page.object_list))
-    audit_record_many(user, AuditEvent.Action.LIST, patients)
+    # Each panel is one query (the questionnaire schedule three) and lists its most urgent rows only.
     evaluation_queue = intake_selectors.evaluation_queue(user)  # prescribers only; [] for everyone else
-    audit_record_many(user, AuditEvent.Action.LIST, [entry.patient for entry in evaluation_queue])
     follow_ups_due, plans_nearing_exhaustion = [], []
-    if access.can(user, Permission.WRITE_FOLLOW_UP):  # the prescriber's lists: one query each
+    if access.can(user, Permission.WRITE_FOLLOW_UP):  # the prescriber's lists
         follow_ups_due = course_of_care.follow_ups_due(user)
         plans_nearing_exhaustion = course_of_care.dose_plans_nearing_exhaustion(user)
-        audit_record_many(
-            user,
-            AuditEvent.Action.LIST,
-            [entry.patient for entry in follow_ups_due] + [plan.patient for plan in plans_nearing_exhaustion],
-        )
-    # Safety: the alerts waiting for this clinician, and (prescribers) recent side effects; one query each.
+    # Safety: the alerts waiting for this clinician, and (prescribers) recent side effects.
     open_alerts = selectors.open_safety_alerts_for(user)
     recent_side_effects = side_effects.recent_adverse_events(user) if user.role == User.Role.PRESCRIBER else []
-    audit_record_many(user, AuditEvent.Action.LIST, [*open_alerts, *recent_side_effects])
+    questionnaires_due = measurement_selectors.questionnaires_due(user) if user.role in User.CLINICIAN_ROLES else []
+    questionnaires_due = questionnaires_due[:DASHBOARD_PANEL_LIMIT]  # the most overdue first
+    # Session documentation: the therapist's unsigned notes and, for the clinicians, completed sessions still
+    # undocumented before the next follow-up visit.
+    unsigned_notes = note_selectors.unsigned_notes(user)
+    missing_documentation = note_selectors.missing_before_follow_up(user)
+    # Sessions (the therapist's and the coordinator's schedule): patients by stage, today's and upcoming sessions
+    # with their checklist state; the therapist also sees each patient's current dose plan.
+    show_sessions = user.role in (User.Role.THERAPIST, User.Role.COORDINATOR)
+    stage_counts = session_selectors.patients_by_stage(user) if user.role == User.Role.THERAPIST else []
+    upcoming_sessions = session_selectors.upcoming_sessions(user) if show_sessions else []
+    current_plans = session_selectors.current_dose_plans(user) if user.role == User.Role.THERAPIST else []
+    # Every patient the page shows, once, in one audit INSERT (alerts and side effects as themselves).
+    shown = {
+        patient.pk: patient
+        for patient in [
+            *patients,
+            *(entry.patient for entry in evaluation_queue),
+            *(entry.patient for entry in follow_ups_due),
+            *(plan.patient for plan in plans_nearing_exhaustion),
+            *(entry.patient for entry in questionnaires_due),
+            *(session.patient for session in unsigned_notes),
+            *(entry.session.patient for entry in missing_documentation),
+            *(entry.session.patient for entry in upcoming_sessions),
+            *(plan.patient for plan in current_plans),
+        ]
+    }
+    audit_record_many(user, AuditEvent.Action.LIST, [*shown.values(), *open_alerts, *recent_side_effects])
     return render(
         request,
         "treatment/dashboard_clinical.html",
         {
+            "show_sessions": show_sessions,
+            "stage_counts": stage_counts,
+            "upcoming_sessions": upcoming_sessions,
+            "show_checklist_state": access.can(user, Permission.VIEW_CHECKLIST),
+            "current_plans": current_plans,
             "page": page,
             "patients": patients,
             "can_refer": access.can(user, Permission.REFER_PATIENT),
@@ -64,6 +92,10 @@ def dashboard(request):
             "open_alerts": open_alerts,
             "show_side_effects": user.role == User.Role.PRESCRIBER,
             "recent_side_effects": recent_side_effects,
+            "unsigned_notes": unsigned_notes,
+            "missing_documentation": missing_documentation,
+            "show_questionnaires_due": user.role in User.CLINICIAN_ROLES,
+            "questionnaires_due": questionnaires_due,
         },
     )
 
@@ -74,10 +106,19 @@ def _patient_dashboard(request):
         return render(request, "treatment/dashboard_patient.html", {"patient": None})
     audit_record(request.user, AuditEvent.Action.READ, patient)
     intake = intake_selectors.intake_for_patient(request.user, patient)
-    steps = course_selectors.onboarding_steps(patient, intake=intake)
+    questionnaires_due = measurement_selectors.questionnaires_due(request.user, patient=patient)
+    steps = course_selectors.onboarding_steps(patient, intake=intake, questionnaires_due=questionnaires_due)
     next_step = next((step for step in steps if not step.done and not step.later), None)
     return render(
-        request, "treatment/dashboard_patient.html", {"patient": patient, "steps": steps, "next_step": next_step}
+        request,
+        "treatment/dashboard_patient.html",
+        {
+            "patient": patient,
+            "steps": steps,
+            "next_step": next_step,
+            "questionnaires_due": questionnaires_due,
+            "my_sessions": session_selectors.upcoming_sessions(request.user, days=30),
+        },
     )
 
 
@@ -100,6 +141,7 @@ def patient_chart(request, patient_id):
         "assign_form": AssignPrescriberForm(patient=patient)
         if access.can(user, Permission.ASSIGN_PRESCRIBER)
         else None,
+        "scores": measurement_views.scores_for_chart(user, patient),
         "chart_alerts": selectors.safety_alerts_for_chart(user, patient)
         if access.can(user, Permission.VIEW_SAFETY_ALERTS)
         else None,
@@ -108,6 +150,7 @@ def patient_chart(request, patient_id):
         else None,
         "can_report_side_effect": access.can(user, Permission.REPORT_ADVERSE_EVENT) and user.role != User.Role.PATIENT,
     }
+    note_selectors.attach_documentation_state(user, context["course_chart"].sessions)
     return render(request, "treatment/chart.html", context)
 
 

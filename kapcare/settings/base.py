@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "assessments",
     "treatment",
     "messaging",
+    "messaging.reminders",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +83,9 @@ MIDDLEWARE = [
     "kapcare.middleware.RequireMFAMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Flash messages can name a patient or a score: keep them in the server-side session, not in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "kapcare.urls"
 WSGI_APPLICATION = "kapcare.wsgi.application"
@@ -249,6 +253,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(DATA_DIR / "celery" / "processed"),
+        "control_folder": str(DATA_DIR / "celery" / "control"),  # else kombu writes ./control/ in the checkout
     }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_SERIALIZER = "json"
@@ -260,6 +265,20 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Redis hands an unacknowledged task (acks_late) to another worker after the visibility timeout: it must
+# be above the longest task (the 300 s hard limit), or a slow task would run twice.
+BROKER_VISIBILITY_TIMEOUT = 3600
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+# When Redis goes away a running task finishes and records its outcome on its row; its message, not
+# acknowledged, comes back and finds nothing left to claim.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+# Reminders (messaging.reminders.outbox): a row left `sending` longer than this is taken back by the
+# sweeper; above the task hard time limit, so a send still running is never taken back.
+REMINDER_SENDING_TIMEOUT = 600
+REMINDER_REDISPATCH_AFTER = 300  # a due row whose task was published this long ago is published again
+REMINDER_RETRY_BASE = 60  # backoff after a transient failure: 1, 4, 16 minutes, then hourly
+REMINDER_MAX_ATTEMPTS = 5
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 

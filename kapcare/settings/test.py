@@ -10,7 +10,7 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 KAPCARE_REQUIRE_MFA = True
 # Tasks run inline unless a test starts a real worker (the reminder drills do).
 CELERY_TASK_ALWAYS_EAGER = True

@@ -16,11 +16,15 @@ from assessments import questionnaire_services
 from assessments import services as intake_services
 from assessments.models import MEDICAL_CONDITIONS, QuestionnaireResponse, ScreeningFlag
 from kapcare.accounts.models import ClinicianProfile, Organization
+from messaging import services as messaging_services
+from messaging.models import Message, MessageRecipient, Notification, Thread
 from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Patient, Stage
+from treatment import note_services, session_services
 from treatment import services as course_services
+from treatment.models import IntegrationSummary, TherapySession
 
 User = get_user_model()
 PASSWORD = "kapcare-demo-2026"  # noqa: S105 (published demo password, CONTRACT.md)
@@ -128,6 +132,32 @@ FLAGGED_INTAKE = {**INTAKE, "bp_systolic": 148, "bp_diastolic": 94}
 FLAGGED_MEDICATIONS = [*MEDICATIONS, {"name": "Lorazepam", "dose": "0.5 mg", "frequency": "as needed"}]
 
 
+# Taylor's session notes (issue 5) and the summary of each integration session.
+SESSION_NOTES = {
+    "preparation": "Set intentions (grief for the father, self-criticism). Reviewed the dose plan, the checklist "
+    "and what the experience may feel like. Patient calm and well prepared.",
+    "dosing": "Dose taken as planned; vitals stayed in range. Tearful at the peak, then settled; spoke of the "
+    "father's illness. Left alert and oriented with the partner driving.",
+    "integration": "Reviewed the dosing session: a felt sense of forgiveness, less self-blame. Agreed on daily "
+    "walks and calling the sister weekly.",
+}
+INTEGRATION_SUMMARY = {
+    "themes": "Grief for the father; self-compassion.",
+    "insights": "Sees the depression as having protected them from the grief rather than as a failing.",
+    "changes": "Walking daily; calling the sister weekly; writing in the evenings.",
+    "concerns_for_prescriber": "Mild headache the evening after the dose; sleep still broken on two nights a week.",
+}
+# The therapist's note on each integration summary they share, and the prescriber's answer (see _conversation).
+CONVERSATION = [
+    (
+        "Summary of the first integration session; the headache is for you.",
+        "Thanks, Sam. A mild headache that evening is common: water, and acetaminophen if needed. Plan unchanged.",
+    ),
+    (
+        "Second integration: steadier, and sleeping better most nights.",
+        "Good progress; PHQ-9 is down to 8. I will ask about sleep at the follow-up next week.",
+    ),
+]
 # Taylor's questionnaires: days ago, PHQ-9 total, GAD-7 total. Baseline before the preparation session,
 # then before each dosing session and since (dosing sessions 21 and 14 days ago, see _course).
 SCORE_HISTORY = [(33, 19, 15), (22, 16, 13), (15, 11, 10), (8, 8, 7), (2, 6, 5)]
@@ -157,9 +187,60 @@ class Command(BaseCommand):
         for row in PATIENTS:
             created += self._patient(*row, users=users)
         self._score_history(users)
+        self._conversation(users)
         if options["verbosity"] > 0:
             self.stdout.write(f"Demo data ready ({created} patients added).")
             self.stdout.write(self.logins())
+
+    @staticmethod
+    def _conversation(users):
+        """Taylor's care-team thread (the therapist shares each integration summary, the prescriber answers; the
+        latest question still unread by the prescriber) and a question from Taylor to the therapist, through the
+        messaging services. Added once: skipped when Taylor has any thread."""
+        patient = Patient.objects.filter(email=demo_email("patient")).first()
+        if patient is None or patient.user is None or Thread.objects.filter(patient=patient).exists():
+            return
+        sam, maya = users["therapist"], users["prescriber"]
+        summaries = list(IntegrationSummary.objects.filter(patient=patient).select_related("session"))
+        summaries.sort(key=lambda summary: summary.session.scheduled_at)
+        posted = []
+        for summary, (note, reply) in zip(summaries, CONVERSATION, strict=False):
+            shared = messaging_services.message_share_integration_summary(actor=sam, summary=summary, note=note)
+            posted.append((shared, summary.session.scheduled_at + timedelta(hours=3)))
+            answer = messaging_services.message_send(actor=maya, patient=patient, body=reply)
+            posted.append((answer, summary.session.scheduled_at + timedelta(hours=20)))
+        question = messaging_services.message_send(
+            actor=patient.user,
+            patient=patient,
+            body="Is it OK to keep journaling about my dad between sessions? It brings up a lot.",
+            thread_kind=Thread.Kind.PATIENT,
+            for_clinician=sam,
+        )
+        answer = messaging_services.message_send(
+            actor=sam,
+            patient=patient,
+            body="Yes, keep going, gently. Stop if it feels like too much, and bring what comes up on Thursday.",
+            thread_kind=Thread.Kind.PATIENT,
+        )
+        now = timezone.now()
+        posted += [(question, now - timedelta(days=3, hours=5)), (answer, now - timedelta(days=3, hours=2))]
+        for user in (sam, maya, patient.user):  # everything so far has been read
+            for kind in Thread.Kind.values:
+                messaging_services.thread_mark_read(actor=user, patient=patient, kind=kind)
+        latest = messaging_services.message_send(
+            actor=sam,
+            patient=patient,
+            body="Taylor asks whether the next dose can be at home, with their partner as chaperone. Any concerns?",
+        )
+        posted.append((latest, now - timedelta(hours=20)))
+        # Demo data only: the services stamp a message with the time it is sent; this conversation lies in the past,
+        # so its times are set afterwards (read an hour after sending). Real messages are never back-dated.
+        for message, at in posted:
+            Message.objects.filter(pk=message.pk).update(created_at=at)
+            MessageRecipient.objects.filter(message=message, read_at__isnull=False).update(
+                read_at=at + timedelta(hours=1)
+            )
+            Notification.objects.filter(message=message).update(created_at=at)
 
     @staticmethod
     def _score_history(users):
@@ -274,6 +355,8 @@ class Command(BaseCommand):
             patient.refresh_from_db()
         if stage in COURSE_STAGES:
             self._course(patient, stage, therapist=users[therapist], prescriber=users["prescriber"])
+            if stage == Stage.DOSING:
+                self._documentation(patient, therapist=users[therapist])
             patient.refresh_from_db()
         if patient.stage != stage:  # every stage is derived from the records made above, never set
             raise CommandError(f"Demo patient {first} reached the stage {patient.stage}, not {stage}.")
@@ -296,7 +379,7 @@ class Command(BaseCommand):
         course_services.dose_plan_sign(actor=prescriber, plan=plan)
         now = timezone.now()
         if stage == Stage.PREPARATION:
-            course_services.session_schedule(
+            session_services.session_schedule(
                 actor=therapist, patient=patient, kind="preparation", scheduled_at=now + timedelta(days=3)
             )
             return
@@ -304,13 +387,25 @@ class Command(BaseCommand):
         sessions = [("preparation", 30)]
         for n in range(doses):
             sessions += [("dosing", 21 - 7 * n), ("integration", 20 - 7 * n)]
-        for kind, days_ago in sessions:
-            session = course_services.session_schedule(
-                actor=therapist, patient=patient, kind=kind, scheduled_at=now - timedelta(days=days_ago)
+        for n, (kind, days_ago) in enumerate(sessions):
+            at = (now - timedelta(days=days_ago)).replace(hour=16, minute=0, second=0, microsecond=0)
+            remote = kind == "dosing" and n == 3  # the second dose at home, on video with a chaperone
+            session = session_services.session_schedule(
+                actor=therapist,
+                patient=patient,
+                kind=kind,
+                scheduled_at=at,
+                modality="remote" if remote else "in_person",
+                location="" if remote else "Suite 4, 210 Grove Street",
+                video_link="https://video.demo.kapcare.test/room/demo" if remote else "",
+                chaperone={"name": "Sam Brooks", "phone": "+1 415 555 0142"} if remote else None,
             )
-            course_services.session_complete(actor=therapist, session=session)
+            if kind == "dosing":
+                Command._dosing_record(therapist, session, at=at, remote=remote)
+            else:
+                session_services.session_complete(actor=therapist, session=session)
         if stage == Stage.DOSING:  # the next dose, booked: every gate holds
-            course_services.session_schedule(
+            session_services.session_schedule(
                 actor=therapist, patient=patient, kind="dosing", scheduled_at=now + timedelta(days=2)
             )
         # The first follow-up visit, planned when the evaluation was signed: Taylor's falls due in a few days
@@ -333,6 +428,61 @@ class Command(BaseCommand):
         }
         follow_up = course_services.follow_up_save_draft(actor=prescriber, follow_up=follow_up, data=note)
         course_services.follow_up_sign(actor=prescriber, follow_up=follow_up)
+
+    @staticmethod
+    def _dosing_record(therapist, session, *, at, remote):
+        """A dosing session documented through the services: the checklist, pre-dose vitals in range, the plan's
+        first dose, the peak reading, chaperone check-ins when remote, end vitals and criteria (completes it)."""
+        items = session_services.checklist_items(session)
+        session_services.checklist_confirm(actor=therapist, session=session, items=items)
+        vitals = {"diastolic": 80, "spo2": 98, "taken_by": "chaperone" if remote else "therapist"}
+        for phase, minutes, systolic, pulse in (("pre_dose", 0, 126, 74), ("peak", 45, 138, 84), ("end", 120, 128, 76)):
+            if phase == "peak":
+                session_services.dose_record(
+                    actor=therapist,
+                    session=session,
+                    dose_mg=session.dose_plan.first_dose_mg,
+                    taken_at=at + timedelta(minutes=5),
+                )
+            session_services.vitals_record(
+                actor=therapist,
+                session=session,
+                phase=phase,
+                systolic=systolic,
+                pulse=pulse,
+                taken_at=at + timedelta(minutes=minutes),
+                **vitals,
+            )
+        if remote:
+            for minutes in (20, 35, 50):
+                session_services.check_in_record(
+                    actor=therapist, session=session, checked_at=at + timedelta(minutes=minutes)
+                )
+        session_services.dosing_end(
+            actor=therapist,
+            session=session,
+            criteria={"alert_and_oriented": True, "vitals_near_baseline": True, "safe_transport": True},
+            ended_at=at + timedelta(minutes=150),
+        )
+
+    @staticmethod
+    def _documentation(patient, *, therapist):
+        """Taylor's session documentation, through the note services: each integration session's structured
+        summary, every completed session's progress note signed except the latest integration's (a draft, so the
+        dashboards show an unsigned note before the follow-up), and one private psychotherapy note."""
+        sessions = list(TherapySession.objects.completed().filter(patient=patient).order_by("scheduled_at"))
+        latest = sessions[-1]
+        for session in sessions:
+            if session.kind == TherapySession.Kind.INTEGRATION:
+                note_services.integration_summary_save(actor=therapist, session=session, data=INTEGRATION_SUMMARY)
+            note_services.note_save_draft(actor=therapist, session=session, body=SESSION_NOTES[session.kind])
+            if session != latest:
+                note_services.note_sign(actor=therapist, session=session)
+        note_services.psychotherapy_note_save(
+            actor=therapist,
+            session=sessions[1],
+            body="My own process note: the grief for the father sat under everything today; watch my urge to rescue.",
+        )
 
     @staticmethod
     def _join_portal(patient, first, last, email):
