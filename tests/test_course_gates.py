@@ -174,6 +174,8 @@ def test_allowed_through_the_api_when_every_gate_holds(api, therapist_a, prescri
         early = client.post(f"{session_url}/complete/")
         assert early.status_code == 409
         assert early.json()["code"] == "dosing_record_incomplete"
+        checklist = {"items": ["fasting", "ride_home"]}
+        assert client.post(f"{session_url}/checklist/", checklist, format="json").status_code in (200, 201)
         for phase in ("pre_dose", "end"):
             vitals = {"phase": phase, "systolic": 120, "diastolic": 80, "pulse": 70, "taken_by": "therapist"}
             assert client.post(f"{session_url}/vitals/", vitals, format="json").status_code == 201
