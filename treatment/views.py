@@ -36,26 +36,35 @@ def dashboard(request):
     page = Paginator(selectors.patients_for_list(user), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     patients = course_selectors.annotate_dashboard_page(user, list(page.object_list))
     # Each panel is one query (the questionnaire schedule three) and lists its most urgent rows only.
-    evaluation_queue = intake_selectors.evaluation_queue(user)  # prescribers only; [] for everyone else
+    # The prescriber's evaluation queue ([] for everyone else).
+    evaluation_queue = intake_selectors.evaluation_queue(user, limit=DASHBOARD_PANEL_LIMIT)
     follow_ups_due, plans_nearing_exhaustion = [], []
     if access.can(user, Permission.WRITE_FOLLOW_UP):  # the prescriber's lists
-        follow_ups_due = course_of_care.follow_ups_due(user)
-        plans_nearing_exhaustion = course_of_care.dose_plans_nearing_exhaustion(user)
+        follow_ups_due = course_of_care.follow_ups_due(user, limit=DASHBOARD_PANEL_LIMIT)
+        plans_nearing_exhaustion = course_of_care.dose_plans_nearing_exhaustion(user, limit=DASHBOARD_PANEL_LIMIT)
     # Safety: the alerts waiting for this clinician, and (prescribers) recent side effects.
-    open_alerts = selectors.open_safety_alerts_for(user)
-    recent_side_effects = side_effects.recent_adverse_events(user) if user.role == User.Role.PRESCRIBER else []
+    open_alerts = selectors.open_safety_alerts_for(user, limit=DASHBOARD_PANEL_LIMIT)
+    recent_side_effects = (
+        side_effects.recent_adverse_events(user, limit=DASHBOARD_PANEL_LIMIT)
+        if user.role == User.Role.PRESCRIBER
+        else []
+    )
     questionnaires_due = measurement_selectors.questionnaires_due(user) if user.role in User.CLINICIAN_ROLES else []
     questionnaires_due = questionnaires_due[:DASHBOARD_PANEL_LIMIT]  # the most overdue first
     # Session documentation: the therapist's unsigned notes and, for the clinicians, completed sessions still
     # undocumented before the next follow-up visit.
-    unsigned_notes = note_selectors.unsigned_notes(user)
-    missing_documentation = note_selectors.missing_before_follow_up(user)
+    unsigned_notes = note_selectors.unsigned_notes(user, limit=DASHBOARD_PANEL_LIMIT)
+    missing_documentation = note_selectors.missing_before_follow_up(user, limit=DASHBOARD_PANEL_LIMIT)
     # Sessions (the therapist's and the coordinator's schedule): patients by stage, today's and upcoming sessions
     # with their checklist state; the therapist also sees each patient's current dose plan.
     show_sessions = user.role in (User.Role.THERAPIST, User.Role.COORDINATOR)
     stage_counts = session_selectors.patients_by_stage(user) if user.role == User.Role.THERAPIST else []
-    upcoming_sessions = session_selectors.upcoming_sessions(user) if show_sessions else []
-    current_plans = session_selectors.current_dose_plans(user) if user.role == User.Role.THERAPIST else []
+    upcoming_sessions = session_selectors.upcoming_sessions(user, limit=DASHBOARD_PANEL_LIMIT) if show_sessions else []
+    current_plans = (
+        session_selectors.current_dose_plans(user, limit=DASHBOARD_PANEL_LIMIT)
+        if user.role == User.Role.THERAPIST
+        else []
+    )
     # Every patient the page shows, once, in one audit INSERT (alerts and side effects as themselves).
     shown = {
         patient.pk: patient
