@@ -18,6 +18,7 @@ def token_sha256(token: str) -> str:
 
 class RecordExport(models.Model):
     VALID_FOR = timedelta(hours=24)
+    BUILD_TIMEOUT = timedelta(minutes=10)  # longer than the Celery task's hard time limit (5 minutes)
 
     class Purpose(models.TextChoices):
         PATIENT_ACCESS = "patient_access", "The patient's own copy"

@@ -58,6 +58,14 @@ def export_by_token(user, token):
     return export
 
 
+def export_in_progress(user, patient):
+    """Whether the user already has a copy of this record being prepared (one at a time: each costs a PDF). One
+    whose task was lost (a broker restart) stops counting after BUILD_TIMEOUT, so nobody is locked out."""
+    busy = (RecordExport.Status.QUEUED, RecordExport.Status.RUNNING)
+    since = timezone.now() - RecordExport.BUILD_TIMEOUT
+    return visible_exports(user).filter(patient=patient, status__in=busy, created_at__gte=since).exists()
+
+
 def recent_exports(user, patient, *, limit=10):
     return list(visible_exports(user).filter(patient=patient).defer("html", "json", "pdf")[:limit])
 

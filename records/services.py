@@ -42,6 +42,11 @@ def record_export_request(*, actor, patient, recipient: str = "", release_purpos
     hashed. The patient gets their own copy; a clinician on the team prepares a release of information, which
     names its recipient and purpose and needs the patient's signed release-of-information consent."""
     access.require(actor, Permission.EXPORT_RECORD, patient)
+    if selectors.export_in_progress(actor, patient):
+        raise RuleRefused(
+            "A copy of this record is already being prepared: wait for it to finish before asking for another.",
+            code="export_in_progress",
+        )
     export = RecordExport(patient=patient, requested_by=actor)
     if actor.is_patient:
         export.purpose = RecordExport.Purpose.PATIENT_ACCESS

@@ -157,11 +157,15 @@ def test_the_export_runs_as_a_task_with_ids_only_and_reports_progress(
     assert 'hx-trigger="every 2s"' in partial and "Preparing the copy" in partial
     assert client.get(f"/records/exports/{token}/download.pdf").status_code == 409  # not ready yet
 
+    busy = client.post(f"/patients/{record.pk}/record/")  # one at a time: each copy costs a PDF
+    assert busy.status_code == 409 and "already being prepared" in busy.content.decode()
+
     callbacks[0]()  # the task, eager: build_record_export(str(export.pk))
 
     partial = client.get(f"/records/exports/{token}/status/").content.decode()
     assert "hx-trigger" not in partial and "download.pdf" in partial
     assert record_services.record_export_build(export_id=export.pk) is None  # a second delivery builds nothing
+    assert client.get(f"/records/exports/{token}/download.exe").status_code == 404
 
 
 def test_the_link_expires_and_every_download_is_audited(
