@@ -1,5 +1,9 @@
 """The portal's pages for records that leave: ask for a copy, watch it being prepared, download it."""
 
+import base64
+import hashlib
+import re
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -54,6 +58,23 @@ def patient_record_export(request, patient_id):
     return render(request, "records/export_request.html", context, status=status)
 
 
+STYLE = re.compile(rb"<style>(.*?)</style>", re.DOTALL)
+
+
+def _print_view_policy(html: bytes) -> str:
+    """The print view is one self-contained file (it is also saved and printed as is), so its stylesheet is
+    inline: allow exactly that stylesheet by its hash, and nothing else at all."""
+    styles = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(match.group(1)).digest()).decode()}'"
+        for match in STYLE.finditer(html)
+    )
+    styles = styles or "'none'"
+    return (
+        f"default-src 'none'; style-src {styles}; img-src data:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
+
+
 def _gone(request, export):
     return render(request, "records/export_gone.html", {"export": export}, status=410)
 
@@ -91,5 +112,7 @@ def record_export_download(request, token, fmt):
     response = HttpResponse(content, content_type=content_type)
     disposition = "inline" if fmt == RecordExport.Format.HTML else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    if fmt == RecordExport.Format.HTML:
+        response["Content-Security-Policy"] = _print_view_policy(content)
     response["Cache-Control"] = "no-store"
     return response

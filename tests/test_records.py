@@ -21,7 +21,7 @@ from kapcare.audit.models import AuditEvent
 from messaging import services as messaging_services
 from patients import content
 from patients import services as patient_services
-from patients.models import ConsentDocument, ConsentKind
+from patients.models import CareTeamMember, ConsentDocument, ConsentKind
 from records import selectors as record_selectors
 from records import services as record_services
 from records.models import RecordExport
@@ -62,6 +62,9 @@ def record(therapist_a, prescriber, patient_a):
         questionnaire_services.questionnaire_submit(
             actor=patient_a.user, patient=patient_a, instrument=code, answers=answers_for(code, total)
         )
+    questionnaire_services.questionnaire_submit(
+        actor=patient_a.user, patient=patient_a, instrument="cssrs", answers=[1, 1, 0, 0, 0, 0, None]
+    )
     adverse_event_services.adverse_event_report(
         actor=patient_a.user, patient=patient_a, kind="nausea", severity="mild", description="Queasy for an hour."
     )
@@ -126,7 +129,9 @@ def test_patient_downloads_every_section_and_nothing_private(client, api, record
     assert not any(e["record"] == "treatment.psychotherapynote" for e in document["access_history"])
     assert_no_canary(json.dumps(document), "JSON")
 
-    html = client.get(f"/records/exports/{token}/download.html").content.decode()
+    print_view = client.get(f"/records/exports/{token}/download.html")
+    assert "style-src 'sha256-" in print_view["Content-Security-Policy"]  # its one inline stylesheet, nothing else
+    html = print_view.content.decode()
     for section_id in ("intake", "consents", "sessions", "dose-plans", "questionnaires", "side-effects", "messages"):
         assert f'id="{section_id}"' in html
     assert PROGRESS_NOTE in html and PATIENT_MESSAGE in html
@@ -302,7 +307,7 @@ def test_every_fhir_resource_validates_and_the_bundle_round_trips(api, therapist
         "Condition": 1,
         "Consent": 3,
         "Encounter": 2,
-        "Observation": 4 + 2 * 3,  # four scores; two vitals readings of BP, heart rate and SpO2
+        "Observation": 5 + 2 * 3,  # five scores; two vitals readings of BP, heart rate and SpO2
         "MedicationRequest": 1,
         "AdverseEvent": 1,
         "DocumentReference": 2,  # the signed progress note and the signed evaluation
@@ -326,8 +331,12 @@ def loinc(resource):
 def test_scores_and_vital_signs_carry_loinc_codes(api, prescriber, record):
     data = fhir_bundle(api, prescriber, record)
 
-    scores = [(loinc(o), o["valueInteger"]) for o in observations(data, "survey")]
-    assert sorted(scores) == sorted([("44261-6", 16), ("70274-6", 9), ("44261-6", 8), ("101698-9", 30)])
+    scores = [(loinc(o), o.get("valueInteger")) for o in observations(data, "survey")]
+    assert sorted(scores) == sorted(
+        [("44261-6", 16), ("70274-6", 9), ("44261-6", 8), ("101698-9", 30), ("93374-7", None)]
+    )
+    risk = next(o for o in observations(data, "survey") if loinc(o) == "93374-7")  # the C-SSRS screener
+    assert risk["valueCodeableConcept"] == {"text": "low"}
     vitals = observations(data, "vital-signs")
     assert Counter(loinc(o) for o in vitals) == {"85354-9": 2, "8867-4": 2, "59408-5": 2}
     panel = next(o for o in vitals if loinc(o) == "85354-9")
@@ -362,3 +371,19 @@ def test_the_fhir_export_is_scoped_and_audited(api, record, coordinator, therapi
     reads_before = AuditEvent.objects.filter(patient=record, actor=record.user, action="read").count()
     fhir_bundle(api, record.user, record)
     assert AuditEvent.objects.filter(patient=record, actor=record.user, action="read").count() == reads_before + 1
+
+
+def test_a_clinician_who_left_the_team_before_the_build_gets_nothing(
+    client, therapist_a, patient_a, django_capture_on_commit_callbacks
+):
+    sign_release(patient_a)
+    client.force_login(therapist_a)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        token = token_of(client.post(f"/patients/{patient_a.pk}/record/", RELEASE))
+    CareTeamMember.objects.filter(patient=patient_a, clinician=therapist_a).update(active_to=timezone.now())
+
+    callbacks[0]()
+
+    export = RecordExport.objects.get()
+    assert export.status == RecordExport.Status.FAILED and export.pdf is None and export.json is None
+    assert client.get(f"/records/exports/{token}/download.pdf").status_code == 404
