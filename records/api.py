@@ -30,7 +30,7 @@ class FhirRecordViewSet(ScopedViewSet):
             "LOINC codes; vital signs), MedicationRequest, AdverseEvent and DocumentReference. Psychotherapy notes "
             "and the care-team thread are never included."
         ),
-        responses={200: OpenApiTypes.OBJECT},
+        responses={(200, FHIR_JSON): OpenApiTypes.OBJECT},
     )
     def retrieve(self, request, pk=None):
         patient = self.get_object()
