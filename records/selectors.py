@@ -23,7 +23,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied
 from messaging.models import Message, Thread
 from patients.models import CareTeamMember, ConsentKind, ConsentSignature
-from treatment.models import AdverseEvent, DosePlan, FollowUp, SessionNote, TherapySession
+from treatment.models import AdverseEvent, DosePlan, FollowUp, IntegrationSummary, SessionNote, TherapySession
 
 from .models import RecordExport, token_sha256
 
@@ -235,7 +235,7 @@ def _evaluations(patient):
             "decision_label": evaluation.get_decision_display(),
             "addenda": [
                 {"signed_at": _when(addendum.signed_at), "text": addendum.text}
-                for addendum in evaluation.addenda.order_by("signed_at")
+                for addendum in sorted(evaluation.addenda.all(), key=lambda addendum: addendum.signed_at)
             ],
         }
         for evaluation in evaluations
@@ -280,10 +280,11 @@ def _sessions(patient):
         .select_related("author")
         .prefetch_related("addenda")
     }
-    return [_session(session, notes.get(session.pk)) for session in sessions]
+    summaries = {summary.session_id: summary for summary in IntegrationSummary.objects.filter(patient=patient)}
+    return [_session(session, notes.get(session.pk), summaries.get(session.pk)) for session in sessions]
 
 
-def _session(session, note):
+def _session(session, note, summary):
     dosing = getattr(session, "dosing_record", None)
     return {
         "id": str(session.pk),
@@ -332,8 +333,16 @@ def _session(session, note):
             "body": note.body,
             "addenda": [
                 {"signed_at": _when(addendum.signed_at), "body": addendum.body}
-                for addendum in note.addenda.order_by("signed_at")
+                for addendum in sorted(note.addenda.all(), key=lambda addendum: addendum.signed_at)
             ],
+        },
+        "integration_summary": None
+        if summary is None
+        else {
+            "themes": summary.themes,
+            "insights": summary.insights,
+            "changes": summary.changes,
+            "concerns_for_prescriber": summary.concerns_for_prescriber,
         },
     }
 

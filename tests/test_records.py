@@ -12,6 +12,8 @@ from datetime import timedelta
 import pypdf
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
@@ -34,6 +36,7 @@ PSYCHOTHERAPY_CANARY = "CanaryPsychotherapy7f3a"
 CARE_TEAM_CANARY = "CanaryCareTeam91bd"
 PROGRESS_NOTE = "Tolerated the first dose well; grief came up."
 PATIENT_MESSAGE = "Slept well after the session, thank you."
+SUMMARY_THEMES = "Grief, and making room for it."
 SECTIONS = (
     "patient",
     "care_team",
@@ -58,6 +61,8 @@ def record(therapist_a, prescriber, patient_a):
     note_services.note_save_draft(actor=therapist_a, session=dosing, body=PROGRESS_NOTE)
     note_services.note_sign(actor=therapist_a, session=dosing)
     note_services.psychotherapy_note_save(actor=therapist_a, session=dosing, body=PSYCHOTHERAPY_CANARY)
+    integration = course_states.completed_session(therapist_a, patient_a, TherapySession.Kind.INTEGRATION)
+    note_services.integration_summary_save(actor=therapist_a, session=integration, data={"themes": SUMMARY_THEMES})
     for code, total in (("phq9", 16), ("gad7", 9), ("phq9", 8), ("pcl5", 30)):
         questionnaire_services.questionnaire_submit(
             actor=patient_a.user, patient=patient_a, instrument=code, answers=answers_for(code, total)
@@ -134,7 +139,7 @@ def test_patient_downloads_every_section_and_nothing_private(client, api, record
     html = print_view.content.decode()
     for section_id in ("intake", "consents", "sessions", "dose-plans", "questionnaires", "side-effects", "messages"):
         assert f'id="{section_id}"' in html
-    assert PROGRESS_NOTE in html and PATIENT_MESSAGE in html
+    assert PROGRESS_NOTE in html and PATIENT_MESSAGE in html and SUMMARY_THEMES in html
     assert_no_canary(html, "HTML")
 
     pdf = client.get(f"/records/exports/{token}/download.pdf")
@@ -306,7 +311,7 @@ def test_every_fhir_resource_validates_and_the_bundle_round_trips(api, therapist
         "CareTeam": 1,
         "Condition": 1,
         "Consent": 3,
-        "Encounter": 2,
+        "Encounter": 3,  # preparation, dosing, integration
         "Observation": 5 + 2 * 3,  # five scores; two vitals readings of BP, heart rate and SpO2
         "MedicationRequest": 1,
         "AdverseEvent": 1,
@@ -387,3 +392,20 @@ def test_a_clinician_who_left_the_team_before_the_build_gets_nothing(
     export = RecordExport.objects.get()
     assert export.status == RecordExport.Status.FAILED and export.pdf is None and export.json is None
     assert client.get(f"/records/exports/{token}/download.pdf").status_code == 404
+
+
+def test_reading_the_record_costs_the_same_queries_whatever_its_length(record, therapist_a):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            record_selectors.record_contents(record)
+        return len(captured)
+
+    before = queries()
+    course_states.completed_session(therapist_a, record, TherapySession.Kind.PREPARATION)
+    for total in (12, 6):
+        questionnaire_services.questionnaire_submit(
+            actor=record.user, patient=record, instrument="phq9", answers=answers_for("phq9", total)
+        )
+    messaging_services.message_send(actor=record.user, patient=record, body="Another note.", thread_kind="patient")
+
+    assert queries() == before
