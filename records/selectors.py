@@ -48,7 +48,8 @@ def visible_exports(user):
 def export_by_token(user, token):
     """The export behind a download link, or 404 (audited against its patient when it exists)."""
     token_hash = token_sha256(token or "")
-    export = visible_exports(user).filter(token_hash=token_hash).select_related("patient").first()
+    # The files load only when downloaded (deferred fields), not on every poll of the status.
+    export = visible_exports(user).filter(token_hash=token_hash).defer("html", "json", "pdf").first()
     if export is None:
         patient_id = RecordExport.objects.filter(token_hash=token_hash).values_list("patient_id", flat=True).first()
         audit_denied(

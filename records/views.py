@@ -6,7 +6,6 @@ import re
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -33,10 +32,9 @@ def patient_record_export(request, patient_id):
     refusal = None
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
-            with transaction.atomic():
-                _, token = services.record_export_request(
-                    actor=user, patient=patient, **(form.cleaned_data if form else {})
-                )
+            _, token = services.record_export_request(
+                actor=user, patient=patient, **(form.cleaned_data if form else {})
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         except RuleRefused as error:
