@@ -11,7 +11,8 @@ What maps to what:
   in the FHIR vital-signs profile (BP panel with systolic/diastolic components, heart rate, SpO2).
 - MedicationRequest: each signed dose plan version (the superseded ones stopped).
 - AdverseEvent: each side-effect report.
-- DocumentReference: each signed progress note (with its addenda) and signed evaluation. Psychotherapy notes never.
+- DocumentReference: each signed progress note (with its addenda), evaluation and follow-up visit. Psychotherapy
+  notes never.
 """
 
 import base64
@@ -426,6 +427,27 @@ def _documents(contents, subject):
                 subject,
                 evaluation["signed_at"],
                 evaluation["prescriber_id"],
+            )
+        )
+    for visit in contents["follow_ups"]:
+        text = "\n\n".join(
+            f"{label}: {visit[field]}"
+            for label, field in (
+                ("Symptoms and progress", "symptoms"),
+                ("Side effects", "side_effects"),
+                ("Decision", "decision_label"),
+                ("Rationale", "rationale"),
+            )
+        )
+        documents.append(
+            _document(
+                visit["id"],
+                "Prescriber's follow-up visit",
+                text,
+                subject,
+                visit["signed_at"],
+                visit["prescriber_id"],
+                encounter_id=visit["id"],
             )
         )
     return documents

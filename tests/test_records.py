@@ -28,6 +28,7 @@ from records import selectors as record_selectors
 from records import services as record_services
 from records.models import RecordExport
 from tests import course_states
+from tests.test_follow_up import signed_follow_up
 from tests.test_questionnaires import answers_for
 from treatment import adverse_event_services, note_services
 from treatment.models import TherapySession
@@ -409,3 +410,15 @@ def test_reading_the_record_costs_the_same_queries_whatever_its_length(record, t
     messaging_services.message_send(actor=record.user, patient=record, body="Another note.", thread_kind="patient")
 
     assert queries() == before
+
+
+def test_a_signed_follow_up_visit_is_an_encounter_and_a_signed_document(api, prescriber, record):
+    visit = signed_follow_up(prescriber, record, "continue")
+    data = fhir_bundle(api, prescriber, record)
+
+    by_id = {(e["resource"]["resourceType"], e["resource"]["id"]): e["resource"] for e in data["entry"]}
+    encounter = by_id[("Encounter", str(visit.pk))]
+    assert encounter["type"][0]["text"] == "Prescriber follow-up visit" and encounter["status"] == "finished"
+    document = by_id[("DocumentReference", str(visit.pk))]
+    assert document["context"]["encounter"] == [{"reference": f"Encounter/{visit.pk}"}]
+    Bundle.model_validate(data)
