@@ -9,6 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# WeasyPrint (the PDF of a patient's record export) draws text with Pango and HarfBuzz; DejaVu is the font
+# the record's print stylesheet names.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b \
+    libharfbuzz-subset0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 # Runtime dependencies only, from the fully pinned list; a layer of its own so code edits reuse it.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt

@@ -76,6 +76,8 @@ class Permission(Enum):
     VIEW_PATIENT_THREAD = "view_patient_thread"
     POST_PATIENT_MESSAGE = "post_patient_message"
     VIEW_REMINDERS = "view_reminders"
+    EXPORT_RECORD = "export_record"
+    RELEASE_RECORD = "release_record"
 
 
 class Rule(NamedTuple):
@@ -369,6 +371,22 @@ RULES = {
         frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
         AuditEvent.Action.READ,
         "The reminder delivery log is shown to the care team and the medical group's coordinators.",
+    ),
+    # Records that leave (issue 20). The patient's right of access (HIPAA, 45 CFR 164.524) covers their whole
+    # designated record set, so their own copy holds more than the portal shows them day to day (dose plans,
+    # signed notes, the evaluation); psychotherapy notes and the care-team thread never leave. The clinicians on
+    # the team produce the same copy for a release; coordinators read no clinical content, so they export none.
+    Permission.EXPORT_RECORD: Rule(
+        frozenset({Role.PATIENT, Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "A copy of the record is made for the patient themself or by the clinicians on their care team.",
+    ),
+    # A release sends the record to someone outside the care team: a clinician on the team prepares it, on the
+    # patient's signed authorization; the patient downloads their own copy instead.
+    Permission.RELEASE_RECORD: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.CREATE,
+        "A release of information is prepared by the therapist or the prescriber on the care team.",
     ),
 }
 

@@ -6,7 +6,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapcare.settings.dev")
 
 app = Celery("kapcare")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["kapcare.accounts", "kapcare.audit", "patients", "assessments", "treatment", "messaging"])
+app.autodiscover_tasks(
+    ["kapcare.accounts", "kapcare.audit", "patients", "assessments", "treatment", "messaging", "records"]
+)
 
 # The beat schedule lives here, in code, each entry with its reason.
 app.conf.beat_schedule = {
@@ -27,5 +29,10 @@ app.conf.beat_schedule = {
     "sweep-reminders": {
         "task": "messaging.tasks.sweep_reminders",
         "schedule": float(os.environ.get("KAPCARE_REMINDER_SWEEP_SECONDS", 60)),
+    },
+    # A copy of a record that left is kept only while its link works (24 hours); then its files are deleted.
+    "purge-expired-record-exports": {
+        "task": "records.tasks.purge_expired_record_exports",
+        "schedule": 3600.0,
     },
 }

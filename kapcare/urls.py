@@ -12,6 +12,7 @@ from messaging.reminders.api import ReminderViewSet
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
+from records.api import FhirRecordViewSet
 from treatment.adverse_event_api import AdverseEventViewSet
 from treatment.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
 from treatment.note_api import IntegrationSummaryViewSet, PsychotherapyNoteViewSet, SessionNoteViewSet
@@ -42,6 +43,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/patients/<str:pk>/fhir/", FhirRecordViewSet.as_view({"get": "retrieve"}), name="patient-fhir"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
@@ -51,6 +53,7 @@ urlpatterns = [
     path("", include("patients.urls")),
     path("", include("messaging.urls")),
     path("", include("messaging.reminders.urls")),
+    path("", include("records.urls")),
 ]
 
 handler404 = "kapcare.views.not_found"

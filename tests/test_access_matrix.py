@@ -174,6 +174,10 @@ READ_REMINDERS = {
     "other_patient": row(404, 404, 403, 404),
 }
 
+# Records that leave (issue 20): the patient exports their own record, the clinicians on the team theirs; a
+# coordinator reads no clinical content, so exports none.
+EXPORT_RECORD = {**READ_PATIENT, "coordinator": row(403, 403, 403, 404)}
+
 # route -> method -> (expectations, request body, kind). kind "patient" expectations are by role
 # and target; kind "none" by role only.
 ROUTES = {
@@ -189,6 +193,10 @@ ROUTES = {
     },
     "/api/v1/audit-events/?patient={id}": {
         "GET": (READ_ACCESS_HISTORY, None, "patient"),
+    },
+    "/api/v1/patients/{id}/fhir/": {
+        "GET": (EXPORT_RECORD, None, "patient"),
+        "POST": (NOT_A_METHOD, None, "patient"),
     },
     # Intakes (issue 3): `{id}` of a detail route is the target patient's draft intake (RECORD_IDS).
     "/api/v1/intakes/": {
@@ -896,6 +904,7 @@ PAGES = {
     "/patients/{id}/intake/": READ_PATIENT,
     "/patients/{id}/messages/": READ_CLINICAL,
     "/patients/{id}/messages/patient/": READ_PATIENT_THREAD,
+    "/patients/{id}/record/": EXPORT_RECORD,
 }
 PAGE_CASES = [pytest.param(page, role, id=f"{page} {role}") for page in PAGES for role in ROLES]
 

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "treatment",
     "messaging",
     "messaging.reminders",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -291,5 +292,7 @@ LOGGING = {
     "loggers": {
         # Request lines carry only method, path (ids, never patient data) and status.
         "django.request": {"level": "WARNING"},
+        # WeasyPrint's font subsetting (record exports) logs every glyph it keeps at INFO.
+        "fontTools": {"level": "WARNING"},
     },
 }
