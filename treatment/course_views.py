@@ -85,6 +85,7 @@ def evaluation_page(request, patient_id):
         "addendum_form": addendum_form if can_write else None,
         "refusal": refusal,
         "missing": assessment_services.evaluation_missing(draft) if draft else {},
+        "consents_outstanding": patient_selectors.outstanding_consents(patient) if form else [],
     }
     return render(request, "treatment/evaluation.html", context, status=409 if refusal else 200)
 
