@@ -66,6 +66,8 @@ def test_a_lapsed_prescriber_cannot_sign_a_new_dose_plan_version(api, client, pr
     assert "no DEA registration for California on file" in detail
     assert "no KAP training recorded" in detail
     client.force_login(prescriber)
+    warned = client.get(f"/patients/{patient_a.pk}/dose-plan/").content.decode()
+    assert 'id="credential-gaps"' in warned and "no KAP training recorded" in warned, "said before signing"
     portal = client.post(f"/patients/{patient_a.pk}/dose-plan/", plan_form(full_dose_mg="300.0"))
     assert portal.status_code == 409
     assert "no DEA registration for California on file" in portal.content.decode()
@@ -74,6 +76,7 @@ def test_a_lapsed_prescriber_cannot_sign_a_new_dose_plan_version(api, client, pr
     renew(prescriber)
     signed = api_client.post(f"/api/v1/dose-plans/{draft.json()['id']}/sign/")
     assert signed.status_code == 200, signed.content
+    assert 'id="credential-gaps"' not in client.get(f"/patients/{patient_a.pk}/dose-plan/").content.decode()
     assert DosePlan.objects.signed().get(patient=patient_a).full_dose_mg == Decimal("300.0")
 
 
