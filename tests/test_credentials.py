@@ -292,3 +292,23 @@ def test_the_data_migration_carries_each_single_licence_profile_into_the_credent
     assert (dea.state, dea.number, dea.expires_on) == ("OR", "BO1234563", date(2031, 1, 31))
     assert KAPTraining.objects.get(clinician_id=user.pk).completed_on == date(2024, 3, 1)
     assert User.objects.get(pk=user.pk).clinician_profile.npi == "1000000042"
+
+
+def test_the_credentials_page_shows_each_clinician_their_own_and_the_coordinator_the_groups(
+    client, therapist_a, therapist_b, prescriber, coordinator, patient, outside_world
+):
+    client.force_login(therapist_a)
+    own = client.get("/clinicians/credentials/").content.decode()
+    assert str(therapist_a) in own and str(prescriber) not in own
+    assert "Record a referral exception" not in own
+
+    client.force_login(coordinator)
+    group = client.get("/clinicians/credentials/").content.decode()
+    for clinician in (therapist_a, therapist_b, prescriber):
+        assert str(clinician) in group
+    assert str(outside_world["therapist"]) not in group
+    assert "no DEA" not in group and "None on file" not in group
+    assert AuditEvent.objects.filter(actor=coordinator, action="read", object_id=str(prescriber.pk)).exists()
+
+    client.force_login(patient)
+    assert client.get("/clinicians/credentials/").status_code == 403
