@@ -37,9 +37,11 @@ class IntakeAnswersSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class FlagSerializer(serializers.ModelSerializer):
+    """A screening flag; its `id` is what an evaluation's `flag_reviews` name."""
+
     class Meta:
         model = ScreeningFlag
-        fields = ["code", "severity", "reason", "created_at"]
+        fields = ["id", "code", "severity", "reason", "created_at"]
 
 
 class IntakeClinicalSerializer(IntakeAnswersSerializer):

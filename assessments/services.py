@@ -11,9 +11,11 @@ from django.utils import timezone
 
 from kapcare import access
 from kapcare.access import Permission
+from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import SafetyAlert
 
@@ -27,6 +29,7 @@ from .models import (
     IntakeMedication,
     ScreeningFlag,
     ScreeningRule,
+    Severity,
     content_sha256,
 )
 
@@ -297,9 +300,7 @@ def evaluation_missing(evaluation) -> dict:
         if value is None or (isinstance(value, str) and not value.strip()):
             label = Evaluation._meta.get_field(name).verbose_name
             missing[name] = f"Required before signing: {label}."
-    if evaluation.intake_id is None:
-        missing["intake"] = "The patient's intake must be submitted before the evaluation is signed."
-    else:
+    if evaluation.intake_id is not None:
         reviewed = set(evaluation.flag_reviews.values_list("flag_id", flat=True))
         unreviewed = [flag.reason for flag in evaluation.intake.flags.all() if flag.pk not in reviewed]
         if unreviewed:
@@ -309,10 +310,86 @@ def evaluation_missing(evaluation) -> dict:
     return missing
 
 
+# The rules an "eligible" decision must pass (RuleRefused codes).
+EVALUATION_ORDER = "evaluation_after_intake_and_consents"
+ABSOLUTE_CONTRAINDICATION = "absolute_contraindication"
+BP_RULE = "bp_above_absolute"
+
+
+def _order_refusal(evaluation):
+    """Rule "intake and consents first": the consent page tells the patient they come before the evaluation,
+    so a patient is found eligible only once both are done. Ineligible or deferred may be signed earlier
+    (a prescriber may rule a patient out, or defer, on what the interview shows)."""
+    outstanding = patient_selectors.outstanding_consents(evaluation.patient)
+    if evaluation.intake_id is not None and not outstanding:
+        return None
+    missing = [] if evaluation.intake_id is not None else ["the intake is not submitted"]
+    if outstanding:
+        titles = "; ".join(document.title for document in outstanding)
+        plural = "s" if len(outstanding) > 1 else ""
+        missing.append(f"{len(outstanding)} required consent{plural} not signed ({titles})")
+    return RuleRefused(
+        "Rule “intake and consents before evaluation”: the patient can be found eligible only once the intake is "
+        f"submitted and the consents required before the evaluation are signed: {', and '.join(missing)}. "
+        "Sign the evaluation ineligible or deferred, or wait until the patient has done these.",
+        code=EVALUATION_ORDER,
+    )
+
+
+def _contraindication_refusal(evaluation):
+    """Rule "no absolute contraindication": a confirmed absolute flag, or a blood pressure measured at the
+    evaluation above the absolute screening limits, rules out "eligible". The prescriber signs ineligible or
+    deferred, or dismisses the flag with a written reason (kept on the evaluation and the chart)."""
+    confirmed = [
+        review.flag.reason
+        for review in evaluation.flag_reviews.select_related("flag")
+        if review.outcome == EvaluationFlagReview.Outcome.CONFIRMED and review.flag.severity == Severity.ABSOLUTE
+    ]
+    if confirmed:
+        return RuleRefused(
+            "Rule “no absolute contraindication”: a patient with a confirmed absolute contraindication cannot be "
+            f"found eligible ({'; '.join(confirmed)}). Sign ineligible or deferred, or dismiss the flag with a "
+            "written reason if it does not apply.",
+            code=ABSOLUTE_CONTRAINDICATION,
+        )
+    reason = _measured_bp_above_absolute(evaluation)
+    if reason:
+        return RuleRefused(
+            f"Rule “no absolute contraindication”: measured at this evaluation, {reason} (uncontrolled "
+            "hypertension). Sign ineligible or deferred, or measure again once it is controlled.",
+            code=ABSOLUTE_CONTRAINDICATION,
+        )
+    return None
+
+
+def _measured_bp_above_absolute(evaluation):
+    """The intake's absolute blood-pressure rule (its limits as the administrator set them), applied to the
+    pressure the prescriber measured: the reason, or None."""
+    rule = next(rule for rule in screening.RULES if rule.code == BP_RULE)
+    stored = ScreeningRule.objects.filter(code=BP_RULE).first()
+    setting = (
+        screening.Setting(stored.severity, stored.enabled, stored.limit, stored.second_limit)
+        if stored
+        else rule.default
+    )
+    if not setting.enabled or setting.severity != Severity.ABSOLUTE:
+        return None
+    return rule.check(evaluation, [], setting, timezone.localdate())
+
+
+def evaluation_refusal(evaluation):
+    """The rule that keeps this (complete) evaluation from being signed as it stands, or None."""
+    if evaluation.decision != Evaluation.Decision.ELIGIBLE:
+        return None
+    return _order_refusal(evaluation) or _contraindication_refusal(evaluation)
+
+
 def evaluation_sign(*, actor, evaluation) -> Evaluation:
     """Sign and lock the evaluation. Refused (ValidationError naming each missing field) until the vitals,
     assessments, diagnosis, decision and rationale are filled and every screening flag of the submitted
-    intake is confirmed or dismissed. The patient's stage follows in treatment.services.evaluation_sign."""
+    intake is confirmed or dismissed; refused (RuleRefused) without the signer's current credentials for the
+    patient's state, and "eligible" before the intake and consents or over an absolute contraindication.
+    The patient's stage follows in treatment.services.evaluation_sign."""
     access.require(actor, Permission.WRITE_EVALUATION, evaluation)
     return _evaluation_sign(actor=actor, evaluation=evaluation)
 
@@ -330,6 +407,10 @@ def _evaluation_sign(*, actor, evaluation):
     if missing:
         raise ValidationError(missing)
     evaluation.full_clean(exclude=["patient", "prescriber", "intake"], validate_constraints=False)
+    credentials.require_to_sign(actor, evaluation.patient, "this evaluation")
+    refusal = evaluation_refusal(evaluation)
+    if refusal is not None:
+        raise refusal
     evaluation.prescriber = actor
     evaluation.status = Evaluation.Status.SIGNED
     evaluation.signed_at = timezone.now()

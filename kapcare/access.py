@@ -17,7 +17,7 @@ from enum import Enum
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 
 from kapcare.accounts.models import User
@@ -78,6 +78,8 @@ class Permission(Enum):
     VIEW_REMINDERS = "view_reminders"
     EXPORT_RECORD = "export_record"
     RELEASE_RECORD = "release_record"
+    VIEW_CREDENTIALS = "view_credentials"
+    GRANT_REFERRAL_EXCEPTION = "grant_referral_exception"
 
 
 class Rule(NamedTuple):
@@ -388,6 +390,16 @@ RULES = {
         AuditEvent.Action.CREATE,
         "A release of information is prepared by the therapist or the prescriber on the care team.",
     ),
+    Permission.VIEW_CREDENTIALS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.READ,
+        "Credentials are shown to each clinician and to their medical group's coordinators.",
+    ),
+    Permission.GRANT_REFERRAL_EXCEPTION: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.CREATE,
+        "Only a coordinator of the medical group records an exception to the referral licence rule.",
+    ),
 }
 
 
@@ -404,6 +416,20 @@ def visible_patients(user):
     if user.role == Role.PATIENT:
         return patients.filter(user=user)
     return patients.none()
+
+
+def visible_clinicians(user):
+    """The clinicians whose credentials the user may see: a coordinator sees the prescribers of their medical
+    group and the therapists of the practices that refer to it; a clinician sees themself."""
+    clinicians = User.objects.filter(role__in=User.CLINICIAN_ROLES)
+    if not user.is_authenticated:
+        return clinicians.none()
+    if user.role == Role.COORDINATOR and user.organization_id:
+        group = user.organization_id
+        return clinicians.filter(Q(organization_id=group) | Q(organization__medical_group_id=group))
+    if user.role in User.CLINICIAN_ROLES:
+        return clinicians.filter(pk=user.pk)
+    return clinicians.none()
 
 
 def can(user, permission):

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from kapcare import access
+from kapcare.accounts.models import Licence
 
 from .models import (
     CareTeamMember,
@@ -51,16 +52,15 @@ def prescriber_for_new_patient(patient):
     """A prescriber of the patient's medical group, licensed in the patient's state with a current
     licence, with the fewest active patients; None when the group has no such prescriber."""
     User = get_user_model()
-    now = timezone.now()
+    now, today = timezone.now(), timezone.localdate()
     active = Q(care_teams__active_to__isnull=True) | Q(care_teams__active_to__gt=now)
     return (
         User.objects.filter(
             role=User.Role.PRESCRIBER,
             is_active=True,
             organization_id=patient.medical_group_id,
-            clinician_profile__licence_state=patient.state,
-            clinician_profile__licence_expires__gte=timezone.localdate(),
         )
+        .filter(Exists(Licence.objects.filter(clinician=OuterRef("pk"), state=patient.state, expires_on__gte=today)))
         .annotate(caseload=Count("care_teams", filter=active))
         .order_by("caseload", "last_name", "id")
         .first()

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from kapcare import access, request_context
 from kapcare.access import Permission
+from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
@@ -108,6 +109,7 @@ def _refer(*, actor, fields, referral, invite):
     _check_email_free(fields["email"])
     patient = Patient(**fields, medical_group_id=practice.medical_group_id, referred_by=actor)
     patient.full_clean()
+    credentials.require_to_refer(actor, patient.state)
     try:
         with transaction.atomic():
             patient.save()
@@ -128,13 +130,11 @@ def _refer(*, actor, fields, referral, invite):
 def _check_prescriber_may_treat(patient, prescriber):
     if prescriber.role != prescriber.Role.PRESCRIBER or prescriber.organization_id != patient.medical_group_id:
         raise ValidationError({"prescriber": f"{prescriber} is not a prescriber of {patient.medical_group}."})
-    profile = getattr(prescriber, "clinician_profile", None)
-    if profile is None or profile.licence_state != patient.state:
+    licences = prescriber.licences.filter(state=patient.state).order_by("-expires_on")
+    if not licences:
         raise ValidationError({"prescriber": f"{prescriber} is not licensed in {patient.get_state_display()}."})
-    if not profile.licence_is_current:
-        raise ValidationError(
-            {"prescriber": f"{prescriber}'s licence expired on {profile.licence_expires:%b %-d, %Y}."}
-        )
+    if not licences[0].is_current():
+        raise ValidationError({"prescriber": f"{prescriber}'s licence expired on {licences[0].expires_on:%b %-d, %Y}."})
 
 
 def _put_prescriber_on_team(*, actor, patient, prescriber):
@@ -342,8 +342,7 @@ def _check_email_change(patient, email):
 
 def _check_team_may_treat_in(patient, state):
     for member in CareTeamMember.objects.active().filter(patient=patient, role=CareTeamMember.Role.PRESCRIBER):
-        profile = getattr(member.clinician, "clinician_profile", None)
-        if profile is None or profile.licence_state != state:
+        if credentials.current_licence(member.clinician, state) is None:
             raise ValidationError(
                 {"state": f"{member.clinician} is not licensed there. A coordinator assigns another prescriber first."}
             )

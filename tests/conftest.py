@@ -83,8 +83,8 @@ def practice_b(medical_group):
 
 def _staff(role, organization, email, *, licensed=True):
     user = UserFactory(role=role, organization=organization, email=email)
-    if licensed:
-        ClinicianProfileFactory(user=user)
+    if licensed:  # therapists also hold an Oregon licence: the cast refers clients living there
+        ClinicianProfileFactory(user=user, also_licensed_in=("OR",) if role == User.Role.THERAPIST else ())
     enrol_totp(user)
     return user
 

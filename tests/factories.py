@@ -1,11 +1,12 @@
 """Factories for people and organizations. Patients are made through services (see conftest)."""
 
+from datetime import date
+
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-from django.utils import timezone
 
-from kapcare.accounts.models import ClinicianProfile, Organization, User
+from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraining, Licence, Organization, User
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -50,12 +51,33 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class ClinicianProfileFactory(factory.django.DjangoModelFactory):
+    """A clinician's profile with current credentials: a licence in `licence_state` (and each state of
+    `also_licensed_in`), KAP training, and for a prescriber a DEA registration in each of those states."""
+
     class Meta:
         model = ClinicianProfile
 
     licence_state = "CA"
+    also_licensed_in = ()
     licence_number = factory.Sequence(lambda n: f"LIC-{n:05d}")
-    licence_expires = factory.LazyFunction(lambda: timezone.localdate().replace(year=timezone.localdate().year + 1))
+    licence_expires = date(2099, 12, 31)  # current in every time the tests travel to
+
+    @classmethod
+    def _create(cls, model_class, *args, licence_state, also_licensed_in, licence_number, licence_expires, **kwargs):
+        profile = super()._create(model_class, *args, **kwargs)
+        user = profile.user
+        for n, state in enumerate([licence_state, *also_licensed_in]):
+            number = licence_number if n == 0 else f"{licence_number}-{state}"
+            Licence.objects.create(clinician=user, state=state, number=number, expires_on=licence_expires)
+            if user.role == User.Role.PRESCRIBER:
+                digits = "".join(c for c in number if c.isdigit())[-7:].rjust(7, "0")
+                DEARegistration.objects.create(
+                    clinician=user, state=state, number=f"B{state[0]}{digits}", expires_on=licence_expires
+                )
+        KAPTraining.objects.create(
+            clinician=user, completed_on=date(2024, 3, 1), provider="KAP Institute", title="KAP foundations"
+        )
+        return profile
 
 
 def enrol_totp(user):

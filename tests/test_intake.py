@@ -218,6 +218,7 @@ def test_clinicians_see_flags_and_the_coordinator_only_status_and_count(api, pat
     clinical = api.as_user(prescriber).get(f"/api/v1/intakes/{intake.pk}/").json()
     assert clinical["flag_count"] == 2
     assert clinical["flags"][0] == {
+        "id": intake.flags.get(code="bp_above_absolute").pk,  # what an evaluation's flag review names
         "code": "bp_above_absolute",
         "severity": "absolute",
         "reason": BP_REASON,

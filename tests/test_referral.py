@@ -73,8 +73,7 @@ def test_no_prescriber_is_assigned_without_a_current_licence_in_the_state(
     api, therapist_a, prescriber, django_capture_on_commit_callbacks
 ):
     oregon = refer_by_api(api, therapist_a, django_capture_on_commit_callbacks, email="or@example.test", state="OR")
-    prescriber.clinician_profile.licence_expires = timezone.localdate() - timedelta(days=1)
-    prescriber.clinician_profile.save()
+    prescriber.licences.update(expires_on=timezone.localdate() - timedelta(days=1))
     expired = refer_by_api(api, therapist_a, django_capture_on_commit_callbacks, email="ca@example.test")
 
     for response in (oregon, expired):

@@ -518,8 +518,7 @@ def test_follow_up_reminders_go_to_the_prescriber_then_the_coordinator(patient_a
 
 @pytest.mark.django_db
 def test_a_licence_expiring_within_30_days_reminds_the_clinician_and_the_coordinator(prescriber, coordinator):
-    prescriber.clinician_profile.licence_expires = timezone.localdate() + timedelta(days=20)
-    prescriber.clinician_profile.save()
+    prescriber.licences.update(expires_on=timezone.localdate() + timedelta(days=20))
     outbox.plan()
 
     recipients = set(Reminder.objects.filter(kind=Kind.LICENCE_EXPIRING).values_list("recipient", flat=True))

@@ -100,6 +100,16 @@ class TimelineEvent:
     detail: str = ""
 
 
+def _dismissed_absolute_flags(evaluation):
+    """An absolute contraindication the prescriber dismissed stays in sight on the chart, with their reason."""
+    dismissed = [
+        f"{review.flag.reason} (dismissed: {review.reason})"
+        for review in evaluation.flag_reviews.all()
+        if review.outcome == "dismissed" and review.flag.severity == "absolute"
+    ]
+    return f"; absolute contraindication dismissed: {'; '.join(dismissed)}" if dismissed else ""
+
+
 def course_timeline(patient, *, evaluations, plans, sessions, follow_ups=()) -> list[TimelineEvent]:
     """Every signed event of the patient's care, oldest first, from records already loaded."""
     events = []
@@ -109,7 +119,7 @@ def course_timeline(patient, *, evaluations, plans, sessions, follow_ups=()) -> 
                 TimelineEvent(
                     evaluation.signed_at,
                     f"Evaluation signed: {evaluation.get_decision_display().lower()}",
-                    f"by {evaluation.prescriber}",
+                    f"by {evaluation.prescriber}{_dismissed_absolute_flags(evaluation)}",
                 )
             )
             for addendum in evaluation.addenda.all():

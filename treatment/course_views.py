@@ -13,6 +13,7 @@ from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
 from kapcare import access
 from kapcare.access import Permission
+from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.forms import add_service_errors
@@ -22,6 +23,11 @@ from patients import selectors as patient_selectors
 from . import course_selectors, services
 from .course_forms import AddendumForm, DosePlanForm, EvaluationForm, FollowUpForm
 from .models import DosePlan
+
+
+def _credential_gaps(user, patient, can_write):
+    """What the signing prescriber lacks for this patient's state, shown before they try to sign."""
+    return credentials.missing_to_sign(user, patient.state) if can_write else []
 
 
 @login_required
@@ -84,7 +90,9 @@ def evaluation_page(request, patient_id):
         "flags": flags,
         "addendum_form": addendum_form if can_write else None,
         "refusal": refusal,
+        "credential_gaps": _credential_gaps(user, patient, can_write),
         "missing": assessment_services.evaluation_missing(draft) if draft else {},
+        "consents_outstanding": patient_selectors.outstanding_consents(patient) if form else [],
     }
     return render(request, "treatment/evaluation.html", context, status=409 if refusal else 200)
 
@@ -141,6 +149,7 @@ def dose_plan_page(request, patient_id):
         "history": list(course_selectors.visible_dose_plans(user).filter(patient=patient).history()),
         "ledger": course_selectors.ledger(course) if course else None,
         "refusal": refusal,
+        "credential_gaps": _credential_gaps(user, patient, can_write),
     }
     return render(request, "treatment/dose_plan.html", context, status=409 if refusal else 200)
 
@@ -203,5 +212,6 @@ def follow_up_page(request, patient_id):
         "draft_plan": course_selectors.draft_dose_plan(patient),
         "missing": services.follow_up_missing(pending, today) if pending else {},
         "refusal": refusal,
+        "credential_gaps": _credential_gaps(user, patient, can_write),
     }
     return render(request, "treatment/follow_up.html", context, status=409 if refusal else 200)

@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
 
+from kapcare.accounts.models import Licence
 from kapcare.us_states import USState
 from patients.models import Patient, Referral
 from patients.serializers import TEXT_LIMIT
@@ -70,11 +72,16 @@ class AssignPrescriberForm(forms.Form):
         User = get_user_model()
         self.fields["prescriber"].queryset = User.objects.filter(
             role=User.Role.PRESCRIBER, organization_id=patient.medical_group_id, is_active=True
-        ).select_related("clinician_profile")
-        self.fields["prescriber"].label_from_instance = self._label
-
-    @staticmethod
-    def _label(user):
-        profile = getattr(user, "clinician_profile", None)
-        licence = f"{profile.licence_state}, until {profile.licence_expires:%b %Y}" if profile else "no licence on file"
-        return f"{user} ({licence})"
+        ).annotate(
+            licence_until=Subquery(
+                Licence.objects.filter(clinician=OuterRef("pk"), state=patient.state)
+                .order_by("-expires_on")
+                .values("expires_on")[:1]
+            )
+        )
+        state = patient.state
+        self.fields["prescriber"].label_from_instance = lambda user: (
+            f"{user} ({state}, until {user.licence_until:%b %Y})"
+            if user.licence_until
+            else f"{user} (no licence in {state} on file)"
+        )

@@ -18,6 +18,7 @@ from assessments import services as assessment_services
 from assessments.models import Evaluation
 from kapcare import access
 from kapcare.access import Permission
+from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
@@ -71,7 +72,8 @@ def course_refresh(*, actor, patient) -> Patient:
     elif evaluation.decision == Evaluation.Decision.INELIGIBLE:
         stage = Stage.INELIGIBLE
     elif evaluation.decision == Evaluation.Decision.DEFERRED:
-        stage = Stage.EVALUATION
+        # A deferral before the intake or consents are done leaves the patient where the front door put them.
+        stage = patient.stage if patient.stage in (Stage.REFERRED, Stage.INTAKE) else Stage.EVALUATION
     elif open_follow_ups.filter(decision=FollowUp.Decision.MAINTENANCE).exists():
         stage = Stage.MAINTENANCE
     else:
@@ -229,6 +231,7 @@ def _dose_plan_sign(*, actor, plan):
     if missing:
         raise ValidationError(missing)
     plan.full_clean(exclude=["course", "patient", "prescriber", "version"], validate_constraints=False)
+    credentials.require_to_sign(actor, plan.patient, f"dose plan version {plan.version}")
     evaluation = assessment_selectors.latest_signed_evaluation(plan.patient)
     if evaluation is None or evaluation.decision != Evaluation.Decision.ELIGIBLE:
         raise RuleRefused(
@@ -413,6 +416,7 @@ def _follow_up_sign(*, actor, follow_up):
     if missing:
         raise ValidationError(missing)
     follow_up.full_clean(exclude=["course", "patient", "prescriber"], validate_constraints=False)
+    credentials.require_to_sign(actor, patient, "this follow-up")
     decision = follow_up.decision
     active = DosePlan.objects.signed().filter(course=course).first()
     draft = DosePlan.objects.filter(course=course, status=DosePlan.Status.DRAFT).first()

@@ -12,6 +12,7 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
 from kapcare.forms import add_service_errors
+from kapcare.rules import RuleRefused
 from patients import selectors
 from patients import services as patient_services
 
@@ -167,16 +168,20 @@ def patient_chart(request, patient_id):
 def refer_patient(request):
     access.require(request.user, Permission.REFER_PATIENT, object_type="patients.patient")
     form = ReferralForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         fields, referral = form.split()
         try:
             patient = patient_services.patient_refer(actor=request.user, referral=referral, **fields)
         except ValidationError as error:
             add_service_errors(form, error)
+        except RuleRefused as error:  # the therapist's licence does not cover the client's state
+            form.add_error(None, str(error))
+            status = 409
         else:
             messages.success(request, f"{patient.first_name} is referred; an invitation to the portal is on its way.")
             return redirect("patient-chart", patient.pk)
-    return render(request, "treatment/refer.html", {"form": form})
+    return render(request, "treatment/refer.html", {"form": form}, status=status)
 
 
 @login_required

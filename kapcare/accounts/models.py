@@ -97,17 +97,120 @@ class User(AbstractUser):
 
 
 class ClinicianProfile(models.Model):
+    """What identifies a clinician beyond the account. Their credentials (licences, DEA registrations, KAP
+    training) are lists of their own below: the facts the signing and referral rules read."""
+
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="clinician_profile")
-    licence_state = models.CharField(max_length=2, choices=USState.choices)
-    licence_number = models.CharField(max_length=50)
-    licence_expires = models.DateField()
     npi = models.CharField("NPI", max_length=10, blank=True)
-    dea_number = models.CharField("DEA number", max_length=9, blank=True, help_text="Prescribers only.")
-    kap_training_completed = models.DateField("KAP training completed", null=True, blank=True)
 
     def __str__(self):
-        return f"{self.user} ({self.licence_state} {self.licence_number})"
+        return str(self.user)
+
+
+class Credential(models.Model):
+    """A credential with an expiry, and who verified it against what (a registry lookup, a document)."""
+
+    expires_on = models.DateField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    verification_note = models.CharField(
+        max_length=300, blank=True, help_text="What it was verified against: a registry lookup, a document."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def is_current(self, today=None):
+        return self.expires_on >= (today or timezone.localdate())
 
     @property
-    def licence_is_current(self):
-        return self.licence_expires >= timezone.localdate()
+    def is_verified(self):
+        return self.verified_at is not None
+
+
+class Licence(Credential):
+    """A state licence to practise. A clinician may hold several (one per state, or more)."""
+
+    class Kind(models.TextChoices):
+        MD = "md", "Physician (MD)"
+        DO = "do", "Physician (DO)"
+        NP = "np", "Nurse practitioner"
+        PA = "pa", "Physician assistant"
+        PSYCHOLOGIST = "psychologist", "Psychologist"
+        LMFT = "lmft", "Marriage and family therapist (LMFT)"
+        LCSW = "lcsw", "Clinical social worker (LCSW)"
+        LPC = "lpc", "Professional counselor (LPC)"
+        OTHER = "other", "Other"
+
+    clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="licences")
+    state = models.CharField(max_length=2, choices=USState.choices)
+    number = models.CharField(max_length=50)
+    kind = models.CharField("type", max_length=20, choices=Kind.choices, blank=True)
+
+    class Meta:
+        ordering = ["state", "-expires_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinician", "state", "number"], name="licence_once_per_clinician")
+        ]
+        indexes = [models.Index(fields=["state", "expires_on"], name="licence_state_expiry")]
+
+    def __str__(self):
+        return f"{self.state} licence {self.number}"
+
+
+class DEARegistration(Credential):
+    """A DEA registration to prescribe controlled substances (ketamine is Schedule III), held per state."""
+
+    clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="dea_registrations")
+    state = models.CharField(max_length=2, choices=USState.choices)
+    number = models.CharField("DEA number", max_length=9)
+
+    class Meta:
+        verbose_name = "DEA registration"
+        ordering = ["state", "-expires_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinician", "state", "number"], name="dea_registration_once_per_state")
+        ]
+
+    def __str__(self):
+        return f"{self.state} DEA {self.number}"
+
+
+class KAPTraining(models.Model):
+    """Completed training in ketamine-assisted psychotherapy: the network requires it to practise."""
+
+    clinician = models.ForeignKey(User, on_delete=models.CASCADE, related_name="kap_trainings")
+    completed_on = models.DateField()
+    provider = models.CharField(max_length=200)
+    title = models.CharField(max_length=200)
+    certificate_number = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "KAP training"
+        ordering = ["-completed_on"]
+
+    def __str__(self):
+        return f"{self.title} ({self.provider}, {self.completed_on})"
+
+
+class ReferralStateException(models.Model):
+    """A coordinator's documented exception: the therapist may refer clients living in a state their licences
+    do not cover (for example practice under an interstate compact). Kept, with who granted it and why."""
+
+    therapist = models.ForeignKey(User, on_delete=models.CASCADE, related_name="referral_state_exceptions")
+    state = models.CharField(max_length=2, choices=USState.choices)
+    reason = models.TextField(max_length=2000)
+    granted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="referral_state_exception_has_reason"),
+        ]
+
+    def __str__(self):
+        return f"Referral exception for {self.therapist} in {self.state}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from kapcare.accounts.models import ClinicianProfile, Organization, User
+from kapcare.accounts.models import Licence, Organization, User
 from patients.models import (
     CareTeamMember,
     ConsentDocument,
@@ -355,15 +355,15 @@ def _consent_still_unsigned(reminder, now):
 @planner
 def plan_licences_expiring(now):
     today = timezone.localdate(now)
-    profiles = ClinicianProfile.objects.filter(
-        licence_expires__gte=today, licence_expires__lte=today + 30 * DAY, user__is_active=True
+    profiles = Licence.objects.filter(
+        expires_on__gte=today, expires_on__lte=today + 30 * DAY, clinician__is_active=True
     ).values_list(
         "pk",
-        "user_id",
-        "licence_expires",
-        "user__organization_id",
-        "user__organization__kind",
-        "user__organization__medical_group_id",
+        "clinician_id",
+        "expires_on",
+        "clinician__organization_id",
+        "clinician__organization__kind",
+        "clinician__organization__medical_group_id",
     )
     profiles = list(profiles)
 
@@ -380,7 +380,7 @@ def plan_licences_expiring(now):
 
 @kind(Kind.LICENCE_EXPIRING, link=home_link)
 def _licence_not_renewed(reminder, now):
-    if not ClinicianProfile.objects.filter(pk=reminder.object_id, licence_expires=occasion_of(reminder)).exists():
+    if not Licence.objects.filter(pk=reminder.object_id, expires_on=occasion_of(reminder)).exists():
         return "The licence was renewed."
     return ""
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from assessments import questionnaire_services
 from assessments import services as intake_services
 from assessments.models import MEDICAL_CONDITIONS, QuestionnaireResponse, ScreeningFlag
-from kapcare.accounts.models import ClinicianProfile, Organization
+from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraining, Licence, Organization
 from messaging import services as messaging_services
 from messaging.models import Message, MessageRecipient, Notification, Thread
 from patients import content
@@ -300,18 +300,26 @@ class Command(BaseCommand):
             )
         EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         if licence_number:
-            ClinicianProfile.objects.get_or_create(
-                user=user,
-                defaults={
-                    "licence_state": "CA",
-                    "licence_number": licence_number,
-                    "licence_expires": timezone.localdate() + timedelta(days=540),
-                    "npi": "1" + "".join(c for c in licence_number if c.isdigit()).rjust(9, "0"),
-                    "dea_number": "BO1234563" if role == User.Role.PRESCRIBER else "",
-                    "kap_training_completed": date(2024, 3, 1),
-                },
-            )
+            self._credentials(user, role, licence_number)
         return user
+
+    def _credentials(self, user, role, licence_number):
+        """A licence in California, KAP training, and for a prescriber a DEA registration there."""
+        npi = "1" + "".join(c for c in licence_number if c.isdigit()).rjust(9, "0")
+        ClinicianProfile.objects.get_or_create(user=user, defaults={"npi": npi})
+        expires = timezone.localdate() + timedelta(days=540)
+        kind = Licence.Kind.MD if role == User.Role.PRESCRIBER else Licence.Kind.LMFT
+        Licence.objects.get_or_create(
+            clinician=user, state="CA", number=licence_number, defaults={"expires_on": expires, "kind": kind}
+        )
+        if role == User.Role.PRESCRIBER:
+            DEARegistration.objects.get_or_create(
+                clinician=user, state="CA", number="BO1234563", defaults={"expires_on": expires}
+            )
+        KAPTraining.objects.get_or_create(
+            clinician=user,
+            defaults={"completed_on": date(2024, 3, 1), "provider": "KAP institute", "title": "KAP foundations"},
+        )
 
     def _patient(self, first, last, local, born, therapist, stage, *, users):
         email = demo_email(local)

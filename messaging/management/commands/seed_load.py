@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from assessments import instruments
 from assessments.models import MEDICAL_CONDITIONS, Evaluation, Intake, QuestionnaireResponse, content_sha256
-from kapcare.accounts.models import ClinicianProfile, Organization
+from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraining, Licence, Organization
 from kapcare.audit.models import AuditEvent
 from patients.models import CareTeamMember, Patient, Referral, Stage
 from patients.time_zones import STATE_TIME_ZONES
@@ -216,16 +216,19 @@ class Command(BaseCommand):
             user = self.user(
                 f"therapist{n:02d}@{DOMAIN}", User.Role.THERAPIST, "Therapist", f"T{n:02d}", practices[(n - 1) // 2]
             )
-            ClinicianProfile.objects.create(
-                user=user, licence_state="CA", licence_number=f"LMFT-{n:05d}", licence_expires=expires
-            )
+            ClinicianProfile.objects.create(user=user)
+            # Licensed wherever the load's patients live: each therapist's clients are spread over the states.
+            for state in STATES:
+                Licence.objects.create(clinician=user, state=state, number=f"LMFT-{n:05d}", expires_on=expires)
+            KAPTraining.objects.create(clinician=user, completed_on=date(2024, 3, 1), provider="Load", title="KAP")
             therapists.append(user)
         prescribers = []
         for n, state in enumerate(STATES[:prescriber_count], start=1):
             user = self.user(f"prescriber{n}@{DOMAIN}", User.Role.PRESCRIBER, "Prescriber", f"P{n}", group)
-            ClinicianProfile.objects.create(
-                user=user, licence_state=state, licence_number=f"MD-{n:05d}", licence_expires=expires
-            )
+            ClinicianProfile.objects.create(user=user)
+            Licence.objects.create(clinician=user, state=state, number=f"MD-{n:05d}", expires_on=expires)
+            DEARegistration.objects.create(clinician=user, state=state, number=f"BP{n:07d}", expires_on=expires)
+            KAPTraining.objects.create(clinician=user, completed_on=date(2024, 3, 1), provider="Load", title="KAP")
             prescribers.append(user)
         coordinator = self.user(f"coordinator@{DOMAIN}", User.Role.COORDINATOR, "Coordinator", "Load", group)
         admin = self.user(f"admin@{DOMAIN}", User.Role.ADMIN, "Admin", "Load")
