@@ -16,6 +16,7 @@ from assessments import questionnaire_services
 from assessments import services as intake_services
 from assessments.models import MEDICAL_CONDITIONS, QuestionnaireResponse, ScreeningFlag
 from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraining, Licence, Organization
+from kapcare.us_states import USState
 from messaging import services as messaging_services
 from messaging.models import Message, MessageRecipient, Notification, Thread
 from patients import content
@@ -304,18 +305,24 @@ class Command(BaseCommand):
         return user
 
     def _credentials(self, user, role, licence_number):
-        """A licence in California, KAP training, and for a prescriber a DEA registration there."""
+        """A licence in every state, KAP training, and for a prescriber a DEA registration in every state.
+
+        The demo clinicians stand for a network that practises across states (as under the interstate
+        compacts), so a referral or an evaluation tried with the demo accounts is never refused for the
+        patient's state; the licence rules themselves are shown by the tests with single-state clinicians."""
         npi = "1" + "".join(c for c in licence_number if c.isdigit()).rjust(9, "0")
         ClinicianProfile.objects.get_or_create(user=user, defaults={"npi": npi})
         expires = timezone.localdate() + timedelta(days=540)
         kind = Licence.Kind.MD if role == User.Role.PRESCRIBER else Licence.Kind.LMFT
-        Licence.objects.get_or_create(
-            clinician=user, state="CA", number=licence_number, defaults={"expires_on": expires, "kind": kind}
-        )
-        if role == User.Role.PRESCRIBER:
-            DEARegistration.objects.get_or_create(
-                clinician=user, state="CA", number="BO1234563", defaults={"expires_on": expires}
+        for state in USState.values:
+            number = licence_number if state == "CA" else f"{licence_number}-{state}"
+            Licence.objects.get_or_create(
+                clinician=user, state=state, number=number, defaults={"expires_on": expires, "kind": kind}
             )
+            if role == User.Role.PRESCRIBER:
+                DEARegistration.objects.get_or_create(
+                    clinician=user, state=state, number="BO1234563", defaults={"expires_on": expires}
+                )
         KAPTraining.objects.get_or_create(
             clinician=user,
             defaults={"completed_on": date(2024, 3, 1), "provider": "KAP institute", "title": "KAP foundations"},
