@@ -4,7 +4,9 @@ PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint fmt venv venv-dev services worker beat clean bench audit drill
+TEST_WORKERS ?= auto
+
+.PHONY: run test test-fast lint fmt venv venv-dev services worker beat clean bench audit drill
 
 run: venv
 	PORT=$(PORT) bash scripts/run.sh
@@ -12,7 +14,12 @@ run: venv
 test: venv-dev
 	bash scripts/ensure_services.sh
 	bash scripts/audit.sh
-	bash scripts/test.sh
+	bash scripts/test.sh -n $(TEST_WORKERS)
+
+# The same suite on the test databases the previous run left (created afresh when missing): for local runs.
+test-fast: venv-dev
+	bash scripts/ensure_services.sh
+	bash scripts/test.sh -n $(TEST_WORKERS) --reuse-db
 
 # Known vulnerabilities in the pinned requirements fail; an unreachable vulnerability service only warns.
 audit: venv-dev

@@ -10,29 +10,29 @@ app.autodiscover_tasks(
     ["kapcare.accounts", "kapcare.audit", "patients", "assessments", "treatment", "messaging", "records"]
 )
 
+
+def every(seconds, task):
+    """`task` every `seconds`. A run still queued when the next one is due expires (the worker drops it): beat
+    keeps publishing while the workers are down or busy, and they should not then run the same job back to back
+    once per tick they missed."""
+    return {"task": task, "schedule": seconds, "options": {"expires": seconds}}
+
+
 # The beat schedule lives here, in code, each entry with its reason.
 app.conf.beat_schedule = {
     # Expired API tokens are refused on use anyway; this keeps the table to live tokens.
-    "purge-expired-api-tokens": {
-        "task": "kapcare.accounts.tasks.purge_expired_api_tokens",
-        "schedule": 3600.0,
-    },
+    "purge-expired-api-tokens": every(3600.0, "kapcare.accounts.tasks.purge_expired_api_tokens"),
     # Reminders are rows first: planning inserts what is due (ON CONFLICT DO NOTHING, so a second beat or
     # a rerun changes nothing) and publishes the due rows. Every 5 minutes keeps "1 hour after an alert"
     # within minutes while the planners read only due work.
-    "plan-reminders": {
-        "task": "messaging.tasks.plan_reminders",
-        "schedule": float(os.environ.get("KAPCARE_REMINDER_PLAN_SECONDS", 300)),
-    },
+    "plan-reminders": every(
+        float(os.environ.get("KAPCARE_REMINDER_PLAN_SECONDS", 300)), "messaging.tasks.plan_reminders"
+    ),
     # The safety net: rows a dead worker left `sending` go back to pending, and due rows whose task was
     # lost (Redis restarted, a message dropped) are published again. Every minute bounds that delay.
-    "sweep-reminders": {
-        "task": "messaging.tasks.sweep_reminders",
-        "schedule": float(os.environ.get("KAPCARE_REMINDER_SWEEP_SECONDS", 60)),
-    },
+    "sweep-reminders": every(
+        float(os.environ.get("KAPCARE_REMINDER_SWEEP_SECONDS", 60)), "messaging.tasks.sweep_reminders"
+    ),
     # A copy of a record that left is kept only while its link works (24 hours); then its files are deleted.
-    "purge-expired-record-exports": {
-        "task": "records.tasks.purge_expired_record_exports",
-        "schedule": 3600.0,
-    },
+    "purge-expired-record-exports": every(3600.0, "records.tasks.purge_expired_record_exports"),
 }

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_SETTINGS_MODULE=kapcare.settings.test
 export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kapcare}
-export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}
+export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/8}
 export REQUIRE_SERVICES=1
 
 echo "== ruff"

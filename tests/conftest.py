@@ -24,6 +24,9 @@ from patients import services as patient_services
 
 from .factories import ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory, enrol_totp
 
+# The browser journeys' shared fixture (clinic_staff) and helpers.
+pytest_plugins = ["tests.journeys"]
+
 # pytest-playwright runs an asyncio loop in the main thread from its session fixtures, which start
 # before pytest-django creates the test database; Django's async guard would then refuse the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -10,17 +10,27 @@ So for therapist A, A is own, A2 is foreign (same practice) and B is the other p
 
 A denial must leak no field of the patient, change no row, and leave an audit row.
 Later issues add their routes' rows here; a route under /api/ missing from ROUTES fails the suite.
+
+The cast and the four targets are made once for the module (`world`), and each case runs in its own
+savepoint inside that, as `tests/test_fuzz_api.py` does; one xdist worker runs the whole module.
 """
 
 import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
-from patients.models import CareTeamMember, Patient
+from patients.models import Patient
+
+from .conftest import _staff, refer
+from .factories import MedicalGroupFactory, PracticeFactory
+
+pytestmark = pytest.mark.xdist_group("access_matrix")
 
 ROLES = ["therapist_a", "therapist_b", "prescriber", "coordinator", "patient", "other_patient", "admin", "anonymous"]
 TARGETS = ["A", "A2", "B", "X"]
@@ -481,16 +491,69 @@ ROLE_CASES = [
 ]
 
 
+def make_world():
+    """conftest.py's cast and target patients, made as its fixtures make them and in the order `cast` and
+    `targets` ask for them (the order decides, e.g., which patients the prescriber is assigned on referral)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    group = MedicalGroupFactory(name="Cascade Medical Group")
+    practice_a = PracticeFactory(name="Practice A", medical_group=group)
+    practice_b = PracticeFactory(name="Practice B", medical_group=group)
+    therapist_a = _staff(User.Role.THERAPIST, practice_a, "therapist.a@example.test")
+    therapist_b = _staff(User.Role.THERAPIST, practice_b, "therapist.b@example.test")
+    prescriber = _staff(User.Role.PRESCRIBER, group, "prescriber@example.test")
+    coordinator = _staff(User.Role.COORDINATOR, group, "coordinator@example.test", licensed=False)
+    team = {"prescriber": prescriber, "coordinator": coordinator, "account": True}
+    patient_a = refer(therapist_a, "Avery", "Alder", "avery@example.test", **team)
+    patient_b = refer(therapist_b, "Casey", "Cedar", "casey@example.test", **team)
+    admin = _staff(User.Role.ADMIN, None, "admin@example.test", licensed=False)
+    therapist_a2 = _staff(User.Role.THERAPIST, practice_a, "therapist.a2@example.test")
+    patient_a2 = refer(therapist_a2, "Blair", "Birch", "blair@example.test", state="OR")
+    elsewhere = MedicalGroupFactory(name="Elsewhere Medical")
+    practice_x = PracticeFactory(name="Elsewhere Practice", medical_group=elsewhere)
+    therapist_x = _staff(User.Role.THERAPIST, practice_x, "therapist.x@example.test")
+    _staff(User.Role.COORDINATOR, elsewhere, "coordinator.x@example.test", licensed=False)
+    patient_x = refer(therapist_x, "Dana", "Dogwood", "dana@example.test")
+    cast = {
+        "therapist_a": therapist_a,
+        "therapist_b": therapist_b,
+        "prescriber": prescriber,
+        "coordinator": coordinator,
+        "patient": patient_a.user,
+        "other_patient": patient_b.user,
+        "admin": admin,
+        "anonymous": AnonymousUser(),
+    }
+    return cast, {"A": patient_a, "A2": patient_a2, "B": patient_b, "X": patient_x}
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Made once inside an outer transaction that each test's own (a savepoint) nests in, rolled back at the end."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield make_world()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def targets(patient_a, patient_a2, patient_b, patient_x):
-    return {"A": patient_a, "A2": patient_a2, "B": patient_b, "X": patient_x}
+def cast(world, db):
+    return world[0]
+
+
+@pytest.fixture
+def targets(world, db):
+    return world[1]
+
+
+def resolve_body(body, user, patient=None):
+    if callable(body):  # a body that depends on the caller, the target patient or rows made by the fixtures
+        return body(user) if patient is None else body(user, patient)
+    return body
 
 
 def send(api, user, method, path, body, patient=None):
-    if callable(body):  # a body that depends on the caller, the target patient or rows made by the fixtures
-        body = body(user) if patient is None else body(user, patient)
-    client = api.as_user(user)
-    return getattr(client, method.lower())(path, data=body, format="json")
+    body = resolve_body(body, user, patient)
+    return getattr(api.as_user(user), method.lower())(path, data=body, format="json")
 
 
 def consent_signature_body(user):
@@ -586,20 +649,6 @@ def dosing_session_id(patient):
         scheduled_at=timezone.now() - timedelta(hours=1),
         created_by=patient.referred_by,
     ).pk
-
-
-def session_record_models():
-    """The rows a session's changes, checklist and dosing record write (issue 5)."""
-    from treatment.models import (
-        BoosterDose,
-        ChaperoneCheckIn,
-        ChecklistConfirmation,
-        DosingRecord,
-        SessionChange,
-        VitalsReading,
-    )
-
-    return (SessionChange, ChecklistConfirmation, VitalsReading, DosingRecord, BoosterDose, ChaperoneCheckIn)
 
 
 def alert_id(patient):
@@ -759,49 +808,51 @@ def integration_summary_id(patient):
     ).pk
 
 
-def note_models():
-    from treatment.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
-
-    return (SessionNote, SessionNoteAddendum, PsychotherapyNote, IntegrationSummary)
-
-
 def record_id(route, patient):
     return RECORD_IDS[route](patient) if route in RECORD_IDS else patient.pk
 
 
-def database_state():
-    """Everything a request about a patient could change, to compare before and after."""
-    from assessments.models import Evaluation, EvaluationAddendum, Intake, IntakeMedication, QuestionnaireResponse
-    from messaging.models import Message, MessageRecipient, Notification
-    from patients.models import SafetyAlert, SafetyAlertAcknowledgement
-    from treatment.models import AdverseEvent, DosePlan, FollowUp, TherapySession, TreatmentCourse
+# Rows a refused request may write: its own audit row (counted below) and the session's bookkeeping.
+NOT_A_CHANGE = ("audit_auditevent", "django_session")
+XID = 2**32  # row versions carry 32-bit transaction ids
 
-    return (
-        list(Patient.objects.order_by("pk").values()),
-        list(CareTeamMember.objects.order_by("pk").values()),
-        list(Intake.objects.order_by("pk").values()),
-        list(IntakeMedication.objects.order_by("pk").values()),
-        list(FollowUp.objects.order_by("pk").values()),
-        *(list(model.objects.order_by("pk").values()) for model in note_models()),
-        *(list(model.objects.order_by("pk").values()) for model in session_record_models()),
-        *(
-            list(model.objects.order_by("pk").values())
-            for model in (
-                Evaluation,
-                EvaluationAddendum,
-                TreatmentCourse,
-                DosePlan,
-                TherapySession,
-                AdverseEvent,
-                SafetyAlert,
-                SafetyAlertAcknowledgement,
-                QuestionnaireResponse,
-                Message,
-                MessageRecipient,
-                Notification,
+
+def write_marks():
+    """Where this transaction's writes stand: PostgreSQL's own counters for it (pg_stat_xact_user_tables: rows
+    inserted, updated, deleted by table) and the first transaction id not yet handed out. Two cheap queries
+    instead of snapshotting every table around each request."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint %% %s", [XID])
+        horizon = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables"
+            " WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 AND NOT relname = ANY(%s)",
+            [list(NOT_A_CHANGE)],
+        )
+        return horizon, {table: counts for table, *counts in cursor.fetchall()}
+
+
+def tables_changed_since(marks):
+    """The tables in which rows changed since `marks`. The counters only grow (a write rolled back with its
+    savepoint still counts), so a table whose counters moved is checked: a row inserted or updated that stayed
+    is a visible row version whose creating transaction id (xmin) was handed out after the mark; any delete
+    counts as a change."""
+    horizon, before = marks
+    _horizon, after = write_marks()
+    changed = []
+    with connection.cursor() as cursor:
+        for table, counts in after.items():
+            was = before.get(table, [0, 0, 0])
+            if counts == was:
+                continue
+            cursor.execute(
+                f"SELECT EXISTS (SELECT 1 FROM {connection.ops.quote_name(table)}"  # noqa: S608 (a table name)
+                " WHERE (xmin::text::bigint - %s + %s) %% %s < %s)",
+                [horizon, XID, XID, XID // 2],
             )
-        ),
-    )
+            if counts[2] != was[2] or cursor.fetchone()[0]:
+                changed.append(table)
+    return changed
 
 
 def patient_values(patient):
@@ -818,17 +869,20 @@ def _check_patient_route(api, cast, route, method, role, patient, target):
     expected_status, body, _kind = ROUTES[route][method]
     expected = expected_status[role][target]
     path = route.format(id=record_id(route, patient))
-    before = database_state()
+    data = resolve_body(body, cast[role], patient)
+    client = api.as_user(cast[role])  # signing in writes the session and last_login: before the counters
+    marks = write_marks()
     audit_before = AuditEvent.objects.count()
 
-    response = send(api, cast[role], method, path, body, patient)
+    with transaction.atomic():  # a savepoint: every row the request writes gets a transaction id after the mark
+        response = getattr(client, method.lower())(path, data=data, format="json")
 
     assert response.status_code == expected, (target, response.content)
     if expected >= 400:
         text = response.content.decode()
         assert not any(value in text for value in patient_values(patient)), f"{target}: a refusal leaked a field"
         assert response["Content-Type"].startswith("application/json"), target
-        assert database_state() == before, f"{target}: a refused request changed a row"
+        assert tables_changed_since(marks) == [], f"{target}: a refused request changed a row"
         if expected in (401, 403, 404):
             denied = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).order_by("-id").first()
             assert AuditEvent.objects.count() == audit_before + 1, target

@@ -6,84 +6,33 @@ The patient reaches "awaiting evaluation" through the services (tests/course_sta
 happens in the browser. Screenshots at 390 px and 1280 px go to /tmp/kapcare-shots/course-*.png.
 """
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from assessments.models import ScreeningFlag
-from kapcare.accounts.models import User
-from patients import content
 from patients.models import Stage
 
 from . import course_states
 from .conftest import refer
-from .factories import PASSWORD, ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory
+from .journeys import DESKTOP, PHONE, SHOTS, clean, fits, sign_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/kapcare-shots")  # noqa: S108 (screenshots for people to look at, not secrets)
-WAIT_MS = 5_000
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
 
 @pytest.fixture
-def clinic(live_server, settings):
+def clinic(clinic_staff):
     """Rowan, referred by Sam and assigned to Maya, has submitted an intake that raised flags (BP 148/94 and
     a benzodiazepine) and signed every consent: awaiting Maya's evaluation."""
-    settings.KAPCARE_REQUIRE_MFA = False
-    settings.KAPCARE_BASE_URL = live_server.url
-    content.seed_current()  # the transactional flush removed the seeded consent documents and modules
-    group = MedicalGroupFactory(name="Cascade Medical Group")
-    practice = PracticeFactory(name="Riverside Therapy", medical_group=group)
-    therapist = UserFactory(
-        role=User.Role.THERAPIST, organization=practice, email="sam@example.test", first_name="Sam", last_name="Rivera"
-    )
-    ClinicianProfileFactory(user=therapist)
-    prescriber = UserFactory(
-        role=User.Role.PRESCRIBER, organization=group, email="maya@example.test", first_name="Maya", last_name="Okafor"
-    )
-    ClinicianProfileFactory(user=prescriber, licence_state="CA")
-    patient = refer(therapist, "Rowan", "Redwood", "rowan@example.test", account=True)
+    patient = refer(clinic_staff["therapist"], "Rowan", "Redwood", "rowan@example.test", account=True)
     course_states.ready_for_evaluation(patient, flagged=True)
     assert patient.stage == Stage.EVALUATION
     flags = {flag.code: flag for flag in ScreeningFlag.objects.filter(intake__patient=patient)}
     assert len(flags) >= 2, flags
     return {
-        "url": live_server.url,
-        "therapist": therapist,
-        "prescriber": prescriber,
+        **clinic_staff,
         "patient": patient,
         "flags": flags,
     }
-
-
-def watch(page):
-    """Collect console errors and warnings, page errors and CSP violations from now on."""
-    errors = []
-    page.on("console", lambda msg: msg.type in ("error", "warning") and errors.append(msg.text))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(WAIT_MS)
-    return errors
-
-
-def clean(errors):
-    assert not [e for e in errors if "Content Security Policy" in e], errors
-    assert errors == []
-
-
-def sign_in(page, base, email):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
-def fits(page, width=390):
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} px wide at {width} px"
 
 
 def shoot(page, name):

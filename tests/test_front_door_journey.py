@@ -7,59 +7,22 @@ Screenshots at 390 px and 1280 px go to /tmp/kapcare-shots/ for people to look a
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from kapcare.accounts.models import User
-from patients import content
 from patients.models import Patient, Stage
 
-from .factories import PASSWORD, ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory
+from .course_states import INTAKE
+from .journeys import DESKTOP, PHONE, SHOTS, clean, fits, sign_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/kapcare-shots")  # noqa: S108 (screenshots for people to look at, not secrets)
-WAIT_MS = 5_000
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
 PATIENT_PASSWORD = "a long new password 2026"
 
-# Every intake question the submission requires, answered "no" unless the journey needs otherwise.
-MEDICAL_CONDITIONS = (
-    "ketamine_hypersensitivity",
-    "uncontrolled_hypertension",
-    "vascular_disease",
-    "severe_heart_disease",
-    "stroke",
-    "cerebral_trauma",
-    "eclampsia",
-    "recent_cardiac_event",
-    "raised_intracranial_pressure",
-    "glaucoma",
-    "recent_seizures",
-    "untreated_hyperthyroidism",
-    "severe_lung_disease",
-    "severe_liver_disease",
-)
-NO_ANSWERS = (
-    *MEDICAL_CONDITIONS,
-    "psychosis",
-    "schizophrenia_spectrum",
-    "family_psychosis",
-    "mania_or_bipolar",
-    "suicide_attempt",
-    "psychiatric_hospitalisation",
-    "suicidal_thoughts",
-    "personality_disorder",
-    "uses_cannabis",
-    "uses_recreational_drugs",
-    "pregnant",
-    "breastfeeding",
-    "ivf",
-)
+# The one intake answer set (tests/course_states.py), answered through the form: every "no" of it.
+NO_ANSWERS = tuple(name for name, value in INTAKE.items() if value is False and name != "takes_medications")
 VALUES = {
     "alcohol_drinks_per_week": "0",
     "allergies": "none",
@@ -72,39 +35,9 @@ VALUES = {
 
 
 @pytest.fixture
-def clinic(live_server, settings):
+def clinic(clinic_staff):
     """A practice referring to a medical group whose prescriber is licensed in California."""
-    settings.KAPCARE_REQUIRE_MFA = False
-    settings.KAPCARE_BASE_URL = live_server.url
-    content.seed_current()  # the transactional flush removed the seeded consent documents and modules
-    group = MedicalGroupFactory(name="Cascade Medical Group")
-    practice = PracticeFactory(name="Riverside Therapy", medical_group=group)
-    therapist = UserFactory(
-        role=User.Role.THERAPIST, organization=practice, email="sam@example.test", first_name="Sam", last_name="Rivera"
-    )
-    ClinicianProfileFactory(user=therapist)
-    prescriber = UserFactory(
-        role=User.Role.PRESCRIBER, organization=group, email="maya@example.test", first_name="Maya", last_name="Okafor"
-    )
-    ClinicianProfileFactory(user=prescriber, licence_state="CA")
-    return {"url": live_server.url, "therapist": therapist, "prescriber": prescriber}
-
-
-def watch(page):
-    """Collect console errors, page errors and CSP violations from now on."""
-    errors = []
-    page.on("console", lambda msg: msg.type in ("error", "warning") and errors.append(msg.text))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(WAIT_MS)
-    return errors
-
-
-def sign_in(page, base, email, password=PASSWORD):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", password)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
+    return clinic_staff
 
 
 def shoot(page, name, *, both=True):
@@ -116,16 +49,6 @@ def shoot(page, name, *, both=True):
         page.set_viewport_size(DESKTOP)
         page.screenshot(path=str(SHOTS / f"journey-{name}-1280.png"), full_page=True)
         page.set_viewport_size(size)
-
-
-def fits(page, width=390):
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} px wide at {width} px"
-
-
-def clean(errors):
-    assert not [e for e in errors if "Content Security Policy" in e], errors
-    assert errors == []
 
 
 def refer_through_the_portal(page, base, therapist):

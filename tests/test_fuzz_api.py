@@ -32,6 +32,9 @@ from .conftest import refer
 from .course_states import ready_for_evaluation, signed_dose_plan, signed_evaluation
 from .factories import MedicalGroupFactory, PracticeFactory
 
+# The module's clinician and records are made once (a module fixture): one xdist worker runs all its tests.
+pytestmark = pytest.mark.xdist_group("fuzz_api")
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 

@@ -10,14 +10,11 @@ with the therapist's summary; everything after happens in the browser. Screensho
 import pytest
 from playwright.sync_api import expect
 
-from kapcare.accounts.models import User
 from messaging.models import Message, MessageRecipient
-from patients import content
 
 from . import course_states
 from .conftest import refer
-from .factories import ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory
-from .test_course_journey import DESKTOP, PHONE, SHOTS, clean, fits, sign_in, watch
+from .journeys import DESKTOP, PHONE, SHOTS, clean, fits, sign_in, watch
 from .test_messaging import integration_summary
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,27 +23,13 @@ CONCERN = "Nausea at the peak; ask about ondansetron."
 
 
 @pytest.fixture
-def clinic(live_server, settings):
-    settings.KAPCARE_REQUIRE_MFA = False
-    settings.KAPCARE_BASE_URL = live_server.url
-    content.seed_current()  # the transactional flush removed the seeded consent documents and modules
-    group = MedicalGroupFactory(name="Cascade Medical Group")
-    practice = PracticeFactory(name="Riverside Therapy", medical_group=group)
-    therapist = UserFactory(
-        role=User.Role.THERAPIST, organization=practice, email="sam@example.test", first_name="Sam", last_name="Rivera"
-    )
-    ClinicianProfileFactory(user=therapist)
-    prescriber = UserFactory(
-        role=User.Role.PRESCRIBER, organization=group, email="maya@example.test", first_name="Maya", last_name="Okafor"
-    )
-    ClinicianProfileFactory(user=prescriber, licence_state="CA")
+def clinic(clinic_staff):
+    therapist, prescriber = clinic_staff["therapist"], clinic_staff["prescriber"]
     patient = refer(therapist, "Rowan", "Redwood", "rowan@example.test", account=True)
     course_states.ready_to_dose(therapist, prescriber, patient)
     summary = integration_summary(therapist, patient, concerns_for_prescriber=CONCERN)
     return {
-        "url": live_server.url,
-        "therapist": therapist,
-        "prescriber": prescriber,
+        **clinic_staff,
         "patient": patient,
         "summary": summary,
     }

@@ -7,74 +7,26 @@ The patient reaches "ready to dose" through the services (tests/course_states.py
 the browser. Screenshots go to /tmp/kapcare-shots/questionnaire-*.png.
 """
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from assessments.models import QuestionnaireResponse
-from kapcare.accounts.models import User
-from patients import content
 from patients.models import SafetyAlert, SafetyAlertAcknowledgement
 
 from . import course_states
 from .conftest import refer
-from .factories import PASSWORD, ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory
+from .journeys import DESKTOP, PHONE, SHOTS, clean, fits, sign_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/kapcare-shots")  # noqa: S108 (screenshots for people to look at, not secrets)
-WAIT_MS = 5_000
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
 
 @pytest.fixture
-def clinic(live_server, settings):
+def clinic(clinic_staff):
     """Rowan, referred by Sam, with Maya as prescriber: evaluated eligible, prepared, a dose plan signed."""
-    settings.KAPCARE_REQUIRE_MFA = False
-    settings.KAPCARE_BASE_URL = live_server.url
-    content.seed_current()  # the transactional flush removed the seeded consent documents and modules
-    group = MedicalGroupFactory(name="Cascade Medical Group")
-    practice = PracticeFactory(name="Riverside Therapy", medical_group=group)
-    therapist = UserFactory(
-        role=User.Role.THERAPIST, organization=practice, email="sam@example.test", first_name="Sam", last_name="Rivera"
-    )
-    ClinicianProfileFactory(user=therapist)
-    prescriber = UserFactory(
-        role=User.Role.PRESCRIBER, organization=group, email="maya@example.test", first_name="Maya", last_name="Okafor"
-    )
-    ClinicianProfileFactory(user=prescriber, licence_state="CA")
+    therapist, prescriber = clinic_staff["therapist"], clinic_staff["prescriber"]
     patient = refer(therapist, "Rowan", "Redwood", "rowan@example.test", account=True)
     course_states.ready_to_dose(therapist, prescriber, patient)
-    return {"url": live_server.url, "therapist": therapist, "prescriber": prescriber, "patient": patient}
-
-
-def watch(page):
-    """Collect console errors and warnings, page errors and CSP violations from now on."""
-    errors = []
-    page.on("console", lambda msg: msg.type in ("error", "warning") and errors.append(msg.text))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(WAIT_MS)
-    return errors
-
-
-def clean(errors):
-    assert not [e for e in errors if "Content Security Policy" in e], errors
-    assert errors == []
-
-
-def sign_in(page, base, email):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    expect(page.locator("#dashboard-title")).to_be_visible()
-
-
-def fits(page, width=390):
-    scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} scrolls sideways: {scroll} px wide at {width} px"
+    return {**clinic_staff, "patient": patient}
 
 
 def shoot(page, name):

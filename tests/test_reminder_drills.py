@@ -32,7 +32,9 @@ ROOT = Path(settings.BASE_DIR)
 SESSIONS = 20  # dosing sessions tomorrow; each reminds the patient and the chaperone: 40 reminders
 EXPECTED = 2 * SESSIONS
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One xdist worker runs the drills one after another (`--dist loadgroup`), as `make drill` does: each starts
+# its own worker, beat and Redis processes, and two drills at once would only compete for the two cores.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("reminder_drills")]
 
 
 def _free_port():
@@ -137,6 +139,7 @@ class Drill:
             "KAPCARE_REMINDER_SWEEP_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
         }
+        self.env.pop("PYTEST_XDIST_WORKER", None)  # the drill's own Redis databases, not a worker's shifted one
 
     def _start(self, name, args, loglevel="WARNING"):
         log = open(self.tmp / f"{name}.log", "ab")  # noqa: SIM115 (closed with the process)

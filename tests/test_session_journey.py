@@ -7,45 +7,26 @@ everything after happens in the browser. Screenshots go to /tmp/kapcare-shots/se
 """
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from kapcare.accounts.models import User
-from patients import content
 from treatment import session_services
 from treatment.models import DosingRecord, SessionNote, TherapySession
 
 from . import course_states
 from .conftest import refer
-from .factories import PASSWORD, ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory
+from .journeys import SHOTS, TABLET, sign_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/kapcare-shots")  # noqa: S108 (screenshots for people to look at, not secrets)
-WAIT_MS = 5_000
-TABLET = {"width": 820, "height": 1180}
-
 
 @pytest.fixture
-def clinic(live_server, settings):
+def clinic(clinic_staff):
     """Rowan, Sam's patient with Maya as prescriber, is ready to dose; a remote dosing session with Rowan's
     partner as chaperone started a few minutes ago."""
-    settings.KAPCARE_REQUIRE_MFA = False
-    settings.KAPCARE_BASE_URL = live_server.url
-    content.seed_current()  # the transactional flush removed the seeded consent documents and modules
-    group = MedicalGroupFactory(name="Cascade Medical Group")
-    practice = PracticeFactory(name="Riverside Therapy", medical_group=group)
-    therapist = UserFactory(
-        role=User.Role.THERAPIST, organization=practice, email="sam@example.test", first_name="Sam", last_name="Rivera"
-    )
-    ClinicianProfileFactory(user=therapist)
-    prescriber = UserFactory(
-        role=User.Role.PRESCRIBER, organization=group, email="maya@example.test", first_name="Maya", last_name="Okafor"
-    )
-    ClinicianProfileFactory(user=prescriber, licence_state="CA")
+    therapist, prescriber = clinic_staff["therapist"], clinic_staff["prescriber"]
     patient = refer(therapist, "Rowan", "Redwood", "rowan@example.test", account=True)
     course_states.ready_to_dose(therapist, prescriber, patient)
     session = session_services.session_schedule(
@@ -58,28 +39,10 @@ def clinic(live_server, settings):
         chaperone={"name": "Jo Redwood", "phone": "+1 415 555 0150"},
     )
     return {
-        "url": live_server.url,
-        "therapist": therapist,
-        "prescriber": prescriber,
+        **clinic_staff,
         "patient": patient,
         "session": session,
     }
-
-
-def watch(page):
-    errors = []
-    page.on("console", lambda msg: msg.type in ("error", "warning") and errors.append(msg.text))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.set_default_timeout(WAIT_MS)
-    return errors
-
-
-def sign_in(page, base, email):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def shoot(page, name):

@@ -10,9 +10,10 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-DATA_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+# `make run`'s files: the SQLite database, the folder broker, the file cache, beat's schedule.
+DATA_DIR = Path(env("KAPCARE_DATA_DIR", default=str(BASE_DIR / "var")))
 
 SECRET_KEY = env("SECRET_KEY", default="")
 DEBUG = env.bool("DEBUG", default=False)
@@ -186,7 +187,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["kapcare.api.permissions.IsAuthenticatedWithSecondFactor"],
     "DEFAULT_PAGINATION_CLASS": "kapcare.api.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "kapcare.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "kapcare.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -1,5 +1,9 @@
 """pytest: the real PostgreSQL and Redis on 127.0.0.1 (`make test` starts them when needed)."""
 
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import STATIC_ROOT, env
 
@@ -7,7 +11,27 @@ SECRET_KEY = "test-only-key"  # noqa: S105 (tests only)
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/kapcare")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
+
+
+def _redis_for_this_worker(url):
+    """Under pytest-xdist each worker gets the Redis database after the previous worker's (gw0 the given one,
+    gw1 the next...), as pytest-django gives each its own PostgreSQL database: one worker's cache.clear()
+    (FLUSHDB) must not wipe another's allauth rate limits and used TOTP codes mid-test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    base, _, number = url.rstrip("/").rpartition("/")
+    if not number.isdigit():
+        base, number = url.rstrip("/"), "0"
+    database = int(number) + int(worker[2:])
+    if database > 15:
+        raise ImproperlyConfigured(
+            f"Redis database {database} for {worker}: use a lower TEST_REDIS_URL or fewer workers"
+        )
+    return f"{base}/{database}"
+
+
+REDIS_URL = _redis_for_this_worker(env("REDIS_URL", default="redis://127.0.0.1:6379/8"))
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -1,0 +1,140 @@
+"""`make run`'s embedded setup under concurrent writes (issue 15): the development settings on a SQLite file,
+the web server (`runserver`, a thread per request) and a Celery worker on the folder broker, all in a temporary
+KAPCARE_DATA_DIR, never the test PostgreSQL. 8 clients refer 100 patients at once through the API, and the
+worker sends each invitation meanwhile: every answer is a 201, every patient is stored, and neither process
+logged "database is locked"."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+CLIENTS = 8
+WRITES = 100
+
+SETUP = """
+from knox.models import AuthToken
+from tests.factories import ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory
+practice = PracticeFactory(medical_group=MedicalGroupFactory())
+therapist = UserFactory(role="therapist", organization=practice, email="therapist@example.test")
+ClinicianProfileFactory(user=therapist)
+print(AuthToken.objects.create(user=therapist)[1])
+"""
+COUNT = """
+from django.db import connection
+from patients.models import Invitation, Patient
+journal = connection.cursor().execute("PRAGMA journal_mode").fetchone()[0]
+print(Patient.objects.count(), Invitation.objects.count(), journal)
+"""
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _environment(data_dir, port):
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "PYTEST_XDIST_WORKER"}
+    }
+    return {
+        **environment,
+        "DJANGO_SETTINGS_MODULE": "kapcare.settings.dev",
+        "KAPCARE_DATA_DIR": str(data_dir),
+        "KAPCARE_BASE_URL": f"http://127.0.0.1:{port}",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _manage(environment, *args):
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _start(environment, log, args):
+    return subprocess.Popen(
+        args, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _refer(base, token, number):
+    body = {
+        "first_name": "Concurrent",
+        "last_name": f"Writer{number}",
+        "email": f"writer{number}@example.test",
+        "date_of_birth": "1990-02-03",
+        "state": "CA",
+    }
+    response = requests.post(
+        f"{base}/api/v1/patients/", json=body, headers={"Authorization": f"Token {token}"}, timeout=60
+    )
+    return response.status_code
+
+
+def _tail(folder, characters=3000):
+    """What the web server and the worker printed (the last `characters`, or all)."""
+    text = (folder / "processes.log").read_text()
+    return text[-characters:] if characters else text
+
+
+def _wait_for(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def _answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_the_web_server_and_the_worker_share_sqlite_under_100_concurrent_writes(tmp_path):
+    port = _free_port()
+    environment = _environment(tmp_path, port)
+    _manage(environment, "migrate", "--noinput", "-v0")
+    token = _manage(environment, "shell", "-c", SETUP).strip().splitlines()[-1]
+
+    log = open(tmp_path / "processes.log", "ab")  # noqa: SIM115 (closed at the end)
+    processes = [
+        _start(environment, log, [sys.executable, "-m", "celery", "-A", "kapcare", "worker", "--pool=solo"]),
+        _start(environment, log, [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
+    ]
+    try:
+        _wait_for(lambda: _answers(port), 60, "the web server")
+        with ThreadPoolExecutor(max_workers=CLIENTS) as clients:
+            statuses = list(clients.map(lambda n: _refer(f"http://127.0.0.1:{port}", token, n), range(WRITES)))
+        assert statuses.count(201) == WRITES, (sorted(set(statuses)), _tail(tmp_path))
+        # The worker sends the 100 invitation e-mails (console backend: into the log) while the server writes.
+        _wait_for(lambda: _tail(tmp_path, None).count("Your invitation") >= WRITES, 240, "the invitation e-mails")
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
+        log.close()
+
+    assert "database is locked" not in _tail(tmp_path, None), _tail(tmp_path)
+    patients, invitations, journal = _manage(environment, "shell", "-c", COUNT).splitlines()[-1].split()
+    assert (int(patients), int(invitations), journal) == (WRITES, WRITES, "wal")
