@@ -78,6 +78,7 @@ class Permission(Enum):
     VIEW_REMINDERS = "view_reminders"
     VIEW_IDENTITY_CHANGES = "view_identity_changes"
     RECONCILE_REFERRAL = "reconcile_referral"
+    VIEW_SESSION_CHANGE_REASON = "view_session_change_reason"
 
 
 class Rule(NamedTuple):
@@ -379,6 +380,13 @@ RULES = {
         AuditEvent.Action.READ,
         "Changes to a patient's details are shown to the patient, their clinicians and the medical group's "
         "coordinators.",
+    ),
+    # Why a session was cancelled, moved or missed is free text about the patient's life (illness, crisis,
+    # relapse): the clinicians read it; coordinators see that it was cancelled and when, the patient their times.
+    Permission.VIEW_SESSION_CHANGE_REASON: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "The reason a session was cancelled, moved or missed is shown to the clinicians on the care team.",
     ),
     # A referral of an address KAPCare already knows waits for a coordinator of the medical group, who checks
     # whether it is the same person (the referring therapist joins the team) or declines it.
