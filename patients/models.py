@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from kapcare.us_states import USState
 
@@ -170,7 +171,7 @@ class IdentityChange(models.Model):
 
     @property
     def field_label(self):
-        return Patient._meta.get_field(self.field).verbose_name.capitalize()
+        return capfirst(Patient._meta.get_field(self.field).verbose_name)
 
 
 class ReferralReconciliation(models.Model):

@@ -420,7 +420,19 @@ def patient_update(*, actor, patient: Patient, expected_version: str | None = No
     """Change a patient's details. Only the fields in EDITABLE_FIELDS can change. With `expected_version`
     (from If-Match) the change is refused when someone else changed the record since it was read."""
     access.require(actor, Permission.CHANGE_PATIENT, patient)
+    if "email" in changes:
+        _refuse_known_email(actor, patient, changes["email"])  # before the transaction: the refusal is kept
     return _update(actor=actor, patient=patient, changes=changes, expected_version=expected_version)
+
+
+def _refuse_known_email(actor, patient, email):
+    """An address KAPCare already has cannot become this patient's. The refusal does not say whose it is (a
+    patient's or a staff account's) and is audited, so probing addresses this way leaves a trace."""
+    email = (email or "").lower()
+    if patient.user_id or email == patient.email or not _email_is_known(email):
+        return
+    audit_record(actor, AuditEvent.Action.UPDATE, patient, denied=True, fields=["email"])
+    raise ValidationError({"email": "This e-mail address cannot be used for this patient. Check it with the patient."})
 
 
 @transaction.atomic

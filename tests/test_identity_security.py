@@ -429,3 +429,50 @@ def test_a_cancellation_reason_is_for_the_clinicians_only(api, client, therapist
     assert reason not in client.get(page_url).content.decode()
     client.force_login(therapist_a)
     assert reason in client.get(page_url).content.decode()
+
+
+def test_changing_an_email_to_a_known_address_does_not_say_whose_it_is(
+    api, therapist_a2, patient_a2, patient_b, coordinator
+):
+    client = api.as_user(therapist_a2)
+    url = f"/api/v1/patients/{patient_a2.pk}/"
+
+    answers = [client.patch(url, {"email": email}, format="json") for email in (patient_b.email, coordinator.email)]
+
+    assert [a.status_code for a in answers] == [400, 400]
+    assert answers[0].json() == answers[1].json()
+    refused = AuditEvent.objects.filter(patient=patient_a2, outcome="denied", fields="email")
+    assert refused.count() == 2
+    patient_a2.refresh_from_db()
+    assert patient_a2.email == "blair@example.test"
+
+
+# The same at 1 and 20 entries: sign-in checks, a count, one page of entries (existing patient, therapist and
+# resolver joined) and one audit INSERT; the page costs one more than the API for its session bookkeeping.
+RECONCILIATION_QUERIES = (10, 9)
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_the_reconciliation_queue_costs_a_fixed_number_of_queries(
+    api, client, coordinator, therapist_b, patient_a, count
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from patients import services
+
+    for n in range(count):
+        services.patient_refer(
+            actor=therapist_b,
+            email=patient_a.email,
+            invite=False,
+            **{**REFERRAL, "first_name": f"Emery{n}", "date_of_birth": date(1990, 2, 3)},
+        )
+    client.force_login(coordinator)
+    api_client = api.as_user(coordinator)
+    with CaptureQueriesContext(connection) as page:
+        assert client.get("/reconciliations/").status_code == 200
+    with CaptureQueriesContext(connection) as listed:
+        assert api_client.get("/api/v1/referral-reconciliations/").json()["count"] == count
+
+    assert (len(page), len(listed)) == RECONCILIATION_QUERIES
