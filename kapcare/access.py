@@ -23,7 +23,7 @@ from django.http import Http404
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied, audit_record
-from patients.models import CareTeamMember, Patient
+from patients.models import CareTeamMember, Patient, ReferralReconciliation
 
 Role = User.Role
 
@@ -80,6 +80,9 @@ class Permission(Enum):
     RELEASE_RECORD = "release_record"
     VIEW_CREDENTIALS = "view_credentials"
     GRANT_REFERRAL_EXCEPTION = "grant_referral_exception"
+    VIEW_IDENTITY_CHANGES = "view_identity_changes"
+    RECONCILE_REFERRAL = "reconcile_referral"
+    VIEW_SESSION_CHANGE_REASON = "view_session_change_reason"
 
 
 class Rule(NamedTuple):
@@ -400,6 +403,28 @@ RULES = {
         AuditEvent.Action.CREATE,
         "Only a coordinator of the medical group records an exception to the referral licence rule.",
     ),
+    # Changes to who the patient is (name, date of birth, e-mail, phone, state), with the values before and
+    # after: everyone who sees the record, so a redirected identity is noticed by the team and the patient.
+    Permission.VIEW_IDENTITY_CHANGES: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "Changes to a patient's details are shown to the patient, their clinicians and the medical group's "
+        "coordinators.",
+    ),
+    # Why a session was cancelled, moved or missed is free text about the patient's life (illness, crisis,
+    # relapse): the clinicians read it; coordinators see that it was cancelled and when, the patient their times.
+    Permission.VIEW_SESSION_CHANGE_REASON: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "The reason a session was cancelled, moved or missed is shown to the clinicians on the care team.",
+    ),
+    # A referral of an address KAPCare already knows waits for a coordinator of the medical group, who checks
+    # whether it is the same person (the referring therapist joins the team) or declines it.
+    Permission.RECONCILE_REFERRAL: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Referrals of addresses already on record are reconciled by the medical group's coordinators.",
+    ),
 }
 
 
@@ -474,3 +499,11 @@ def visible_psychotherapy_notes(user):
     if not can(user, Permission.WRITE_PSYCHOTHERAPY_NOTE):
         return PsychotherapyNote.objects.none()
     return PsychotherapyNote.objects.filter(author=user, patient__in=visible_patients(user))
+
+
+def visible_reconciliations(user):
+    """Referrals to reconcile: a coordinator sees their medical group's queue; nobody else sees one (the
+    referring therapist was answered as for any referral and must not learn the address was known)."""
+    if user.is_authenticated and user.role == Role.COORDINATOR and user.organization_id:
+        return ReferralReconciliation.objects.filter(medical_group_id=user.organization_id)
+    return ReferralReconciliation.objects.none()

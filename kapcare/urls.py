@@ -12,6 +12,7 @@ from messaging.reminders.api import ReminderViewSet
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
+from patients.reconciliation_api import ReferralReconciliationViewSet
 from records.api import FhirRecordViewSet
 from treatment.adverse_event_api import AdverseEventViewSet
 from treatment.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
@@ -38,6 +39,7 @@ router.register("assessments", QuestionnaireResponseViewSet, basename="assessmen
 router.register("messages", MessageViewSet, basename="message")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

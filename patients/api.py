@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kapcare import access
@@ -9,7 +10,12 @@ from kapcare.versions import version_of
 
 from . import selectors, services
 from .models import Patient
-from .serializers import PatientDetailSerializer, PatientSerializer, ReferralCreateSerializer
+from .serializers import (
+    IdentityChangeSerializer,
+    PatientDetailSerializer,
+    PatientSerializer,
+    ReferralCreateSerializer,
+)
 
 
 class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
@@ -57,3 +63,13 @@ class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
             **serializer.validated_data,
         )
         return Response(self.get_serializer(patient).data, headers={"ETag": f'"{version_of(patient)}"'})
+
+    @extend_schema(responses=IdentityChangeSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="identity-changes")
+    def identity_changes(self, request, pk=None):
+        """Changes to the patient's name, date of birth, e-mail, phone and state: who, when, before and after."""
+        patient = self.get_object()
+        changes = selectors.identity_changes(request.user, patient)
+        page = self.paginate_queryset(changes)
+        self.audited_read(patient)
+        return self.get_paginated_response(IdentityChangeSerializer(page, many=True).data)

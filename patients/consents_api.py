@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 
-from kapcare import access
+from kapcare import access, request_context
 from kapcare.access import Permission
 from kapcare.api.base import AuditedDenialsMixin, ScopedViewSet
 from kapcare.audit.models import AuditEvent
@@ -35,8 +35,25 @@ class ConsentSignatureSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ConsentSignature
-        fields = ["id", "patient", "document", "kind", "version", "title", "typed_name", "signed_at", "text_sha256"]
+        fields = [
+            "id",
+            "patient",
+            "document",
+            "kind",
+            "version",
+            "title",
+            "typed_name",
+            "signed_at",
+            "text_sha256",
+            "email_changed_at",
+        ]
         read_only_fields = fields
+        extra_kwargs = {
+            "email_changed_at": {
+                "help_text": "Set when the patient's e-mail address was changed within the hour before signing: "
+                "the therapist checks with the patient that they signed it themself."
+            }
+        }
 
 
 class ConsentSignRequestSerializer(serializers.Serializer):
@@ -85,6 +102,10 @@ class ConsentSignatureViewSet(ScopedViewSet, mixins.ListModelMixin):
         if document is None:
             raise exceptions.ValidationError({"document": ["No such consent document."]})
         signature = services.consent_sign(
-            actor=request.user, patient=patient, document=document, typed_name=serializer.validated_data["typed_name"]
+            actor=request.user,
+            patient=patient,
+            document=document,
+            typed_name=serializer.validated_data["typed_name"],
+            signer_session=request_context.session_reference(request),
         )
         return Response(self.get_serializer(signature).data, status=201)

@@ -17,6 +17,11 @@ class ConsentSignForm(forms.Form):
 
 
 class SetPasswordForm(forms.Form):
+    date_of_birth = forms.DateField(
+        label="Your date of birth",
+        help_text="To make sure this invitation reached you and nobody else.",
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+    )
     password1 = forms.CharField(
         label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
@@ -29,3 +34,9 @@ class SetPasswordForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", "The two passwords do not match.")
         return cleaned
+
+
+class ReconciliationResolveForm(forms.Form):
+    note = forms.CharField(
+        label="Note (optional)", required=False, max_length=500, help_text="For example: confirmed by phone."
+    )

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from kapcare.us_states import USState
 
@@ -118,9 +119,11 @@ class Referral(models.Model):
 
 
 class Invitation(models.Model):
-    """A single-use link to the portal. The link carries the signed id; nothing secret is stored."""
+    """A single-use, expiring link to the portal. The link carries a random token (256 bits) made when the
+    e-mail is sent; only its SHA-256 is stored, so neither the database nor SECRET_KEY rebuilds a link."""
 
     VALID_FOR_DAYS = 7
+    MAX_FAILED_CONFIRMATIONS = 5  # wrong dates of birth before the link is switched off
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -128,9 +131,14 @@ class Invitation(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True, help_text="Set when a newer invitation replaces it.")
+    token_hash = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the link's token; empty until sent.")
+    failed_confirmations = models.PositiveSmallIntegerField(
+        default=0, help_text="Wrong dates of birth given with this link."
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["token_hash"], name="invitation_token_hash")]
 
     def __str__(self):
         return f"Invitation for {self.patient_id}"
@@ -138,6 +146,81 @@ class Invitation(models.Model):
     @property
     def is_usable(self):
         return self.used_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class IdentityChange(models.Model):
+    """One change to a field that identifies the patient (name, date of birth, e-mail, phone, state), with the
+    values before and after: the care team reads who redirected what, and when. Never changed or deleted."""
+
+    FIELDS = ("first_name", "last_name", "date_of_birth", "email", "phone", "state")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="identity_changes")
+    field = models.CharField(max_length=30)
+    old_value = models.CharField(max_length=254, blank=True)
+    new_value = models.CharField(max_length=254, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    changed_by_name = models.CharField(max_length=300, blank=True, help_text="As the actor was named at the time.")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-changed_at"], name="identity_change_patient_at")]
+
+    def __str__(self):
+        return f"{self.field} of {self.patient_id} changed"
+
+    @property
+    def field_label(self):
+        return capfirst(Patient._meta.get_field(self.field).verbose_name)
+
+
+class ReferralReconciliation(models.Model):
+    """A referral whose e-mail address KAPCare already knows (a patient's or a staff account's). It is not made
+    into a second record: a coordinator of the medical group decides whether it is the same person (the referring
+    therapist joins the existing care team) or declines it. The referring therapist was answered exactly as for
+    a new referral, so nobody learns from the answer whose address it is."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for a coordinator"
+        LINKED = "linked", "Linked to the existing record"
+        DECLINED = "declined", "Declined"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    medical_group = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    existing_patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="reconciliations"
+    )
+    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    email = models.EmailField("e-mail address")
+    phone = models.CharField(max_length=30, blank=True)
+    state = models.CharField("US state", max_length=2, choices=USState.choices)
+    details = models.JSONField(default=dict, help_text="The referral's details, kept for the record if linked.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["medical_group", "status", "created_at"], name="reconciliation_queue")]
+
+    def __str__(self):
+        return f"Referral to reconcile ({self.get_status_display()})"
+
+    @property
+    def patient_id(self):
+        """The audit trail files the attempt with the existing patient, when there is one."""
+        return self.existing_patient_id
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}"
 
 
 class CareTeamMemberQuerySet(models.QuerySet):
@@ -273,7 +356,15 @@ class ConsentSignature(models.Model):
     typed_name = models.CharField(max_length=200)
     signed_at = models.DateTimeField(default=timezone.now)
     ip = models.GenericIPAddressField("IP address", null=True, blank=True)
+    signer_session = models.CharField(
+        max_length=80, blank=True, help_text="The signer's session or API token, as a hash or the token's id."
+    )
     text_sha256 = models.CharField("SHA-256 of the text signed", max_length=64)
+    email_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when the patient's e-mail address was changed shortly before signing: the therapist checks.",
+    )
 
     class Meta:
         ordering = ["-signed_at", "-id"]

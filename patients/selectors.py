@@ -18,6 +18,8 @@ from .models import (
     ConsentSignature,
     EducationModule,
     EducationProgress,
+    IdentityChange,
+    ReferralReconciliation,
     SafetyAlert,
     SafetyAlertAcknowledgement,
     SafetyAlertRecipient,
@@ -84,6 +86,8 @@ class ConsentStatus:
     state: str  # a ConsentState
     signed_version: int | None = None  # the latest version the patient signed
     signed_at: datetime | None = None
+    # Set when that signature came within the hour after the patient's e-mail address was changed.
+    email_changed_at: datetime | None = None
 
     @property
     def kind(self):
@@ -132,23 +136,31 @@ def consent_status_for_patients(patient_ids):
     if patient_ids:  # asked even without documents, so a page costs the same queries always
         signatures = ConsentSignature.objects.filter(
             patient_id__in=patient_ids, document__kind__in=[d.kind for d in documents]
-        ).values_list("patient_id", "document__kind", "document__version", "signed_at")
-        for patient_id, kind, version, signed_at in signatures:
+        ).values_list("patient_id", "document__kind", "document__version", "signed_at", "email_changed_at")
+        for patient_id, kind, version, signed_at, email_changed_at in signatures:
             key = (patient_id, kind)
             if key not in latest or version > latest[key][0]:
-                latest[key] = (version, signed_at)
+                latest[key] = (version, signed_at, email_changed_at)
     statuses = {}
     for patient_id in patient_ids:
         rows = []
         for document in documents:
-            version, signed_at = latest.get((patient_id, document.kind), (None, None))
+            version, signed_at, email_changed_at = latest.get((patient_id, document.kind), (None, None, None))
             if version is None:
                 state = ConsentState.NOT_SIGNED
             elif version >= document.version:
                 state = ConsentState.SIGNED
             else:
                 state = ConsentState.NEEDS_RESIGN
-            rows.append(ConsentStatus(document=document, state=state, signed_version=version, signed_at=signed_at))
+            rows.append(
+                ConsentStatus(
+                    document=document,
+                    state=state,
+                    signed_version=version,
+                    signed_at=signed_at,
+                    email_changed_at=email_changed_at,
+                )
+            )
         statuses[patient_id] = rows
     return statuses
 
@@ -248,3 +260,21 @@ def safety_alerts_for_chart(user, patient):
         acknowledgements = {a.clinician_id: a for a in alert.acknowledgements.all()}
         alert.rows = [(r, acknowledgements.get(r.clinician_id)) for r in alert.recipients.all()]
     return alerts
+
+
+# Identity changes and referral reconciliation ------------------------------------------------------
+
+IDENTITY_CHANGES_SHOWN = 50
+
+
+def identity_changes(user, patient):
+    """The latest changes to the patient's name, date of birth, e-mail, phone and state, with the values before
+    and after, newest first. `patient` comes from kapcare.access; the role is checked here (403, audited)."""
+    access.require(user, access.Permission.VIEW_IDENTITY_CHANGES, patient)
+    return IdentityChange.objects.filter(patient=patient).select_related("changed_by").order_by("-changed_at", "-id")
+
+
+def reconciliations_for_list(user, *, status=ReferralReconciliation.Status.PENDING):
+    """Referrals of known addresses waiting for (or resolved by) the user's medical group, oldest first."""
+    entries = access.visible_reconciliations(user).select_related("existing_patient", "referred_by", "resolved_by")
+    return entries.filter(status=status) if status else entries

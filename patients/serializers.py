@@ -5,7 +5,7 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.api.serializers import StrictFieldsMixin
 
-from .models import Patient, Referral
+from .models import IdentityChange, Patient, Referral
 from .services import REFERRAL_INPUT
 from .validators import validate_adult_date_of_birth
 
@@ -104,3 +104,12 @@ class ReferralCreateSerializer(PatientSerializer):
         data = dict(self.validated_data)
         referral = {field: data.pop(field) for field in REFERRAL_INPUT if field in data}
         return data, referral
+
+
+class IdentityChangeSerializer(serializers.ModelSerializer):
+    changed_by = serializers.CharField(source="changed_by_name", help_text="As the person was named at the time.")
+
+    class Meta:
+        model = IdentityChange
+        fields = ["id", "field", "old_value", "new_value", "changed_by", "changed_at"]
+        read_only_fields = fields

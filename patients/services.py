@@ -1,5 +1,7 @@
 """Writes to patients and their care teams. Keyword-only, actor first, atomic, audited."""
 
+import hashlib
+import secrets
 import unicodedata
 from datetime import date, timedelta
 from functools import partial
@@ -7,9 +9,9 @@ from functools import partial
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.core.signing import BadSignature, Signer
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -30,9 +32,11 @@ from .models import (
     ConsentSignature,
     EducationModule,
     EducationProgress,
+    IdentityChange,
     Invitation,
     Patient,
     Referral,
+    ReferralReconciliation,
     SafetyAlert,
     SafetyAlertAcknowledgement,
     SafetyAlertRecipient,
@@ -101,20 +105,29 @@ def patient_refer(
     )
 
 
+def _email_is_known(email):
+    """Whether KAPCare already has this address, as a patient's or as anyone's sign-in."""
+    return (
+        Patient.objects.filter(email__iexact=email).exists()
+        or get_user_model().objects.filter(email__iexact=email).exists()
+    )
+
+
 @transaction.atomic
 def _refer(*, actor, fields, referral, invite):
     practice = actor.organization
     if practice is None or practice.medical_group_id is None:
         raise ValidationError("Your practice is not linked to a medical group yet. Ask a KAPCare administrator.")
-    _check_email_free(fields["email"])
     patient = Patient(**fields, medical_group_id=practice.medical_group_id, referred_by=actor)
-    patient.full_clean()
+    patient.full_clean(validate_unique=False, validate_constraints=False)  # a known address is no input error
     credentials.require_to_refer(actor, patient.state)
+    if _email_is_known(fields["email"]):
+        return _refer_known_email(actor=actor, patient=patient, referral=referral)
     try:
         with transaction.atomic():
             patient.save()
-    except IntegrityError as error:  # the same referral sent twice at once
-        raise ValidationError({"email": "A patient with this e-mail address is already registered."}) from error
+    except IntegrityError:  # the same referral sent twice at once: the second one is reconciled like any other
+        return _refer_known_email(actor=actor, patient=patient, referral=referral)
     details = {REFERRAL_INPUT[field]: value for field, value in (referral or {}).items() if field in REFERRAL_INPUT}
     Referral.objects.create(patient=patient, **details)
     CareTeamMember.objects.create(patient=patient, clinician=actor, role=CareTeamMember.Role.THERAPIST)
@@ -125,6 +138,75 @@ def _refer(*, actor, fields, referral, invite):
     if invite:
         invitation_send(actor=actor, patient=patient)
     return patient
+
+
+def _refer_known_email(*, actor, patient, referral):
+    """A referral of an address KAPCare already has goes to the coordinators' reconciliation queue instead of
+    making a second record. The therapist is answered exactly as for a new referral (the unsaved `patient`,
+    whose id is the queue entry's), so the answer never tells whether the address is a patient's."""
+    existing = Patient.objects.filter(email__iexact=patient.email).first()
+    entry = ReferralReconciliation.objects.create(
+        medical_group_id=existing.medical_group_id if existing else patient.medical_group_id,
+        existing_patient=existing,
+        referred_by=actor,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        date_of_birth=patient.date_of_birth,
+        email=patient.email,
+        phone=patient.phone,
+        state=patient.state,
+        details={REFERRAL_INPUT[f]: v for f, v in (referral or {}).items() if f in REFERRAL_INPUT},
+    )
+    audit_record(actor, AuditEvent.Action.CREATE, entry)
+    patient.pk = entry.pk
+    patient.referral = Referral(patient=patient, **entry.details)
+    return patient
+
+
+def reconciliation_link(*, actor, entry: ReferralReconciliation, note: str = "") -> ReferralReconciliation:
+    """The coordinator found that the referral is about the patient already on record: the referring therapist
+    joins that patient's care team (the referral's details stay on the queue entry, for the record)."""
+    access.require(actor, Permission.RECONCILE_REFERRAL, entry)
+    return _reconcile(actor=actor, entry=entry, status=ReferralReconciliation.Status.LINKED, note=note)
+
+
+def reconciliation_decline(*, actor, entry: ReferralReconciliation, note: str = "") -> ReferralReconciliation:
+    """The coordinator found that the referral is not about the person on record (or the address is staff's)."""
+    access.require(actor, Permission.RECONCILE_REFERRAL, entry)
+    return _reconcile(actor=actor, entry=entry, status=ReferralReconciliation.Status.DECLINED, note=note)
+
+
+@transaction.atomic
+def _reconcile(*, actor, entry, status, note):
+    entry = ReferralReconciliation.objects.select_for_update().get(pk=entry.pk)
+    if entry.status != ReferralReconciliation.Status.PENDING:
+        raise RuleRefused(
+            f"This referral was already resolved ({entry.get_status_display().lower()}).",
+            code="reconciliation_already_resolved",
+        )
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise ValidationError({"note": "Keep the note under 500 characters."})
+    if status == ReferralReconciliation.Status.LINKED:
+        patient = entry.existing_patient
+        if patient is None:
+            raise RuleRefused(
+                "This address belongs to a staff account, not to a patient: there is no record to link. Decline it "
+                "and ask the therapist for the patient's own address.",
+                code="reconciliation_no_patient",
+            )
+        member, created = CareTeamMember.objects.active().get_or_create(
+            patient=patient, clinician=entry.referred_by, defaults={"role": CareTeamMember.Role.THERAPIST}
+        )
+        if created:
+            audit_record(actor, AuditEvent.Action.CREATE, member)
+    entry.status = status
+    entry.resolved_by = actor
+    entry.resolved_at = timezone.now()
+    entry.resolution_note = note
+    entry.save(update_fields=["status", "resolved_by", "resolved_at", "resolution_note"])
+    audit_record(actor, AuditEvent.Action.UPDATE, entry, fields=["status"])
+    return entry
 
 
 def _check_prescriber_may_treat(patient, prescriber):
@@ -158,13 +240,8 @@ def prescriber_assign(*, actor, patient: Patient, prescriber) -> CareTeamMember:
         return _put_prescriber_on_team(actor=actor, patient=patient, prescriber=prescriber)
 
 
-# The link carries the invitation's id, signed with SECRET_KEY: nothing secret is stored, and the
-# e-mail task can rebuild the link from the id alone (task arguments are ids, never secrets).
-_INVITATION_SIGNER = Signer(salt="kapcare.patients.invitation")
-
-
-def invitation_token(invitation: Invitation) -> str:
-    return _INVITATION_SIGNER.sign(str(invitation.pk))
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def invitation_send(*, actor, patient: Patient) -> Invitation:
@@ -192,13 +269,19 @@ def _invite(*, actor, patient):
 
 
 def invitation_email(*, invitation_id) -> bool:
-    """Send the invitation e-mail, unless the link has meanwhile been used or replaced. Only a first
-    name and the link: no clinical detail ever goes into an e-mail."""
-    invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
-    if invitation is None or not invitation.is_usable or invitation.patient.user_id:
-        return False
+    """Send the invitation e-mail, unless the link has meanwhile been used or replaced. The link's token is made
+    here, at sending time (256 random bits; only its hash is kept), so it never travels in a task's arguments; a
+    retried sending makes a new one and the earlier stops working. Only a first name and the link: no clinical
+    detail ever goes into an e-mail."""
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().select_related("patient").filter(pk=invitation_id).first()
+        if invitation is None or not invitation.is_usable or invitation.patient.user_id:
+            return False
+        token = secrets.token_urlsafe(32)
+        invitation.token_hash = _token_digest(token)
+        invitation.save(update_fields=["token_hash"])
     patient = invitation.patient
-    link = f"{settings.KAPCARE_BASE_URL}{reverse('invitation-open', args=[invitation_token(invitation)])}"
+    link = f"{settings.KAPCARE_BASE_URL}{reverse('invitation-open', args=[token])}"
     context = {"first_name": patient.first_name, "link": link, "days": Invitation.VALID_FOR_DAYS}
     send_mail(
         subject="Your invitation to KAPCare",
@@ -216,28 +299,59 @@ class InvitationUnusable(Exception):
         self.invitation = invitation
 
 
+class DateOfBirthMismatch(Exception):
+    """The date of birth given with an invitation is not the one on the record. `remaining` tries are left."""
+
+    def __init__(self, remaining):
+        super().__init__("The date of birth does not match.")
+        self.remaining = remaining
+
+
 def invitation_for_token(token: str) -> Invitation:
     """The invitation this link carries, or InvitationUnusable saying why (unknown, used, replaced, expired)."""
-    try:
-        invitation_id = int(_INVITATION_SIGNER.unsign(token))
-    except (BadSignature, ValueError):
-        raise InvitationUnusable("unknown") from None
-    invitation = Invitation.objects.select_related("patient").filter(pk=invitation_id).first()
+    if not token or len(token) > 100:
+        raise InvitationUnusable("unknown")
+    invitation = Invitation.objects.select_related("patient").filter(token_hash=_token_digest(token)).first()
     if invitation is None:
         raise InvitationUnusable("unknown")
     if invitation.used_at is not None or invitation.patient.user_id:
         raise InvitationUnusable("used", invitation)
     if invitation.revoked_at is not None:
-        raise InvitationUnusable("replaced", invitation)
+        raise InvitationUnusable(
+            "locked" if invitation.failed_confirmations >= Invitation.MAX_FAILED_CONFIRMATIONS else "replaced",
+            invitation,
+        )
     if invitation.expires_at <= timezone.now():
         raise InvitationUnusable("expired", invitation)
     return invitation
 
 
-@transaction.atomic
-def invitation_accept(*, token: str, password: str):
-    """The patient follows the link and sets a password: their portal account exists and the course moves on."""
+def invitation_accept(*, token: str, password: str, date_of_birth: date):
+    """The patient follows the link, confirms their date of birth and sets a password: their portal account
+    exists and the course moves on. A wrong date of birth is refused (DateOfBirthMismatch) and audited; after
+    Invitation.MAX_FAILED_CONFIRMATIONS of them the link is switched off and the care team must send a new one."""
     invitation = invitation_for_token(token)
+    if invitation.patient.date_of_birth != date_of_birth:
+        _count_wrong_date_of_birth(invitation)  # committed on its own, whatever happens next
+    return _accept(invitation=invitation, password=password)
+
+
+def _count_wrong_date_of_birth(invitation):
+    with transaction.atomic():
+        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation.failed_confirmations += 1
+        update = ["failed_confirmations"]
+        remaining = max(Invitation.MAX_FAILED_CONFIRMATIONS - invitation.failed_confirmations, 0)
+        if remaining == 0 and invitation.revoked_at is None:
+            invitation.revoked_at = timezone.now()
+            update.append("revoked_at")
+        invitation.save(update_fields=update)
+        audit_record(AnonymousUser(), AuditEvent.Action.UPDATE, invitation, denied=True, fields=["date_of_birth"])
+    raise DateOfBirthMismatch(remaining)
+
+
+@transaction.atomic
+def _accept(*, invitation, password):
     invitation = Invitation.objects.select_for_update().select_related("patient").get(pk=invitation.pk)
     if invitation.used_at is not None:
         raise InvitationUnusable("used", invitation)
@@ -254,7 +368,7 @@ def invitation_accept(*, token: str, password: str):
     invitation.save(update_fields=["used_at"])
     patient.user = user
     patient.save(update_fields=["user", "updated_at"])
-    audit_record(user, AuditEvent.Action.UPDATE, patient)
+    audit_record(user, AuditEvent.Action.UPDATE, patient, fields=["user"])
     patient_refresh_stage(patient=patient)
     return user
 
@@ -306,7 +420,19 @@ def patient_update(*, actor, patient: Patient, expected_version: str | None = No
     """Change a patient's details. Only the fields in EDITABLE_FIELDS can change. With `expected_version`
     (from If-Match) the change is refused when someone else changed the record since it was read."""
     access.require(actor, Permission.CHANGE_PATIENT, patient)
+    if "email" in changes:
+        _refuse_known_email(actor, patient, changes["email"])  # before the transaction: the refusal is kept
     return _update(actor=actor, patient=patient, changes=changes, expected_version=expected_version)
+
+
+def _refuse_known_email(actor, patient, email):
+    """An address KAPCare already has cannot become this patient's. The refusal does not say whose it is (a
+    patient's or a staff account's) and is audited, so probing addresses this way leaves a trace."""
+    email = (email or "").lower()
+    if patient.user_id or email == patient.email or not _email_is_known(email):
+        return
+    audit_record(actor, AuditEvent.Action.UPDATE, patient, denied=True, fields=["email"])
+    raise ValidationError({"email": "This e-mail address cannot be used for this patient. Check it with the patient."})
 
 
 @transaction.atomic
@@ -315,19 +441,74 @@ def _update(*, actor, patient, changes, expected_version):
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    if "email" in changes and changes["email"].lower() != patient.email:
+    email_changed = "email" in changes and changes["email"].lower() != patient.email
+    if email_changed:
         _check_email_change(patient, changes["email"].lower())
         changes["email"] = changes["email"].lower()
-        # Links already sent went to the old address; a new invitation goes to the new one.
-        patient.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if "state" in changes and changes["state"] != patient.state:
         _check_team_may_treat_in(patient, changes["state"])
+    before = {field: getattr(patient, field) for field in changes}
     for field, value in changes.items():
         setattr(patient, field, value)
     patient.full_clean()
     patient.save(update_fields=[*changes, "updated_at"])
-    audit_record(actor, AuditEvent.Action.UPDATE, patient)
+    changed = [field for field in changes if before[field] != getattr(patient, field)]
+    _log_identity_changes(actor, patient, before, changed)
+    audit_record(actor, AuditEvent.Action.UPDATE, patient, fields=changed)
+    if email_changed:
+        _reissue_invitation_after_email_change(actor=actor, patient=patient)
     return patient
+
+
+def _identity_value(value):
+    return "" if value is None else str(value)
+
+
+def _log_identity_changes(actor, patient, before, changed):
+    """The values before and after, for the care team (IdentityChange); the audit row names the fields only."""
+    name = (actor.get_full_name() or actor.email) if actor is not None and actor.is_authenticated else "KAPCare"
+    IdentityChange.objects.bulk_create(
+        IdentityChange(
+            patient=patient,
+            field=field,
+            old_value=_identity_value(before[field])[:254],
+            new_value=_identity_value(getattr(patient, field))[:254],
+            changed_by=actor if actor is not None and actor.is_authenticated else None,
+            changed_by_name=name[:300],
+        )
+        for field in changed
+        if field in IdentityChange.FIELDS
+    )
+
+
+def _reissue_invitation_after_email_change(*, actor, patient):
+    """Links already sent went to the old address: they stop working, a new one goes to the new address (when
+    one had been sent), and the old address is told that it was replaced (after commit, by the change's id)."""
+    had_invitation = patient.invitations.exists()
+    patient.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if had_invitation:
+        _invite(actor=actor, patient=patient)
+    change = IdentityChange.objects.filter(patient=patient, field="email").order_by("-changed_at", "-id").first()
+    from .tasks import email_previous_address  # as in _invite
+
+    transaction.on_commit(partial(email_previous_address.delay, change.pk))
+
+
+def email_change_notify(*, change_id) -> bool:
+    """Tell the previous address that KAPCare no longer writes to it. No name, no new address, no clinical
+    detail: whoever reads that mailbox learns only that an address was replaced and whom to ask."""
+    change = IdentityChange.objects.filter(pk=change_id, field="email").first()
+    if change is None or not change.old_value:
+        return False
+    send_mail(
+        subject="Your e-mail address at KAPCare was changed",
+        message=render_to_string(
+            "patients/email/email_changed.txt", {"changed_at": change.changed_at, "base_url": settings.KAPCARE_BASE_URL}
+        ),
+        from_email=None,
+        recipient_list=[change.old_value],
+    )
+    return True
 
 
 def _check_email_change(patient, email):
@@ -402,16 +583,26 @@ def _normalized_name(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
 
 
-def consent_sign(*, actor, patient: Patient, document: ConsentDocument, typed_name: str) -> ConsentSignature:
+# A consent signed this soon after the patient's e-mail address changed is flagged to the therapist: the
+# pattern of an account taken over through a redirected invitation.
+CONSENT_AFTER_EMAIL_CHANGE = timedelta(minutes=60)
+
+
+def consent_sign(
+    *, actor, patient: Patient, document: ConsentDocument, typed_name: str, signer_session: str = ""
+) -> ConsentSignature:
     """The patient signs the current version of a consent document, with their typed full name. The
-    signature keeps the time, the client's IP address and the SHA-256 of the exact text signed."""
+    signature keeps the time, the client's IP address, the signer's session (a hash or a token's id, from
+    kapcare.request_context.session_reference) and the SHA-256 of the exact text signed."""
     # Checked before the transaction opens, so that a refusal's audit row is not rolled back with it.
     _require_own_record(actor, patient, Permission.SIGN_CONSENT)
-    return _consent_sign(actor=actor, patient=patient, document=document, typed_name=typed_name)
+    return _consent_sign(
+        actor=actor, patient=patient, document=document, typed_name=typed_name, signer_session=signer_session
+    )
 
 
 @transaction.atomic
-def _consent_sign(*, actor, patient, document, typed_name):
+def _consent_sign(*, actor, patient, document, typed_name, signer_session):
     # One signing at a time per patient, so a double submit is refused below rather than failing on the constraint.
     Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
     current = ConsentDocument.objects.current().filter(kind=document.kind).first()
@@ -425,13 +616,22 @@ def _consent_sign(*, actor, patient, document, typed_name):
         )
     if ConsentSignature.objects.filter(patient=patient, document=document).exists():
         raise ValidationError({"document": f"You have already signed version {document.version} of this document."})
+    now = timezone.now()
+    email_changed_at = (
+        IdentityChange.objects.filter(patient=patient, field="email", changed_at__gte=now - CONSENT_AFTER_EMAIL_CHANGE)
+        .order_by("-changed_at")
+        .values_list("changed_at", flat=True)
+        .first()
+    )
     signature = ConsentSignature.objects.create(
         patient=patient,
         document=document,
         typed_name=" ".join(typed_name.split()),
-        signed_at=timezone.now(),
+        signed_at=now,
         ip=request_context.current().client_ip,
+        signer_session=signer_session[:80],
         text_sha256=document.text_sha256,
+        email_changed_at=email_changed_at,
     )
     audit_record(actor, AuditEvent.Action.CREATE, signature)
     patient_refresh_stage(patient=patient)

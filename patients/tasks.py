@@ -14,3 +14,14 @@ from . import services
 def email_invitation(invitation_id):
     """Ids in, one service call. A link used or replaced meanwhile is not sent."""
     services.invitation_email(invitation_id=invitation_id)
+
+
+@shared_task(
+    name="patients.tasks.email_previous_address",
+    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=True,
+    max_retries=6,
+)
+def email_previous_address(change_id):
+    """Ids in: the change's id, never the address."""
+    services.email_change_notify(change_id=change_id)

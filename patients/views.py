@@ -6,19 +6,22 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kapcare import access
+from kapcare import access, request_context
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_record
+from kapcare.audit.services import audit_record, audit_record_many
 from kapcare.forms import add_service_errors
+from kapcare.rules import RuleRefused
 
 from . import selectors, services
-from .forms import ConsentSignForm, SetPasswordForm
-from .services import InvitationUnusable
+from .forms import ConsentSignForm, ReconciliationResolveForm, SetPasswordForm
+from .models import ReferralReconciliation
+from .services import DateOfBirthMismatch, InvitationUnusable
 
 
 def _own_patient(request, permission):
@@ -53,7 +56,11 @@ def consent_detail(request, document_id):
     if request.method == "POST" and form.is_valid():
         try:
             services.consent_sign(
-                actor=request.user, patient=patient, document=document, typed_name=form.cleaned_data["typed_name"]
+                actor=request.user,
+                patient=patient,
+                document=document,
+                typed_name=form.cleaned_data["typed_name"],
+                signer_session=request_context.session_reference(request),
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -136,9 +143,21 @@ def invitation_accept(request):
     form = SetPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.invitation_accept(token=token, password=form.cleaned_data["password1"])
+            user = services.invitation_accept(
+                token=token, password=form.cleaned_data["password1"], date_of_birth=form.cleaned_data["date_of_birth"]
+            )
         except ValidationError as error:
             form.add_error("password1", error)
+        except DateOfBirthMismatch as mismatch:
+            if not mismatch.remaining:
+                return _invitation_unusable(request, InvitationUnusable("locked"))
+            form.add_error("date_of_birth", _wrong_date_of_birth(mismatch.remaining))
+            return render(
+                request,
+                "patients/invitation_accept.html",
+                {"form": form, "first_name": invitation.patient.first_name},
+                status=400,
+            )
         except InvitationUnusable as unusable:
             return _invitation_unusable(request, unusable)
         else:
@@ -149,6 +168,14 @@ def invitation_accept(request):
     audit_record(request.user, AuditEvent.Action.READ, invitation)
     return render(
         request, "patients/invitation_accept.html", {"form": form, "first_name": invitation.patient.first_name}
+    )
+
+
+def _wrong_date_of_birth(remaining):
+    tries = "1 more try" if remaining == 1 else f"{remaining} more tries"
+    return (
+        "This date of birth does not match the one your care team has. Check it and try again "
+        f"({tries} with this link), or ask your therapist to check the date on your record."
     )
 
 
@@ -170,3 +197,60 @@ def invitation_request_new(request):
             request.session.pop(INVITATION_SESSION_KEY, None)
             return render(request, "patients/invitation_requested.html")
     return redirect("invitation-accept")
+
+
+# Identity changes: the chart's and the profile's log of who changed the patient's details.
+IDENTITY_CHANGES_PAGE_SIZE = 50
+
+
+@login_required
+def patient_identity_changes(request, patient_id):
+    patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.READ)
+    changes = selectors.identity_changes(request.user, patient)
+    page = Paginator(changes, IDENTITY_CHANGES_PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_record(request.user, AuditEvent.Action.READ, patient)
+    return render(request, "patients/identity_changes.html", {"patient": patient, "page": page})
+
+
+# The coordinators' reconciliation queue: referrals of addresses KAPCare already knew.
+RECONCILIATION_PAGE_SIZE = 50
+
+
+@login_required
+def reconciliation_queue(request):
+    access.require(request.user, Permission.RECONCILE_REFERRAL, object_type="patients.referralreconciliation")
+    show = request.GET.get("status")
+    status = show if show in ReferralReconciliation.Status.values else ReferralReconciliation.Status.PENDING
+    entries = selectors.reconciliations_for_list(request.user, status=status)
+    page = Paginator(entries, RECONCILIATION_PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_record_many(request.user, AuditEvent.Action.LIST, page.object_list)
+    return render(
+        request,
+        "patients/reconciliation_queue.html",
+        {"page": page, "status": status, "statuses": ReferralReconciliation.Status.choices},
+    )
+
+
+@login_required
+@require_POST
+def reconciliation_resolve(request, entry_id, decision):
+    entry = access.get_visible(
+        access.visible_reconciliations(request.user),
+        entry_id,
+        user=request.user,
+        action=AuditEvent.Action.UPDATE,
+        model=ReferralReconciliation,
+        patient_field="existing_patient_id",
+    )
+    form = ReconciliationResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("note", ["Check the note."])))
+        return redirect("reconciliation-queue")
+    service = services.reconciliation_link if decision == "link" else services.reconciliation_decline
+    try:
+        entry = service(actor=request.user, entry=entry, note=form.cleaned_data["note"])
+    except (ValidationError, RuleRefused) as error:
+        messages.error(request, str(error.message) if isinstance(error, RuleRefused) else " ".join(error.messages))
+    else:
+        messages.success(request, f"The referral of {entry.full_name} is {entry.get_status_display().lower()}.")
+    return redirect("reconciliation-queue")

@@ -188,6 +188,15 @@ READ_REMINDERS = {
 # coordinator reads no clinical content, so exports none.
 EXPORT_RECORD = {**READ_PATIENT, "coordinator": row(403, 403, 403, 404)}
 
+# Issue 13. The identity change log is read by everyone who sees the patient. Referrals of known addresses wait in
+# the medical group's reconciliation queue: its coordinators list, read and resolve them; to everyone else an entry
+# does not exist (404), so nobody learns from it whose address it was. `{id}` is an entry about the target patient.
+RECONCILE = {role: row(404, 404, 404, 404) for role in ROLES} | {
+    "coordinator": row(200, 200, 200, 404),
+    "anonymous": row(401, 401, 401, 401),
+}
+LIST_RECONCILIATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
+
 # route -> method -> (expectations, request body, kind). kind "patient" expectations are by role
 # and target; kind "none" by role only.
 ROUTES = {
@@ -208,6 +217,18 @@ ROUTES = {
         "GET": (EXPORT_RECORD, None, "patient"),
         "POST": (NOT_A_METHOD, None, "patient"),
     },
+    "/api/v1/audit-events/?patient={id}&outcome=denied": {
+        "GET": (READ_ACCESS_HISTORY, None, "patient"),
+    },
+    "/api/v1/patients/{id}/identity-changes/": {"GET": (READ_PATIENT, None, "patient")},
+    "/api/v1/referral-reconciliations/": {"GET": (LIST_RECONCILIATIONS, None, "none")},
+    "/api/v1/referral-reconciliations/{id}/": {
+        "GET": (RECONCILE, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"status": "linked"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    "/api/v1/referral-reconciliations/{id}/link/": {"POST": (RECONCILE, {"note": "Same DOB."}, "patient")},
+    "/api/v1/referral-reconciliations/{id}/decline/": {"POST": (RECONCILE, {"note": "Not them."}, "patient")},
     # Intakes (issue 3): `{id}` of a detail route is the target patient's draft intake (RECORD_IDS).
     "/api/v1/intakes/": {
         "GET": (LIST, None, "none"),
@@ -736,7 +757,25 @@ RECORD_IDS = {
     "/api/v1/messages/{id}/acknowledge/": lambda patient: care_team_message_id(patient, urgent=True),
     "/api/v1/notifications/{id}/read/": lambda patient: notification_id(patient),
     "/api/v1/reminders/{id}/": lambda patient: reminder_id(patient),
+    "/api/v1/referral-reconciliations/{id}/": lambda patient: reconciliation_id(patient),
+    "/api/v1/referral-reconciliations/{id}/link/": lambda patient: reconciliation_id(patient),
+    "/api/v1/referral-reconciliations/{id}/decline/": lambda patient: reconciliation_id(patient),
 }
+
+
+def reconciliation_id(patient):
+    """A second referral of the patient's address by their referring therapist: it waits for a coordinator."""
+    from patients import services as patient_services
+
+    return patient_services.patient_refer(
+        actor=patient.referred_by,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+        email=patient.email,
+        date_of_birth=patient.date_of_birth,
+        state=patient.state,
+        invite=False,
+    ).pk
 
 
 def reminder_id(patient):
@@ -955,6 +994,8 @@ def test_every_api_route_is_in_the_matrix():
 PAGES = {
     "/patients/{id}/": READ_PATIENT,
     "/patients/{id}/access-history/": READ_ACCESS_HISTORY,
+    "/patients/{id}/access-history/?outcome=denied": READ_ACCESS_HISTORY,
+    "/patients/{id}/identity-changes/": READ_PATIENT,
     "/patients/{id}/intake/": READ_PATIENT,
     "/patients/{id}/messages/": READ_CLINICAL,
     "/patients/{id}/messages/patient/": READ_PATIENT_THREAD,

@@ -35,13 +35,20 @@ def test_a_referral_creates_the_patient_with_the_therapist_on_the_care_team(api,
     assert api.get(f"/api/v1/patients/{patient.pk}/").status_code == 200
 
 
-def test_a_patient_who_already_exists_is_refused_clearly(api, therapist_a, therapist_b, patient_a):
-    body = {**REFERRAL, "email": patient_a.email.upper()}
+def test_a_referral_of_a_known_address_is_answered_as_a_new_one_and_makes_no_second_record(
+    api, therapist_a, therapist_b, patient_a
+):
+    """Issue 13, finding 4: the answer never tells whether an address is a patient's (the attack's requests)."""
+    new = api.as_user(therapist_b).post("/api/v1/patients/", REFERRAL, format="json")
+    known = api.as_user(therapist_b).post(
+        "/api/v1/patients/", {**REFERRAL, "email": patient_a.email.upper()}, format="json"
+    )
 
-    response = api.as_user(therapist_b).post("/api/v1/patients/", body, format="json")
-
-    assert response.status_code == 400
-    assert "already registered" in response.json()["email"][0]
+    assert known.status_code == new.status_code == 201
+    assert set(known.json()) == set(new.json())
+    assert {k: v for k, v in known.json().items() if k not in ("id", "email")} == {
+        k: v for k, v in new.json().items() if k not in ("id", "email")
+    }
     assert Patient.objects.filter(email__iexact=patient_a.email).count() == 1
 
 

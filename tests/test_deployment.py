@@ -280,3 +280,27 @@ def test_healthz_answers_ok_without_login(client, db):
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.json()["status"] == "ok"
+
+
+def _env_example_secret_key():
+    line = next(line for line in (ROOT / ".env.example").read_text().splitlines() if line.startswith("SECRET_KEY="))
+    return line.removeprefix("SECRET_KEY=")
+
+
+def test_production_refuses_the_published_example_key():
+    """Issue 13: the key printed in .env.example (what a copied .env, and so compose, would run with) never runs."""
+    result = run_production(["manage.py", "check"], **{**production_env(), "SECRET_KEY": _env_example_secret_key()})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert ".env.example" in result.stderr.strip().splitlines()[-1]
+
+
+def test_compose_local_key_serves_localhost_only():
+    default_key = compose()["services"]["web"]["environment"]["SECRET_KEY"].removeprefix("${SECRET_KEY:-")[:-1]
+    local = run_production(["manage.py", "check"], **{**production_env(), "SECRET_KEY": default_key})
+    local_only = {**production_env(), "SECRET_KEY": default_key, "ALLOWED_HOSTS": "localhost,127.0.0.1"}
+    served = run_production(["manage.py", "check"], **local_only)
+
+    assert local.returncode != 0 and "local-trial key" in local.stderr
+    assert served.returncode == 0, served.stderr

@@ -111,6 +111,7 @@ def test_referral_to_evaluation_queue(page, browser, clinic):
     phone.goto(link)
     assert phone.url == f"{base}/invitations/accept/"  # the token left the address bar
     expect(phone.locator("main h1")).to_have_text("Welcome, Rowan")
+    phone.fill("#id_date_of_birth", "1987-07-07")  # confirms the link reached the patient (issue 13)
     phone.fill("#id_password1", PATIENT_PASSWORD)
     phone.fill("#id_password2", PATIENT_PASSWORD)
     phone.click("main button[type=submit]")

@@ -152,6 +152,12 @@ def api_journey(found, therapist, prescriber):
         data={"phone": "555-010-2030"},
         HTTP_IF_MATCH=detail["ETag"],
     )
+    # Identity changes (issue 13): the change log keeps the values before and after; the e-mail change re-issues
+    # the invitation and writes to the previous address. None of it may leave the record.
+    identity = {"last_name": f"Vale{CANARY}Moss", "email": f"robin.{CANARY.lower()}@example.test"}
+    call("patch", f"/api/v1/patients/{patient_id}/", therapist_token, data=identity)
+    changes = call("get", f"/api/v1/patients/{patient_id}/identity-changes/", prescriber_token).json()["results"]
+    assert {change["field"] for change in changes} == {"last_name", "email", "phone"}
     phq9 = {"patient": patient_id, "instrument": "phq9", "answers": [2, 2, 1, 1, 2, 1, 1, 1, 1]}
     call("post", "/api/v1/assessments/", therapist_token, data=phq9)
     call("get", f"/api/v1/assessments/?patient={patient_id}", therapist_token)
@@ -194,6 +200,8 @@ def browser_journey(page, base, therapist, patient):
     assert CANARY in page.content()  # the chart shows the name: the canary went through the journey
     page.goto(f"{base}/patients/{patient.pk}/")
     page.goto(f"{base}/patients/{patient.pk}/access-history/")
+    page.goto(f"{base}/patients/{patient.pk}/identity-changes/")
+    assert CANARY in page.content()  # the change log shows the values, on the page only
     page.goto(f"{base}/")
     assert CANARY in page.content()
 
@@ -209,7 +217,7 @@ def test_the_canary_patient_leaves_no_trace_outside_the_record(capture, clinic, 
 
     # The journeys happened and everything was watched: the search could have found something.
     assert Patient.objects.filter(last_name__contains=CANARY).count() == 2
-    assert len(capture.published) >= 2, capture.published  # two invitations at least
+    assert len(capture.published) >= 4, capture.published  # three invitations and the old address's notice
     assert len(capture.worker_runs) == len(capture.published), (capture.worker_runs, capture.published)
     assert len(mail.outbox) >= 2, [m.subject for m in mail.outbox]
     assert len(capture.urls) >= 10

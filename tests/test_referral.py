@@ -129,7 +129,11 @@ def test_following_the_invitation_sets_a_password_and_lands_in_the_portal(
     assert opened["Location"] == "/invitations/accept/", "the token must leave the address bar"
     form = client.get("/invitations/accept/")
     assert "Welcome, Rowan" in form.content.decode()
-    done = client.post("/invitations/accept/", {"password1": PASSWORD, "password2": PASSWORD}, follow=True)
+    done = client.post(
+        "/invitations/accept/",
+        {"password1": PASSWORD, "password2": PASSWORD, "date_of_birth": "1987-07-07"},
+        follow=True,
+    )
 
     assert done.redirect_chain[-1][0] == "/"
     assert "Welcome, Rowan" in done.content.decode()
@@ -142,7 +146,7 @@ def test_an_invitation_works_once(api, client, therapist_a, django_capture_on_co
     refer_by_api(api, therapist_a, django_capture_on_commit_callbacks)
     link = invitation_link()
     client.get(link)
-    client.post("/invitations/accept/", {"password1": PASSWORD, "password2": PASSWORD})
+    client.post("/invitations/accept/", {"password1": PASSWORD, "password2": PASSWORD, "date_of_birth": "1987-07-07"})
     client.logout()
 
     client.get(link)
@@ -208,7 +212,9 @@ def test_a_weak_password_is_refused_and_no_account_is_made(
     refer_by_api(api, therapist_a, django_capture_on_commit_callbacks)
     client.get(invitation_link())
 
-    response = client.post("/invitations/accept/", {"password1": "password", "password2": "password"})
+    response = client.post(
+        "/invitations/accept/", {"password1": "password", "password2": "password", "date_of_birth": "1987-07-07"}
+    )
 
     assert response.status_code == 200
     assert "too common" in response.content.decode() or "too short" in response.content.decode()

@@ -68,7 +68,7 @@ class SessionViewSet(CourseScopedViewSet):
         return serializer
 
     def _session_response(self, session, status=200):
-        return Response(SessionSerializer(session).data, status=status)
+        return Response(SessionSerializer(session, context=self.get_serializer_context()).data, status=status)
 
     def _dosing_response(self, session, status=200):
         session = self.get_queryset().select_related("patient", "course", "dose_plan").get(pk=session.pk)

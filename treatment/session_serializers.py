@@ -5,6 +5,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assessments.serializers import StrictFieldsMixin
+from kapcare import access
+from kapcare.access import Permission
 
 from .models import (
     BoosterDose,
@@ -41,6 +43,15 @@ class SessionSerializer(serializers.ModelSerializer):
             "completed_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, session):
+        """A cancellation or no-show reason is free text about the patient: the clinicians read it, not the
+        coordinators who schedule nor the patient (kapcare.access, VIEW_SESSION_CHANGE_REASON)."""
+        data = super().to_representation(session)
+        request = self.context.get("request")
+        if request is None or not access.can(request.user, Permission.VIEW_SESSION_CHANGE_REASON):
+            data["status_reason"] = ""
+        return data
 
 
 class SessionCreateSerializer(StrictFieldsMixin, serializers.Serializer):

@@ -180,6 +180,7 @@ def session_page(request, patient_id, session_id):
         "forms": forms,
         "refusal": refusal,
         "changes": session_selectors.session_changes(session),
+        "show_reasons": access.can(user, Permission.VIEW_SESSION_CHANGE_REASON),
         "can_change": access.can(user, Permission.CHANGE_SESSION) and session.status == TherapySession.Status.SCHEDULED,
         "can_complete": access.can(user, Permission.COMPLETE_SESSION)
         and session.status == TherapySession.Status.SCHEDULED

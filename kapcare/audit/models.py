@@ -23,12 +23,14 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     actor_role = models.CharField(max_length=20, blank=True)
+    actor_name = models.CharField(max_length=300, blank=True, help_text="The actor's name at the time of the event.")
     patient = models.ForeignKey(
         "patients.Patient", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     object_type = models.CharField(max_length=50)
     object_id = models.CharField(max_length=64, blank=True)
     action = models.CharField(max_length=10, choices=Action.choices)
+    fields = models.CharField(max_length=300, blank=True, help_text="Names (never values) of the fields changed.")
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
     request_id = models.CharField(max_length=32)
     client_ip = models.GenericIPAddressField(null=True)
@@ -42,3 +44,12 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_role} {self.action} {self.object_type} {self.outcome}"
+
+    @property
+    def actor_label(self):
+        """Who, as they were named when it happened."""
+        if self.actor_name:
+            return self.actor_name
+        if self.actor_id is None:
+            return "Not signed in"
+        return self.actor.get_full_name() or self.actor.email  # rows written before names were kept

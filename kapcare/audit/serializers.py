@@ -4,13 +4,20 @@ from .models import AuditEvent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SerializerMethodField()
+    actor = serializers.CharField(source="actor_label", help_text="The actor's name as it was at the time.")
+    actor_id = serializers.UUIDField(read_only=True, allow_null=True)
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "at", "actor", "actor_role", "action", "outcome", "object_type", "object_id"]
-
-    def get_actor(self, event) -> str:
-        if event.actor is None:
-            return "Not signed in"
-        return event.actor.get_full_name() or event.actor.email
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "actor_id",
+            "actor_role",
+            "action",
+            "outcome",
+            "object_type",
+            "object_id",
+            "fields",
+        ]

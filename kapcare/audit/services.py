@@ -13,11 +13,19 @@ def _patient_id_of(obj):
     return getattr(obj, "patient_id", None)
 
 
-def _event(actor, action, *, object_type, object_id, patient_id, denied, context):
+def _actor_name(actor, signed_in):
+    if not signed_in:
+        return "KAPCare (system)" if actor is None else "Not signed in"
+    return (actor.get_full_name() or actor.email)[:300]
+
+
+def _event(actor, action, *, object_type, object_id, patient_id, denied, context, fields=()):
     signed_in = actor is not None and actor.is_authenticated
     return AuditEvent(
         actor=actor if signed_in else None,
         actor_role=actor.role if signed_in else ("system" if actor is None else "anonymous"),
+        actor_name=_actor_name(actor, signed_in),
+        fields=", ".join(fields)[:300],
         patient_id=patient_id,
         object_type=object_type,
         object_id=str(object_id or "")[:64],
@@ -28,8 +36,9 @@ def _event(actor, action, *, object_type, object_id, patient_id, denied, context
     )
 
 
-def audit_record(actor, action, obj, *, denied=False):
-    """One event about one object (a patient or a record that belongs to one)."""
+def audit_record(actor, action, obj, *, denied=False, fields=()):
+    """One event about one object (a patient or a record that belongs to one). `fields`: the names (never
+    the values) of the fields a change touched."""
     event = _event(
         actor,
         action,
@@ -38,6 +47,7 @@ def audit_record(actor, action, obj, *, denied=False):
         patient_id=_patient_id_of(obj),
         denied=denied,
         context=request_context.current(),
+        fields=fields,
     )
     event.save()
     return event

@@ -7,6 +7,14 @@ from .base import ALLOWED_HOSTS, SECRET_KEY, env
 
 if len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of at least 50 characters.")
+# Keys printed in this repository are public. The example's placeholder never runs; compose's local-trial
+# default runs only while the server answers to this machine alone.
+if SECRET_KEY.startswith(("replace-with-", "dev-only-insecure")):
+    raise ImproperlyConfigured("SECRET_KEY is the public example from .env.example: set a random value of your own.")
+if "local-only-insecure" in SECRET_KEY and set(ALLOWED_HOSTS) - {"localhost", "127.0.0.1"}:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is docker-compose.yml's public local-trial key, which serves only localhost: set your own."
+    )
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must name the host names this server answers to.")
 
