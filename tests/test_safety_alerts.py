@@ -191,7 +191,7 @@ def test_dashboard_acknowledge_form(client, patient_a, therapist_a, prescriber):
     client.force_login(prescriber)
     assert "Open safety alerts (1)" in client.get("/").content.decode()
     chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
-    assert "acknowledged" in chart and "Called." in chart and "not acknowledged yet" in chart
+    assert "acknowledged by" in chart and "Called." in chart and "waiting for the patient's prescriber" in chart
 
 
 def test_portal_acknowledge_refuses_outsiders_and_bad_next(client, patient_a, therapist_b, therapist_a):

@@ -78,3 +78,15 @@ class AssignPrescriberForm(forms.Form):
         profile = getattr(user, "clinician_profile", None)
         licence = f"{profile.licence_state}, until {profile.licence_expires:%b %Y}" if profile else "no licence on file"
         return f"{user} ({licence})"
+
+
+class AssignTherapistForm(forms.Form):
+    therapist = forms.ModelChoiceField(queryset=get_user_model().objects.none(), empty_label="Choose a therapist…")
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        User = get_user_model()
+        self.fields["therapist"].queryset = User.objects.filter(
+            role=User.Role.THERAPIST, organization__medical_group_id=patient.medical_group_id, is_active=True
+        ).select_related("clinician_profile", "organization")
+        self.fields["therapist"].label_from_instance = AssignPrescriberForm._label
