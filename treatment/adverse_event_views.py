@@ -22,7 +22,6 @@ from patients.models import SafetyAlert
 
 from . import adverse_event_services, session_selectors
 from .adverse_event_forms import AcknowledgeAlertForm, AdverseEventForm
-from .models import AdverseEvent
 
 
 def _report(request, patient, *, done_url, session=None):
@@ -35,7 +34,7 @@ def _report(request, patient, *, done_url, session=None):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            if event.severity == AdverseEvent.Severity.SEVERE:
+            if adverse_event_services.alert_rule(event) is not None:
                 messages.warning(
                     request,
                     "Reported. The therapist and the prescriber have been alerted. In an emergency call 911; "
