@@ -78,6 +78,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["thread", "-created_at"], name="message_thread_time"),
             models.Index(fields=["patient", "-created_at"], name="message_patient_time"),
+            # The reminders' backstop reads recent urgent messages only.
+            models.Index(fields=["created_at"], condition=Q(urgent=True), name="message_urgent_time"),
         ]
 
     def __str__(self):

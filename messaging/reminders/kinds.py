@@ -327,6 +327,84 @@ def _alert_open_for_a_clinician(reminder, now):
     return ""
 
 
+# Urgent care-team messages: each recipient who has not acknowledged after 1 hour, the coordinators after 4 ----
+#
+# Like an alert: rows planned when the message is sent (messaging.tasks.notify_urgent_message) and by this
+# backstop. The coordinator's escalation says only that an urgent message waits (they do not read the care-team
+# thread): its link is the chart, where they see the team to call.
+
+URGENT_MESSAGE_LOOKBACK = ALERT_LOOKBACK
+
+
+def urgent_message_rows(messages):
+    """Rows for urgent messages given as (id, patient id, sent at, medical group id)."""
+    from messaging.models import MessageRecipient
+
+    messages = list(messages)
+    recipients = defaultdict(list)
+    receipts = MessageRecipient.objects.filter(message_id__in=[m[0] for m in messages])
+    for message_id, user_id in receipts.values_list("message_id", "user_id"):
+        recipients[message_id].append(user_id)
+    staff = coordinators([m[3] for m in messages])
+    rows = []
+    for message_id, patient_id, sent_at, group_id in messages:
+        for user_id in recipients[message_id]:
+            rows += by_email_and_in_app(
+                Kind.URGENT_MESSAGE_UNACKNOWLEDGED,
+                message_id,
+                "1h",
+                due_at=sent_at + ALERT_REMINDER_AFTER,
+                user_id=user_id,
+                patient_id=patient_id,
+            )
+        for user_id in staff[group_id]:
+            rows += by_email_and_in_app(
+                Kind.URGENT_MESSAGE_ESCALATED,
+                message_id,
+                "4h",
+                due_at=sent_at + ALERT_ESCALATION_AFTER,
+                user_id=user_id,
+                patient_id=patient_id,
+            )
+    return rows
+
+
+def urgent_messages_for_planning(queryset):
+    return queryset.filter(urgent=True).values_list("pk", "patient_id", "created_at", "patient__medical_group_id")
+
+
+@planner
+def plan_urgent_messages(now):
+    """A backstop: messaging.tasks.notify_urgent_message plans these when the message is sent."""
+    from messaging.models import Message
+
+    recent = Message.objects.filter(urgent=True, created_at__gte=now - URGENT_MESSAGE_LOOKBACK, created_at__lte=now)
+    return urgent_message_rows(urgent_messages_for_planning(recent))
+
+
+def thread_link(reminder):
+    return f"/patients/{reminder.patient_id}/messages/#message-{reminder.object_id}"
+
+
+@kind(Kind.URGENT_MESSAGE_UNACKNOWLEDGED, link=thread_link, safety=True)
+def _message_unacknowledged_by_recipient(reminder, now):
+    from messaging.models import MessageRecipient
+
+    receipt = MessageRecipient.objects.filter(message_id=reminder.object_id, user_id=reminder.recipient_id)
+    if receipt.filter(acknowledged_at__isnull=False).exists():
+        return "Acknowledged."
+    return ""
+
+
+@kind(Kind.URGENT_MESSAGE_ESCALATED, link=chart_link, safety=True)
+def _message_unacknowledged_by_someone(reminder, now):
+    from messaging.models import MessageRecipient
+
+    if not MessageRecipient.objects.filter(message_id=reminder.object_id, acknowledged_at__isnull=True).exists():
+        return "Everyone it went to acknowledged it."
+    return ""
+
+
 # Consent to sign again (a new required version) -------------------------------------------------------
 
 
