@@ -54,6 +54,8 @@ class Message(models.Model):
         max_length=50, blank=True, help_text="The record shared, e.g. treatment.adverseevent."
     )
     source_id = models.CharField(max_length=64, blank=True)
+    # An integration summary edited after it was shared is shared again as its next version.
+    source_version = models.PositiveSmallIntegerField(default=1)
     urgent = models.BooleanField(default=False, help_text="Each recipient must acknowledge it.")
     for_clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -68,9 +70,10 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            # A record is shared to a thread once: a double click or a retried request does not post it twice.
+            # A record (version) is shared to a thread once: a double click or a retried request does not post it
+            # twice.
             models.UniqueConstraint(
-                fields=["thread", "source_type", "source_id"],
+                fields=["thread", "source_type", "source_id", "source_version"],
                 condition=~Q(source_id=""),
                 name="message_record_shared_once",
             ),
