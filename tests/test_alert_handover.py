@@ -123,6 +123,7 @@ def test_a_new_prescriber_takes_over_the_open_alert_its_reminder_and_its_escalat
     assert api.as_user(coordinator).get("/api/v1/alerts/").json()["count"] == 1
     page = client.get(f"/alerts/{alert.pk}/").content.decode()
     assert "Acknowledge as the coordinator" in page
+    assert "Open safety alerts (1)" in client.get("/").content.decode()
     acknowledged = api.as_user(coordinator).post(
         f"{path}acknowledge/", {"note": "Reached the therapist by phone; she is calling the patient."}, format="json"
     )
