@@ -386,7 +386,7 @@ def thread_link(reminder):
     return f"/patients/{reminder.patient_id}/messages/#message-{reminder.object_id}"
 
 
-@kind(Kind.URGENT_MESSAGE_UNACKNOWLEDGED, link=thread_link, safety=True)
+@kind(Kind.URGENT_MESSAGE_UNACKNOWLEDGED, link=thread_link)
 def _message_unacknowledged_by_recipient(reminder, now):
     from messaging.models import MessageRecipient
 
@@ -396,7 +396,7 @@ def _message_unacknowledged_by_recipient(reminder, now):
     return ""
 
 
-@kind(Kind.URGENT_MESSAGE_ESCALATED, link=chart_link, safety=True)
+@kind(Kind.URGENT_MESSAGE_ESCALATED, link=chart_link)
 def _message_unacknowledged_by_someone(reminder, now):
     from messaging.models import MessageRecipient
 
