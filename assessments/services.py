@@ -179,18 +179,41 @@ def _submit(*, actor, patient, data, medications, intake):
     intake.submitted_by = actor
     intake.save(update_fields=["status", "submitted_at", "submitted_by", "updated_at"])
     audit_record(actor, AuditEvent.Action.UPDATE, intake)
-    if any(finding.code == "suicidal_intent" for finding in findings):
-        # Not only a flag for the evaluation: both clinicians must see and acknowledge it now.
-        patient_services.safety_alert_raise(
-            patient=patient,
-            kind=SafetyAlert.Kind.SUICIDAL_INTENT_ON_INTAKE,
-            reason="The intake reports current suicidal thoughts with intent or a plan.",
-            source=intake,
-            severity=SafetyAlert.Severity.URGENT,
-            actor=actor,
-        )
+    intake_suicidal_thoughts_alert(actor=actor, intake=intake)
     patient_services.patient_mark_intake_submitted(actor=actor, patient=patient)
     return intake
+
+
+def intake_suicidal_thoughts_alert(*, actor, intake):
+    """ "Thoughts of ending your life now = yes" is not only a flag for the evaluation: both clinicians must see
+    and acknowledge it now (and the patient is shown crisis resources). Once per intake; None when "no"."""
+    if intake.suicidal_thoughts is not True:
+        return None
+    if intake.suicidal_intent_or_plan is True:
+        kind, reason = (
+            SafetyAlert.Kind.SUICIDAL_INTENT_ON_INTAKE,
+            "The intake reports current suicidal thoughts with intent or a plan.",
+        )
+    else:
+        kind, reason = SafetyAlert.Kind.SUICIDAL_THOUGHTS_ON_INTAKE, "The intake reports current suicidal thoughts."
+    return patient_services.safety_alert_raise(
+        patient=intake.patient,
+        kind=kind,
+        reason=reason,
+        source=intake,
+        severity=SafetyAlert.Severity.URGENT,
+        actor=actor,
+    )
+
+
+SUICIDAL_THOUGHTS_KINDS = (SafetyAlert.Kind.SUICIDAL_INTENT_ON_INTAKE, SafetyAlert.Kind.SUICIDAL_THOUGHTS_ON_INTAKE)
+
+
+def intake_raised_suicidal_alert(intake) -> bool:
+    """Whether this intake raised a suicidal-thoughts alert: the patient is then shown crisis resources."""
+    return SafetyAlert.objects.filter(
+        kind__in=SUICIDAL_THOUGHTS_KINDS, source_type=intake._meta.label_lower, source_id=str(intake.pk)
+    ).exists()
 
 
 # The prescriber's evaluation ---------------------------------------------------------------------

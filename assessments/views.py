@@ -50,6 +50,10 @@ def _intake_form(request, patient, *, here, template):
     if intake is not None and intake.is_locked:
         audit_record(user, AuditEvent.Action.READ, intake)
         if user.role == User.Role.PATIENT:
+            if services.intake_raised_suicidal_alert(intake):  # as after PHQ-9 item 9: crisis resources first
+                team = list(patient.care_team.active().select_related("clinician"))
+                context = {"patient": patient, "intake": intake, "self_harm": True, "team": team}
+                return render(request, "assessments/crisis_resources.html", context)
             return render(request, "assessments/intake_thanks.html", {"patient": patient, "intake": intake})
         return redirect("patient-intake", patient_id=patient.pk)
 

@@ -23,7 +23,7 @@ from django.http import Http404
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied, audit_record
-from patients.models import CareTeamMember, Patient, ReferralReconciliation
+from patients.models import AlertRole, CareTeamMember, Patient, ReferralReconciliation, SafetyAlertRecipient
 
 Role = User.Role
 
@@ -39,6 +39,7 @@ class Permission(Enum):
     MARK_EDUCATION_READ = "mark_education_read"
     VIEW_REFERRAL_DETAIL = "view_referral_detail"
     ASSIGN_PRESCRIBER = "assign_prescriber"
+    ASSIGN_THERAPIST = "assign_therapist"
     INVITE_PATIENT = "invite_patient"
     EDIT_OWN_PROFILE = "edit_own_profile"
     EDIT_INTAKE = "edit_intake"
@@ -123,6 +124,12 @@ RULES = {
         frozenset({Role.COORDINATOR}),
         AuditEvent.Action.UPDATE,
         "Only a coordinator of the medical group can assign a prescriber.",
+    ),
+    # Matching a patient with a therapist (or a new one) is the coordinator's work (kap-domain.md, actors).
+    Permission.ASSIGN_THERAPIST: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Only a coordinator of the medical group can assign a therapist.",
     ),
     Permission.INVITE_PATIENT: Rule(
         frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
@@ -300,18 +307,21 @@ RULES = {
     ),
     # Safety alerts are a clinical risk signal routed to the clinicians, who must act on it. The patient is
     # not shown alerts about themself: a list of risk flags is not care, and the moment of risk is met in
-    # the portal with crisis resources (988, emergency services) when they answer. Coordinators see no
-    # clinical content.
+    # the portal with crisis resources (988, emergency services) when they answer. A coordinator sees no
+    # clinical content, except an alert escalated to them (unacknowledged after 4 hours): they open and
+    # acknowledge what they are sent (safety_alert_role below), and only that.
     Permission.VIEW_SAFETY_ALERTS: Rule(
-        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
         AuditEvent.Action.READ,
         "Safety alerts are shown to the therapist and the prescriber on the care team.",
     ),
-    # Each clinician the alert went to acknowledges it with the action they took; nobody does it for them.
+    # An alert waits for the patient's therapist and prescriber as they are now; each acknowledges with the
+    # action they took, in their role. A coordinator acknowledges an escalation as the coordinator.
     Permission.ACKNOWLEDGE_SAFETY_ALERT: Rule(
-        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
         AuditEvent.Action.UPDATE,
-        "Only the therapist and the prescriber a safety alert went to can acknowledge it.",
+        "Only the patient's therapist and prescriber (or a coordinator it was escalated to) can acknowledge a "
+        "safety alert.",
     ),
     # Side effects are clinical but not private notes: the patient sees the reports about themself.
     Permission.VIEW_ADVERSE_EVENTS: Rule(
@@ -486,6 +496,49 @@ def get_visible(queryset, pk, *, user, action, model=Patient, patient_field="pk"
         patient_id = None
     audit_denied(user, action, object_type=model._meta.label_lower, object_id=pk, patient_id=patient_id)
     raise Http404("No such record, or it is not on your care team.")
+
+
+# Safety alerts: a role on the care team now, or a coordinator the alert was escalated to ----------------
+
+NOT_ESCALATED_TO_YOU = (
+    "A safety alert reaches a coordinator only when it is escalated to them (not acknowledged after 4 hours); "
+    "until then it is for the therapist and the prescriber on the care team."
+)
+
+
+def _escalated_to(user):
+    return SafetyAlertRecipient.objects.filter(alert=OuterRef("pk"), clinician=user, role=AlertRole.COORDINATOR)
+
+
+def safety_alert_role(user, alert):
+    """The AlertRole in which the user stands towards this alert now, or None: a clinician's role on the
+    patient's active care team (whoever holds it now, not who held it when it was raised), or coordinator
+    when it was escalated to them. `alert` comes from a visible_* queryset."""
+    if not user.is_authenticated:
+        return None
+    if user.role in User.CLINICIAN_ROLES:
+        memberships = CareTeamMember.objects.active().filter(patient_id=alert.patient_id, clinician=user)
+        return memberships.values_list("role", flat=True).first()
+    if user.role == Role.COORDINATOR:
+        escalated = SafetyAlertRecipient.objects.filter(alert=alert, clinician=user, role=AlertRole.COORDINATOR)
+        return AlertRole.COORDINATOR if escalated.exists() else None
+    return None
+
+
+def require_safety_alert(user, permission, alert):
+    """require() for one alert: the role may, and the user stands in a role towards it (403, audited)."""
+    require(user, permission, alert)
+    if safety_alert_role(user, alert) is None:
+        audit_record(user, RULES[permission].action, alert, denied=True)
+        raise PermissionDenied(NOT_ESCALATED_TO_YOU)
+
+
+def openable_safety_alerts(user, alerts):
+    """Narrow a queryset of visible alerts to those the user may open: all of their patients' for a clinician,
+    those escalated to them for a coordinator."""
+    if user.is_authenticated and user.role == Role.COORDINATOR:
+        return alerts.filter(Exists(_escalated_to(user)))
+    return alerts
 
 
 PRIVATE_NOTE_TYPE = "treatment.psychotherapynote"  # the audit object type of a psychotherapy note

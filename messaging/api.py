@@ -49,6 +49,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "card",
             "source_type",
             "source_id",
+            "source_version",
             "urgent",
             "author",
             "author_name",

@@ -54,6 +54,8 @@ class Message(models.Model):
         max_length=50, blank=True, help_text="The record shared, e.g. treatment.adverseevent."
     )
     source_id = models.CharField(max_length=64, blank=True)
+    # An integration summary edited after it was shared is shared again as its next version.
+    source_version = models.PositiveSmallIntegerField(default=1)
     urgent = models.BooleanField(default=False, help_text="Each recipient must acknowledge it.")
     for_clinician = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -68,9 +70,10 @@ class Message(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            # A record is shared to a thread once: a double click or a retried request does not post it twice.
+            # A record (version) is shared to a thread once: a double click or a retried request does not post it
+            # twice.
             models.UniqueConstraint(
-                fields=["thread", "source_type", "source_id"],
+                fields=["thread", "source_type", "source_id", "source_version"],
                 condition=~Q(source_id=""),
                 name="message_record_shared_once",
             ),
@@ -78,6 +81,8 @@ class Message(models.Model):
         indexes = [
             models.Index(fields=["thread", "-created_at"], name="message_thread_time"),
             models.Index(fields=["patient", "-created_at"], name="message_patient_time"),
+            # The reminders' backstop reads recent urgent messages only.
+            models.Index(fields=["created_at"], condition=Q(urgent=True), name="message_urgent_time"),
         ]
 
     def __str__(self):

@@ -102,6 +102,7 @@ def thread_page(user, patient, kind, *, course_events=(), team=None) -> ThreadPa
         for recipient in message.recipients.all()
         if recipient.user_id == user.pk and recipient.read_at is None
     }
+    _attach_latest_shares(messages)
     since = messages[0].created_at if older_hidden and messages else None
     events = [
         CourseEvent(event.at, event.title, event.detail)
@@ -120,6 +121,19 @@ def thread_page(user, patient, kind, *, course_events=(), team=None) -> ThreadPa
         can_share=kind == Thread.Kind.CARE_TEAM and access.can(user, Permission.POST_CARE_TEAM_MESSAGE),
         older_hidden=older_hidden,
     )
+
+
+def _attach_latest_shares(messages):
+    """Each shared card gets `latest_share`: the newest version of the same record in the thread (itself when
+    none is newer). The page holds the newest messages, so a newer version of any card on it is on it too."""
+    latest = {}
+    for message in messages:
+        if message.source_id:
+            key = (message.source_type, message.source_id)
+            if key not in latest or message.source_version > latest[key].source_version:
+                latest[key] = message
+    for message in messages:
+        message.latest_share = latest.get((message.source_type, message.source_id), message)
 
 
 # Unread counts ----------------------------------------------------------------------------------------
@@ -221,6 +235,7 @@ class Shareable:
     detail: str
     url_name: str
     shared: bool
+    changed_since_shared: bool = False  # an integration summary edited since: shared again as a new version
 
 
 def shareable_records(user, patient) -> list[Shareable]:
@@ -228,14 +243,20 @@ def shareable_records(user, patient) -> list[Shareable]:
     to the care-team thread, newest first, each saying whether it is shared already. A fixed number of queries."""
     if not access.can(user, Permission.POST_CARE_TEAM_MESSAGE):
         return []
-    shared = set(
+    shared = {}  # (type, id) -> when its latest version was shared
+    for source_type, source_id, at in (
         Message.objects.filter(thread__patient=patient, thread__kind=Thread.Kind.CARE_TEAM)
         .exclude(source_id="")
-        .values_list("source_type", "source_id")
-    )
+        .values_list("source_type", "source_id", "created_at")
+    ):
+        shared[(source_type, source_id)] = max(at, shared.get((source_type, source_id), at))
 
     def is_shared(record):
         return (record._meta.label_lower, str(record.pk)) in shared
+
+    def changed_since_shared(record):
+        at = shared.get((record._meta.label_lower, str(record.pk)))
+        return at is not None and record.updated_at > at
 
     items = []
     if access.can(user, Permission.VIEW_SESSION_NOTE):
@@ -249,6 +270,7 @@ def shareable_records(user, patient) -> list[Shareable]:
                     f"session of {timezone.localtime(summary.session.scheduled_at):%b %-d}",
                     "messaging-share-integration-summary",
                     is_shared(summary),
+                    changed_since_shared(summary),
                 )
             )
     if access.can(user, Permission.VIEW_ADVERSE_EVENTS):

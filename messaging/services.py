@@ -5,6 +5,8 @@ Public for other apps and the reminders helper: `message_send`, the `message_sha
 and `notification_mark_read` / `notifications_mark_all_read`. E-mail is not sent from here: the reminders
 outbox plans "You have a new message in KAPCare" from `messaging.selectors.users_with_unread_messages`."""
 
+from functools import partial
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -124,23 +126,48 @@ def _post(*, actor, patient, kind, message) -> Message:
         ]
     )
     audit_record(actor, AuditEvent.Action.CREATE, message)
+    if message.urgent:  # rows first: its reminders and escalation, planned once the message is committed
+        transaction.on_commit(partial(_plan_urgent_message, message.pk))
     return message
+
+
+def _plan_urgent_message(message_id):
+    from .tasks import notify_urgent_message  # tasks import the reminders, which read this module's app
+
+    notify_urgent_message.delay(str(message_id))
 
 
 # Sharing a record to the care-team thread --------------------------------------------------------------
 
 
-def _share(*, actor, patient, kind, source, card, body="") -> Message:
+def _share(*, actor, patient, kind, source, card, body="", versioned=False) -> Message:
+    """Post a card read from `source`. A record is shared once; a `versioned` one (an integration summary) again
+    as its next version once it has changed since it was last shared."""
     access.require(actor, Permission.POST_CARE_TEAM_MESSAGE, patient)
     if source.patient_id != patient.pk:
         raise ValidationError("This record is not one of this patient's.")
     label = source._meta.label_lower
-    if Message.objects.filter(
-        thread__patient=patient, thread__kind=Thread.Kind.CARE_TEAM, source_type=label, source_id=str(source.pk)
-    ).exists():
-        raise RuleRefused("This record is already shared in the care-team thread.", code="already_shared")
+    latest = (
+        Message.objects.filter(
+            thread__patient=patient, thread__kind=Thread.Kind.CARE_TEAM, source_type=label, source_id=str(source.pk)
+        )
+        .order_by("-source_version")
+        .first()
+    )
+    version = 1
+    if latest is not None:
+        if not versioned:
+            raise RuleRefused("This record is already shared in the care-team thread.", code="already_shared")
+        if source.updated_at <= latest.created_at:
+            raise RuleRefused(
+                "This summary is already shared and has not changed since: edit it to share an update.",
+                code="already_shared",
+            )
+        version = latest.source_version + 1
+        card = {**card, "title": f"{card['title']} · updated (version {version})"}
     message = Message(kind=kind, body=_clean_body(body, required=False), card=card, source_type=label)
     message.source_id = str(source.pk)
+    message.source_version = version
     return _post(actor=actor, patient=patient, kind=Thread.Kind.CARE_TEAM, message=message)
 
 
@@ -179,7 +206,8 @@ INTEGRATION_FIELDS = [
 
 def message_share_integration_summary(*, actor, summary, note="") -> Message:
     """Share an integration session's summary (treatment.IntegrationSummary) with the prescriber as a card.
-    The summary is the therapist's clinical summary for the team, not their private psychotherapy notes."""
+    The summary is the therapist's clinical summary for the team, not their private psychotherapy notes.
+    Edited after it was shared, it is shared again as its next version; the thread shows the latest."""
     access.require(actor, Permission.VIEW_SESSION_NOTE, summary)
     rows = [[label, str(getattr(summary, name, "") or "")] for name, label in INTEGRATION_FIELDS]
     rows = [row for row in rows if row[1]]
@@ -195,6 +223,7 @@ def message_share_integration_summary(*, actor, summary, note="") -> Message:
         source=summary,
         card=card,
         body=note,
+        versioned=True,
     )
 
 

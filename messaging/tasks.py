@@ -36,3 +36,14 @@ def notify_safety_alert(alert_id):
     with transaction.atomic():
         outbox.insert(kinds.safety_alert_rows(alerts))
     return len(outbox.dispatch_due())
+
+
+@shared_task(name="messaging.tasks.notify_urgent_message")
+def notify_urgent_message(message_id):
+    """Enqueued by messaging.services when an urgent care-team message is sent: plan its 1-hour reminders and
+    its 4-hour escalation as rows (idempotent)."""
+    from messaging.models import Message
+
+    messages = kinds.urgent_messages_for_planning(Message.objects.filter(pk=message_id))
+    with transaction.atomic():
+        outbox.insert(kinds.urgent_message_rows(messages))

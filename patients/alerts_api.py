@@ -1,6 +1,7 @@
 """Safety alerts over the API (CONTRACT.md): `GET /api/v1/alerts/` for the caller's patients and
-`POST /api/v1/alerts/{id}/acknowledge/`. Only the clinicians on the care team see alerts; the patient
-does not (see Permission.VIEW_SAFETY_ALERTS). Kept apart from patients/api.py like the consents."""
+`POST /api/v1/alerts/{id}/acknowledge/`. The patient's therapist and prescriber see alerts, and a coordinator
+those escalated to them; the patient does not (see Permission.VIEW_SAFETY_ALERTS).
+Kept apart from patients/api.py like the consents."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -19,18 +20,34 @@ from .models import SafetyAlert
 
 
 class AlertRecipientSerializer(serializers.Serializer):
-    clinician = serializers.UUIDField(source="clinician_id")
+    clinician = serializers.UUIDField(source="clinician_id", help_text="The person told (a coordinator on escalation).")
     name = serializers.CharField(source="clinician.get_full_name")
-    role = serializers.CharField()
+    role = serializers.CharField(help_text="therapist, prescriber, or coordinator.")
+    via = serializers.CharField(help_text="raised, handover (a change of clinician) or escalation.")
+    sent_at = serializers.DateTimeField()
     acknowledged_at = serializers.DateTimeField(allow_null=True)
-    note = serializers.CharField(allow_null=True, help_text="The action the clinician took.")
+    note = serializers.CharField(allow_null=True, help_text="The action they took.")
+
+
+class AlertAcknowledgementSerializer(serializers.Serializer):
+    clinician = serializers.UUIDField(source="clinician_id", help_text="Who acknowledged.")
+    name = serializers.CharField(source="clinician.get_full_name")
+    role = serializers.CharField(help_text="The role they acknowledged in.")
+    acknowledged_at = serializers.DateTimeField()
+    note = serializers.CharField(help_text="The action they took.")
 
 
 class SafetyAlertSerializer(serializers.ModelSerializer):
     kind_label = serializers.CharField(read_only=True)
-    open_for_me = serializers.BooleanField(read_only=True, help_text="Went to you and you have not acknowledged it.")
-    recipients = serializers.SerializerMethodField(help_text="Who it went to and who acknowledged when.")
-    fully_acknowledged = serializers.SerializerMethodField()
+    open_for_me = serializers.BooleanField(read_only=True, help_text="Waiting for your acknowledgement now.")
+    waiting_for = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The roles (therapist, prescriber) still to acknowledge it, whoever holds them now.",
+    )
+    fully_acknowledged = serializers.BooleanField(read_only=True)
+    acknowledgements = AlertAcknowledgementSerializer(many=True, read_only=True)
+    recipients = serializers.SerializerMethodField(help_text="Who it was sent to, in which role, when and why.")
 
     class Meta:
         model = SafetyAlert
@@ -45,13 +62,15 @@ class SafetyAlertSerializer(serializers.ModelSerializer):
             "source_id",
             "raised_at",
             "open_for_me",
+            "waiting_for",
             "fully_acknowledged",
+            "acknowledgements",
             "recipients",
         ]
         read_only_fields = fields
 
-    @staticmethod
-    def _rows(alert):
+    @extend_schema_field(AlertRecipientSerializer(many=True))
+    def get_recipients(self, alert) -> list[dict]:
         acknowledgements = {a.clinician_id: a for a in alert.acknowledgements.all()}
         rows = []
         for recipient in alert.recipients.all():
@@ -61,19 +80,13 @@ class SafetyAlertSerializer(serializers.ModelSerializer):
                     "clinician_id": recipient.clinician_id,
                     "clinician": recipient.clinician,
                     "role": recipient.role,
+                    "via": recipient.via,
+                    "sent_at": recipient.sent_at,
                     "acknowledged_at": acknowledgement.acknowledged_at if acknowledgement else None,
                     "note": acknowledgement.note if acknowledgement else None,
                 }
             )
-        return rows
-
-    @extend_schema_field(AlertRecipientSerializer(many=True))
-    def get_recipients(self, alert) -> list[dict]:
-        return AlertRecipientSerializer(self._rows(alert), many=True).data
-
-    def get_fully_acknowledged(self, alert) -> bool:
-        rows = self._rows(alert)
-        return bool(rows) and all(row["acknowledged_at"] is not None for row in rows)
+        return AlertRecipientSerializer(rows, many=True).data
 
 
 class AlertQuerySerializer(serializers.Serializer):
@@ -104,6 +117,7 @@ class SafetyAlertViewSet(ScopedViewSet):
         query = AlertQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         alerts = self.filter_by_patient(self.get_queryset(), Permission.VIEW_SAFETY_ALERTS, whole_list_by_role=True)
+        alerts = access.openable_safety_alerts(request.user, alerts)
         if query.validated_data["open"]:
             alerts = alerts.filter(open_for_me=True)
         page = self.audited_page(alerts)
@@ -111,16 +125,17 @@ class SafetyAlertViewSet(ScopedViewSet):
 
     def retrieve(self, request, pk=None):
         alert = self.get_object()
-        access.require(request.user, Permission.VIEW_SAFETY_ALERTS, alert)
+        access.require_safety_alert(request.user, Permission.VIEW_SAFETY_ALERTS, alert)
         return Response(self.get_serializer(self.audited_read(alert)).data)
 
     @extend_schema(request=AcknowledgeSerializer, responses=SafetyAlertSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        """Acknowledge with the action you took: 200 with who has acknowledged; 409 if you already did;
-        403 for a coordinator, a patient, or a clinician the alert did not go to."""
+        """Acknowledge with the action you took, as the patient's therapist or prescriber now (or as a coordinator
+        it was escalated to): 200 with who has acknowledged; 409 if you, or someone in your role, already did;
+        403 for a patient or a coordinator it was not escalated to."""
         alert = self.get_object()
-        access.require(request.user, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
+        access.require_safety_alert(request.user, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
         serializer = AcknowledgeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:

@@ -419,19 +419,55 @@ class EducationProgress(models.Model):
 # Safety alerts ---------------------------------------------------------------------------------
 
 
-class SafetyAlert(models.Model):
-    """A risk signal about a patient that each clinician it went to must acknowledge.
+class AlertRole(models.TextChoices):
+    """The place from which someone is told about an alert and acknowledges it. An alert is open for the
+    clinician roles of the care team as they are now, not for the people who held them when it was raised."""
 
-    Raised by rules in any app (`patients.services.safety_alert_raise`); the clinicians it went to are
-    frozen as `SafetyAlertRecipient` rows when it is raised (the therapist(s) and prescriber(s) on the
-    active care team then), so later team changes or back-dated records never change who was told.
-    `reason` says in a few words why, without copying the patient's free text."""
+    THERAPIST = "therapist", "Therapist"
+    PRESCRIBER = "prescriber", "Prescriber"
+    COORDINATOR = "coordinator", "Coordinator (escalation)"
+
+
+# Each alert waits for an acknowledgement in each of these roles. A coordinator's acknowledgement records what
+# they did on an escalation; it does not stand in for the clinicians (kap-domain.md: only the clinicians
+# treat; a coordinator matches and links).
+CLINICIAN_ALERT_ROLES = (AlertRole.THERAPIST, AlertRole.PRESCRIBER)
+
+
+class SafetyAlertQuerySet(models.QuerySet):
+    def open_for_role(self, role):
+        """Alerts no one has acknowledged in this role yet (e.g. `open_for_role(AlertRole.PRESCRIBER)`)."""
+        acknowledged = SafetyAlertAcknowledgement.objects.filter(alert=models.OuterRef("pk"), role=role)
+        return self.exclude(models.Exists(acknowledged))
+
+    def open(self):
+        """Alerts still waiting for the therapist or the prescriber."""
+        waiting = Q()
+        for role in CLINICIAN_ALERT_ROLES:
+            waiting |= ~models.Exists(SafetyAlertAcknowledgement.objects.filter(alert=models.OuterRef("pk"), role=role))
+        return self.filter(waiting)
+
+    def fully_acknowledged(self):
+        return self.exclude(pk__in=self.open().values("pk"))
+
+
+class SafetyAlert(models.Model):
+    """A risk signal about a patient that the patient's therapist and prescriber must each acknowledge.
+
+    Raised by rules in any app (`patients.services.safety_alert_raise`). It is open for a role (AlertRole),
+    not for a person: while no one has acknowledged it as the prescriber, it waits for whoever is the
+    patient's prescriber now, and a new prescriber inherits it (and is told). `SafetyAlertRecipient` keeps
+    who was told, when and why (raised, handed over, escalated); `SafetyAlertAcknowledgement` keeps who did
+    what in which role. `reason` says in a few words why, without copying the patient's free text."""
 
     class Kind(models.TextChoices):
         # An open set: rules in other apps add their kind here. The column has no database choices, so
         # adding one needs no migration.
         SEVERE_ADVERSE_EVENT = "severe_adverse_event", "Severe side effect"
+        ADVERSE_EVENT_EMERGENCY = "adverse_event_emergency", "Side effect: emergency services called or session stopped"
+        CHECK_IN_NOT_OK = "check_in_not_ok", "Check-in: the patient is not OK"
         SUICIDAL_INTENT_ON_INTAKE = "suicidal_intent_on_intake", "Suicidal intent reported on intake"
+        SUICIDAL_THOUGHTS_ON_INTAKE = "suicidal_thoughts_on_intake", "Current suicidal thoughts reported on intake"
         PHQ9_ITEM9 = "phq9_item9", "PHQ-9 item 9 (thoughts of self-harm) above 0"
         CSSRS_RISK = "cssrs_risk", "C-SSRS screen: moderate or high risk"
         PHQ9_RISE = "phq9_rise", "PHQ-9 rose by 5 or more"
@@ -451,6 +487,8 @@ class SafetyAlert(models.Model):
     source_id = models.CharField(max_length=64)
     raised_at = models.DateTimeField(default=timezone.now)
 
+    objects = SafetyAlertQuerySet.as_manager()
+
     class Meta:
         ordering = ["-raised_at", "-id"]
         constraints = [
@@ -466,16 +504,46 @@ class SafetyAlert(models.Model):
     def kind_label(self):
         return dict(self.Kind.choices).get(self.kind, self.kind.replace("_", " ").capitalize())
 
+    # These read `acknowledgements.all()`: prefetch it (the selectors do) to keep a list's queries fixed.
+
+    def acknowledgement_in(self, role):
+        """The first acknowledgement given in this role, or None."""
+        return next((a for a in self.acknowledgements.all() if a.role == role), None)
+
+    @property
+    def waiting_for(self):
+        """The clinician roles that have not acknowledged it yet."""
+        return [role for role in CLINICIAN_ALERT_ROLES if self.acknowledgement_in(role) is None]
+
+    @property
+    def fully_acknowledged(self):
+        return not self.waiting_for
+
+    @property
+    def role_rows(self):
+        """(role label, acknowledgement or None) per clinician role, for the chart and the alert page."""
+        return [(AlertRole(role).label, self.acknowledgement_in(role)) for role in CLINICIAN_ALERT_ROLES]
+
 
 class SafetyAlertRecipient(models.Model):
-    """A clinician an alert went to: they must acknowledge it. Written once, when the alert is raised."""
+    """Someone an alert was sent to, in which role, when and why. Written when it is raised (the team then),
+    when a new clinician takes over a role it is still open for, and when it is escalated to a coordinator.
+    A row is history: who must still act is decided by the roles (SafetyAlertQuerySet.open_for_role)."""
+
+    class Via(models.TextChoices):
+        RAISED = "raised", "When it was raised"
+        HANDOVER = "handover", "Handed over on a change of clinician"
+        ESCALATION = "escalation", "Escalated: unacknowledged after 4 hours"
 
     alert = models.ForeignKey(SafetyAlert, on_delete=models.PROTECT, related_name="recipients")
+    # A clinician, or the coordinator it was escalated to (the name is kept for the existing queries).
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    role = models.CharField(max_length=20, choices=CareTeamMember.Role.choices)
+    role = models.CharField(max_length=20, choices=AlertRole.choices)
+    via = models.CharField(max_length=12, choices=Via.choices, default=Via.RAISED)
+    sent_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["role", "id"]
+        ordering = ["sent_at", "role", "id"]
         constraints = [
             models.UniqueConstraint(fields=["alert", "clinician"], name="safety_alert_recipient_once"),
         ]
@@ -486,10 +554,13 @@ class SafetyAlertRecipient(models.Model):
 
 
 class SafetyAlertAcknowledgement(models.Model):
-    """A recipient's acknowledgement with the action they took. One per clinician per alert; never changed."""
+    """Who acknowledged an alert, in which role, with the action they took. One per person per alert, and
+    one per clinician role (the service holds the alert's row while it writes); never changed."""
 
     alert = models.ForeignKey(SafetyAlert, on_delete=models.PROTECT, related_name="acknowledgements")
+    # The clinician or the coordinator who acknowledged (the name is kept for the existing queries).
     clinician = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=20, choices=AlertRole.choices)
     note = models.TextField("action taken")
     acknowledged_at = models.DateTimeField(default=timezone.now)
 
@@ -499,6 +570,7 @@ class SafetyAlertAcknowledgement(models.Model):
             models.UniqueConstraint(fields=["alert", "clinician"], name="safety_alert_acknowledged_once"),
             models.CheckConstraint(condition=~Q(note=""), name="safety_alert_acknowledgement_has_note"),
         ]
+        indexes = [models.Index(fields=["alert", "role"], name="safety_alert_ack_role")]
 
     def __str__(self):
-        return f"Alert {self.alert_id} acknowledged by {self.clinician_id}"
+        return f"Alert {self.alert_id} acknowledged by {self.clinician_id} as {self.role}"

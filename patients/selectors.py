@@ -5,13 +5,14 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value
 from django.utils import timezone
 
 from kapcare import access
 from kapcare.accounts.models import Licence
 
 from .models import (
+    AlertRole,
     CareTeamMember,
     ConsentDocument,
     ConsentKind,
@@ -214,16 +215,32 @@ def own_patient_record(user):
 # Safety alerts ------------------------------------------------------------------------------------
 
 
+def _open_for(user):
+    """An expression: the alert waits for this user now. A clinician: nobody has acknowledged it in their role
+    (they hold it on the care team of a visible patient). A coordinator: escalated to them, still waiting for
+    a clinician, and not acknowledged by them."""
+    if not user.is_authenticated:
+        return Value(False)
+    if user.role in user.CLINICIAN_ROLES:
+        return ~Exists(SafetyAlertAcknowledgement.objects.filter(alert=OuterRef("pk"), role=user.role))
+    if user.role == user.Role.COORDINATOR:
+        escalated = SafetyAlertRecipient.objects.filter(
+            alert=OuterRef("pk"), clinician=user, role=AlertRole.COORDINATOR
+        )
+        mine = SafetyAlertAcknowledgement.objects.filter(alert=OuterRef("pk"), clinician=user)
+        still_open = SafetyAlert.objects.open().filter(pk=OuterRef("pk"))
+        return Exists(escalated) & ~Exists(mine) & Exists(still_open)
+    return Value(False)
+
+
 def visible_safety_alerts(user):
-    """Alerts about the user's patients, each with `open_for_me` (went to the user, not yet acknowledged by
-    them), open-for-me first then newest; recipients and acknowledgements in two more queries. Callers
-    check Permission.VIEW_SAFETY_ALERTS: a patient reaches their record but not these."""
-    user_id = user.pk if user.is_authenticated else None
-    to_me = SafetyAlertRecipient.objects.filter(alert=OuterRef("pk"), clinician_id=user_id)
-    acknowledged_by_me = SafetyAlertAcknowledgement.objects.filter(alert=OuterRef("pk"), clinician_id=user_id)
+    """Alerts about the user's patients, each with `open_for_me` (waiting for the user's acknowledgement now),
+    open-for-me first then newest; recipients and acknowledgements in two more queries. Callers check
+    access.require_safety_alert for one alert and narrow lists with access.openable_safety_alerts: a patient
+    reaches their record but not these, a coordinator only what was escalated to them."""
     return (
         SafetyAlert.objects.filter(patient__in=access.visible_patients(user))
-        .annotate(open_for_me=Exists(to_me) & ~Exists(acknowledged_by_me))
+        .annotate(open_for_me=ExpressionWrapper(_open_for(user), output_field=models.BooleanField()))
         .select_related("patient")
         .prefetch_related(
             Prefetch("recipients", queryset=SafetyAlertRecipient.objects.select_related("clinician")),
@@ -233,33 +250,27 @@ def visible_safety_alerts(user):
     )
 
 
+def openable_safety_alerts(user):
+    """The alerts the user may open (access.openable_safety_alerts), annotated as visible_safety_alerts."""
+    return access.openable_safety_alerts(user, visible_safety_alerts(user))
+
+
 def open_safety_alerts_for(user, *, limit=50):
-    """The alerts still waiting for this clinician's acknowledgement, newest first, in one query."""
-    if not user.is_authenticated or user.role not in user.CLINICIAN_ROLES:
+    """The alerts still waiting for this user's acknowledgement, newest first, in one query."""
+    if not user.is_authenticated or not access.can(user, access.Permission.ACKNOWLEDGE_SAFETY_ALERT):
         return []
-    to_me = SafetyAlertRecipient.objects.filter(alert=OuterRef("pk"), clinician=user)
-    acknowledged_by_me = SafetyAlertAcknowledgement.objects.filter(alert=OuterRef("pk"), clinician=user)
     return list(
         SafetyAlert.objects.filter(patient__in=access.visible_patients(user))
-        .filter(Exists(to_me), ~Exists(acknowledged_by_me))
+        .filter(_open_for(user))
         .select_related("patient")
         .order_by("-raised_at", "-id")[:limit]
     )
 
 
-def safety_alert_recipients(alert):
-    """Who an alert went to, each with their acknowledgement or None: for the chart and for messaging."""
-    acknowledgements = {a.clinician_id: a for a in SafetyAlertAcknowledgement.objects.filter(alert=alert)}
-    return [(r, acknowledgements.get(r.clinician_id)) for r in alert.recipients.select_related("clinician")]
-
-
 def safety_alerts_for_chart(user, patient):
-    """The patient's alerts, each with `rows`: (recipient, acknowledgement or None). Three queries."""
-    alerts = list(visible_safety_alerts(user).filter(patient=patient))
-    for alert in alerts:
-        acknowledgements = {a.clinician_id: a for a in alert.acknowledgements.all()}
-        alert.rows = [(r, acknowledgements.get(r.clinician_id)) for r in alert.recipients.all()]
-    return alerts
+    """The patient's alerts the user may open, each with `role_rows` (per clinician role, its acknowledgement
+    or None) from the prefetched acknowledgements. Three queries."""
+    return list(openable_safety_alerts(user).filter(patient=patient))
 
 
 # Identity changes and referral reconciliation ------------------------------------------------------

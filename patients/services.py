@@ -27,6 +27,7 @@ from kapcare.versions import check_version
 
 from . import selectors
 from .models import (
+    AlertRole,
     CareTeamMember,
     ConsentDocument,
     ConsentSignature,
@@ -230,6 +231,7 @@ def _put_prescriber_on_team(*, actor, patient, prescriber):
     )
     if created:
         audit_record(actor, AuditEvent.Action.CREATE, member)
+        _hand_over_open_alerts(actor=actor, patient=patient, member=member)
     return member
 
 
@@ -242,6 +244,40 @@ def prescriber_assign(*, actor, patient: Patient, prescriber) -> CareTeamMember:
 
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _check_therapist_may_treat(patient, therapist):
+    practice = therapist.organization
+    if (
+        therapist.role != therapist.Role.THERAPIST
+        or not therapist.is_active
+        or practice is None
+        or practice.medical_group_id != patient.medical_group_id
+    ):
+        raise ValidationError(
+            {"therapist": f"{therapist} is not a therapist of a practice in {patient.medical_group}."}
+        )
+    if credentials.current_licence(therapist, patient.state) is None:
+        raise ValidationError({"therapist": f"{therapist} has no current licence in {patient.get_state_display()}."})
+
+
+def therapist_assign(*, actor, patient: Patient, therapist) -> CareTeamMember:
+    """A coordinator matches the patient with a therapist, or a new one: the previous therapist leaves the team,
+    and the safety alerts still open for the therapist are handed over to the new one."""
+    access.require(actor, Permission.ASSIGN_THERAPIST, patient)
+    with transaction.atomic():
+        _check_therapist_may_treat(patient, therapist)
+        now = timezone.now()
+        CareTeamMember.objects.active().filter(patient=patient, role=CareTeamMember.Role.THERAPIST).exclude(
+            clinician=therapist
+        ).update(active_to=now)
+        member, created = CareTeamMember.objects.active().get_or_create(
+            patient=patient, clinician=therapist, defaults={"role": CareTeamMember.Role.THERAPIST, "active_from": now}
+        )
+        if created:
+            audit_record(actor, AuditEvent.Action.CREATE, member)
+            _hand_over_open_alerts(actor=actor, patient=patient, member=member)
+        return member
 
 
 def invitation_send(*, actor, patient: Patient) -> Invitation:
@@ -673,12 +709,13 @@ def _enqueue_safety_alert_notification(alert_id):
 def safety_alert_raise(
     *, patient: Patient, kind: str, reason: str, source, severity: str = SafetyAlert.Severity.HIGH, actor=None
 ) -> SafetyAlert:
-    """Raise a safety alert about the patient, to the therapist(s) and prescriber(s) on the active care team
-    now. Called by rules in any app, inside their own transaction: rolled back with it, and messaging is
-    woken only after commit. `reason` is a short sentence in the rule's words, never the patient's free
-    text. `source` is the record that raised it (a response, a side-effect report, an intake); raising the
-    same kind for the same source again returns the existing alert. `actor` is who triggered it, for the
-    audit trail (None for a system rule)."""
+    """Raise a safety alert about the patient. It waits for an acknowledgement from the patient's therapist and
+    prescriber (the roles, whoever holds them when they act) and is sent now to the clinicians on the active
+    care team. Called by rules in any app, inside their own transaction: rolled back with it, and messaging is
+    woken only after commit. `reason` is a short sentence in the rule's words, never the patient's free text.
+    `source` is the record that raised it (a response, a side-effect report, an intake); raising the same kind
+    for the same source again returns the existing alert. `actor` is who triggered it, for the audit trail
+    (None for a system rule)."""
     if kind not in SafetyAlert.Kind.values:
         raise ValueError(f"Unknown safety alert kind {kind!r}: add it to SafetyAlert.Kind.")
     source_type, source_id = source._meta.label_lower, str(source.pk)
@@ -694,7 +731,7 @@ def safety_alert_raise(
         team = CareTeamMember.objects.active().filter(patient=patient).order_by("role", "active_from")
         recipients = {member.clinician_id: member.role for member in team}
         SafetyAlertRecipient.objects.bulk_create(
-            SafetyAlertRecipient(alert=alert, clinician_id=clinician_id, role=role)
+            SafetyAlertRecipient(alert=alert, clinician_id=clinician_id, role=role, sent_at=alert.raised_at)
             for clinician_id, role in recipients.items()
         )
         audit_record(actor, AuditEvent.Action.CREATE, alert)
@@ -702,38 +739,86 @@ def safety_alert_raise(
     return alert
 
 
-def safety_alert_acknowledge(*, actor, alert: SafetyAlert, note: str) -> SafetyAlertAcknowledgement:
-    """The clinician records that they saw the alert and what they did. Only a clinician the alert went to;
-    once each. `alert` must come from kapcare.access (an outsider got 404 there)."""
-    access.require(actor, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
-    if not SafetyAlertRecipient.objects.filter(alert=alert, clinician=actor).exists():
-        audit_record(actor, AuditEvent.Action.UPDATE, alert, denied=True)
-        raise PermissionDenied(
-            "This alert went to the clinicians on the care team when it was raised, and you were not one of them."
+def _hand_over_open_alerts(*, actor, patient, member):
+    """A clinician took over a role on the team: every alert still open for that role is now theirs too.
+    They are told (a recipient row, then messaging plans the notice and the 1-hour reminder after commit)."""
+    alerts = list(SafetyAlert.objects.filter(patient=patient).open_for_role(member.role))
+    if not alerts:
+        return
+    told = set(
+        SafetyAlertRecipient.objects.filter(alert__in=alerts, clinician_id=member.clinician_id).values_list(
+            "alert_id", flat=True
         )
-    return _safety_alert_acknowledge(actor=actor, alert=alert, note=note)
+    )
+    now = timezone.now()
+    for alert in alerts:
+        if alert.pk in told:
+            continue
+        SafetyAlertRecipient.objects.create(
+            alert=alert,
+            clinician_id=member.clinician_id,
+            role=member.role,
+            via=SafetyAlertRecipient.Via.HANDOVER,
+            sent_at=now,
+        )
+        audit_record(actor, AuditEvent.Action.UPDATE, alert)
+        transaction.on_commit(partial(_enqueue_safety_alert_notification, alert.pk))
 
 
 @transaction.atomic
-def _safety_alert_acknowledge(*, actor, alert, note):
+def safety_alert_escalated(*, alert_id, user_id) -> SafetyAlertRecipient | None:
+    """Messaging escalates an unacknowledged alert to a coordinator (the 4-hour reminder, at send time): the
+    coordinator may now open it and acknowledge it. Idempotent; None when the alert is gone."""
+    alert = SafetyAlert.objects.filter(pk=alert_id).first()
+    if alert is None:
+        return None
+    recipient, created = SafetyAlertRecipient.objects.get_or_create(
+        alert=alert,
+        clinician_id=user_id,
+        defaults={"role": AlertRole.COORDINATOR, "via": SafetyAlertRecipient.Via.ESCALATION},
+    )
+    if created:
+        audit_record(None, AuditEvent.Action.UPDATE, alert)
+    return recipient
+
+
+def safety_alert_acknowledge(*, actor, alert: SafetyAlert, note: str) -> SafetyAlertAcknowledgement:
+    """The patient's therapist or prescriber (whoever holds the role now) records that they saw the alert and
+    what they did, in their role; a coordinator it was escalated to records their action as the coordinator.
+    Once per person, and once per clinician role. `alert` must come from kapcare.access (an outsider got 404)."""
+    access.require_safety_alert(actor, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
+    return _safety_alert_acknowledge(actor=actor, alert=alert, note=note, role=access.safety_alert_role(actor, alert))
+
+
+def _when(value):
+    at = timezone.localtime(value)
+    return f"{at:%b} {at.day}, {at.year} at {at:%H:%M}"
+
+
+@transaction.atomic
+def _safety_alert_acknowledge(*, actor, alert, note, role):
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": "Say what you did about this alert (for example: called the patient)."})
     if len(note) > 2000:
         raise ValidationError({"note": "Keep the note under 2000 characters."})
+    # One acknowledgement per role: two therapists of the team acknowledging at once are taken in turn.
+    SafetyAlert.objects.select_for_update().filter(pk=alert.pk).values_list("pk", flat=True).first()
     existing = SafetyAlertAcknowledgement.objects.filter(alert=alert, clinician=actor).first()
-    if existing is None:
-        try:
-            with transaction.atomic():
-                acknowledgement = SafetyAlertAcknowledgement.objects.create(alert=alert, clinician=actor, note=note)
-        except IntegrityError:  # the same clinician twice at once
-            existing = SafetyAlertAcknowledgement.objects.get(alert=alert, clinician=actor)
     if existing is not None:
-        at = timezone.localtime(existing.acknowledged_at)
         raise RuleRefused(
-            f"You already acknowledged this alert on {at:%b} {at.day}, {at.year} at {at:%H:%M}; "
+            f"You already acknowledged this alert on {_when(existing.acknowledged_at)}; "
             "an acknowledgement is not changed. Add anything new to the care-team thread.",
             code="alert_already_acknowledged",
         )
+    if role != AlertRole.COORDINATOR:
+        earlier = SafetyAlertAcknowledgement.objects.filter(alert=alert, role=role).select_related("clinician").first()
+        if earlier is not None:
+            raise RuleRefused(
+                f"This alert was acknowledged as the {AlertRole(role).label.lower()} by {earlier.clinician} on "
+                f"{_when(earlier.acknowledged_at)}. Add anything new to the care-team thread.",
+                code="alert_already_acknowledged",
+            )
+    acknowledgement = SafetyAlertAcknowledgement.objects.create(alert=alert, clinician=actor, role=role, note=note)
     audit_record(actor, AuditEvent.Action.UPDATE, alert)
     return acknowledgement

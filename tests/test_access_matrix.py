@@ -112,6 +112,9 @@ RECORD_DOSING = COMPLETE_SESSION
 # Safety alerts: the clinicians on the team read them and each recipient acknowledges; the patient is not
 # shown alerts about themself, a coordinator sees no clinical content (kapcare.access).
 READ_ALERTS = READ_CLINICAL
+# Issue 12: a coordinator opens the alerts escalated to them, so their role lists alerts (the ones escalated to
+# them: none here); one not escalated to them stays 403 (READ_ALERTS), the rule named.
+LIST_ALERTS_OF_PATIENT = {**READ_ALERTS, "coordinator": row(200, 200, 200, 404)}
 # Side effects: the patient and the clinicians read them; the therapist on the team or the patient reports.
 READ_SIDE_EFFECTS = {**READ_PATIENT, "coordinator": row(403, 403, 403, 404)}
 REPORT_SIDE_EFFECT = {**READ_SIDE_EFFECTS, "prescriber": row(403, 404, 403, 404)}
@@ -421,8 +424,8 @@ ROUTES = {
         "DELETE": (NOT_A_METHOD, None, "patient"),
     },
     # Safety alerts and side effects (issue 4, point 5). `{id}` of an alert route is an alert about the target.
-    "/api/v1/alerts/": {"GET": (LIST_CLINICAL, None, "none")},
-    "/api/v1/alerts/?patient={id}": {"GET": (READ_ALERTS, None, "patient")},
+    "/api/v1/alerts/": {"GET": (LIST_CLINICAL | {"coordinator": 200}, None, "none")},
+    "/api/v1/alerts/?patient={id}": {"GET": (LIST_ALERTS_OF_PATIENT, None, "patient")},
     "/api/v1/alerts/{id}/": {
         "GET": (READ_ALERTS, None, "patient"),
         "PATCH": (NOT_A_METHOD, {"reason": "x"}, "patient"),

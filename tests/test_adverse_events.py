@@ -34,7 +34,7 @@ def test_a_severe_event_raises_one_alert_to_both_clinicians(patient_a, therapist
         kind="blood_pressure_rise",
         severity="severe",
         onset_minutes=40,
-        action_taken="session_stopped",
+        action_taken="medication_given",
         description="BP 190/110, headache; private detail",
     )
 

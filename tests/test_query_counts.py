@@ -68,6 +68,9 @@ DASHBOARD_QUERIES = {role: count + NOTE_PANELS.get(role, 0) for role, count in D
 # messages per patient on the page and the patient's unread messages (one query each).
 MESSAGING_PANELS = {"therapist_a": 2, "prescriber": 2, "coordinator": 1, "patient": 2, "admin": 1}
 DASHBOARD_QUERIES = {role: count + MESSAGING_PANELS[role] for role, count in DASHBOARD_QUERIES.items()}
+# Alerts that follow the care team (issue 12): the coordinator's panel of alerts escalated to them (one query).
+ESCALATED_ALERT_PANELS = {"coordinator": 1}
+DASHBOARD_QUERIES = {role: count + ESCALATED_ALERT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -220,5 +223,7 @@ LOADED_LIST_QUERIES = {
     "prescriber": {prefix: count for prefix, count in THERAPIST_LISTS.items() if prefix != "psychotherapy-notes"}
     | {"audit-events": THERAPIST_LISTS["audit-events"] - 1},
 }
-LOADED_DASHBOARD_QUERIES = {"therapist": 26, "prescriber": 26, "coordinator": 17, "admin": 7, "patient": 19}
-LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 26}
+# Issue 12: the coordinator's dashboard lists alerts escalated to them (+1); their chart shows those alerts (+1)
+# and the form to assign a therapist, whose choices are one query (+1).
+LOADED_DASHBOARD_QUERIES = {"therapist": 26, "prescriber": 26, "coordinator": 18, "admin": 7, "patient": 19}
+LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 28}

@@ -480,7 +480,7 @@ def test_no_escalation_once_everyone_acknowledged(
     assert sent_to(coordinator) == []
     escalation = Reminder.objects.get(kind=Kind.SAFETY_ALERT_ESCALATED, channel=Reminder.Channel.EMAIL)
     assert escalation.status == Status.SKIPPED
-    assert escalation.last_error == "Every clinician it went to acknowledged it."
+    assert escalation.last_error == "The therapist and the prescriber both acknowledged it."
 
 
 @pytest.mark.django_db

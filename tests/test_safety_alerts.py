@@ -1,5 +1,6 @@
-"""Safety alerts: each goes to the therapist and the prescriber on the team, stays open for each until
-that clinician acknowledges it with a note, and records who acknowledged when."""
+"""Safety alerts: each goes to the therapist and the prescriber on the team, stays open for each role until
+the clinician in that role acknowledges it with a note, and records who acknowledged when and in which role.
+Handover on a change of clinician: test_alert_handover.py."""
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -73,7 +74,7 @@ def test_an_acknowledgement_needs_a_note(patient_a, therapist_a):
         patient_services.safety_alert_acknowledge(actor=therapist_a, alert=alert, note="   ")
 
 
-def test_a_clinician_who_joined_after_the_alert_is_not_a_recipient(patient_a2, therapist_a2, prescriber, coordinator):
+def test_an_alert_is_sent_to_the_clinicians_on_the_team_when_raised(patient_a2, therapist_a2, prescriber, coordinator):
     alert = raise_alert(patient_a2)  # patient_a2 has no prescriber yet
     assert [r.clinician for r in alert.recipients.all()] == [therapist_a2]
     with pytest.raises(PermissionDenied):
@@ -191,7 +192,7 @@ def test_dashboard_acknowledge_form(client, patient_a, therapist_a, prescriber):
     client.force_login(prescriber)
     assert "Open safety alerts (1)" in client.get("/").content.decode()
     chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
-    assert "acknowledged" in chart and "Called." in chart and "not acknowledged yet" in chart
+    assert "acknowledged by" in chart and "Called." in chart and "waiting for the patient's prescriber" in chart
 
 
 def test_portal_acknowledge_refuses_outsiders_and_bad_next(client, patient_a, therapist_b, therapist_a):

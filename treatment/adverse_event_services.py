@@ -1,7 +1,8 @@
 """Writes of side-effect and adverse-event reports. Keyword-only, actor first, atomic, audited.
 
 Kept apart from treatment/services.py (the course's gates and signed records) so each can change without
-the other. A severe report raises a safety alert to both clinicians (patients.services.safety_alert_raise),
+the other. A severe report, or one whose action was an emergency (emergency services called, session
+stopped) at any grade, raises a safety alert to both clinicians (patients.services.safety_alert_raise),
 in the same transaction: no alert without its report, no report without its alert."""
 
 from django.core.exceptions import ValidationError
@@ -63,26 +64,41 @@ def _report(*, actor, patient, kind, severity, session, details):
     event.full_clean(exclude=["course", "patient", "session", "reported_by"])
     event.save()
     audit_record(actor, AuditEvent.Action.CREATE, event)
-    if event.severity == AdverseEvent.Severity.SEVERE:
-        patient_services.safety_alert_raise(
-            patient=patient,
-            kind=SafetyAlert.Kind.SEVERE_ADVERSE_EVENT,
-            reason=_alert_reason(event),
-            source=event,
-            severity=(
-                SafetyAlert.Severity.URGENT
-                if event.action_taken == AdverseEvent.Action.EMERGENCY_SERVICES
-                else SafetyAlert.Severity.HIGH
-            ),
-            actor=actor,
-        )
+    adverse_event_alert(actor=actor, event=event)
     return event
+
+
+# Side effects that are emergencies, whatever their grade: each raises an alert to both clinicians.
+EMERGENCY_ACTIONS = (AdverseEvent.Action.EMERGENCY_SERVICES, AdverseEvent.Action.SESSION_STOPPED)
+
+
+def alert_rule(event):
+    """(kind, severity) of the alert this report raises, or None: an emergency action (emergency services
+    called, session stopped) at any grade, else a severe side effect."""
+    urgent = event.action_taken == AdverseEvent.Action.EMERGENCY_SERVICES
+    severity = SafetyAlert.Severity.URGENT if urgent else SafetyAlert.Severity.HIGH
+    if event.action_taken in EMERGENCY_ACTIONS:
+        return SafetyAlert.Kind.ADVERSE_EVENT_EMERGENCY, severity
+    if event.severity == AdverseEvent.Severity.SEVERE:
+        return SafetyAlert.Kind.SEVERE_ADVERSE_EVENT, severity
+    return None
+
+
+def adverse_event_alert(*, actor, event):
+    """Raise the report's alert when its rule says so (once per report, however often it is asked)."""
+    rule = alert_rule(event)
+    if rule is None:
+        return None
+    kind, severity = rule
+    return patient_services.safety_alert_raise(
+        patient=event.patient, kind=kind, reason=_alert_reason(event), source=event, severity=severity, actor=actor
+    )
 
 
 def _alert_reason(event):
     """The alert says what and who, from the report's choices; the free-text description stays on the report."""
     reporter = "the patient" if event.reported_by.is_patient else "the therapist"
-    reason = f"Severe {event.get_kind_display().lower()} reported by {reporter}"
+    reason = f"{event.get_severity_display()} {event.get_kind_display().lower()} reported by {reporter}"
     if event.onset_minutes is not None:
         reason += f", {event.onset_minutes} min after the dose"
     return f"{reason}; action taken: {event.get_action_taken_display().lower()}."

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
+from kapcare.audit.services import audit_record
 from kapcare.forms import add_service_errors
 from kapcare.rules import RuleRefused
 from patients import selectors as patient_selectors
@@ -21,7 +22,6 @@ from patients.models import SafetyAlert
 
 from . import adverse_event_services, session_selectors
 from .adverse_event_forms import AcknowledgeAlertForm, AdverseEventForm
-from .models import AdverseEvent
 
 
 def _report(request, patient, *, done_url, session=None):
@@ -34,7 +34,7 @@ def _report(request, patient, *, done_url, session=None):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            if event.severity == AdverseEvent.Severity.SEVERE:
+            if adverse_event_services.alert_rule(event) is not None:
                 messages.warning(
                     request,
                     "Reported. The therapist and the prescriber have been alerted. In an emergency call 911; "
@@ -74,21 +74,46 @@ def own_side_effect_new(request):
     return _report(request, patient, done_url=reverse("dashboard"))
 
 
+def _alert(request, alert_id, action):
+    alerts = patient_selectors.visible_safety_alerts(request.user)
+    alert = access.get_visible(
+        alerts, alert_id, user=request.user, action=action, model=SafetyAlert, patient_field="patient_id"
+    )
+    permission = (
+        Permission.VIEW_SAFETY_ALERTS if action == AuditEvent.Action.READ else Permission.ACKNOWLEDGE_SAFETY_ALERT
+    )
+    access.require_safety_alert(request.user, permission, alert)
+    return alert
+
+
+@login_required
+def alert_page(request, alert_id):
+    """One alert: what raised it, which roles still have to acknowledge it, who did what in which role, and the
+    form for whoever it waits for (the patient's therapist or prescriber now, a coordinator it was escalated to).
+    Where the alert's e-mails and notifications lead."""
+    alert = _alert(request, alert_id, AuditEvent.Action.READ)
+    audit_record(request.user, AuditEvent.Action.READ, alert)
+    context = {
+        "alert": alert,
+        "patient": alert.patient,
+        "my_role": access.safety_alert_role(request.user, alert),
+        "form": AcknowledgeAlertForm(),
+    }
+    return render(request, "treatment/alert_page.html", context)
+
+
 @login_required
 @require_POST
 def alert_acknowledge(request, alert_id):
-    """Acknowledge an alert with the action taken, from the dashboard or the chart; back to where it was."""
+    """Acknowledge an alert with the action taken, from the alert page, a dashboard or the chart; back to where
+    it was."""
     user = request.user
-    alerts = patient_selectors.visible_safety_alerts(user)
-    alert = access.get_visible(
-        alerts, alert_id, user=user, action=AuditEvent.Action.UPDATE, model=SafetyAlert, patient_field="patient_id"
-    )
-    back = request.POST.get("next") or "/"
+    alert = _alert(request, alert_id, AuditEvent.Action.UPDATE)
+    back = request.POST.get("next") or reverse("alert-page", args=[alert.pk])
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=False):
         back = "/"
     form = AcknowledgeAlertForm(request.POST)
     if not form.is_valid():
-        access.require(user, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
         messages.error(request, "Write the action you took before acknowledging the alert.")
         return redirect(back)
     try:

@@ -64,6 +64,22 @@ class ProfileForm(forms.ModelForm):
         }
 
 
+def label_with_licence(field, state):
+    """Offer each clinician of `field` with their licence in the patient's state (one query, annotated)."""
+    field.queryset = field.queryset.annotate(
+        licence_until=Subquery(
+            Licence.objects.filter(clinician=OuterRef("pk"), state=state)
+            .order_by("-expires_on")
+            .values("expires_on")[:1]
+        )
+    )
+    field.label_from_instance = lambda user: (
+        f"{user} ({state}, until {user.licence_until:%b %Y})"
+        if user.licence_until
+        else f"{user} (no licence in {state} on file)"
+    )
+
+
 class AssignPrescriberForm(forms.Form):
     prescriber = forms.ModelChoiceField(queryset=get_user_model().objects.none(), empty_label="Choose a prescriber…")
 
@@ -72,16 +88,17 @@ class AssignPrescriberForm(forms.Form):
         User = get_user_model()
         self.fields["prescriber"].queryset = User.objects.filter(
             role=User.Role.PRESCRIBER, organization_id=patient.medical_group_id, is_active=True
-        ).annotate(
-            licence_until=Subquery(
-                Licence.objects.filter(clinician=OuterRef("pk"), state=patient.state)
-                .order_by("-expires_on")
-                .values("expires_on")[:1]
-            )
         )
-        state = patient.state
-        self.fields["prescriber"].label_from_instance = lambda user: (
-            f"{user} ({state}, until {user.licence_until:%b %Y})"
-            if user.licence_until
-            else f"{user} (no licence in {state} on file)"
-        )
+        label_with_licence(self.fields["prescriber"], patient.state)
+
+
+class AssignTherapistForm(forms.Form):
+    therapist = forms.ModelChoiceField(queryset=get_user_model().objects.none(), empty_label="Choose a therapist…")
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        User = get_user_model()
+        self.fields["therapist"].queryset = User.objects.filter(
+            role=User.Role.THERAPIST, organization__medical_group_id=patient.medical_group_id, is_active=True
+        ).select_related("organization")
+        label_with_licence(self.fields["therapist"], patient.state)

@@ -621,6 +621,16 @@ def _check_in_record(*, actor, session, patient_ok, remark, checked_at):
         recorded_by=actor,
     )
     audit_record(actor, AuditEvent.Action.CREATE, check_in)
+    if not patient_ok:
+        # One alert per session: a second "not OK" (or a retried one) adds to the record, not to the alerts.
+        patient_services.safety_alert_raise(
+            patient=session.patient,
+            kind=SafetyAlert.Kind.CHECK_IN_NOT_OK,
+            reason="A check-in during the dosing session found the patient not safe or not comfortable.",
+            source=session,
+            severity=SafetyAlert.Severity.URGENT,
+            actor=actor,
+        )
     return check_in
 
 

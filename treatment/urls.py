@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("patients/<uuid:patient_id>/", views.patient_chart, name="patient-chart"),
     path("patients/<uuid:patient_id>/prescriber/", views.assign_prescriber, name="assign-prescriber"),
+    path("patients/<uuid:patient_id>/therapist/", views.assign_therapist, name="assign-therapist"),
     path("patients/<uuid:patient_id>/invitation/", views.resend_invitation, name="resend-invitation"),
     path("patients/<uuid:patient_id>/evaluation/", course_views.evaluation_page, name="patient-evaluation"),
     path("patients/<uuid:patient_id>/dose-plan/", course_views.dose_plan_page, name="patient-dose-plan"),
@@ -28,6 +29,7 @@ urlpatterns = [
         name="patient-side-effect-new",
     ),
     path("side-effects/new/", adverse_event_views.own_side_effect_new, name="side-effect-new"),
+    path("alerts/<uuid:alert_id>/", adverse_event_views.alert_page, name="alert-page"),
     path("alerts/<uuid:alert_id>/acknowledge/", adverse_event_views.alert_acknowledge, name="alert-acknowledge"),
     path(
         "patients/<uuid:patient_id>/questionnaires/<slug:code>/",

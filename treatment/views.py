@@ -20,7 +20,7 @@ from . import adverse_event_selectors as side_effects
 from . import course_selectors as course_of_care
 from . import measurement_selectors, measurement_views, note_selectors, session_selectors
 from . import selectors as course_selectors
-from .forms import AssignPrescriberForm, ProfileForm, ReferralForm
+from .forms import AssignPrescriberForm, AssignTherapistForm, ProfileForm, ReferralForm
 
 DASHBOARD_PAGE_SIZE = 50
 DASHBOARD_PANEL_LIMIT = 50  # each panel lists its most urgent rows; the patient list pages through the rest
@@ -98,7 +98,7 @@ def dashboard(request):
             "evaluation_queue": evaluation_queue,
             "follow_ups_due": follow_ups_due,
             "plans_nearing_exhaustion": plans_nearing_exhaustion,
-            "show_alerts": user.role in User.CLINICIAN_ROLES,
+            "show_alerts": user.role in (*User.CLINICIAN_ROLES, User.Role.COORDINATOR),
             "open_alerts": open_alerts,
             "show_side_effects": user.role == User.Role.PRESCRIBER,
             "recent_side_effects": recent_side_effects,
@@ -151,6 +151,9 @@ def patient_chart(request, patient_id):
         "assign_form": AssignPrescriberForm(patient=patient)
         if access.can(user, Permission.ASSIGN_PRESCRIBER)
         else None,
+        "assign_therapist_form": AssignTherapistForm(patient=patient)
+        if access.can(user, Permission.ASSIGN_THERAPIST)
+        else None,
         "scores": measurement_views.scores_for_chart(user, patient),
         "chart_alerts": selectors.safety_alerts_for_chart(user, patient)
         if access.can(user, Permission.VIEW_SAFETY_ALERTS)
@@ -201,6 +204,27 @@ def assign_prescriber(request, patient_id):
             messages.success(request, f"{member.clinician} is now {patient.first_name}'s prescriber.")
     else:
         messages.error(request, "Choose a prescriber from the list.")
+    return redirect("patient-chart", patient.pk)
+
+
+@login_required
+@require_POST
+def assign_therapist(request, patient_id):
+    """A coordinator matches the patient with a therapist (or a new one); open alerts pass to them."""
+    patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.UPDATE)
+    access.require(request.user, Permission.ASSIGN_THERAPIST, patient)
+    form = AssignTherapistForm(request.POST, patient=patient)
+    if form.is_valid():
+        try:
+            member = patient_services.therapist_assign(
+                actor=request.user, patient=patient, therapist=form.cleaned_data["therapist"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{member.clinician} is now {patient.first_name}'s therapist.")
+    else:
+        messages.error(request, "Choose a therapist from the list.")
     return redirect("patient-chart", patient.pk)
 
 

@@ -11,17 +11,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from kapcare.accounts.models import Licence, Organization, User
 from patients.models import (
+    CLINICIAN_ALERT_ROLES,
     CareTeamMember,
     ConsentDocument,
     ConsentSignature,
     Patient,
     SafetyAlert,
-    SafetyAlertAcknowledgement,
     SafetyAlertRecipient,
     Stage,
 )
@@ -45,17 +45,18 @@ class KindSpec:
     patient_facing: bool = False  # sent in the patient's time zone, outside their quiet hours
     essential: bool = True  # a patient may turn off the non-essential ones
     safety: bool = False  # safety escalations: clinicians get them at any hour
+    on_send: Callable[[Reminder], None] | None = None  # what sending it does besides telling (in the send's claim)
 
 
 KINDS: dict[str, KindSpec] = {}
 PLANNERS: list[Callable[[datetime.datetime], list[Reminder]]] = []
 
 
-def kind(code, *, link, patient_facing=False, essential=True, safety=False):
+def kind(code, *, link, patient_facing=False, essential=True, safety=False, on_send=None):
     """Register the decorated function as the kind's check (returns a skip reason, or "")."""
 
     def register(check):
-        KINDS[code] = KindSpec(code, link, check, patient_facing, essential, safety)
+        KINDS[code] = KindSpec(code, link, check, patient_facing, essential, safety, on_send)
         return check
 
     return register
@@ -228,34 +229,44 @@ def _dosing_still_due(reminder, now):
     return ""
 
 
-# Safety alerts: each clinician after 1 hour, the coordinators after 4 -------------------------------
+# Safety alerts: each clinician now and after 1 hour, the coordinators after 4 ---------------------------
+#
+# An alert waits for the patient's therapist and prescriber as they are now (patients.models.AlertRole). Each
+# SafetyAlertRecipient row in a clinician role (told when it was raised, or when they took the role over) gets
+# a notice when told and a reminder an hour later; the coordinators get the escalation 4 hours after it was
+# raised. At send time a notice or reminder is skipped once the recipient's role has acknowledged it (or they
+# left the team: outbox.skip_reason), the escalation once both clinician roles have.
 
 ALERT_REMINDER_AFTER = datetime.timedelta(hours=1)
 ALERT_ESCALATION_AFTER = datetime.timedelta(hours=4)
 ALERT_LOOKBACK = datetime.timedelta(days=3)
 
 
+def alert_link(reminder):
+    return f"/alerts/{reminder.object_id}/"
+
+
 def safety_alert_rows(alerts):
-    """The rows for alerts given as (id, patient id, raised at, medical group id): a notice to each
-    recipient now, a reminder to each after 1 hour and an escalation to the coordinators after 4."""
+    """The rows for alerts given as (id, patient id, raised at, medical group id): a notice to each clinician
+    told now, a reminder to each an hour after they were told, and an escalation to the coordinators 4 hours
+    after it was raised."""
     alerts = list(alerts)
     recipients = defaultdict(list)
-    for alert_id, clinician_id in SafetyAlertRecipient.objects.filter(alert_id__in=[a[0] for a in alerts]).values_list(
-        "alert_id", "clinician_id"
-    ):
-        recipients[alert_id].append(clinician_id)
+    told = SafetyAlertRecipient.objects.filter(alert_id__in=[a[0] for a in alerts], role__in=CLINICIAN_ALERT_ROLES)
+    for alert_id, clinician_id, sent_at in told.values_list("alert_id", "clinician_id", "sent_at"):
+        recipients[alert_id].append((clinician_id, sent_at))
     staff = coordinators([a[3] for a in alerts])
     rows = []
     for alert_id, patient_id, raised_at, group_id in alerts:
-        for user_id in recipients[alert_id]:
+        for user_id, sent_at in recipients[alert_id]:
             rows += by_email_and_in_app(
-                Kind.SAFETY_ALERT_RAISED, alert_id, "raised", due_at=raised_at, user_id=user_id, patient_id=patient_id
+                Kind.SAFETY_ALERT_RAISED, alert_id, "raised", due_at=sent_at, user_id=user_id, patient_id=patient_id
             )
             rows += by_email_and_in_app(
                 Kind.SAFETY_ALERT_UNACKNOWLEDGED,
                 alert_id,
                 "1h",
-                due_at=raised_at + ALERT_REMINDER_AFTER,
+                due_at=sent_at + ALERT_REMINDER_AFTER,
                 user_id=user_id,
                 patient_id=patient_id,
             )
@@ -277,35 +288,120 @@ def alerts_for_planning(queryset):
 
 @planner
 def plan_safety_alerts(now):
-    """A backstop: messaging.tasks.notify_safety_alert plans these the moment an alert is raised."""
-    recent = SafetyAlert.objects.filter(raised_at__gte=now - ALERT_LOOKBACK, raised_at__lte=now)
+    """A backstop: messaging.tasks.notify_safety_alert plans these the moment an alert is raised or handed over."""
+    since = now - ALERT_LOOKBACK
+    handed_over = SafetyAlertRecipient.objects.filter(
+        sent_at__gte=since, sent_at__lte=now, via=SafetyAlertRecipient.Via.HANDOVER
+    ).values("alert_id")
+    recent = SafetyAlert.objects.filter(Q(raised_at__gte=since, raised_at__lte=now) | Q(pk__in=handed_over))
     return safety_alert_rows(alerts_for_planning(recent))
 
 
-def _acknowledged_by(alert_id, user_id):
-    return SafetyAlertAcknowledgement.objects.filter(alert_id=alert_id, clinician_id=user_id).exists()
+@kind(Kind.SAFETY_ALERT_RAISED, link=alert_link, safety=True)
+@kind(Kind.SAFETY_ALERT_UNACKNOWLEDGED, link=alert_link, safety=True)
+def _alert_open_for_recipients_role(reminder, now):
+    role = (
+        CareTeamMember.objects.active()
+        .filter(patient_id=reminder.patient_id, clinician_id=reminder.recipient_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role is None:
+        return "The recipient is no longer on the patient's care team."
+    if not SafetyAlert.objects.filter(pk=reminder.object_id).open_for_role(role).exists():
+        return f"Acknowledged by the {role}."
+    return ""
 
 
-@kind(Kind.SAFETY_ALERT_RAISED, link=chart_link, safety=True)
-@kind(Kind.SAFETY_ALERT_UNACKNOWLEDGED, link=chart_link, safety=True)
-def _alert_open_for_recipient(reminder, now):
-    if _acknowledged_by(reminder.object_id, reminder.recipient_id):
+def _escalate(reminder):
+    """At send time the coordinator is made a recipient, so they can open and acknowledge the alert."""
+    from patients import services as patient_services
+
+    patient_services.safety_alert_escalated(alert_id=reminder.object_id, user_id=reminder.recipient_id)
+
+
+@kind(Kind.SAFETY_ALERT_ESCALATED, link=alert_link, safety=True, on_send=_escalate)
+def _alert_open_for_a_clinician(reminder, now):
+    if not SafetyAlert.objects.filter(pk=reminder.object_id).open().exists():
+        return "The therapist and the prescriber both acknowledged it."
+    return ""
+
+
+# Urgent care-team messages: each recipient who has not acknowledged after 1 hour, the coordinators after 4 ----
+#
+# Like an alert: rows planned when the message is sent (messaging.tasks.notify_urgent_message) and by this
+# backstop. The coordinator's escalation says only that an urgent message waits (they do not read the care-team
+# thread): its link is the chart, where they see the team to call.
+
+URGENT_MESSAGE_LOOKBACK = ALERT_LOOKBACK
+
+
+def urgent_message_rows(messages):
+    """Rows for urgent messages given as (id, patient id, sent at, medical group id)."""
+    from messaging.models import MessageRecipient
+
+    messages = list(messages)
+    recipients = defaultdict(list)
+    receipts = MessageRecipient.objects.filter(message_id__in=[m[0] for m in messages])
+    for message_id, user_id in receipts.values_list("message_id", "user_id"):
+        recipients[message_id].append(user_id)
+    staff = coordinators([m[3] for m in messages])
+    rows = []
+    for message_id, patient_id, sent_at, group_id in messages:
+        for user_id in recipients[message_id]:
+            rows += by_email_and_in_app(
+                Kind.URGENT_MESSAGE_UNACKNOWLEDGED,
+                message_id,
+                "1h",
+                due_at=sent_at + ALERT_REMINDER_AFTER,
+                user_id=user_id,
+                patient_id=patient_id,
+            )
+        for user_id in staff[group_id]:
+            rows += by_email_and_in_app(
+                Kind.URGENT_MESSAGE_ESCALATED,
+                message_id,
+                "4h",
+                due_at=sent_at + ALERT_ESCALATION_AFTER,
+                user_id=user_id,
+                patient_id=patient_id,
+            )
+    return rows
+
+
+def urgent_messages_for_planning(queryset):
+    return queryset.filter(urgent=True).values_list("pk", "patient_id", "created_at", "patient__medical_group_id")
+
+
+@planner
+def plan_urgent_messages(now):
+    """A backstop: messaging.tasks.notify_urgent_message plans these when the message is sent."""
+    from messaging.models import Message
+
+    recent = Message.objects.filter(urgent=True, created_at__gte=now - URGENT_MESSAGE_LOOKBACK, created_at__lte=now)
+    return urgent_message_rows(urgent_messages_for_planning(recent))
+
+
+def thread_link(reminder):
+    return f"/patients/{reminder.patient_id}/messages/#message-{reminder.object_id}"
+
+
+@kind(Kind.URGENT_MESSAGE_UNACKNOWLEDGED, link=thread_link)
+def _message_unacknowledged_by_recipient(reminder, now):
+    from messaging.models import MessageRecipient
+
+    receipt = MessageRecipient.objects.filter(message_id=reminder.object_id, user_id=reminder.recipient_id)
+    if receipt.filter(acknowledged_at__isnull=False).exists():
         return "Acknowledged."
     return ""
 
 
-@kind(Kind.SAFETY_ALERT_ESCALATED, link=chart_link, safety=True)
-def _alert_open_for_anyone(reminder, now):
-    unacknowledged = SafetyAlertRecipient.objects.filter(alert_id=reminder.object_id).exclude(
-        Exists(
-            SafetyAlertAcknowledgement.objects.filter(
-                alert_id=OuterRef("alert_id"), clinician_id=OuterRef("clinician_id")
-            )
-        )
-    )
-    went_to_someone = SafetyAlertRecipient.objects.filter(alert_id=reminder.object_id).exists()
-    if went_to_someone and not unacknowledged.exists():
-        return "Every clinician it went to acknowledged it."
+@kind(Kind.URGENT_MESSAGE_ESCALATED, link=chart_link)
+def _message_unacknowledged_by_someone(reminder, now):
+    from messaging.models import MessageRecipient
+
+    if not MessageRecipient.objects.filter(message_id=reminder.object_id, acknowledged_at__isnull=True).exists():
+        return "Everyone it went to acknowledged it."
     return ""
 
 

@@ -21,6 +21,11 @@ class Reminder(models.Model):
         SAFETY_ALERT_RAISED = "safety_alert_raised", "New safety alert"
         SAFETY_ALERT_UNACKNOWLEDGED = "safety_alert_unack", "Safety alert unacknowledged after 1 hour"
         SAFETY_ALERT_ESCALATED = "safety_alert_escalated", "Safety alert unacknowledged after 4 hours (coordinator)"
+        URGENT_MESSAGE_UNACKNOWLEDGED = "urgent_message_unack", "Urgent care-team message unacknowledged after 1 hour"
+        URGENT_MESSAGE_ESCALATED = (
+            "urgent_message_escalated",
+            "Urgent care-team message unacknowledged after 4 hours (coordinator)",
+        )
         CONSENT_RESIGN = "consent_resign", "New consent version to sign"
         LICENCE_EXPIRING = "licence_expiring", "Clinician licence expiring within 30 days"
         QUESTIONNAIRE_DUE = "questionnaire_due", "Questionnaire due"

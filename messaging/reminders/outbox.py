@@ -160,6 +160,8 @@ def deliver(reminder_id, now=None):
         # Not an attempt: back to pending, due when the patient's quiet hours end.
         _record(reminder_id, token, status=Status.PENDING, due_at=later, attempts=F("attempts") - 1, enqueued_at=None)
         return Status.PENDING
+    if spec.on_send is not None:
+        spec.on_send(reminder)
     if reminder.channel == Reminder.Channel.IN_APP:
         return _deliver_in_app(reminder, spec, token)
     try:
