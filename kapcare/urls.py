@@ -40,6 +40,7 @@ router.register("reminders", ReminderViewSet, basename="reminder")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/api-tokens/", include("kapcare.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),

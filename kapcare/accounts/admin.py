@@ -1,7 +1,20 @@
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
+from knox.models import AuthToken
 
+from kapcare.audit.models import AuditEvent
+
+from .admin_site import AuditedAdminMixin
 from .models import ClinicianProfile, Organization, User
+
+# No admin pages for API tokens or second factors: a token minted in the admin acts as its owner (and
+# skips their second factor), and the authenticator page showed TOTP secrets. Tokens are made by their
+# owner (the "API tokens" page) or by `manage.py issue_api_token`; authenticators only by allauth's pages.
+admin.site.unregister(AuthToken)
+admin.site.unregister(Authenticator)
 
 
 @admin.register(Organization)
@@ -16,8 +29,13 @@ class ClinicianProfileInline(admin.StackedInline):
     can_delete = False
 
 
+# What an administrator may not change on their own account: they cannot make themselves a clinician, move
+# themselves into a practice, or widen their own powers. Another administrator has to, and it is audited.
+OWN_ACCOUNT_LOCKED = ["role", "organization", "is_active", "is_staff", "is_superuser"]
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "organization", "is_active"]
     list_filter = ["role", "organization", "is_active"]
@@ -32,3 +50,25 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "role", "organization", "password1", "password2"]})
     ]
     readonly_fields = ["last_login", "date_joined"]
+    audited_values = ["role", "organization", "is_active", "is_staff", "is_superuser"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk:
+            fields += OWN_ACCOUNT_LOCKED
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if change and obj.pk == request.user.pk and set(form.changed_data) & set(OWN_ACCOUNT_LOCKED):
+            raise PermissionDenied("You cannot change your own role, organization or powers.")
+        super().save_model(request, obj, form, change)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        before = user.password if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if user is not None and request.method == "POST":
+            user.refresh_from_db(fields=["password"])
+            if user.password != before:
+                self._audit(request, AuditEvent.Action.UPDATE, user, ["password"])
+        return response
