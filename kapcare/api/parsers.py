@@ -1,19 +1,16 @@
 """The API's JSON parser, with bounds: a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE or nested deeper than
 API_JSON_MAX_DEPTH is refused with a 4xx in the error shape of CONTRACT.md, never a 500.
 
-DRF reads the request stream itself, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check (which guards only
-`request.body`), and Python's JSON decoder recurses once per level: `[` x 3000 was a RecursionError."""
+Python's JSON decoder recurses once per level: `[` x 3000 was a RecursionError. DRF hands the parser
+`request.body`, which Django bounds (kapcare.api.errors turns that refusal into a 413); the parser reads
+at most that much itself too, whatever stream it gets."""
 
 from django.conf import settings
 from rest_framework import exceptions, parsers
 from rest_framework.parsers import get_encoding
 from rest_framework.utils import json
 
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = 413
-    default_detail = "The request body is too large."
-    default_code = "request_too_large"
+from .errors import RequestTooLarge
 
 
 def _too_deep(data, limit):
