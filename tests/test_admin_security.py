@@ -286,3 +286,32 @@ def test_a_password_set_in_the_admin_is_audited_and_ends_the_users_tokens(client
     event = AuditEvent.objects.get(object_type="accounts.user", object_id=str(therapist_a.pk))
     assert event.detail["fields"] == ["password"]
     assert not AuthToken.objects.filter(user=therapist_a).exists()
+
+
+@pytest.mark.django_db
+def test_another_admin_account_cannot_be_made_a_clinician(client, site_admin, medical_group):
+    """The detour: make a second administrator account (password known) a prescriber and sign in as it."""
+    second = UserFactory(role=User.Role.ADMIN, email="second.admin@example.test", is_staff=True)
+    client.force_login(site_admin)
+    response = client.post(
+        f"/admin/accounts/user/{second.pk}/change/",
+        user_form(second, role=User.Role.PRESCRIBER, organization=str(medical_group.pk)),
+    )
+    assert response.status_code == 200
+    assert "An administrator account keeps its role." in response.content.decode()
+    second.refresh_from_db()
+    assert (second.role, second.organization_id) == ("admin", None)
+    assert not AuditEvent.objects.filter(object_type="accounts.user", object_id=str(second.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_a_list_action_in_the_admin_is_audited(client, site_admin):
+    from patients.models import ConsentDocument
+
+    document = ConsentDocument.objects.current().first()
+    client.force_login(site_admin)
+    client.post("/admin/patients/consentdocument/", {"action": "start_new_version", "_selected_action": [document.pk]})
+
+    event = AuditEvent.objects.get(object_type="patients.consentdocument", object_id=str(document.pk))
+    assert (event.actor, event.action) == (site_admin, AuditEvent.Action.UPDATE)
+    assert event.detail["fields"] == ["action:start_new_version"]

@@ -2,7 +2,8 @@ from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from knox.models import AuthToken
 
 from kapcare.audit.models import AuditEvent
@@ -34,8 +35,21 @@ class ClinicianProfileInline(admin.StackedInline):
 OWN_ACCOUNT_LOCKED = ["role", "organization", "is_active", "is_staff", "is_superuser"]
 
 
+class AccountChangeForm(UserChangeForm):
+    def clean_role(self):
+        """An administrator account never becomes a clinician's: otherwise an administrator could make a second
+        administrator account (whose password they set) a prescriber and read records through it."""
+        role = self.cleaned_data["role"]
+        if self.instance.role == User.Role.ADMIN and role != User.Role.ADMIN:
+            raise ValidationError(
+                "An administrator account keeps its role. Create a separate account for the person's other role."
+            )
+        return role
+
+
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
+    form = AccountChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "organization", "is_active"]
     list_filter = ["role", "organization", "is_active"]

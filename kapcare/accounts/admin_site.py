@@ -54,6 +54,21 @@ class AuditedAdminMixin:
             for obj in formset.deleted_objects:
                 self._audit(request, AuditEvent.Action.DELETE, obj, [])
 
+    def response_action(self, request, queryset):
+        """A list action (e.g. "Publish now"): one event per selected object, naming the action.
+        Bulk deletion is audited by delete_queryset."""
+        from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+        from kapcare.audit.models import AuditEvent
+
+        name = request.POST.get("action", "")
+        selected = request.POST.getlist(ACTION_CHECKBOX_NAME)
+        response = super().response_action(request, queryset)
+        if name and name != "delete_selected" and selected:
+            for obj in queryset.filter(pk__in=selected):
+                self._audit(request, AuditEvent.Action.UPDATE, obj, [f"action:{name}"])
+        return response
+
     def delete_model(self, request, obj):
         from kapcare.audit.models import AuditEvent
 

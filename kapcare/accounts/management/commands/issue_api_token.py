@@ -11,11 +11,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("email")
+        default = settings.REST_KNOX["TOKEN_TTL"].days
         parser.add_argument(
             "--days",
             type=int,
-            default=30,
-            help=f"Days until the token expires (default 30, at most {settings.API_TOKEN_MAX_DAYS}).",
+            default=default,
+            help=f"Days until the token expires (default {default}, at most {settings.API_TOKEN_MAX_DAYS}).",
         )
         parser.add_argument("--name", default="Issued by issue_api_token", help="What the token is for.")
 
