@@ -7,6 +7,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 
 from kapcare import request_context
 
@@ -30,6 +31,19 @@ class RequestIdMiddleware:
             return response
         finally:
             request_context.end(token)
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` (and Django's never-cache set) on every response that is not a static file:
+    pages and API answers carry patient data, and no browser or proxy cache should keep a copy."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response
 
 
 def start_session_clock(request):
@@ -89,20 +103,46 @@ def needs_second_factor(user):
     return not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
+def second_factor_passed(request):
+    """True when this session's login passed the second factor (allauth records it as an `mfa` step), or
+    the session enrolled one (kapcare.accounts.signals). A login by any other door has no such record."""
+    from allauth.account.authentication import get_authentication_records
+
+    return any(record.get("method") == "mfa" for record in get_authentication_records(request, request.user))
+
+
 MFA_OPEN_PATHS = ("/accounts/2fa/", "/accounts/reauthenticate/", "/accounts/logout/", "/static/", "/healthz")
 
 
 class RequireMFAMiddleware:
-    """Until they enrol a second factor, staff reach only the enrolment pages."""
+    """Until they enrol a second factor, staff reach only the enrolment pages; a staff session whose login
+    did not pass the enrolled second factor is signed out (the admin's own login page was such a door)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith(MFA_OPEN_PATHS) or not needs_second_factor(request.user):
+        if request.path.startswith(MFA_OPEN_PATHS) or not request.user.is_authenticated:
             return self.get_response(request)
+        if needs_second_factor(request.user):
+            return self._enrol(request)
+        if settings.KAPCARE_REQUIRE_MFA and request.user.is_staff_role and not second_factor_passed(request):
+            return self._sign_in_again(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _enrol(request):
         message = "Set up two-factor authentication before using KAPCare."
         if request.path.startswith("/api/"):
             return JsonResponse({"detail": message, "code": "mfa_required"}, status=403)
         messages.warning(request, message)
         return redirect("mfa_activate_totp")
+
+    @staticmethod
+    def _sign_in_again(request):
+        logout(request)
+        message = "Sign in with your password and your authentication code to use KAPCare."
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message, "code": "mfa_not_verified"}, status=401)
+        messages.warning(request, message)
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()}, safe='/')}")

@@ -16,7 +16,11 @@ import os
 from datetime import date
 
 import pytest
+from allauth.account.internal.flows.login import record_authentication
+from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
+from django.dispatch import receiver
+from django.http import HttpRequest
 from rest_framework.test import APIClient
 
 from kapcare.accounts.models import User
@@ -59,6 +63,15 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@receiver(user_logged_in)
+def _force_login_passes_the_second_factor(sender, request, user, **kwargs):
+    """`client.force_login(user)` stands for a complete login, second factor included, as the tests have always
+    meant it: record the `mfa` step allauth records after a code (kapcare.middleware.second_factor_passed).
+    Only force_login's bare HttpRequest gets it; logins through the real pages (WSGIRequest) must earn it."""
+    if type(request) is HttpRequest:
+        record_authentication(request, user, "mfa", type="totp", test_force_login=True)
 
 
 @pytest.fixture(autouse=True)

@@ -1033,3 +1033,34 @@ def _check_patient_page(client, page, expected, patient):
         assert denied_after == denied_before + 1
     else:
         assert patient.last_name in response.content.decode()
+
+
+# API tokens (issue 13): every signed-in role manages its own tokens on the page under Account, and only
+# its own: revoking anyone else's token is a 404 for every role. A visitor is sent to the sign-in page.
+API_TOKENS_PAGE = "/accounts/api-tokens/"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_tokens_page_serves_only_the_callers_own_tokens(client, cast, outside_world, role):
+    from knox.models import AuthToken
+
+    from kapcare.accounts import services as account_services
+
+    someone_else, _token = account_services.api_token_create(
+        actor=None, user=outside_world["therapist"], name="Theirs", days=30
+    )
+    user = cast[role]
+    if user.is_authenticated:
+        client.force_login(user)
+
+    page = client.get(API_TOKENS_PAGE)
+    revoke = client.post(f"{API_TOKENS_PAGE}{someone_else.pk}/revoke/")
+
+    if user.is_authenticated:
+        assert page.status_code == 200
+        assert "Theirs" not in page.content.decode()
+        assert revoke.status_code == 404
+    else:
+        assert page.status_code == revoke.status_code == 302
+        assert page["Location"].startswith("/accounts/login/")
+    assert AuthToken.objects.filter(pk=someone_else.auth_token_id).exists()

@@ -251,7 +251,8 @@ def test_without_required_mfa_a_clinician_without_it_reaches_the_dashboard(
 
 @pytest.mark.django_db
 def test_repeated_failed_logins_lock_the_account_for_a_while(client, patient):
-    """allauth's `login_failed` limit is 5 per 5 minutes per account (and 10 a minute per address)."""
+    """allauth's `login_failed` limit is 5 per 5 minutes per account from one address (and 10 a minute per
+    address); tests/test_admin_security.py shows that another address is not locked out."""
     for _ in range(5):
         response = log_in(client, patient, password="not-the-password-at-all")
         assert response.status_code == 200

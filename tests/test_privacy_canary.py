@@ -21,6 +21,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from kapcare.accounts.models import User
+from kapcare.audit.models import AuditEvent
 from kapcare.celery import app as celery_app
 from patients import content
 from patients.models import Patient
@@ -69,6 +70,9 @@ class Capture:
         yield from (("worker task", text) for text in self.worker_runs)
         yield from (("e-mail", f"{m.subject}\n{m.body}\n{getattr(m, 'alternatives', [])!r}") for m in mail.outbox)
         yield from (("URL", url) for url in self.urls)
+        # The audit keeps ids and field names (admin changes included), never a patient's values.
+        for object_type, detail in AuditEvent.objects.values_list("object_type", "detail"):
+            yield ("audit", f"{object_type} {detail!r}")
 
     def hits(self):
         return [(where, text[:300]) for where, text in self.places() if CANARY.lower() in text.lower()]
@@ -232,7 +236,8 @@ def test_the_search_finds_a_planted_canary(caplog):
     found.published.append(f"{{'args': ['{CANARY.upper()}']}}")
     found.urls.append(f"/patients/?q={CANARY}")
     mail.outbox = [mail.EmailMessage(subject="Hello", body=f"Dear {CANARY}", to=["a@example.test"])]
+    AuditEvent.objects.create(object_type="patients.patient", action="update", request_id="x", detail={"v": CANARY})
     try:
-        assert [where for where, _text in found.hits()] == ["log", "celery message", "e-mail", "URL"]
+        assert [where for where, _text in found.hits()] == ["log", "celery message", "e-mail", "URL", "audit"]
     finally:
         mail.outbox = []

@@ -1,9 +1,14 @@
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied, ValidationError
+from knox.models import AuthToken
 
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_record
 
+from .admin_site import AuditedAdminMixin
 from .models import (
     ClinicianProfile,
     DEARegistration,
@@ -13,6 +18,12 @@ from .models import (
     ReferralStateException,
     User,
 )
+
+# No admin pages for API tokens or second factors: a token minted in the admin acts as its owner (and
+# skips their second factor), and the authenticator page showed TOTP secrets. Tokens are made by their
+# owner (the "API tokens" page) or by `manage.py issue_api_token`; authenticators only by allauth's pages.
+admin.site.unregister(AuthToken)
+admin.site.unregister(Authenticator)
 
 
 @admin.register(Organization)
@@ -60,8 +71,26 @@ class ReferralStateExceptionInline(admin.TabularInline):
 CREDENTIAL_INLINES = [LicenceInline, DEARegistrationInline, KAPTrainingInline, ReferralStateExceptionInline]
 
 
+# What an administrator may not change on their own account: they cannot make themselves a clinician, move
+# themselves into a practice, or widen their own powers. Another administrator has to, and it is audited.
+OWN_ACCOUNT_LOCKED = ["role", "organization", "is_active", "is_staff", "is_superuser"]
+
+
+class AccountChangeForm(UserChangeForm):
+    def clean_role(self):
+        """An administrator account never becomes a clinician's: otherwise an administrator could make a second
+        administrator account (whose password they set) a prescriber and read records through it."""
+        role = self.cleaned_data["role"]
+        if self.instance.role == User.Role.ADMIN and role != User.Role.ADMIN:
+            raise ValidationError(
+                "An administrator account keeps its role. Create a separate account for the person's other role."
+            )
+        return role
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
+    form = AccountChangeForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "organization", "is_active"]
     list_filter = ["role", "organization", "is_active"]
@@ -76,47 +105,56 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "role", "organization", "password1", "password2"]})
     ]
     readonly_fields = ["last_login", "date_joined"]
+    audited_values = ["role", "organization", "is_active", "is_staff", "is_superuser"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk == request.user.pk:
+            fields += OWN_ACCOUNT_LOCKED
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        if change and obj.pk == request.user.pk and set(form.changed_data) & set(OWN_ACCOUNT_LOCKED):
+            raise PermissionDenied("You cannot change your own role, organization or powers.")
+        super().save_model(request, obj, form, change)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        before = user.password if user is not None else None
+        response = super().user_change_password(request, id, form_url)
+        if user is not None and request.method == "POST":
+            user.refresh_from_db(fields=["password"])
+            if user.password != before:
+                self._audit(request, AuditEvent.Action.UPDATE, user, ["password"])
+        return response
 
     def save_formset(self, request, form, formset, change):
-        """Credentials are facts the signing rules read: each change is audited, with who verified or granted."""
-        instances = formset.save(commit=False)
-        for instance in instances:
-            if getattr(instance, "verified_at", None) and not instance.verified_by_id:
-                instance.verified_by = request.user
-            if isinstance(instance, ReferralStateException) and not instance.granted_by_id:
-                instance.granted_by = request.user
-            created = instance._state.adding
+        """Credentials record who verified or granted them (the admin site audits every inline change)."""
+        for instance in formset.save(commit=False):
+            _stamp_who(instance, request.user)
             instance.save()
-            audit_record(request.user, AuditEvent.Action.CREATE if created else AuditEvent.Action.UPDATE, instance)
         for instance in formset.deleted_objects:
-            audit_record(request.user, AuditEvent.Action.DELETE, instance)
             instance.delete()
         formset.save_m2m()
 
 
-class AuditedAdmin(admin.ModelAdmin):
-    """Credentials are facts the signing and referral rules read: who changed which is audited."""
+def _stamp_who(credential, user):
+    if getattr(credential, "verified_at", None) and not credential.verified_by_id:
+        credential.verified_by = user
+    if isinstance(credential, ReferralStateException) and not credential.granted_by_id:
+        credential.granted_by = user
+
+
+class CredentialAdmin(admin.ModelAdmin):
+    """Credentials are facts the signing and referral rules read (every change is audited by the admin site)."""
 
     def save_model(self, request, obj, form, change):
-        if getattr(obj, "verified_at", None) and not obj.verified_by_id:
-            obj.verified_by = request.user
-        if isinstance(obj, ReferralStateException) and not obj.granted_by_id:
-            obj.granted_by = request.user
+        _stamp_who(obj, request.user)
         super().save_model(request, obj, form, change)
-        audit_record(request.user, AuditEvent.Action.UPDATE if change else AuditEvent.Action.CREATE, obj)
-
-    def delete_model(self, request, obj):
-        audit_record(request.user, AuditEvent.Action.DELETE, obj)
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            audit_record(request.user, AuditEvent.Action.DELETE, obj)
-        super().delete_queryset(request, queryset)
 
 
 @admin.register(Licence)
-class LicenceAdmin(AuditedAdmin):
+class LicenceAdmin(CredentialAdmin):
     list_display = ["clinician", "state", "number", "kind", "expires_on", "verified_at"]
     list_filter = ["state", "kind"]
     search_fields = ["clinician__email", "clinician__last_name", "number"]
@@ -126,7 +164,7 @@ class LicenceAdmin(AuditedAdmin):
 
 
 @admin.register(DEARegistration)
-class DEARegistrationAdmin(AuditedAdmin):
+class DEARegistrationAdmin(CredentialAdmin):
     list_display = ["clinician", "state", "number", "expires_on", "verified_at"]
     list_filter = ["state"]
     search_fields = ["clinician__email", "clinician__last_name", "number"]
@@ -136,14 +174,14 @@ class DEARegistrationAdmin(AuditedAdmin):
 
 
 @admin.register(KAPTraining)
-class KAPTrainingAdmin(AuditedAdmin):
+class KAPTrainingAdmin(CredentialAdmin):
     list_display = ["clinician", "title", "provider", "completed_on"]
     search_fields = ["clinician__email", "clinician__last_name", "title", "provider"]
     autocomplete_fields = ["clinician"]
 
 
 @admin.register(ReferralStateException)
-class ReferralStateExceptionAdmin(AuditedAdmin):
+class ReferralStateExceptionAdmin(CredentialAdmin):
     list_display = ["therapist", "state", "granted_by", "granted_at", "revoked_at"]
     list_filter = ["state"]
     autocomplete_fields = ["therapist"]

@@ -214,3 +214,17 @@ class ReferralStateException(models.Model):
 
     def __str__(self):
         return f"Referral exception for {self.therapist} in {self.state}"
+
+
+class ApiToken(models.Model):
+    """The name and creator of a knox API token; knox keeps only its hash, owner and expiry.
+
+    Made only by the owner (the "API tokens" page) or by `manage.py issue_api_token`, through
+    kapcare.accounts.services; never in the admin."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    auth_token = models.OneToOneField("knox.AuthToken", on_delete=models.CASCADE, related_name="details")
+    name = models.CharField(max_length=100)
+
+    def __str__(self):
+        return self.name

@@ -9,4 +9,6 @@ urlpatterns = [
         views.referral_exception_grant,
         name="clinician-referral-exception",
     ),
+    path("accounts/api-tokens/", views.api_tokens, name="api-tokens"),
+    path("accounts/api-tokens/<uuid:token_id>/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]

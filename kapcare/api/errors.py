@@ -1,6 +1,7 @@
 """The error rules of CONTRACT.md, in one exception handler, and their documentation in the schema."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -15,6 +16,12 @@ class PreconditionFailed(exceptions.APIException):
     status_code = 412
     default_detail = "Someone changed this record since you opened it. Reload it and try again."
     default_code = "stale_record"
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
 
 
 class Conflict(exceptions.APIException):
@@ -37,6 +44,8 @@ def exception_handler(exc, context):
         exc = PreconditionFailed(exc.message)
     elif isinstance(exc, RuleRefused):
         exc = Conflict(exc.message, code=exc.code)
+    elif isinstance(exc, RequestDataTooBig):  # Django's DATA_UPLOAD_MAX_MEMORY_SIZE, met while DRF reads the body
+        exc = RequestTooLarge()
     from rest_framework.views import exception_handler as drf_exception_handler
 
     response = drf_exception_handler(exc, context)

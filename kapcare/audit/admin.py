@@ -7,7 +7,17 @@ from .models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the database refuses changes to the audit trail anyway."""
 
-    list_display = ["at", "actor", "actor_role", "action", "outcome", "object_type", "object_id", "patient_id"]
+    list_display = [
+        "at",
+        "actor",
+        "actor_role",
+        "action",
+        "outcome",
+        "object_type",
+        "object_id",
+        "patient_id",
+        "detail",
+    ]
     list_filter = ["action", "outcome", "actor_role"]
     list_select_related = ["actor"]
 

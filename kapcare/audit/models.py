@@ -34,6 +34,9 @@ class AuditEvent(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.ALLOWED)
     request_id = models.CharField(max_length=32)
     client_ip = models.GenericIPAddressField(null=True)
+    # Names of the fields a change touched; for account fields that are not patient data (role, organization,
+    # staff flags) also their values before and after. Never a patient's values.
+    detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -19,7 +19,7 @@ def _actor_name(actor, signed_in):
     return (actor.get_full_name() or actor.email)[:300]
 
 
-def _event(actor, action, *, object_type, object_id, patient_id, denied, context, fields=()):
+def _event(actor, action, *, object_type, object_id, patient_id, denied, context, fields=(), detail=None):
     signed_in = actor is not None and actor.is_authenticated
     return AuditEvent(
         actor=actor if signed_in else None,
@@ -33,6 +33,7 @@ def _event(actor, action, *, object_type, object_id, patient_id, denied, context
         outcome=AuditEvent.Outcome.DENIED if denied else AuditEvent.Outcome.ALLOWED,
         request_id=context.request_id,
         client_ip=context.client_ip,
+        detail=detail or {},
     )
 
 
@@ -81,6 +82,27 @@ def audit_denied(actor, action, *, object_type, object_id, patient_id=None):
         patient_id=patient_id,
         denied=True,
         context=request_context.current(),
+    )
+    event.save()
+    return event
+
+
+def audit_admin_action(actor, action, obj, *, fields=(), before=None, after=None):
+    """One change made through the Django admin: which fields it touched (names, never a patient's values);
+    `before` and `after` carry values only for account fields that are not patient data (e.g. the role)."""
+    detail = {"via": "admin", "fields": sorted(fields)}
+    if before or after:
+        detail.update(before=before or {}, after=after or {})
+    event = _event(
+        actor,
+        action,
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        patient_id=_patient_id_of(obj),
+        denied=False,
+        context=request_context.current(),
+        fields=sorted(fields),
+        detail=detail,
     )
     event.save()
     return event

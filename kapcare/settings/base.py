@@ -41,7 +41,8 @@ else:
     }
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin on KAPCare's site: allauth's login (second factor, rate limits), every change audited.
+    "kapcare.accounts.admin_site.KapcareAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files may be cached): every other response may carry patient data.
+    "kapcare.middleware.NoStoreMiddleware",
     "kapcare.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -148,12 +151,15 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_SESSION_REMEMBER = False
+# Throttling, not lockout: the `key` of login_failed is the account *and* the client address
+# (kapcare.accounts.adapter.AccountAdapter), so a stranger's wrong passwords never keep the real person out.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
 }
+MFA_ADAPTER = "kapcare.accounts.adapter.MFAAdapter"  # stores second-factor secrets encrypted
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "KAPCare"
 MFA_TOTP_TOLERANCE = 1
@@ -190,7 +196,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "kapcare.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "kapcare.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["kapcare.api.parsers.BoundedJSONParser"],
     "DEFAULT_VERSIONING_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -198,6 +204,12 @@ REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_TTL_DAYS", default=30)),
     "AUTH_HEADER_PREFIX": "Token",
 }
+KNOX_TOKEN_MODEL = "knox.AuthToken"  # noqa: S105 (a model name; kapcare.accounts.ApiToken refers to it)
+API_TOKEN_MAX_DAYS = 365  # every token expires (kapcare.accounts.services.api_token_create)
+# Request bodies: Django's limit (2.5 MB) also bounds what the API's JSON parser reads, and JSON may nest
+# this deep at most (kapcare.api.parsers.BoundedJSONParser).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+API_JSON_MAX_DEPTH = 32
 SPECTACULAR_SETTINGS = {
     "TITLE": "KAPCare API",
     "DESCRIPTION": "Collaborative ketamine-assisted psychotherapy: patients, care teams and their records.",

@@ -1,8 +1,9 @@
-from datetime import timedelta
-
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from knox.models import AuthToken
+
+from kapcare.accounts import services
 
 
 class Command(BaseCommand):
@@ -10,14 +11,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("email")
-        parser.add_argument("--days", type=int, default=30, help="Days until the token expires (default 30).")
+        default = settings.REST_KNOX["TOKEN_TTL"].days
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=default,
+            help=f"Days until the token expires (default {default}, at most {settings.API_TOKEN_MAX_DAYS}).",
+        )
+        parser.add_argument("--name", default="Issued by issue_api_token", help="What the token is for.")
 
-    def handle(self, email, days, **options):
-        if days < 1:
-            raise CommandError("--days must be at least 1.")
+    def handle(self, email, days, name, **options):
+        if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
+            raise CommandError(f"--days must be between 1 and {settings.API_TOKEN_MAX_DAYS}.")
         user = get_user_model().objects.filter(email__iexact=email, is_active=True).first()
         if user is None:
             raise CommandError(f"No active user with the e-mail address {email}.")
-        instance, token = AuthToken.objects.create(user=user, expiry=timedelta(days=days))
-        self.stdout.write(f"Token for {user.email} ({user.role}), expires {instance.expiry:%Y-%m-%d %H:%M} UTC.")
+        try:
+            api_token, token = services.api_token_create(actor=None, user=user, name=name, days=days)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        expiry = api_token.auth_token.expiry
+        self.stdout.write(f"Token for {user.email} ({user.role}), expires {expiry:%Y-%m-%d %H:%M} UTC.")
         self.stdout.write(token)
