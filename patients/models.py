@@ -328,6 +328,18 @@ class EducationProgress(models.Model):
 # Safety alerts ---------------------------------------------------------------------------------
 
 
+class SafetyAlertQuerySet(models.QuerySet):
+    def holding_dose(self):
+        """Alerts that hold the patient's dose: urgent or high, and not yet acknowledged by a prescriber. By
+        role, not by person, so the hold follows whoever is the patient's prescriber."""
+        acknowledged = SafetyAlertAcknowledgement.objects.filter(
+            alert=models.OuterRef("pk"), clinician__role="prescriber"
+        )
+        return self.filter(severity__in=[SafetyAlert.Severity.URGENT, SafetyAlert.Severity.HIGH]).exclude(
+            models.Exists(acknowledged)
+        )
+
+
 class SafetyAlert(models.Model):
     """A risk signal about a patient that each clinician it went to must acknowledge.
 
@@ -359,6 +371,8 @@ class SafetyAlert(models.Model):
     source_type = models.CharField(max_length=50, help_text="The record that raised it, e.g. treatment.adverseevent.")
     source_id = models.CharField(max_length=64)
     raised_at = models.DateTimeField(default=timezone.now)
+
+    objects = SafetyAlertQuerySet.as_manager()
 
     class Meta:
         ordering = ["-raised_at", "-id"]

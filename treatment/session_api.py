@@ -106,7 +106,11 @@ class SessionViewSet(CourseScopedViewSet):
         session = self._session(Permission.CHANGE_SESSION)
         data = self._input(RescheduleSerializer).validated_data
         session = session_services.session_reschedule(
-            actor=request.user, session=session, scheduled_at=data["scheduled_at"], reason=data["reason"]
+            actor=request.user,
+            session=session,
+            scheduled_at=data["scheduled_at"],
+            reason=data["reason"],
+            late_entry=data["late_entry"],
         )
         return self._session_response(session)
 
