@@ -16,7 +16,6 @@ from kapcare.access import Permission
 from . import measurement_selectors
 from .models import DosePlan, FollowUp, SessionNote, TherapySession, TreatmentCourse
 
-
 # The weight a dose per kg is computed from: the prescriber's measurement at the evaluation, else (and said)
 # the patient's self-report on the intake.
 WEIGHT_SOURCES = {
