@@ -35,7 +35,8 @@ class DosingWeight:
 
 
 def dosing_weights(patient_ids) -> dict:
-    """{patient id: DosingWeight}: the latest signed evaluation's weight, else the intake's. Two queries."""
+    """{patient id: DosingWeight}: the latest signed evaluation's weight, else the intake's. One query, two
+    when a patient has no weight measured at the evaluation."""
     evaluated = {}
     rows = (
         Evaluation.objects.signed()
@@ -45,7 +46,8 @@ def dosing_weights(patient_ids) -> dict:
     )
     for patient_id, weight in rows:
         evaluated[patient_id] = weight
-    reported = assessment_selectors.intake_weights_kg([pid for pid in patient_ids if not evaluated.get(pid)])
+    unmeasured = [pid for pid in patient_ids if not evaluated.get(pid)]
+    reported = assessment_selectors.intake_weights_kg(unmeasured) if unmeasured else {}
     weights = {pid: DosingWeight(kg, "evaluation") for pid, kg in evaluated.items() if kg}
     weights.update({pid: DosingWeight(kg, "intake") for pid, kg in reported.items() if pid not in weights})
     return weights
