@@ -364,11 +364,11 @@ def first_failed_dose_gate(
     facts: DosingFacts, latest_pre_dose, unconfirmed=(), holds: HoldFacts | None = None
 ) -> Gate | None:
     """The first gate that keeps the dose from being marked taken: every dosing gate again on the real
-    timeline, the holds (an open risk alert, a follow-up overdue), the pre-dosing checklist (`unconfirmed`: the
-    labels of the items not confirmed), then the latest pre-dose vitals. Pure."""
+    timeline, the pre-dosing checklist (`unconfirmed`: the labels of the items not confirmed), the latest
+    pre-dose vitals, then the holds (an open risk alert, a follow-up overdue). Pure."""
     return (
         first_failed_dosing_gate(facts)
-        or (first_hold(holds) if holds is not None else None)
         or checklist_gate(list(unconfirmed))
         or pre_dose_vitals_gate(latest_pre_dose)
+        or (first_hold(holds) if holds is not None else None)
     )

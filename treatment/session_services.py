@@ -677,7 +677,6 @@ def booster_record(*, actor, session, dose_mg, taken_at=None) -> BoosterDose:
 def _booster_record(*, actor, session, dose_mg, taken_at):
     session = _dosing_session(session, "dosed")
     _check_moment(session, taken_at, "taken_at", earliest_before_start=timedelta(0))
-    _raise_failed(gates.first_hold(gates.hold_facts(session.patient, session.course)))  # a booster is a dose
     record = DosingRecord.objects.filter(session=session).first()
     plan = DosePlan.objects.signed().filter(course=session.course).first()
     refusal = booster_refusal(
@@ -685,6 +684,7 @@ def _booster_record(*, actor, session, dose_mg, taken_at):
     )
     if refusal is not None:
         raise refusal
+    _raise_failed(gates.first_hold(gates.hold_facts(session.patient, session.course)))  # a booster is a dose
     booster = BoosterDose(
         session=session, patient_id=session.patient_id, dose_mg=dose_mg, taken_at=taken_at, recorded_by=actor
     )
