@@ -203,6 +203,7 @@ def dosing_facts(patient, course, at, *, session=None, rebooking=False) -> Dosin
 
     `session`: the booked session being checked again as its dose is taken; it is left out of the counts.
     With `rebooking` (a reschedule) it is left out but booked sessions after it still count as later."""
+    at = at.astimezone(UTC)  # a form's time comes in the patient's zone; the arithmetic below is in elapsed time
     evaluation = latest_signed_evaluation(patient)
     consents = tuple(document.get_kind_display() for document in patient_selectors.outstanding_consents(patient))
     others = TherapySession.objects.filter(course=course).planned_or_done()
