@@ -5,7 +5,8 @@ refusal is a 409 `{"detail": <the sentence>, "code": <the rule>}` (a dosing gate
 is a 400 with field errors.
 
     POST /sessions/{id}/cancel/       {"reason"}                     therapist on the team, coordinator
-    POST /sessions/{id}/reschedule/   {"scheduled_at", "reason"}     therapist on the team, coordinator
+    POST /sessions/{id}/reschedule/   {"scheduled_at", "reason",     therapist on the team, coordinator
+                                       "late_entry"?}  (true: a start more than 15 minutes ago, recorded late)
     POST /sessions/{id}/no-show/      {"reason"}                     therapist on the team, coordinator
     GET  /sessions/{id}/checklist/                                   the patient, the clinicians
     POST /sessions/{id}/checklist/    {"items": [...]}               the patient (own), the therapist
