@@ -464,7 +464,9 @@ def test_holding_dose_is_by_role_not_by_person(therapist_a, prescriber, prescrib
     assert not SafetyAlert.objects.holding_dose().exists()
 
 
-def test_the_dashboards_say_which_booked_doses_are_held_and_why(client, therapist_a, prescriber, patient_a):
+def test_the_dashboards_say_which_booked_doses_are_held_and_why(
+    client, therapist_a, prescriber, coordinator, patient_a
+):
     ready_to_dose(therapist_a, prescriber, patient_a)
     booked = session_services.session_schedule(
         actor=therapist_a, patient=patient_a, kind="dosing", scheduled_at=timezone.now() + timedelta(days=2)
@@ -481,6 +483,9 @@ def test_the_dashboards_say_which_booked_doses_are_held_and_why(client, therapis
         assert f"/sessions/{booked.pk}/" in page
         assert "no open risk alert" in page and "C-SSRS" in page
     assert [entry.session for entry in session_selectors.held_dosing_sessions(therapist_a)] == [booked]
+    # The coordinator schedules, but the reason names a clinical alert: not on their dashboard.
+    client.force_login(coordinator)
+    assert "Dosing sessions on hold" not in client.get("/").content.decode()
 
 
 # 4. Follow-up governs dosing ----------------------------------------------------------------------------------

@@ -69,8 +69,8 @@ DASHBOARD_QUERIES = {role: count + NOTE_PANELS.get(role, 0) for role, count in D
 MESSAGING_PANELS = {"therapist_a": 2, "prescriber": 2, "coordinator": 1, "patient": 2, "admin": 1}
 DASHBOARD_QUERIES = {role: count + MESSAGING_PANELS[role] for role, count in DASHBOARD_QUERIES.items()}
 # Clinical safety (issue 12): the booked dosing sessions on hold (an open risk alert, a follow-up overdue), on
-# the therapist's, prescriber's and coordinator's dashboards (one query).
-HELD_PANELS = {"therapist_a": 1, "prescriber": 1, "coordinator": 1}
+# the therapist's and prescriber's dashboards (one query).
+HELD_PANELS = {"therapist_a": 1, "prescriber": 1}
 DASHBOARD_QUERIES = {role: count + HELD_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
@@ -221,6 +221,6 @@ LOADED_LIST_QUERIES = {
     # A psychotherapy note is its author's alone: the prescriber's role is refused the list (403).
     "prescriber": {prefix: count for prefix, count in THERAPIST_LISTS.items() if prefix != "psychotherapy-notes"},
 }
-# Issue 12 adds the held dosing sessions panel (one query) to the staff dashboards.
-LOADED_DASHBOARD_QUERIES = {"therapist": 27, "prescriber": 27, "coordinator": 18, "admin": 7, "patient": 19}
+# Issue 12 adds the held dosing sessions panel (one query) to the clinicians' dashboards.
+LOADED_DASHBOARD_QUERIES = {"therapist": 27, "prescriber": 27, "coordinator": 17, "admin": 7, "patient": 19}
 LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 26}

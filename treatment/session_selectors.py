@@ -243,8 +243,9 @@ class HeldSession:
 
 def held_dosing_sessions(user, *, now=None, limit=50) -> list[HeldSession]:
     """The user's patients' booked dosing sessions held by an open risk alert or a follow-up overdue past the
-    policy's grace (treatment.gates.first_hold), soonest first. One query."""
-    if user.role not in ("therapist", "prescriber", "coordinator"):
+    policy's grace (treatment.gates.first_hold), soonest first, for the clinicians (the reason names a clinical
+    alert). One query."""
+    if user.role not in ("therapist", "prescriber"):
         return []
     now = now or timezone.now()
     alert = SafetyAlert.objects.filter(patient=OuterRef("patient")).holding_dose().order_by("raised_at", "id")
