@@ -450,6 +450,14 @@ class SafetyAlertQuerySet(models.QuerySet):
     def fully_acknowledged(self):
         return self.exclude(pk__in=self.open().values("pk"))
 
+    def holding_dose(self):
+        """Alerts that hold the patient's dose: urgent or high, and not yet acknowledged as the prescriber. By
+        role, not by person, so the hold follows whoever is the patient's prescriber; a coordinator's
+        acknowledgement of an escalation does not release it."""
+        return self.open_for_role(AlertRole.PRESCRIBER).filter(
+            severity__in=[SafetyAlert.Severity.URGENT, SafetyAlert.Severity.HIGH]
+        )
+
 
 class SafetyAlert(models.Model):
     """A risk signal about a patient that the patient's therapist and prescriber must each acknowledge.

@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import time_machine
 from django.utils import timezone
 
 from assessments import services as intake_services
@@ -12,7 +13,7 @@ from patients import selectors as patient_selectors
 from patients import services as patient_services
 from treatment import services as course_services
 from treatment import session_services
-from treatment.models import TherapySession
+from treatment.models import CarePolicy, TherapySession
 
 INTAKE = {
     **dict.fromkeys(MEDICAL_CONDITIONS, False),
@@ -115,16 +116,20 @@ def signed_dose_plan(prescriber, patient, **changes):
 
 
 def completed_session(therapist, patient, kind, *, at=None):
-    """A session that took place at `at` (default: an hour ago), scheduled and then completed. A dosing
-    session is run through its dosing record: pre-dose vitals in range, the plan's first dose five minutes
-    later, end vitals and every end criterion 45 minutes after `at`, which completes it."""
-    at = at or timezone.now() - timedelta(hours=1)
-    session = session_services.session_schedule(actor=therapist, patient=patient, kind=kind, scheduled_at=at)
-    if kind == TherapySession.Kind.DOSING:
+    """A session that took place at `at` (default: long enough ago to be over: an hour, three for a dosing
+    session), booked then and completed when it was over, on the clock of the time (time-machine): the real
+    timeline the gates read. A dosing session is run through its dosing record (run_dosing_session)."""
+    dosing = kind == TherapySession.Kind.DOSING
+    at = at or timezone.now() - timedelta(hours=3 if dosing else 1)
+    with time_machine.travel(at, tick=False):
+        session = session_services.session_schedule(actor=therapist, patient=patient, kind=kind, scheduled_at=at)
+    if dosing:
         run_dosing_session(therapist, session, at=at)
         session.refresh_from_db()
     else:
-        session = session_services.session_complete(actor=therapist, session=session)
+        over = max(min(at + timedelta(hours=1), timezone.now()), at + session_services.SHORTEST_SESSION)
+        with time_machine.travel(over, tick=False):
+            session = session_services.session_complete(actor=therapist, session=session)
     patient.refresh_from_db()
     return session
 
@@ -141,20 +146,28 @@ def confirm_checklist(therapist, session):
     return session
 
 
-def run_dosing_session(therapist, session, *, at):
-    """Document a booked dosing session that started at `at` from pre-dose vitals to its end (completed): the
-    dose 5 minutes in, the end 45 minutes in (squeezed to end now when it started less than that ago)."""
-    ended_at = min(at + timedelta(minutes=45), timezone.now())
-    dose_at = at + min(timedelta(minutes=5), (ended_at - at) / 3)
-    confirm_checklist(therapist, session)
-    session_services.vitals_record(actor=therapist, session=session, phase="pre_dose", taken_at=at, **IN_RANGE)
-    session_services.dose_record(
-        actor=therapist, session=session, dose_mg=session.dose_plan.first_dose_mg, taken_at=dose_at
-    )
-    session_services.vitals_record(
-        actor=therapist, session=session, phase="end", taken_at=dose_at + (ended_at - dose_at) / 2, **IN_RANGE
-    )
-    return session_services.dosing_end(actor=therapist, session=session, criteria=END_CRITERIA, ended_at=ended_at)
+def monitoring(session):
+    """The minutes the policy keeps the patient monitored after this session's dose."""
+    policy = CarePolicy.for_group(session.patient.medical_group_id)
+    return timedelta(minutes=policy.monitoring_minutes(session.dose_plan.route))
+
+
+def run_dosing_session(therapist, session, *, at, dose_mg=None):
+    """Document a booked dosing session that started at `at`, each step on the clock of its time
+    (time-machine): checklist and pre-dose vitals at `at`, the dose 5 minutes in, end vitals and the end
+    (every criterion met) once the policy's monitoring time has passed, which completes it."""
+    dose_at = at + timedelta(minutes=5)
+    ended_at = dose_at + monitoring(session) + timedelta(minutes=5)
+    with time_machine.travel(at, tick=False):
+        confirm_checklist(therapist, session)
+        session_services.vitals_record(actor=therapist, session=session, phase="pre_dose", **IN_RANGE)
+    with time_machine.travel(dose_at, tick=False):
+        session_services.dose_record(
+            actor=therapist, session=session, dose_mg=dose_mg or session.dose_plan.first_dose_mg
+        )
+    with time_machine.travel(ended_at, tick=False):
+        session_services.vitals_record(actor=therapist, session=session, phase="end", **IN_RANGE)
+        return session_services.dosing_end(actor=therapist, session=session, criteria=END_CRITERIA)
 
 
 def ready_to_dose(therapist, prescriber, patient, **plan_changes):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 from decimal import Decimal
 
+import time_machine
 from django.utils import timezone
 
 from treatment import session_services
@@ -14,10 +15,11 @@ IN_RANGE = {"systolic": 124, "diastolic": 78, "pulse": 72, "spo2": 98, "taken_by
 
 
 def past_session(therapist, patient, kind, *, hours_ago=1):
-    """A session that started `hours_ago` hours ago and is still open (not marked completed)."""
-    return session_services.session_schedule(
-        actor=therapist, patient=patient, kind=kind, scheduled_at=timezone.now() - timedelta(hours=hours_ago)
-    )
+    """A session that started `hours_ago` hours ago and is still open (not marked completed): booked then, on
+    the clock of the time (time-machine), as real use would have booked it."""
+    start = timezone.now() - timedelta(hours=hours_ago)
+    with time_machine.travel(start, tick=False):
+        return session_services.session_schedule(actor=therapist, patient=patient, kind=kind, scheduled_at=start)
 
 
 def dosing_session(therapist, prescriber, patient):
@@ -60,6 +62,7 @@ def documented_dosing_session(therapist, prescriber, patient):
 
 
 def integration_session(therapist, prescriber, patient):
-    """An open integration session an hour ago, after a completed, documented dosing session."""
+    """An open integration session that started half an hour ago, after a completed, documented dosing session
+    (which ended 50 minutes ago)."""
     documented_dosing_session(therapist, prescriber, patient)
-    return past_session(therapist, patient, TherapySession.Kind.INTEGRATION)
+    return past_session(therapist, patient, TherapySession.Kind.INTEGRATION, hours_ago=0.5)

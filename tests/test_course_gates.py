@@ -135,13 +135,13 @@ def test_no_integration_since_previous_dose(api, client, therapist_a, prescriber
 def test_weekly_limit(api, client, therapist_a, prescriber, patient_a):
     now = timezone.now()
     ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
+    completed_session(therapist_a, patient_a, DOSING, at=now - timedelta(days=6, hours=1))
+    completed_session(therapist_a, patient_a, INTEGRATION, at=now - timedelta(days=5))
     completed_session(therapist_a, patient_a, DOSING, at=now - timedelta(days=3))
-    completed_session(therapist_a, patient_a, INTEGRATION, at=now - timedelta(days=2, hours=12))
-    completed_session(therapist_a, patient_a, DOSING, at=now - timedelta(days=2))
-    completed_session(therapist_a, patient_a, INTEGRATION, at=now - timedelta(days=1))
+    completed_session(therapist_a, patient_a, INTEGRATION, at=now - timedelta(days=2))
 
-    # Tomorrow would be a third dose within 4 days.
-    assert_refused(api, client, therapist_a, patient_a, gates.WEEKLY_LIMIT, at=now + timedelta(days=1))
+    # In 12 hours would be a third dose within 7 days (though 3.5 days after the last one).
+    assert_refused(api, client, therapist_a, patient_a, gates.WEEKLY_LIMIT, at=now + timedelta(hours=12))
 
     # Five days from now only the second dose is in any 7-day window with it.
     assert api_schedule(api, therapist_a, patient_a, at=now + timedelta(days=5)).status_code == 201
@@ -182,7 +182,8 @@ def test_allowed_through_the_api_when_every_gate_holds(api, therapist_a, prescri
             if phase == "pre_dose":
                 assert client.post(f"{session_url}/dose/", {"dose_mg": "100.0"}, format="json").status_code == 200
         criteria = {"alert_and_oriented": True, "vitals_near_baseline": True, "safe_transport": True}
-        with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        with time_machine.travel(timezone.now() + timedelta(minutes=95)):  # after the monitoring time
+            client = api.as_user(therapist_a)
             ended = client.post(f"{session_url}/end/", criteria, format="json")
     assert ended.status_code == 200, ended.content
     assert TherapySession.objects.get(pk=response.json()["id"]).status == "completed"
@@ -210,7 +211,7 @@ def test_busiest_week_counts_every_window_containing_the_new_session():
 
 def test_refused_gate_is_reported_in_order():
     facts = gates.DosingFacts(
-        scheduled_at=timezone.now(),
+        at=timezone.now(),
         evaluation_decision=None,
         outstanding_consents=("Informed consent",),
         preparation_completed=False,
@@ -218,7 +219,7 @@ def test_refused_gate_is_reported_in_order():
         doses_authorized=0,
         doses_used=0,
         doses_booked=0,
-        previous_dosing_at=None,
+        previous=None,
         integration_after_previous=False,
         nearby_dosing_times=(),
         max_dosing_per_7_days=2,
@@ -276,12 +277,12 @@ def test_seed_demo_builds_courses_through_the_services(db):
 # Found by review: ways round the gates that are now closed.
 
 
-def _book(api, therapist, patient, kind, at):
-    return api.as_user(therapist).post(
-        "/api/v1/sessions/",
-        {"patient": str(patient.pk), "kind": kind, "scheduled_at": at.isoformat()},
-        format="json",
-    )
+LATE = "Entered after the fact: the paper record of the clinic."
+
+
+def _book(api, therapist, patient, kind, at, reason=""):
+    body = {"patient": str(patient.pk), "kind": kind, "scheduled_at": at.isoformat()}
+    return api.as_user(therapist).post("/api/v1/sessions/", {**body, "reason": reason}, format="json")
 
 
 def test_doses_are_booked_in_order_so_integration_cannot_be_skipped(api, therapist_a, prescriber, patient_a):
@@ -300,6 +301,11 @@ def test_a_backdated_dose_cannot_slip_in_before_an_earlier_one(api, therapist_a,
     completed_session(therapist_a, patient_a, "dosing", at=timezone.now() - timedelta(hours=2))
 
     backdated = _book(api, therapist_a, patient_a, "dosing", timezone.now() - timedelta(days=30))
+    assert backdated.status_code == 409
+    assert backdated.json()["code"] == "late_entry_reason_required"
+
+    # After the preparation (10 days ago), before the dose taken 2 hours ago.
+    backdated = _book(api, therapist_a, patient_a, "dosing", timezone.now() - timedelta(days=5), LATE)
 
     assert backdated.status_code == 409
     assert backdated.json()["code"] == "dosing_in_order"
@@ -311,7 +317,7 @@ def test_the_integration_must_fall_between_the_two_doses(api, therapist_a, presc
     completed_session(therapist_a, patient_a, "dosing", at=now - timedelta(days=5))
     completed_session(therapist_a, patient_a, "integration", at=now - timedelta(hours=1))
 
-    between = _book(api, therapist_a, patient_a, "dosing", now - timedelta(days=4))
+    between = _book(api, therapist_a, patient_a, "dosing", now - timedelta(days=4), LATE)
 
     assert between.status_code == 409
     assert between.json()["code"] == "integration_after_dosing"

@@ -122,7 +122,7 @@ def write_the_dose_plan(desk, base):
     desk.locator("section[aria-labelledby=course-heading] a", has_text="Dose plan").click()
     desk.wait_for_url(f"{base}/patients/*/dose-plan/")
     expect(desk.locator("main h1")).to_contain_text("Rowan Redwood")
-    expect(desk.locator("main form.form")).to_contain_text("Weight from the intake: 80.0 kg")
+    expect(desk.locator("main form.form")).to_contain_text("Weight: 80.0 kg, measured at the evaluation")
     desk.select_option("#id_route", "sublingual_rdt")
     desk.fill("#id_tablet_strength_mg", "100")
     desk.fill("#id_full_dose_mg", "200")
@@ -137,7 +137,7 @@ def write_the_dose_plan(desk, base):
     desk.fill("#id_benzodiazepine_hold", "No lorazepam for 24 hours before a dosing session.")
     desk.click("button[value=save]")
     expect(desk.locator(".messages")).to_contain_text("Draft saved.")
-    expect(desk.locator("main form.form")).to_contain_text("2.50 mg/kg")  # 200 mg / 80.0 kg from the intake
+    expect(desk.locator("main form.form")).to_contain_text("2.50 mg/kg")  # 200 mg / 80.0 kg at the evaluation
     expect(desk.locator("#id_full_dose_mg")).to_have_value("200.0")
     shoot(desk, "dose-plan-form")
     desk.click("button[value=sign]")
@@ -234,7 +234,7 @@ def test_evaluation_to_dose_plan_to_preparation(browser, clinic):
     see_the_signed_evaluation(desk, base, patient, bp, benzo)
     clean(errors)
 
-    # 2. The dose plan: written, mg/kg from the intake weight, signed.
+    # 2. The dose plan: written, mg/kg from the weight measured at the evaluation, signed.
     desk.goto(f"{base}/patients/{patient.pk}/")
     write_the_dose_plan(desk, base)
     clean(errors)

@@ -79,7 +79,7 @@ def test_ledger_counts_completed_dosing_sessions(api, therapist_a, prescriber, p
     ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=3)
     completed_session(therapist_a, patient_a, "dosing", at=timezone.now() - timedelta(days=6))
     completed_session(therapist_a, patient_a, "integration", at=timezone.now() - timedelta(days=5))
-    completed_session(therapist_a, patient_a, "dosing", at=timezone.now() - timedelta(days=4))
+    completed_session(therapist_a, patient_a, "dosing", at=timezone.now() - timedelta(days=2))
 
     plan = api.as_user(prescriber).get(f"{URL}?patient={patient_a.pk}").json()["results"][0]
     course = api.as_user(therapist_a).get(f"/api/v1/courses/?patient={patient_a.pk}").json()["results"][0]

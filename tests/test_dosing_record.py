@@ -30,14 +30,13 @@ REMOTE = {
 
 
 def book(therapist, patient, minutes_ago=10, confirmed=True, **details):
-    """A dosing session that started `minutes_ago`, its checklist confirmed in the session unless told not."""
-    session = session_services.session_schedule(
-        actor=therapist,
-        patient=patient,
-        kind="dosing",
-        scheduled_at=timezone.now() - timedelta(minutes=minutes_ago),
-        **details,
-    )
+    """A dosing session that started `minutes_ago` (booked then, on the clock of the time), its checklist
+    confirmed in the session unless told not."""
+    start = timezone.now() - timedelta(minutes=minutes_ago)
+    with time_machine.travel(start, tick=False):
+        session = session_services.session_schedule(
+            actor=therapist, patient=patient, kind="dosing", scheduled_at=start, **details
+        )
     return confirm_checklist(therapist, session) if confirmed else session
 
 

@@ -31,7 +31,10 @@ def post(api, user, patient, body, **extra):
 
 
 def integration_summary(therapist, patient, **fields):
-    """An integration session that took place, with the therapist's summary for the prescriber."""
+    """An integration session that took place after yesterday's dosing session, with the therapist's summary."""
+    course_states.completed_session(
+        therapist, patient, TherapySession.Kind.DOSING, at=timezone.now() - timedelta(days=1)
+    )
     session = course_states.completed_session(therapist, patient, TherapySession.Kind.INTEGRATION)
     data = {
         "themes": "Grief about her father; feeling less stuck.",

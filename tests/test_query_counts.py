@@ -71,6 +71,10 @@ DASHBOARD_QUERIES = {role: count + MESSAGING_PANELS[role] for role, count in DAS
 # Alerts that follow the care team (issue 12): the coordinator's panel of alerts escalated to them (one query).
 ESCALATED_ALERT_PANELS = {"coordinator": 1}
 DASHBOARD_QUERIES = {role: count + ESCALATED_ALERT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# Clinical safety (issue 12): the booked dosing sessions on hold (an open risk alert, a follow-up overdue), on
+# the therapist's and prescriber's dashboards (one query).
+HELD_PANELS = {"therapist_a": 1, "prescriber": 1}
+DASHBOARD_QUERIES = {role: count + HELD_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -223,7 +227,8 @@ LOADED_LIST_QUERIES = {
     "prescriber": {prefix: count for prefix, count in THERAPIST_LISTS.items() if prefix != "psychotherapy-notes"}
     | {"audit-events": THERAPIST_LISTS["audit-events"] - 1},
 }
-# Issue 12: the coordinator's dashboard lists alerts escalated to them (+1); their chart shows those alerts (+1)
-# and the form to assign a therapist, whose choices are one query (+1).
-LOADED_DASHBOARD_QUERIES = {"therapist": 26, "prescriber": 26, "coordinator": 18, "admin": 7, "patient": 19}
+# Issue 12: the clinicians' dashboards list the dosing sessions on hold (+1); the coordinator's dashboard lists
+# alerts escalated to them (+1); their chart shows those alerts (+1) and the form to assign a therapist, whose
+# choices are one query (+1).
+LOADED_DASHBOARD_QUERIES = {"therapist": 27, "prescriber": 27, "coordinator": 18, "admin": 7, "patient": 19}
 LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 28}

@@ -9,6 +9,7 @@ everything after happens in the browser. Screenshots go to /tmp/kapcare-shots/se
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -29,15 +30,17 @@ def clinic(clinic_staff):
     therapist, prescriber = clinic_staff["therapist"], clinic_staff["prescriber"]
     patient = refer(therapist, "Rowan", "Redwood", "rowan@example.test", account=True)
     course_states.ready_to_dose(therapist, prescriber, patient)
-    session = session_services.session_schedule(
-        actor=therapist,
-        patient=patient,
-        kind="dosing",
-        scheduled_at=timezone.now() - timedelta(minutes=5),
-        modality="remote",
-        video_link="https://video.example.test/rowan",
-        chaperone={"name": "Jo Redwood", "phone": "+1 415 555 0150"},
-    )
+    start = timezone.now() - timedelta(minutes=5)
+    with time_machine.travel(start, tick=False):  # booked when it started
+        session = session_services.session_schedule(
+            actor=therapist,
+            patient=patient,
+            kind="dosing",
+            scheduled_at=start,
+            modality="remote",
+            video_link="https://video.example.test/rowan",
+            chaperone={"name": "Jo Redwood", "phone": "+1 415 555 0150"},
+        )
     return {
         **clinic_staff,
         "patient": patient,
@@ -67,7 +70,7 @@ def record_vitals(page, phase, systolic, diastolic, pulse, spo2):
     expect(page.locator(".messages")).to_contain_text("Vitals recorded.")
 
 
-def test_a_therapist_runs_a_remote_dosing_session_on_a_tablet(clinic, browser):
+def test_a_therapist_runs_a_remote_dosing_session_on_a_tablet(clinic, browser, request):
     base, patient, session = clinic["url"], clinic["patient"], clinic["session"]
     context = browser.new_context(viewport=TABLET)
     page = context.new_page()
@@ -112,6 +115,14 @@ def test_a_therapist_runs_a_remote_dosing_session_on_a_tablet(clinic, browser):
         expect(page.locator(".messages")).to_contain_text("Check-in recorded.")
     expect(page.locator("#check-ins li")).to_have_count(2)
     shoot(page, "dosed")
+
+    # The patient stays monitored the policy's 90 minutes after a sublingual dose: the clock moves on, and the
+    # therapist, idle that long, signs in again.
+    later = time_machine.travel(timezone.now() + timedelta(minutes=95), tick=True)
+    later.start()
+    request.addfinalizer(later.stop)
+    sign_in(page, base, "sam@example.test")
+    page.goto(f"{base}/patients/{patient.pk}/sessions/{session.pk}/")
 
     # End-of-session vitals and criteria: the session ends and is completed.
     record_vitals(page, "end", 126, 80, 72, 98)

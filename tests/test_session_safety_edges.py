@@ -83,7 +83,7 @@ def test_a_signed_note_freezes_the_sessions_time_and_status(therapist_a, prescri
     from .course_states import ready_to_dose
 
     ready_to_dose(therapist_a, prescriber, patient_a)
-    session = past_session(therapist_a, patient_a, TherapySession.Kind.INTEGRATION, hours_ago=2)
+    session = past_session(therapist_a, patient_a, TherapySession.Kind.PREPARATION, hours_ago=2)
     note_services.note_save_draft(actor=therapist_a, session=session, body="Talked through the week.")
     note_services.note_sign(actor=therapist_a, session=session)
 
@@ -145,7 +145,7 @@ def test_the_note_pages_ignore_an_odd_next(client, therapist_a, prescriber, pati
     from .course_states import ready_to_dose
 
     ready_to_dose(therapist_a, prescriber, patient_a)
-    session = past_session(therapist_a, patient_a, TherapySession.Kind.INTEGRATION)
+    session = past_session(therapist_a, patient_a, TherapySession.Kind.PREPARATION)
     client.force_login(therapist_a)
 
     response = client.post(

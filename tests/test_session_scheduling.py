@@ -195,30 +195,33 @@ def test_integration_between_doses_with_time_travel(api, therapist_a, prescriber
 def test_at_most_two_doses_in_seven_days_with_time_travel(api, therapist_a, prescriber, patient_a, T0):
     with time_machine.travel(T0, tick=False) as clock:
         ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
-        for day in (0, 3):
-            clock.move_to(T0 + day * DAY + timedelta(hours=4))
-            completed_session(therapist_a, patient_a, "dosing", at=T0 + day * DAY)
-            completed_session(therapist_a, patient_a, "integration", at=T0 + day * DAY + timedelta(hours=3))
+        for start in (T0, T0 + 3 * DAY + timedelta(hours=1)):  # doses 72 hours apart at least
+            clock.move_to(start + timedelta(hours=4))
+            completed_session(therapist_a, patient_a, "dosing", at=start)
+            completed_session(therapist_a, patient_a, "integration", at=start + timedelta(hours=3))
         clock.move_to(T0 + 5 * DAY)
 
-        third = schedule(api, therapist_a, patient_a, kind="dosing", scheduled_at=(T0 + 6 * DAY).isoformat())
+        # Six days and two hours after the first dose: 72 hours after the second, but a third in 7 days.
+        busy = T0 + 6 * DAY + timedelta(hours=2)
+        third = schedule(api, therapist_a, patient_a, kind="dosing", scheduled_at=busy.isoformat())
         assert third.status_code == 409
         assert third.json()["code"] == gates.WEEKLY_LIMIT
         assert "at most 2 dosing sessions in 7 days" in third.json()["detail"]
 
-        # Seven days after the first dose the window has moved on.
-        booked = schedule(api, therapist_a, patient_a, kind="dosing", scheduled_at=(T0 + 7 * DAY).isoformat())
+        # Seven days after the first dose was taken (5 minutes into its session) the window has moved on.
+        week_later = T0 + 7 * DAY + timedelta(minutes=5)
+        booked = schedule(api, therapist_a, patient_a, kind="dosing", scheduled_at=week_later.isoformat())
         assert booked.status_code == 201, booked.content
 
         # Moving it back into the busy week is refused by the same gate, and the booking stays where it was.
         moved = api.as_user(therapist_a).post(
             f"/api/v1/sessions/{booked.json()['id']}/reschedule/",
-            {"scheduled_at": (T0 + 6 * DAY).isoformat(), "reason": "Earlier slot"},
+            {"scheduled_at": busy.isoformat(), "reason": "Earlier slot"},
             format="json",
         )
         assert moved.status_code == 409
         assert moved.json()["code"] == gates.WEEKLY_LIMIT
-        assert TherapySession.objects.get(pk=booked.json()["id"]).scheduled_at == T0 + 7 * DAY
+        assert TherapySession.objects.get(pk=booked.json()["id"]).scheduled_at == week_later
 
 
 def test_the_weekly_limit_is_asked_again_when_the_dose_is_taken(

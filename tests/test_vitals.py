@@ -4,8 +4,10 @@ dose from being marked taken, and every out-of-range reading raises a safety ale
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 
+from patients import services as patient_services
 from patients.models import SafetyAlert, SafetyAlertRecipient
 from treatment import gates, session_services
 from treatment.models import CarePolicy, DosingRecord, VitalsReading
@@ -17,11 +19,13 @@ IN_RANGE = {"systolic": 124, "diastolic": 78, "pulse": 72, "spo2": 98}
 
 @pytest.fixture
 def booked(therapist_a, prescriber, patient_a):
-    """A dosing session that started ten minutes ago, every dosing gate holding."""
+    """A dosing session that started ten minutes ago (booked then), every dosing gate holding."""
     ready_to_dose(therapist_a, prescriber, patient_a)
-    session = session_services.session_schedule(
-        actor=therapist_a, patient=patient_a, kind="dosing", scheduled_at=timezone.now() - timedelta(minutes=10)
-    )
+    start = timezone.now() - timedelta(minutes=10)
+    with time_machine.travel(start, tick=False):
+        session = session_services.session_schedule(
+            actor=therapist_a, patient=patient_a, kind="dosing", scheduled_at=start
+        )
     return confirm_checklist(therapist_a, session)
 
 
@@ -111,12 +115,17 @@ def test_every_out_of_range_reading_alerts_even_after_the_dose(api, therapist_a,
     assert SafetyAlert.objects.filter(kind=SafetyAlert.Kind.VITALS_OUT_OF_RANGE).count() == 2
 
 
-def test_a_hold_is_lifted_by_a_later_reading_in_range(api, therapist_a, booked):
+def test_a_hold_is_lifted_by_a_later_reading_in_range(api, therapist_a, prescriber, booked):
     post_vitals(api, therapist_a, booked, systolic=150)
     assert post_dose(api, therapist_a, booked).status_code == 409
 
     post_vitals(api, therapist_a, booked, systolic=132)
 
+    # The out-of-range reading raised a high alert: it holds the dose until the prescriber has acknowledged it.
+    held = post_dose(api, therapist_a, booked)
+    assert held.status_code == 409
+    assert held.json()["code"] == gates.RISK_HOLD
+    acknowledge_as_prescriber(prescriber)
     assert post_dose(api, therapist_a, booked).status_code == 200
     assert VitalsReading.objects.filter(session=booked).count() == 2  # the held reading is kept
 
@@ -154,7 +163,12 @@ def test_impossible_values_are_field_errors(api, therapist_a, booked):
     assert not VitalsReading.objects.exists()
 
 
-def test_the_session_page_states_go_or_hold_plainly(client, therapist_a, patient_a, booked):
+def acknowledge_as_prescriber(prescriber):
+    for alert in SafetyAlert.objects.holding_dose():
+        patient_services.safety_alert_acknowledge(actor=prescriber, alert=alert, note="Reviewed; retake was fine.")
+
+
+def test_the_session_page_states_go_or_hold_plainly(client, therapist_a, prescriber, patient_a, booked):
     client.force_login(therapist_a)
     url = f"/patients/{patient_a.pk}/sessions/{booked.pk}/"
     form = {"action": "vitals", "vitals-phase": "pre_dose", "vitals-taken_by": "patient"}
@@ -169,6 +183,9 @@ def test_the_session_page_states_go_or_hold_plainly(client, therapist_a, patient
     assert "pre-dose vitals in range" in refused.content.decode().replace("&ldquo;", "“")
 
     client.post(url, {**form, "vitals-systolic": 128, "vitals-diastolic": 80, "vitals-pulse": 70})
+    page = client.get(url).content.decode().replace("&ldquo;", "“")
+    assert "no open risk alert" in page  # the alert the reading raised holds the dose
+    acknowledge_as_prescriber(prescriber)
     page = client.get(url).content.decode()
     assert "GO: every gate holds" in page
     assert client.post(url, {"action": "dose", "dose-dose_mg": "100"}).status_code == 302

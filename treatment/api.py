@@ -183,7 +183,7 @@ class DosePlanViewSet(CourseScopedViewSet):
         return {
             **self.get_serializer_context(),
             "ledgers": course_selectors.ledgers_for_courses({p.course_id for p in plans}),
-            "weights": assessment_selectors.intake_weights_kg({p.patient_id for p in plans}),
+            "weights": course_selectors.dosing_weights({p.patient_id for p in plans}),
         }
 
     def _respond(self, plan, status=200):

@@ -9,11 +9,52 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessments import selectors as assessment_selectors
+from assessments.models import Evaluation
 from kapcare import access
 from kapcare.access import Permission
 
 from . import measurement_selectors
 from .models import DosePlan, FollowUp, SessionNote, TherapySession, TreatmentCourse
+
+# The weight a dose per kg is computed from: the prescriber's measurement at the evaluation, else (and said)
+# the patient's self-report on the intake.
+WEIGHT_SOURCES = {
+    "evaluation": "measured at the evaluation",
+    "intake": "self-reported on the intake (no weight was measured at the evaluation)",
+}
+
+
+@dataclass(frozen=True)
+class DosingWeight:
+    kg: object = None
+    source: str = ""  # "evaluation", "intake" or "" (none recorded)
+
+    @property
+    def source_label(self):
+        return WEIGHT_SOURCES.get(self.source, "not recorded")
+
+
+def dosing_weights(patient_ids) -> dict:
+    """{patient id: DosingWeight}: the latest signed evaluation's weight, else the intake's. One query, two
+    when a patient has no weight measured at the evaluation."""
+    evaluated = {}
+    rows = (
+        Evaluation.objects.signed()
+        .filter(patient_id__in=list(patient_ids))
+        .order_by("signed_at", "id")
+        .values_list("patient_id", "weight_kg")
+    )
+    for patient_id, weight in rows:
+        evaluated[patient_id] = weight
+    unmeasured = [pid for pid in patient_ids if not evaluated.get(pid)]
+    reported = assessment_selectors.intake_weights_kg(unmeasured) if unmeasured else {}
+    weights = {pid: DosingWeight(kg, "evaluation") for pid, kg in evaluated.items() if kg}
+    weights.update({pid: DosingWeight(kg, "intake") for pid, kg in reported.items() if pid not in weights})
+    return weights
+
+
+def dosing_weight(patient) -> DosingWeight:
+    return dosing_weights([patient.pk]).get(patient.pk, DosingWeight())
 
 
 def visible_courses(user):
@@ -159,7 +200,7 @@ class CourseOnChart:
     timeline: list = field(default_factory=list)
     plan: object = None  # the active signed dose plan, for clinicians
     ledger: Ledger | None = None
-    weight_kg: object = None
+    weight: DosingWeight | None = None
     sessions: list = field(default_factory=list)
     show_plan: bool = False
     can_write_evaluation: bool = False
@@ -177,7 +218,7 @@ class CourseOnChart:
 
     @property
     def mg_per_kg(self):
-        return self.plan.mg_per_kg(self.weight_kg) if self.plan else None
+        return self.plan.mg_per_kg(self.weight.kg) if self.plan and self.weight else None
 
 
 def course_for_chart(user, patient) -> CourseOnChart:
@@ -203,7 +244,7 @@ def course_for_chart(user, patient) -> CourseOnChart:
         timeline=timeline,
         plan=active if show_plan else None,
         ledger=ledger(course) if course else None,
-        weight_kg=assessment_selectors.intake_weight_kg(patient) if show_plan and active else None,
+        weight=dosing_weight(patient) if show_plan and active else None,
         sessions=sessions,
         show_plan=show_plan,
         can_write_evaluation=access.can(user, Permission.WRITE_EVALUATION),

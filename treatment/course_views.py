@@ -136,16 +136,16 @@ def dose_plan_page(request, patient_id):
             return redirect("patient-dose-plan", patient.pk)
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, patient)
-    weight = assessment_selectors.intake_weight_kg(patient)
+    weight = course_selectors.dosing_weight(patient)
     course = course_selectors.open_course(patient)
     context = {
         "patient": patient,
         "form": form,
         "draft": draft,
         "active": active,
-        "weight_kg": weight,
-        "draft_mg_per_kg": draft.mg_per_kg(weight) if draft else None,
-        "active_mg_per_kg": active.mg_per_kg(weight) if active else None,
+        "weight": weight,
+        "draft_mg_per_kg": draft.mg_per_kg(weight.kg) if draft else None,
+        "active_mg_per_kg": active.mg_per_kg(weight.kg) if active else None,
         "history": list(course_selectors.visible_dose_plans(user).filter(patient=patient).history()),
         "ledger": course_selectors.ledger(course) if course else None,
         "refusal": refusal,

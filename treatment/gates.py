@@ -7,13 +7,17 @@ so the portal and the API refuse the same things in the same words.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 
 from assessments.models import Evaluation
 from assessments.selectors import latest_signed_evaluation
 from patients import selectors as patient_selectors
+from patients.models import SafetyAlert
 
-from .models import CarePolicy, DosePlan, TherapySession
+from .models import CarePolicy, DosePlan, FollowUp, TherapySession
 
 WEEK = timedelta(days=7)
 
@@ -31,9 +35,14 @@ DOSE_PLAN = "dose_plan_signed"
 DOSES_REMAINING = "doses_remaining"
 IN_ORDER = "dosing_in_order"
 INTEGRATION = "integration_after_dosing"
+MIN_INTERVAL = "dosing_min_interval"
 WEEKLY_LIMIT = "dosing_weekly_limit"
+# Holds: they keep a dose from being taken (and show on the dashboards), not a session from being booked.
+FOLLOW_UP_OVERDUE = "follow_up_overdue"
+RISK_HOLD = "risk_alert_open"
 # Not a dosing gate: a dose plan authorizing more doses needs a signed follow-up (treatment.services).
 FOLLOW_UP = "follow_up_required"
+FIRST_PLAN_CAP = "first_plan_dose_cap"
 
 # In the order they are checked: the first that fails is the one reported.
 DOSING_GATES = (
@@ -44,36 +53,70 @@ DOSING_GATES = (
     DOSES_REMAINING,
     IN_ORDER,
     INTEGRATION,
+    MIN_INTERVAL,
     WEEKLY_LIMIT,
 )
+DOSE_HOLDS = (FOLLOW_UP_OVERDUE, RISK_HOLD)
+
+
+def local(at: datetime, tz: tzinfo) -> str:
+    """A moment as the patient's pages show it: in the patient's time zone, with its abbreviation."""
+    at = at.astimezone(tz)
+    return f"{at:%b %-d, %Y %H:%M} {at.tzname()}"
+
+
+def patient_zone(patient) -> tzinfo:
+    try:
+        return ZoneInfo(patient.time_zone)
+    except (ValueError, KeyError):  # an unset or unknown zone: UTC, named as such
+        return UTC
+
+
+@dataclass(frozen=True)
+class Dose:
+    """A dosing session on the real timeline: `at` is when the dose was taken (or, not yet taken, when it is
+    booked), `ended_at` when the session ended (None while it has not)."""
+
+    at: datetime
+    taken: bool
+    ended_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class DosingFacts:
-    scheduled_at: datetime
+    at: datetime  # the dose's time: the booked start when booking, the time taken when the dose is recorded
     evaluation_decision: str | None  # of the latest signed evaluation, None when none is signed
     outstanding_consents: tuple  # labels of current required consents not signed at their current version
-    preparation_completed: bool
+    preparation_completed: bool  # a preparation session that started before `at` is completed
     active_plan_version: int | None
     doses_authorized: int
-    doses_used: int  # completed dosing sessions of the course
-    doses_booked: int  # dosing sessions scheduled and not yet completed
-    previous_dosing_at: datetime | None  # the latest scheduled or completed dosing session before this one
-    integration_after_previous: bool  # a completed integration session between that one and this one
-    nearby_dosing_times: tuple  # other scheduled or completed dosing sessions within 7 days either side
+    doses_used: int  # dosing sessions of the course whose dose was taken
+    doses_booked: int  # dosing sessions scheduled whose dose is not taken yet
+    previous: Dose | None  # the latest other dose before `at`
+    integration_after_previous: bool  # a completed integration that started after it ended, before `at`
+    nearby_dosing_times: tuple  # other doses (taken or booked) within 8 days either side
     max_dosing_per_7_days: int
-    later_dosing_at: datetime | None = None  # the first other dosing session at or after this one (booking)
+    min_hours_between_doses: int = 72
+    later_dosing_at: datetime | None = None  # the first other dose at or after `at`
+    time_zone: tzinfo = UTC  # the patient's: windows are calendar weeks there, times are printed in it
+
+    @property
+    def scheduled_at(self):  # the name the booking code and older tests know
+        return self.at
 
 
-def busiest_week(times, at):
-    """The most dosing sessions in any 7-day window that contains `at`, counting `at` itself."""
-    points = sorted([*times, at])
+def busiest_week(times, at, tz: tzinfo = UTC):
+    """The most doses in any 7-day window that contains `at`, counting `at` itself. Windows are calendar
+    weeks on the patient's clock: from a time to the same time 7 days later, across a clock change too."""
+    points = sorted(t.astimezone(tz) for t in [*times, at])
+    at = at.astimezone(tz)
+    # Aware datetimes of one tzinfo add and compare on the wall clock: the calendar week.
     starts = [t for t in points if at - WEEK < t <= at]
     return max(sum(1 for t in points if start <= t < start + WEEK) for start in starts)
 
 
 def first_failed_dosing_gate(facts: DosingFacts) -> Gate | None:
-    """The first gate a dosing session at `facts.scheduled_at` fails, or None. Pure: no queries."""
+    """The first gate a dose at `facts.at` fails, or None. Pure: no queries."""
     if facts.evaluation_decision != Evaluation.Decision.ELIGIBLE:
         found = {
             None: "no evaluation is signed yet",
@@ -104,73 +147,163 @@ def first_failed_dosing_gate(facts: DosingFacts) -> Gate | None:
             DOSES_REMAINING,
             f"Gate “doses remaining”: dose plan version {facts.active_plan_version} "
             f"authorizes {facts.doses_authorized} dosing session{'s' if facts.doses_authorized != 1 else ''}; "
-            f"{facts.doses_used} completed and {facts.doses_booked} booked leave none. More doses need a "
+            f"{facts.doses_used} taken and {facts.doses_booked} booked leave none. More doses need a "
             "follow-up visit that authorizes them.",
         )
+    tz = facts.time_zone
     if facts.later_dosing_at is not None:
         return Gate(
             IN_ORDER,
-            f"Gate “dosing sessions in order”: a dosing session is already booked for "
-            f"{facts.later_dosing_at:%b %-d, %Y %H:%M} UTC. Doses are booked one after another, each after an "
-            "integration session; cancel or move the later one first.",
+            f"Gate “dosing sessions in order”: a dose is already taken or booked for "
+            f"{local(facts.later_dosing_at, tz)}. Doses follow one another, each after an integration session; "
+            "cancel or move the later one first.",
         )
-    if facts.previous_dosing_at is not None and not facts.integration_after_previous:
+    previous = facts.previous
+    if previous is not None and not facts.integration_after_previous:
+        if previous.ended_at is None:
+            found = (
+                f"the previous dosing session (dose taken {local(previous.at, tz)}) has not ended"
+                if previous.taken
+                else f"the previous dosing session (booked for {local(previous.at, tz)}) has not taken place"
+            )
+        else:
+            found = (
+                f"no integration session that started after the previous dosing session ended "
+                f"({local(previous.ended_at, tz)}) has been completed"
+            )
+        return Gate(INTEGRATION, f"Gate “integration between dosing sessions”: {found}.")
+    minimum = timedelta(hours=facts.min_hours_between_doses)
+    close = [t for t in facts.nearby_dosing_times if abs(t - facts.at) < minimum]
+    if close:
+        hours = min(abs(t - facts.at) for t in close).total_seconds() / 3600
         return Gate(
-            INTEGRATION,
-            "Gate “integration between dosing sessions”: no integration session has been "
-            "completed between the previous dosing session and this one.",
+            MIN_INTERVAL,
+            f"Gate “at least {facts.min_hours_between_doses} hours between doses”: another dose is at "
+            f"{local(min(close, key=lambda t: abs(t - facts.at)), tz)}, {hours:.0f} hours from "
+            f"{local(facts.at, tz)}.",
         )
-    if busiest_week(facts.nearby_dosing_times, facts.scheduled_at) > facts.max_dosing_per_7_days:
+    if busiest_week(facts.nearby_dosing_times, facts.at, tz) > facts.max_dosing_per_7_days:
         limit = facts.max_dosing_per_7_days
         return Gate(
             WEEKLY_LIMIT,
-            f"Gate “at most {limit} dosing session{'s' if limit != 1 else ''} in 7 days”: "
-            "this one would exceed the medical group's limit.",
+            f"Gate “at most {limit} dosing session{'s' if limit != 1 else ''} in 7 days”: a dose at "
+            f"{local(facts.at, tz)} would exceed the medical group's limit.",
         )
     return None
 
 
-def dosing_facts(patient, course, scheduled_at, *, session=None, rebooking=False) -> DosingFacts:
-    """What the dosing gates read, for a dosing session of `patient` at `scheduled_at`. Seven queries.
+def _dose_of(row) -> Dose:
+    _kind, _status, scheduled_at, taken_at, ended_at = row
+    return Dose(at=taken_at or scheduled_at, taken=taken_at is not None, ended_at=ended_at)
 
-    `session`: the booked session being checked again as its dose is taken; it is left out of the
-    counts, and later bookings do not matter then (they were booked after it, in order). With
-    `rebooking` (a reschedule) it is left out of the counts but later bookings still do."""
+
+def dosing_facts(patient, course, at, *, session=None, rebooking=False) -> DosingFacts:
+    """What the dosing gates read, for a dose of `patient` at `at` (the booked start, or the time the dose is
+    taken). Five queries.
+
+    `session`: the booked session being checked again as its dose is taken; it is left out of the counts.
+    With `rebooking` (a reschedule) it is left out but booked sessions after it still count as later."""
+    at = at.astimezone(UTC)  # a form's time comes in the patient's zone; the arithmetic below is in elapsed time
     evaluation = latest_signed_evaluation(patient)
     consents = tuple(document.get_kind_display() for document in patient_selectors.outstanding_consents(patient))
     others = TherapySession.objects.filter(course=course).planned_or_done()
     if session is not None:
         others = others.exclude(pk=session.pk)
-    sessions = list(others.values_list("kind", "status", "scheduled_at"))
+    rows = list(
+        others.values_list("kind", "status", "scheduled_at", "dosing_record__dose_taken_at", "dosing_record__ended_at")
+    )
     plan = DosePlan.objects.signed().filter(course=course).first()
     policy = CarePolicy.for_group(patient.medical_group_id)
 
-    dosing = [(status, at) for kind, status, at in sessions if kind == TherapySession.Kind.DOSING]
-    earlier = [at for _status, at in dosing if at < scheduled_at]
-    previous = max(earlier) if earlier else None
-    later = [at for _status, at in dosing if at >= scheduled_at]
     completed = TherapySession.Status.COMPLETED
+    doses = [_dose_of(row) for row in rows if row[0] == TherapySession.Kind.DOSING]
+    earlier = [dose for dose in doses if dose.at < at]
+    previous = max(earlier, key=lambda dose: dose.at) if earlier else None
+    # Booking, every later dose counts; taking a dose, only the doses already taken after it (booked ones
+    # were booked after this one, in order).
+    later = [dose.at for dose in doses if dose.at >= at and (session is None or rebooking or dose.taken)]
+    integration_starts = [
+        start for kind, status, start, _t, _e in rows if kind == TherapySession.Kind.INTEGRATION and status == completed
+    ]
     return DosingFacts(
-        scheduled_at=scheduled_at,
+        at=at,
         evaluation_decision=evaluation.decision if evaluation else None,
         outstanding_consents=consents,
         preparation_completed=any(
-            kind == TherapySession.Kind.PREPARATION and status == completed for kind, status, _at in sessions
+            kind == TherapySession.Kind.PREPARATION and status == completed and start < at
+            for kind, status, start, _t, _e in rows
         ),
         active_plan_version=plan.version if plan else None,
         doses_authorized=(plan.doses_authorized or 0) if plan else 0,
-        doses_used=sum(1 for status, _at in dosing if status == completed),
-        doses_booked=sum(1 for status, _at in dosing if status != completed),
-        previous_dosing_at=previous,
-        later_dosing_at=min(later) if later and (session is None or rebooking) else None,
+        doses_used=sum(1 for dose in doses if dose.taken),
+        doses_booked=sum(1 for dose in doses if not dose.taken),
+        previous=previous,
+        later_dosing_at=min(later) if later else None,
         integration_after_previous=previous is not None
-        and any(
-            kind == TherapySession.Kind.INTEGRATION and status == completed and previous < at < scheduled_at
-            for kind, status, at in sessions
-        ),
-        nearby_dosing_times=tuple(at for _status, at in dosing if abs(at - scheduled_at) < WEEK),
+        and previous.ended_at is not None
+        and any(previous.ended_at <= start < at for start in integration_starts),
+        nearby_dosing_times=tuple(dose.at for dose in doses if abs(dose.at - at) < WEEK + timedelta(days=1)),
         max_dosing_per_7_days=policy.max_dosing_sessions_per_7_days,
+        min_hours_between_doses=policy.min_hours_between_doses,
+        time_zone=patient_zone(patient),
     )
+
+
+# Holds: what keeps a dose from being taken though the session was booked ------------------------------
+
+
+@dataclass(frozen=True)
+class HoldFacts:
+    alert_kind: str | None = None  # the open urgent or high alert's kind label, when one holds
+    alert_raised_at: datetime | None = None
+    follow_up_due_on: object = None  # the pending follow-up's due date, when it is overdue past the grace
+    follow_up_days_overdue: int = 0
+    grace_days: int = 7
+    time_zone: tzinfo = UTC
+
+
+def hold_facts(patient, course, policy=None, *, today=None) -> HoldFacts:
+    """The holds on a dose of the patient now: the oldest open risk alert, the follow-up overdue. Two queries
+    (three without `policy`)."""
+    policy = policy or CarePolicy.for_group(patient.medical_group_id)
+    tz = patient_zone(patient)
+    alert = SafetyAlert.objects.filter(patient=patient).holding_dose().order_by("raised_at", "id").first()
+    pending = FollowUp.objects.pending().filter(course=course).first()
+    return hold_from(alert, pending, policy, tz, today=today)
+
+
+def hold_from(alert, pending, policy, tz, *, today=None) -> HoldFacts:
+    """HoldFacts from rows already read (the dashboards read them for many patients at once). Pure."""
+    today = today or timezone.now().astimezone(tz).date()
+    overdue = pending.days_overdue(today) if pending is not None else 0
+    late = overdue > policy.follow_up_grace_days
+    return HoldFacts(
+        alert_kind=alert.kind_label if alert else None,
+        alert_raised_at=alert.raised_at if alert else None,
+        follow_up_due_on=pending.due_on if late else None,
+        follow_up_days_overdue=overdue if late else 0,
+        grace_days=policy.follow_up_grace_days,
+        time_zone=tz,
+    )
+
+
+def first_hold(holds: HoldFacts) -> Gate | None:
+    """The hold on a dose, or None. Pure."""
+    if holds.alert_kind is not None:
+        return Gate(
+            RISK_HOLD,
+            f"Gate “no open risk alert”: hold. The alert “{holds.alert_kind}” raised "
+            f"{local(holds.alert_raised_at, holds.time_zone)} is not yet acknowledged by the prescriber. No dose "
+            "until the prescriber acknowledges it with the action taken.",
+        )
+    if holds.follow_up_due_on is not None:
+        return Gate(
+            FOLLOW_UP_OVERDUE,
+            f"Gate “follow-up not overdue”: hold. The prescriber's follow-up visit was due "
+            f"{holds.follow_up_due_on:%b %-d, %Y} and is {holds.follow_up_days_overdue} days overdue (more than "
+            f"the {holds.grace_days} days of grace). No further dose until it is signed.",
+        )
+    return None
 
 
 # The dose itself ------------------------------------------------------------------------------------
@@ -228,7 +361,15 @@ def checklist_gate(unconfirmed: list) -> Gate | None:
     )
 
 
-def first_failed_dose_gate(facts: DosingFacts, latest_pre_dose, unconfirmed=()) -> Gate | None:
-    """The first gate that keeps the dose from being marked taken: every dosing gate again, the pre-dosing
-    checklist (`unconfirmed`: the labels of the items not confirmed), then the latest pre-dose vitals. Pure."""
-    return first_failed_dosing_gate(facts) or checklist_gate(list(unconfirmed)) or pre_dose_vitals_gate(latest_pre_dose)
+def first_failed_dose_gate(
+    facts: DosingFacts, latest_pre_dose, unconfirmed=(), holds: HoldFacts | None = None
+) -> Gate | None:
+    """The first gate that keeps the dose from being marked taken: every dosing gate again on the real
+    timeline, the pre-dosing checklist (`unconfirmed`: the labels of the items not confirmed), the latest
+    pre-dose vitals, then the holds (an open risk alert, a follow-up overdue). Pure."""
+    return (
+        first_failed_dosing_gate(facts)
+        or checklist_gate(list(unconfirmed))
+        or pre_dose_vitals_gate(latest_pre_dose)
+        or (first_hold(holds) if holds is not None else None)
+    )

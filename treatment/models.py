@@ -66,6 +66,33 @@ class CarePolicy(models.Model):
         default=14,
         validators=[MinValueValidator(7), MaxValueValidator(90)],
     )
+    # The real timeline (treatment.gates): hours between two doses taken, and how long a patient stays
+    # monitored after the dose before the dosing session may end, by route.
+    min_hours_between_doses = models.PositiveSmallIntegerField(
+        "fewest hours between two doses", default=72, validators=[MinValueValidator(24), MaxValueValidator(720)]
+    )
+    monitoring_minutes_sublingual = models.PositiveSmallIntegerField(
+        "monitoring after a sublingual dose (minutes)",
+        default=90,
+        validators=[MinValueValidator(30), MaxValueValidator(480)],
+    )
+    monitoring_minutes_intramuscular = models.PositiveSmallIntegerField(
+        "monitoring after an intramuscular dose (minutes)",
+        default=120,
+        validators=[MinValueValidator(30), MaxValueValidator(480)],
+    )
+    # Follow-up governs dosing: a first dose plan authorizes at most this many doses before the first
+    # follow-up visit, and a visit overdue by more than the grace holds further doses.
+    max_doses_before_first_follow_up = models.PositiveSmallIntegerField(
+        "most doses a first dose plan authorizes before the first follow-up",
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(24)],
+    )
+    follow_up_grace_days = models.PositiveSmallIntegerField(
+        "days a follow-up may be overdue before it holds doses",
+        default=7,
+        validators=[MinValueValidator(0), MaxValueValidator(60)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -79,6 +106,12 @@ class CarePolicy(models.Model):
     def for_group(cls, medical_group_id):
         """The group's stored policy, or an unsaved one with the defaults."""
         return cls.objects.filter(medical_group_id=medical_group_id).first() or cls(medical_group_id=medical_group_id)
+
+    def monitoring_minutes(self, route):
+        """The minutes a patient stays monitored after a dose by this route before the session may end."""
+        if route == DosePlan.Route.INTRAMUSCULAR:
+            return self.monitoring_minutes_intramuscular
+        return self.monitoring_minutes_sublingual
 
 
 class TreatmentCourseQuerySet(models.QuerySet):
@@ -368,6 +401,10 @@ class TherapySession(models.Model):
         help_text="For a dosing session: the plan in force when it was scheduled.",
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Booked (or moved) to a start more than 15 minutes ago (session_services.LATE_ENTRY_AFTER): recorded
+    # after the fact, with the reason.
+    late_entry = models.BooleanField("late entry", default=False)
+    late_entry_reason = models.TextField("why it is entered late", blank=True, max_length=2000)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -125,7 +125,10 @@ class DosePlanSerializer(serializers.ModelSerializer):
     route = serializers.ChoiceField(choices=DosePlan.Route.choices, allow_blank=True, read_only=True)
     start_at = serializers.ChoiceField(choices=DosePlan.Start.choices, allow_blank=True, read_only=True)
     first_dose_mg = serializers.DecimalField(max_digits=6, decimal_places=1, read_only=True, allow_null=True)
-    weight_kg = serializers.SerializerMethodField(help_text="From the patient's latest submitted intake.")
+    weight_kg = serializers.SerializerMethodField(
+        help_text="Measured at the latest signed evaluation; the intake's self-reported weight when it has none."
+    )
+    weight_source = serializers.SerializerMethodField(help_text="evaluation, intake, or null when none is recorded.")
     mg_per_kg = serializers.SerializerMethodField(help_text="The full dose per kg of that weight (computed).")
     ledger = serializers.SerializerMethodField()
 
@@ -141,6 +144,7 @@ class DosePlanSerializer(serializers.ModelSerializer):
             *DosePlan.CONTENT_FIELDS,
             "first_dose_mg",
             "weight_kg",
+            "weight_source",
             "mg_per_kg",
             "signed_at",
             "superseded_at",
@@ -152,12 +156,18 @@ class DosePlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def _weight(self, plan):
-        return self.context.get("weights", {}).get(plan.patient_id)
+        weight = self.context.get("weights", {}).get(plan.patient_id)
+        return weight.kg if weight is not None else None
 
     @extend_schema_field(NULLABLE_STRING)
     def get_weight_kg(self, plan):
         weight = self._weight(plan)
         return str(weight) if weight is not None else None
+
+    @extend_schema_field(NULLABLE_STRING)
+    def get_weight_source(self, plan):
+        weight = self.context.get("weights", {}).get(plan.patient_id)
+        return weight.source if weight is not None else None
 
     @extend_schema_field(NULLABLE_STRING)
     def get_mg_per_kg(self, plan):

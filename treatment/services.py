@@ -178,7 +178,10 @@ def _require_follow_up_for_more_doses(plan):
         .order_by("-version")
         .first()
     )
-    if previous is None or plan.doses_authorized <= (previous.doses_authorized or 0):
+    if previous is None:
+        _require_first_plan_cap(plan)
+        return
+    if plan.doses_authorized <= (previous.doses_authorized or 0):
         return
     follow_up = (
         FollowUp.objects.signed()
@@ -200,6 +203,19 @@ def _require_follow_up_for_more_doses(plan):
             f"{follow_up.additional_doses} more dosing sessions, {allowed} in all; this version asks for "
             f"{plan.doses_authorized}.",
             code=gates.FOLLOW_UP,
+        )
+
+
+def _require_first_plan_cap(plan):
+    """Follow-up governs dosing: a course's first plan authorizes at most the policy's doses before the first
+    follow-up visit; more come only through a follow-up."""
+    cap = CarePolicy.for_group(plan.patient.medical_group_id).max_doses_before_first_follow_up
+    if plan.doses_authorized > cap:
+        raise RuleRefused(
+            f"Rule “doses before the first follow-up”: a first dose plan authorizes at most {cap} dosing sessions "
+            f"before the first follow-up visit; this one asks for {plan.doses_authorized}. Authorize more at the "
+            "follow-up.",
+            code=gates.FIRST_PLAN_CAP,
         )
 
 

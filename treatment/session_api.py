@@ -5,7 +5,8 @@ refusal is a 409 `{"detail": <the sentence>, "code": <the rule>}` (a dosing gate
 is a 400 with field errors.
 
     POST /sessions/{id}/cancel/       {"reason"}                     therapist on the team, coordinator
-    POST /sessions/{id}/reschedule/   {"scheduled_at", "reason"}     therapist on the team, coordinator
+    POST /sessions/{id}/reschedule/   {"scheduled_at", "reason",     therapist on the team, coordinator
+                                       "late_entry"?}  (true: a start more than 15 minutes ago, recorded late)
     POST /sessions/{id}/no-show/      {"reason"}                     therapist on the team, coordinator
     GET  /sessions/{id}/checklist/                                   the patient, the clinicians
     POST /sessions/{id}/checklist/    {"items": [...]}               the patient (own), the therapist
@@ -106,7 +107,11 @@ class SessionViewSet(CourseScopedViewSet):
         session = self._session(Permission.CHANGE_SESSION)
         data = self._input(RescheduleSerializer).validated_data
         session = session_services.session_reschedule(
-            actor=request.user, session=session, scheduled_at=data["scheduled_at"], reason=data["reason"]
+            actor=request.user,
+            session=session,
+            scheduled_at=data["scheduled_at"],
+            reason=data["reason"],
+            late_entry=data["late_entry"],
         )
         return self._session_response(session)
 

@@ -44,6 +44,13 @@ class SessionScheduleForm(forms.Form):
         help_text="Leave empty to use the chaperone on the patient's profile.",
     )
     chaperone_phone = forms.CharField(label="Chaperone's phone", max_length=30, required=False)
+    reason = forms.CharField(
+        label="Late entry: why it is recorded after the fact",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only for a session that started more than 15 minutes ago; it is marked late on the chart.",
+    )
 
     def details(self):
         data = self.cleaned_data
@@ -56,12 +63,16 @@ class SessionScheduleForm(forms.Form):
             "location": data["location"],
             "video_link": data["video_link"],
             "chaperone": {k: v for k, v in chaperone.items() if v} or None,
+            "reason": data["reason"],
         }
 
 
 class RescheduleForm(forms.Form):
     scheduled_at = local_time("New date and time")
     reason = reason_field()
+    late_entry = forms.BooleanField(
+        label="Late entry: the new time is in the past and this records what happened", required=False
+    )
 
 
 class ReasonForm(forms.Form):

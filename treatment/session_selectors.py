@@ -4,16 +4,17 @@ therapist's dashboard panels. Every read starts from kapcare.access; callers che
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count
+from django.db.models import Count, DateField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from kapcare import access
 from kapcare.access import Permission
 from patients import selectors as patient_selectors
-from patients.models import Patient
+from patients.models import Patient, SafetyAlert
 
 from . import course_selectors, gates
-from .models import CarePolicy, ChecklistConfirmation, DosePlan, TherapySession, VitalsReading
+from .models import CarePolicy, ChecklistConfirmation, DosePlan, FollowUp, TherapySession, VitalsReading
 from .session_services import checklist_items, unconfirmed_checklist
 
 
@@ -140,9 +141,14 @@ def dosing_view(session) -> DosingView:
     plan = DosePlan.objects.signed().filter(course_id=session.course_id).first() or session.dose_plan
     hold = None
     if session.status == TherapySession.Status.SCHEDULED and not (record and record.dose_taken):
-        facts = gates.dosing_facts(session.patient, session.course, session.scheduled_at, session=session)
+        # The dose would be taken now, or at the booked start when that is still ahead.
+        at = max(session.scheduled_at, timezone.now())
+        facts = gates.dosing_facts(session.patient, session.course, at, session=session)
+        holds = gates.hold_facts(session.patient, session.course)
         pre_dose = [r for r in vitals if r.phase == VitalsReading.Phase.PRE_DOSE]
-        hold = gates.first_failed_dose_gate(facts, pre_dose[-1] if pre_dose else None, unconfirmed_checklist(session))
+        hold = gates.first_failed_dose_gate(
+            facts, pre_dose[-1] if pre_dose else None, unconfirmed_checklist(session), holds
+        )
     return DosingView(
         session=session,
         policy=CarePolicy.for_group(session.patient.medical_group_id),
@@ -224,3 +230,52 @@ def current_dose_plans(user, *, limit=50) -> list[DosePlan]:
         .select_related("patient")
         .order_by("patient__last_name", "patient__first_name", "id")[:limit]
     )
+
+
+# Held doses: booked dosing sessions whose dose may not be given now -------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldSession:
+    session: TherapySession
+    hold: gates.Gate  # why, in the gate's words
+
+
+def held_dosing_sessions(user, *, now=None, limit=50) -> list[HeldSession]:
+    """The user's patients' booked dosing sessions held by an open risk alert or a follow-up overdue past the
+    policy's grace (treatment.gates.first_hold), soonest first, for the clinicians (the reason names a clinical
+    alert). One query."""
+    if user.role not in ("therapist", "prescriber"):
+        return []
+    now = now or timezone.now()
+    alert = SafetyAlert.objects.filter(patient=OuterRef("patient")).holding_dose().order_by("raised_at", "id")
+    pending = FollowUp.objects.pending().filter(course=OuterRef("course"))
+    grace = CarePolicy.objects.filter(medical_group=OuterRef("patient__medical_group"))
+    rows = (
+        visible_sessions(user)
+        .filter(status=TherapySession.Status.SCHEDULED, kind=TherapySession.Kind.DOSING)
+        .annotate(
+            alert_kind=Subquery(alert.values("kind")[:1]),
+            alert_raised_at=Subquery(alert.values("raised_at")[:1]),
+            follow_up_due_on=Subquery(pending.values("due_on")[:1]),
+            grace_days=Coalesce(
+                Subquery(grace.values("follow_up_grace_days")[:1]),
+                Value(CarePolicy._meta.get_field("follow_up_grace_days").default),
+            ),
+        )
+        # PostgreSQL adds days to a date as an integer. A day of slack for the time zones: the exact test is
+        # first_hold's, on the patient's calendar.
+        .annotate(held_after=ExpressionWrapper(F("follow_up_due_on") + F("grace_days"), output_field=DateField()))
+        .filter(Q(alert_kind__isnull=False) | Q(held_after__lt=timezone.localdate(now) + timedelta(days=1)))
+        .select_related("patient")
+        .order_by("scheduled_at", "id")[:limit]
+    )
+    held = []
+    for row in rows:
+        alert_row = SafetyAlert(kind=row.alert_kind, raised_at=row.alert_raised_at) if row.alert_kind else None
+        follow_up = FollowUp(due_on=row.follow_up_due_on) if row.follow_up_due_on else None
+        policy = CarePolicy(follow_up_grace_days=row.grace_days)
+        hold = gates.first_hold(gates.hold_from(alert_row, follow_up, policy, gates.patient_zone(row.patient)))
+        if hold is not None:
+            held.append(HeldSession(row, hold))
+    return held

@@ -39,18 +39,21 @@ class SessionSerializer(serializers.ModelSerializer):
             "status_reason",
             "status_changed_at",
             "dose_plan",
+            "late_entry",
+            "late_entry_reason",
             "created_at",
             "completed_at",
         ]
         read_only_fields = fields
 
     def to_representation(self, session):
-        """A cancellation or no-show reason is free text about the patient: the clinicians read it, not the
-        coordinators who schedule nor the patient (kapcare.access, VIEW_SESSION_CHANGE_REASON)."""
+        """A cancellation, no-show or late-entry reason is free text about the patient: the clinicians read it,
+        not the coordinators who schedule nor the patient (kapcare.access, VIEW_SESSION_CHANGE_REASON)."""
         data = super().to_representation(session)
         request = self.context.get("request")
         if request is None or not access.can(request.user, Permission.VIEW_SESSION_CHANGE_REASON):
             data["status_reason"] = ""
+            data["late_entry_reason"] = ""
         return data
 
 
@@ -73,6 +76,13 @@ class SessionCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     )
     chaperone_phone = serializers.CharField(required=False, allow_blank=True, max_length=30)
     chaperone_email = serializers.EmailField(required=False, allow_blank=True)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text="A late entry (a start more than 15 minutes ago): why it is recorded after the fact.",
+    )
 
     def details(self):
         data = dict(self.validated_data)
@@ -91,6 +101,9 @@ class ReasonSerializer(StrictFieldsMixin, serializers.Serializer):
 class RescheduleSerializer(StrictFieldsMixin, serializers.Serializer):
     scheduled_at = serializers.DateTimeField(help_text="ISO 8601 with a time zone offset.")
     reason = serializers.CharField(max_length=2000)
+    late_entry = serializers.BooleanField(
+        required=False, default=False, help_text="Moving it to a start more than 15 minutes ago: a late entry."
+    )
 
 
 class ChecklistConfirmSerializer(StrictFieldsMixin, serializers.Serializer):

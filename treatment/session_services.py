@@ -36,12 +36,17 @@ from .models import (
 )
 from .services import CLOSED_STAGES, _lock_patient, course_closed, course_current, course_refresh
 
-# Sessions are recorded up to a year after they took place and booked up to a year ahead. (Backdating
-# cannot slip a dose past the gates: doses are booked in order, with an integration in between.)
+# Sessions are recorded up to a year after they took place and booked up to a year ahead. A session that
+# started more than LATE_ENTRY_AFTER ago is a late entry: booked only with the reason, flagged and shown
+# as such, and judged by the same gates on the real timeline (treatment.gates: the times doses were taken
+# and sessions ended, not the times they were booked).
 SESSION_BACKDATE_LIMIT = timedelta(days=365)
 SESSION_BOOKING_HORIZON = timedelta(days=365)
+LATE_ENTRY_AFTER = timedelta(minutes=15)
+# A preparation or integration session is completed no sooner than the shortest session after its start.
+SHORTEST_SESSION = timedelta(minutes=15)
 # What is recorded in a session happens between shortly before its start and now (a clock a little ahead
-# on a tablet is not an error).
+# on a tablet is not an error). The dose itself is never taken before the session's start.
 EARLIEST_BEFORE_START = timedelta(hours=2)
 CLOCK_TOLERANCE = timedelta(minutes=5)
 
@@ -57,6 +62,24 @@ def _check_when(scheduled_at, field="scheduled_at"):
     now = timezone.now()
     if not now - SESSION_BACKDATE_LIMIT <= scheduled_at <= now + SESSION_BOOKING_HORIZON:
         raise ValidationError({field: "Sessions are recorded or booked within a year of today; check the date."})
+
+
+def _late_entry(scheduled_at, reason, *, late_entry=None):
+    """(late, reason): a start more than LATE_ENTRY_AFTER ago is refused unless entered late with the reason.
+    `late_entry` False (a reschedule not marked late) refuses a start in the past whatever the reason."""
+    reason = (reason or "").strip()
+    if scheduled_at >= timezone.now() - LATE_ENTRY_AFTER:
+        return False, ""
+    if late_entry is False or not reason:
+        raise RuleRefused(
+            f"Rule “late entries are explicit”: this session starts more than {LATE_ENTRY_AFTER.seconds // 60} "
+            "minutes ago. Enter it as a late entry with the reason it is recorded after the fact; it is marked "
+            "late on the chart and judged on the real timeline.",
+            code="late_entry_reason_required",
+        )
+    if len(reason) > 2000:
+        raise ValidationError({"reason": "Keep the reason under 2000 characters."})
+    return True, reason
 
 
 def _session_therapist(actor, patient):
@@ -98,16 +121,19 @@ def session_schedule(
     location: str = "",
     video_link: str = "",
     chaperone: dict | None = None,
+    reason: str = "",
 ) -> TherapySession:
     """Schedule a preparation, dosing or integration session (time stored in UTC). A dosing session must pass
     every dosing gate (treatment.gates); the first that fails is raised as RuleRefused with its code and
     sentence. A remote dosing session copies the chaperone from the patient's profile unless `chaperone`
-    ({"name", "phone", "email"}) is given."""
+    ({"name", "phone", "email"}) is given. A session that started more than 15 minutes ago needs `reason`:
+    it is a late entry."""
     access.require(actor, Permission.SCHEDULE_SESSION, patient)
     _check_details(
         kind=kind, modality=modality, duration_minutes=duration_minutes, location=location, video_link=video_link
     )
     _check_when(scheduled_at)
+    late, reason = _late_entry(scheduled_at, reason)
     return _session_schedule(
         actor=actor,
         patient=patient,
@@ -118,6 +144,8 @@ def session_schedule(
             "modality": modality,
             "location": location or "",
             "video_link": video_link or "",
+            "late_entry": late,
+            "late_entry_reason": reason,
         },
         chaperone=chaperone,
     )
@@ -134,6 +162,8 @@ def _session_schedule(*, actor, patient, kind, scheduled_at, details, chaperone)
     if kind == TherapySession.Kind.DOSING:
         _raise_failed(gates.first_failed_dosing_gate(gates.dosing_facts(patient, course, scheduled_at)))
         plan = DosePlan.objects.signed().filter(course=course).first()
+    if kind == TherapySession.Kind.INTEGRATION and scheduled_at <= timezone.now():
+        _check_integration_start(course, scheduled_at, patient)
     session = TherapySession(
         course=course,
         patient=patient,
@@ -153,6 +183,30 @@ def _session_schedule(*, actor, patient, kind, scheduled_at, details, chaperone)
     session.save()
     audit_record(actor, AuditEvent.Action.CREATE, session)
     return session
+
+
+def _check_integration_start(course, start, patient):
+    """An integration session follows a dosing session: it starts once the latest dose before it has ended."""
+    dosing = (
+        DosingRecord.objects.filter(session__course=course, dose_taken_at__lt=start)
+        .order_by("-dose_taken_at")
+        .values("dose_taken_at", "ended_at")
+        .first()
+    )
+    tz = gates.patient_zone(patient)
+    if dosing is None:
+        found = "no dose of this course was taken before it started"
+    elif dosing["ended_at"] is None:
+        found = f"the dosing session it follows (dose taken {gates.local(dosing['dose_taken_at'], tz)}) has not ended"
+    elif dosing["ended_at"] > start:
+        found = f"the dosing session it follows ended {gates.local(dosing['ended_at'], tz)}, after this one's start"
+    else:
+        return
+    raise RuleRefused(
+        f"Rule “integration after the dosing session”: an integration session starts after the dosing session it "
+        f"follows has ended; this one starts {gates.local(start, tz)} and {found}.",
+        code="integration_before_dosing_ended",
+    )
 
 
 def _raise_failed(gate):
@@ -181,17 +235,19 @@ def _require_reason(reason):
     return reason
 
 
-def session_reschedule(*, actor, session, scheduled_at, reason: str) -> TherapySession:
+def session_reschedule(*, actor, session, scheduled_at, reason: str, late_entry: bool = False) -> TherapySession:
     """Move a scheduled session to another time, with the reason (kept as a SessionChange). A dosing session
-    is checked against the dosing gates again at its new time."""
+    is checked against the dosing gates again at its new time. Moving it to a start more than 15 minutes ago
+    is a late entry: refused unless `late_entry` is set, and then the reason is the late entry's."""
     access.require(actor, Permission.CHANGE_SESSION, session)
     reason = _require_reason(reason)
     _check_when(scheduled_at)
-    return _session_reschedule(actor=actor, session=session, scheduled_at=scheduled_at, reason=reason)
+    late, _reason = _late_entry(scheduled_at, reason, late_entry=late_entry)
+    return _session_reschedule(actor=actor, session=session, scheduled_at=scheduled_at, reason=reason, late=late)
 
 
 @transaction.atomic
-def _session_reschedule(*, actor, session, scheduled_at, reason):
+def _session_reschedule(*, actor, session, scheduled_at, reason, late):
     patient = _lock_patient(session.patient)
     session = _locked_session(session)
     _require_scheduled(session, "rescheduled")
@@ -200,8 +256,12 @@ def _session_reschedule(*, actor, session, scheduled_at, reason):
     if session.is_dosing:
         facts = gates.dosing_facts(patient, session.course, scheduled_at, session=session, rebooking=True)
         _raise_failed(gates.first_failed_dosing_gate(facts))
+    if session.kind == TherapySession.Kind.INTEGRATION and scheduled_at <= timezone.now():
+        _check_integration_start(session.course, scheduled_at, patient)
     previous = session.scheduled_at
     session.scheduled_at = scheduled_at
+    if late:
+        session.late_entry, session.late_entry_reason = True, reason
     session.status_reason = reason
     session.status_changed_at = timezone.now()
     session.status_changed_by = actor
@@ -315,13 +375,29 @@ def _session_complete(*, actor, session):
                 f"A dosing session is completed when its dosing record is: record {' and '.join(missing)} first.",
                 code="dosing_record_incomplete",
             )
-    elif session.scheduled_at > now:
-        raise RuleRefused(
-            "This session has not started yet: mark it completed after its start time.", code="session_not_started"
-        )
+    else:
+        _check_completion(session, patient, now)
     _mark_completed(actor=actor, session=session, at=now)
     course_refresh(actor=actor, patient=patient)
     return session
+
+
+def _check_completion(session, patient, now):
+    """A preparation or integration session is completed after it has taken place: at least the shortest
+    session after its start; an integration only after the dosing session it follows has ended."""
+    if session.scheduled_at > now:
+        raise RuleRefused(
+            "This session has not started yet: mark it completed after its start time.", code="session_not_started"
+        )
+    if now < session.scheduled_at + SHORTEST_SESSION:
+        tz = gates.patient_zone(patient)
+        raise RuleRefused(
+            f"This session started {gates.local(session.scheduled_at, tz)}: a session lasts at least "
+            f"{SHORTEST_SESSION.seconds // 60} minutes, so mark it completed when it is over.",
+            code="session_not_over",
+        )
+    if session.kind == TherapySession.Kind.INTEGRATION:
+        _check_integration_start(session.course, session.scheduled_at, patient)
 
 
 def _mark_completed(*, actor, session, at):
@@ -408,13 +484,18 @@ def _dosing_session(session, doing):
     return session
 
 
-def _check_moment(session, at, field):
+def _check_moment(session, at, field, *, earliest_before_start=EARLIEST_BEFORE_START):
     if at is None or timezone.is_naive(at):
         raise ValidationError({field: "Give a date and time with its time zone."})
     if at > timezone.now() + CLOCK_TOLERANCE:
         raise ValidationError({field: "This time is in the future: record what has happened."})
-    if at < session.scheduled_at - EARLIEST_BEFORE_START:
-        raise ValidationError({field: "This time is long before the session started: check the date."})
+    if at < session.scheduled_at - earliest_before_start:
+        tz = gates.patient_zone(session.patient)
+        if not earliest_before_start:
+            message = f"This is before the session started ({gates.local(session.scheduled_at, tz)}): check the time."
+        else:
+            message = "This time is long before the session started: check the date."
+        raise ValidationError({field: message})
     return at
 
 
@@ -472,6 +553,24 @@ def _vitals_record(*, actor, session, reading):
     return reading
 
 
+def _check_monitoring(session, record, ended_at):
+    """The patient stays monitored the policy's minutes for the route after the dose (and any booster)."""
+    policy = CarePolicy.for_group(session.patient.medical_group_id)
+    plan = session.dose_plan or DosePlan.objects.signed().filter(course=session.course).first()
+    minutes = policy.monitoring_minutes(plan.route if plan else "")
+    last = max([record.dose_taken_at, *BoosterDose.objects.filter(session=session).values_list("taken_at", flat=True)])
+    earliest = last + timedelta(minutes=minutes)
+    if ended_at < earliest:
+        tz = gates.patient_zone(session.patient)
+        route = plan.get_route_display().lower() if plan and plan.route else "this"
+        raise RuleRefused(
+            f"Rule “minimum monitoring time”: after a {route} dose the patient stays monitored at least {minutes} "
+            f"minutes; the last dose was taken {gates.local(last, tz)}, so the session ends no sooner than "
+            f"{gates.local(earliest, tz)}.",
+            code="monitoring_time",
+        )
+
+
 def latest_vitals(session, phase=None):
     readings = VitalsReading.objects.filter(session=session)
     if phase:
@@ -492,16 +591,17 @@ def dose_record(*, actor, session, dose_mg, taken_at=None) -> DosingRecord:
 def _dose_record(*, actor, session, dose_mg, taken_at):
     patient = _lock_patient(session.patient)
     session = _dosing_session(session, "dosed")
-    _check_moment(session, taken_at, "taken_at")
+    _check_moment(session, taken_at, "taken_at", earliest_before_start=timedelta(0))
     record = _record_of(session)
     if record.dose_taken:
         raise RuleRefused(
             "The dose of this session is already recorded. A correction is an addendum to the progress note.",
             code="dose_already_recorded",
         )
-    facts = gates.dosing_facts(patient, session.course, session.scheduled_at, session=session)
+    facts = gates.dosing_facts(patient, session.course, taken_at, session=session)
     pre_dose = latest_vitals(session, VitalsReading.Phase.PRE_DOSE)
-    _raise_failed(gates.first_failed_dose_gate(facts, pre_dose, unconfirmed_checklist(session)))
+    holds = gates.hold_facts(patient, session.course)
+    _raise_failed(gates.first_failed_dose_gate(facts, pre_dose, unconfirmed_checklist(session), holds))
     if pre_dose.taken_at > taken_at:
         raise ValidationError({"taken_at": "The dose is taken after the pre-dose vitals."})
     plan = DosePlan.objects.signed().filter(course=session.course).first()
@@ -576,7 +676,7 @@ def booster_record(*, actor, session, dose_mg, taken_at=None) -> BoosterDose:
 @transaction.atomic
 def _booster_record(*, actor, session, dose_mg, taken_at):
     session = _dosing_session(session, "dosed")
-    _check_moment(session, taken_at, "taken_at")
+    _check_moment(session, taken_at, "taken_at", earliest_before_start=timedelta(0))
     record = DosingRecord.objects.filter(session=session).first()
     plan = DosePlan.objects.signed().filter(course=session.course).first()
     refusal = booster_refusal(
@@ -584,6 +684,7 @@ def _booster_record(*, actor, session, dose_mg, taken_at):
     )
     if refusal is not None:
         raise refusal
+    _raise_failed(gates.first_hold(gates.hold_facts(session.patient, session.course)))  # a booster is a dose
     booster = BoosterDose(
         session=session, patient_id=session.patient_id, dose_mg=dose_mg, taken_at=taken_at, recorded_by=actor
     )
@@ -661,6 +762,7 @@ def _dosing_end(*, actor, session, criteria, ended_at):
         )
     if ended_at <= record.dose_taken_at:
         raise ValidationError({"ended_at": "The session ends after the dose."})
+    _check_monitoring(session, record, ended_at)
     end_vitals = latest_vitals(session, VitalsReading.Phase.END)
     if end_vitals is None or end_vitals.taken_at <= record.dose_taken_at:
         raise RuleRefused("Record the end-of-session vitals (after the dose) first.", code="end_vitals_missing")

@@ -84,7 +84,11 @@ def _run(action, user, session, form):
     when = {"taken_at": data.get("taken_at")}
     if action == "reschedule":
         return session_services.session_reschedule(
-            actor=user, session=session, scheduled_at=data["scheduled_at"], reason=data["reason"]
+            actor=user,
+            session=session,
+            scheduled_at=data["scheduled_at"],
+            reason=data["reason"],
+            late_entry=data["late_entry"],
         )
     if action == "cancel":
         return session_services.session_cancel(actor=user, session=session, reason=data["reason"])

@@ -61,6 +61,7 @@ def dashboard(request):
     show_sessions = user.role in (User.Role.THERAPIST, User.Role.COORDINATOR)
     stage_counts = session_selectors.patients_by_stage(user) if user.role == User.Role.THERAPIST else []
     upcoming_sessions = session_selectors.upcoming_sessions(user, limit=DASHBOARD_PANEL_LIMIT) if show_sessions else []
+    held_sessions = session_selectors.held_dosing_sessions(user, limit=DASHBOARD_PANEL_LIMIT)
     current_plans = (
         session_selectors.current_dose_plans(user, limit=DASHBOARD_PANEL_LIMIT)
         if user.role == User.Role.THERAPIST
@@ -78,6 +79,7 @@ def dashboard(request):
             *(session.patient for session in unsigned_notes),
             *(entry.session.patient for entry in missing_documentation),
             *(entry.session.patient for entry in upcoming_sessions),
+            *(entry.session.patient for entry in held_sessions),
             *(plan.patient for plan in current_plans),
         ]
     }
@@ -89,6 +91,7 @@ def dashboard(request):
             "show_sessions": show_sessions,
             "stage_counts": stage_counts,
             "upcoming_sessions": upcoming_sessions,
+            "held_sessions": held_sessions,
             "show_checklist_state": access.can(user, Permission.VIEW_CHECKLIST),
             "current_plans": current_plans,
             "page": page,

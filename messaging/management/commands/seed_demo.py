@@ -34,6 +34,7 @@ DOMAIN = "demo.kapcare.test"
 MEDICAL_GROUP = "Cascade Medical Group"
 PRACTICE_A = "Riverside Therapy Collective"
 PRACTICE_B = "Harbor Counseling"
+LATE_ENTRY_REASON = "Demo data: the course so far, entered after the sessions took place."
 
 # email, first, last, role, organization, licence number (clinicians)
 STAFF = [
@@ -414,6 +415,7 @@ class Command(BaseCommand):
                 location="" if remote else "Suite 4, 210 Grove Street",
                 video_link="https://video.demo.kapcare.test/room/demo" if remote else "",
                 chaperone={"name": "Sam Brooks", "phone": "+1 415 555 0142"} if remote else None,
+                reason=LATE_ENTRY_REASON,  # the demo's past, entered today: late entries, on the real timeline
             )
             if kind == "dosing":
                 Command._dosing_record(therapist, session, at=at, remote=remote)
