@@ -452,15 +452,16 @@ def prescriber_b(medical_group):
     return _staff(User.Role.PRESCRIBER, medical_group, "prescriber.b@example.test")
 
 
-def test_holding_dose_is_by_role_not_by_person(therapist_a, prescriber, prescriber_b, patient_a):
+def test_holding_dose_is_by_role_not_by_person(therapist_a, coordinator, prescriber, prescriber_b, patient_a):
     alert = raise_cssrs_alert(patient_a)
     assert list(SafetyAlert.objects.holding_dose()) == [alert]
     patient_services.safety_alert_acknowledge(actor=therapist_a, alert=alert, note="Called her.")
     assert list(SafetyAlert.objects.holding_dose()) == [alert]
-    # Any prescriber's acknowledgement releases it (the alert follows the role on the care team).
-    from patients.models import SafetyAlertAcknowledgement
-
-    SafetyAlertAcknowledgement.objects.create(alert=alert, clinician=prescriber_b, note="Covering; reviewed.")
+    # The prescriber changes while the alert is open: the hold follows the role, and the new prescriber's
+    # acknowledgement releases it.
+    patient_services.prescriber_assign(actor=coordinator, patient=patient_a, prescriber=prescriber_b)
+    assert list(SafetyAlert.objects.holding_dose()) == [alert]
+    patient_services.safety_alert_acknowledge(actor=prescriber_b, alert=alert, note="Covering; reviewed.")
     assert not SafetyAlert.objects.holding_dose().exists()
 
 
