@@ -1041,13 +1041,13 @@ API_TOKENS_PAGE = "/accounts/api-tokens/"
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_api_tokens_page_serves_only_the_callers_own_tokens(client, cast, outside_world, role):
+def test_api_tokens_page_serves_only_the_callers_own_tokens(client, cast, targets, role):
     from knox.models import AuthToken
 
     from kapcare.accounts import services as account_services
 
     someone_else, _token = account_services.api_token_create(
-        actor=None, user=outside_world["therapist"], name="Theirs", days=30
+        actor=None, user=targets["X"].referred_by, name="Theirs", days=30
     )
     user = cast[role]
     if user.is_authenticated:

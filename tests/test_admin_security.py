@@ -203,6 +203,8 @@ def user_form(user, **changes):
         "clinician_profile-MIN_NUM_FORMS": "0",
         "clinician_profile-MAX_NUM_FORMS": "1",
     }
+    for credentials in ("licences", "dea_registrations", "kap_trainings", "referral_state_exceptions"):
+        data |= {f"{credentials}-TOTAL_FORMS": "0", f"{credentials}-INITIAL_FORMS": "0"}
     if user.is_staff:
         data["is_staff"] = "on"
     if user.is_superuser:

@@ -80,9 +80,9 @@ def acknowledge_from_the_dashboard(page, base, email, note, *, still_open_for_ot
     safety = page.locator("section", has=page.locator("#chart-alerts-heading"))
     expect(safety).to_contain_text(note)
     if still_open_for_other:
-        expect(safety).to_contain_text("not acknowledged yet")
+        expect(safety).to_contain_text("waiting for the patient's")
     else:
-        expect(safety).not_to_contain_text("not acknowledged yet")
+        expect(safety).not_to_contain_text("waiting for the patient's")
     expect(page.locator("#scores-heading")).to_be_visible()
 
 

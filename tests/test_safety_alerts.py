@@ -261,7 +261,7 @@ def test_a_questionnaire_alert_closes_the_loop_for_each_clinician(
     assert api.as_user(prescriber).get(f"/api/v1/alerts/{alert.pk}/").json()["fully_acknowledged"] is True
     chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
     assert "Phoned Avery; safety plan reviewed." in chart and "Reviewed; next dose held." in chart
-    assert "not acknowledged yet" not in chart
+    assert "waiting for the patient's" not in chart
     assert (
         AuditEvent.objects.filter(
             object_type="patients.safetyalert", object_id=str(alert.pk), action=AuditEvent.Action.UPDATE
