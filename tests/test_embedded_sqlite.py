@@ -138,3 +138,32 @@ def test_the_web_server_and_the_worker_share_sqlite_under_100_concurrent_writes(
     assert "database is locked" not in _tail(tmp_path, None), _tail(tmp_path)
     patients, invitations, journal = _manage(environment, "shell", "-c", COUNT).splitlines()[-1].split()
     assert (int(patients), int(invitations), journal) == (WRITES, WRITES, "wal")
+
+
+DEMO_PAGES = """
+import re
+from django.test import Client
+from django.test.utils import setup_test_environment
+
+setup_test_environment()
+for email in ["therapist", "therapist2", "prescriber", "coordinator", "patient", "admin"]:
+    client = Client()
+    client.post("/accounts/login/", {"login": f"{email}@demo.kapcare.test", "password": "kapcare-demo-2026"})
+    page = client.get("/")
+    charts = sorted(set(re.findall(r'href="(/patients/[0-9a-f-]{36}/)"', page.content.decode())))
+    statuses = {page.status_code} | {client.get(chart).status_code for chart in charts}
+    print(email, len(charts), *sorted(statuses))
+"""
+
+
+def test_the_demo_dashboards_and_charts_answer_on_the_embedded_sqlite(tmp_path):
+    """What `make run` serves first: every demo role's dashboard and each chart linked from it, on SQLite
+    (PostgreSQL-only SQL in a dashboard query would pass every other test and break the demo)."""
+    environment = {**_environment(tmp_path, _free_port()), "KAPCARE_REQUIRE_MFA": "false"}
+    _manage(environment, "migrate", "--noinput", "-v0")
+    _manage(environment, "seed_demo")
+    lines = [line.split() for line in _manage(environment, "shell", "-c", DEMO_PAGES).splitlines()[-6:]]
+    assert {role: statuses for role, _charts, *statuses in lines} == {
+        role: ["200"] for role in ["therapist", "therapist2", "prescriber", "coordinator", "patient", "admin"]
+    }
+    assert all(int(charts) > 0 for role, charts, *_ in lines if role in {"therapist", "prescriber", "coordinator"})

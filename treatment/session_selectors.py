@@ -4,7 +4,7 @@ therapist's dashboard panels. Every read starts from kapcare.access; callers che
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, DateField, ExpressionWrapper, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -263,10 +263,10 @@ def held_dosing_sessions(user, *, now=None, limit=50) -> list[HeldSession]:
                 Value(CarePolicy._meta.get_field("follow_up_grace_days").default),
             ),
         )
-        # PostgreSQL adds days to a date as an integer. A day of slack for the time zones: the exact test is
-        # first_hold's, on the patient's calendar.
-        .annotate(held_after=ExpressionWrapper(F("follow_up_due_on") + F("grace_days"), output_field=DateField()))
-        .filter(Q(alert_kind__isnull=False) | Q(held_after__lt=timezone.localdate(now) + timedelta(days=1)))
+        # Any follow-up already due, with a day of slack for the time zones; whether it is past the policy's
+        # grace is first_hold's test below, on the patient's calendar (date arithmetic in SQL would not work on
+        # the SQLite of `make run`).
+        .filter(Q(alert_kind__isnull=False) | Q(follow_up_due_on__lt=timezone.localdate(now) + timedelta(days=1)))
         .select_related("patient")
         .order_by("scheduled_at", "id")[:limit]
     )
