@@ -13,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -620,8 +621,19 @@ def _normalized_name(name: str) -> str:
 
 
 # A consent signed this soon after the patient's e-mail address changed is flagged to the therapist: the
-# pattern of an account taken over through a redirected invitation.
+# pattern of an account taken over through a redirected invitation. So is every consent signed from a portal
+# account opened after such a change (the redirected invitation's account), however long the signer waited.
 CONSENT_AFTER_EMAIL_CHANGE = timedelta(minutes=60)
+
+
+def _email_change_to_flag(patient, signer, now):
+    """The e-mail change a signature made `now` is flagged with: one within the hour, or one made before the
+    signer's portal account was opened (the account may have come from an invitation sent to that address)."""
+    soon = Q(changed_at__gte=now - CONSENT_AFTER_EMAIL_CHANGE)
+    if signer.is_authenticated:
+        soon |= Q(changed_at__lte=signer.date_joined)
+    changes = IdentityChange.objects.filter(soon, patient=patient, field="email")
+    return changes.order_by("-changed_at").values_list("changed_at", flat=True).first()
 
 
 def consent_sign(
@@ -653,12 +665,7 @@ def _consent_sign(*, actor, patient, document, typed_name, signer_session):
     if ConsentSignature.objects.filter(patient=patient, document=document).exists():
         raise ValidationError({"document": f"You have already signed version {document.version} of this document."})
     now = timezone.now()
-    email_changed_at = (
-        IdentityChange.objects.filter(patient=patient, field="email", changed_at__gte=now - CONSENT_AFTER_EMAIL_CHANGE)
-        .order_by("-changed_at")
-        .values_list("changed_at", flat=True)
-        .first()
-    )
+    email_changed_at = _email_change_to_flag(patient, actor, now)
     signature = ConsentSignature.objects.create(
         patient=patient,
         document=document,

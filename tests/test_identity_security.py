@@ -163,12 +163,47 @@ def test_a_consent_signed_soon_after_an_email_change_is_flagged_with_session_and
     assert session_key not in signature.signer_session
     client.force_login(therapist_a)
     chart = client.get(f"/patients/{morgan.pk}/").content.decode()
-    assert "Check with the patient: signed less than an hour after their e-mail address was changed" in chart
+    assert "Check with the patient: signed from the portal account opened after their e-mail address was changed" in (
+        chart
+    )
     listed = api.as_user(therapist_a).get(f"/api/v1/consent-signatures/?patient={morgan.pk}").json()["results"]
     assert listed[0]["email_changed_at"] is not None
 
 
-def test_a_consent_signed_long_after_the_change_is_not_flagged_and_keeps_the_token_id(
+def test_waiting_an_hour_after_the_change_does_not_hide_the_signature(
+    api, client, coordinator, therapist_a, morgan, django_capture_on_commit_callbacks
+):
+    """The attack of finding 3, only slower: the redirected invitation is accepted, and the consent signed more than
+    an hour after the e-mail change. The account was opened at the changed address: still flagged."""
+    content.seed_current()
+    redirect_email(api, coordinator, morgan, django_capture_on_commit_callbacks)
+    [link] = links_to(COORDINATOR_INBOX)
+    document = ConsentDocument.objects.current().get(kind="kap_informed_consent")
+
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        assert accept(client, link).status_code == 302
+        signed = client.post(f"/consents/{document.pk}/", {"typed_name": "Morgan Maple", "understood": "on"})
+        assert signed.status_code == 302
+        changed_at = ConsentSignature.objects.get(patient=morgan).email_changed_at
+        client.force_login(therapist_a)
+        chart = client.get(f"/patients/{morgan.pk}/").content.decode()
+
+    assert changed_at == morgan.identity_changes.get(field="email").changed_at
+    assert "Check with the patient: signed from the portal account opened after their e-mail address was changed" in (
+        chart
+    )
+
+
+def test_a_consent_without_an_email_change_is_not_flagged(client, morgan):
+    content.seed_current()
+    [link] = links_to("morgan@example.test")
+    assert accept(client, link).status_code == 302
+    document = ConsentDocument.objects.current().get(kind="kap_informed_consent")
+    client.post(f"/consents/{document.pk}/", {"typed_name": "Morgan Maple", "understood": "on"})
+    assert ConsentSignature.objects.get(patient=morgan).email_changed_at is None
+
+
+def test_a_consent_signed_long_after_the_change_is_still_flagged_and_keeps_the_token_id(
     api, coordinator, morgan, django_capture_on_commit_callbacks
 ):
     from knox.models import AuthToken
@@ -189,7 +224,7 @@ def test_a_consent_signed_long_after_the_change_is_not_flagged_and_keeps_the_tok
 
     assert response.status_code == 201, response.content
     signature = ConsentSignature.objects.get(patient=morgan)
-    assert signature.email_changed_at is None
+    assert signature.email_changed_at is not None, "the account was opened at the changed address"
     assert signature.signer_session == f"token:{instance.token_key}"
     assert token not in signature.signer_session
 
