@@ -385,3 +385,21 @@ def test_the_admin_still_manages_a_patients_account_status(client, site_admin, p
     assert response.status_code == 302
     patient.refresh_from_db()
     assert not patient.is_active
+
+
+@pytest.mark.django_db
+def test_the_admin_cannot_give_a_patient_a_second_address_for_a_reset_link(client, site_admin, patient):
+    """allauth's e-mail address admin: add the administrator's own mailbox to the patient's account, verified,
+    then ask for a password reset at that address and sign in as the patient."""
+    from django.core import mail
+
+    client.force_login(site_admin)
+    inbox = "admin.inbox@example.test"
+    response = client.post(
+        "/admin/account/emailaddress/add/",
+        {"user": str(patient.pk), "email": inbox, "verified": "on"},
+    )
+    assert response.status_code == 404
+    client.logout()
+    client.post("/accounts/password/reset/", {"email": inbox})
+    assert not [m for m in mail.outbox if m.to == [inbox] and "/password/reset/key/" in m.body]

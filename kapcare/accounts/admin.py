@@ -1,3 +1,4 @@
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -22,8 +23,10 @@ from .models import (
 # No admin pages for API tokens or second factors: a token minted in the admin acts as its owner (and
 # skips their second factor), and the authenticator page showed TOTP secrets. Tokens are made by their
 # owner (the "API tokens" page) or by `manage.py issue_api_token`; authenticators only by allauth's pages.
+# Nor for sign-in addresses: one added there, marked verified, received the account's password reset link.
 admin.site.unregister(AuthToken)
 admin.site.unregister(Authenticator)
+admin.site.unregister(EmailAddress)
 
 
 @admin.register(Organization)
