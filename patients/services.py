@@ -197,6 +197,7 @@ def _reconcile(*, actor, entry, status, note):
                 "and ask the therapist for the patient's own address.",
                 code="reconciliation_no_patient",
             )
+        _check_referrer_may_join(patient, entry.referred_by)
         member, created = CareTeamMember.objects.active().get_or_create(
             patient=patient, clinician=entry.referred_by, defaults={"role": CareTeamMember.Role.THERAPIST}
         )
@@ -209,6 +210,18 @@ def _reconcile(*, actor, entry, status, note):
     entry.save(update_fields=["status", "resolved_by", "resolved_at", "resolution_note"])
     audit_record(actor, AuditEvent.Action.UPDATE, entry, fields=["status"])
     return entry
+
+
+def _check_referrer_may_join(patient, therapist):
+    """Linking puts the referring therapist on the team: only one who could be assigned to this patient (a practice
+    of the patient's medical group, licensed in their state), or a probe from anywhere would open the record."""
+    try:
+        _check_therapist_may_treat(patient, therapist)
+    except ValidationError as error:
+        raise RuleRefused(
+            f"{' '.join(error.messages)} Decline the referral: a link would put them on the care team.",
+            code="reconciliation_therapist_cannot_treat",
+        ) from None
 
 
 def _check_prescriber_may_treat(patient, prescriber):

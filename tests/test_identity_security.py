@@ -354,6 +354,30 @@ def test_the_coordinator_declines_a_probe_and_the_therapist_gets_nothing(
     assert not CareTeamMember.objects.filter(patient=patient_a, clinician=therapist_b).exists()
 
 
+def test_a_therapist_of_another_medical_group_is_not_linked_onto_the_team(api, coordinator, outside_world, patient_a):
+    """The probe, then the link: a therapist who could not be assigned to the patient (another medical group) must
+    not join the care team because a coordinator linked their referral."""
+    from patients import services
+
+    stranger = outside_world["therapist"]
+    entry = services.patient_refer(
+        actor=stranger, email=patient_a.email, invite=False, **{**REFERRAL, "date_of_birth": date(1985, 5, 17)}
+    )
+
+    response = api.as_user(coordinator).post(f"/api/v1/referral-reconciliations/{entry.pk}/link/", format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "reconciliation_therapist_cannot_treat"
+    assert "another medical group" in response.json()["detail"] or "not a therapist" in response.json()["detail"]
+    page = Client()
+    page.force_login(coordinator)
+    response = page.post(f"/reconciliations/{entry.pk}/link/", {"note": ""})
+    assert response.status_code == 302
+    assert "Decline the referral" in " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert not CareTeamMember.objects.filter(patient=patient_a, clinician=stranger).exists()
+    assert ReferralReconciliation.objects.get(pk=entry.pk).status == "pending"
+
+
 def test_a_staff_address_cannot_be_linked(api, coordinator, therapist_b):
     from patients import services
 
