@@ -425,11 +425,15 @@ def _accept(*, invitation, password):
 
 @transaction.atomic
 def invitation_request_new(*, invitation: Invitation) -> Invitation | None:
-    """From an expired or replaced link: send a fresh one to the address on file, at most every 10 minutes."""
+    """From an expired or replaced link: send a fresh one to the address on file, at most every 10 minutes.
+    None when the latest link was switched off after wrong dates of birth: only the care team sends another, or
+    an older link would buy five more guesses every 10 minutes."""
     patient = invitation.patient
     if patient.user_id:
         return None
     latest = patient.invitations.order_by("-created_at").first()
+    if latest and latest.failed_confirmations >= Invitation.MAX_FAILED_CONFIRMATIONS:
+        return None
     if latest and latest.created_at > timezone.now() - timedelta(minutes=10):
         return latest
     return invitation_send(actor=None, patient=patient)

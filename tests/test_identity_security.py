@@ -139,6 +139,31 @@ def test_wrong_dates_of_birth_switch_the_link_off_after_five(
     assert AuditEvent.objects.filter(object_type="patients.invitation", outcome="denied").count() == 5
 
 
+def test_an_older_link_does_not_reopen_a_locked_one(client, therapist_a, morgan, django_capture_on_commit_callbacks):
+    """Whoever reads the mailbox (a mistyped address) keeps the first link; the care team sends another. Five wrong
+    dates lock the second; asking for a new link from the first, replaced one would give five more tries, again and
+    again. A locked link is re-sent by the care team only, from whichever link it is asked."""
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_send(actor=therapist_a, patient=morgan)
+    first, second = links_to("morgan@example.test")
+    for day in range(1, 6):
+        accept(client, second, date_of_birth=f"1990-01-0{day}")
+    invitations = Invitation.objects.filter(patient=morgan).count()
+
+    client.get(first)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/invitations/new/")
+
+    assert response.status_code == 410
+    assert "too many times" in response.content.decode()
+    assert Invitation.objects.filter(patient=morgan).count() == invitations
+    assert len(links_to("morgan@example.test")) == 2
+    # The care team can send a new one.
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_send(actor=therapist_a, patient=morgan)
+    assert len(links_to("morgan@example.test")) == 3
+
+
 def test_a_consent_signed_soon_after_an_email_change_is_flagged_with_session_and_address(
     api, client, coordinator, therapist_a, morgan, django_capture_on_commit_callbacks
 ):
