@@ -50,8 +50,9 @@ class ConsentSignatureSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "email_changed_at": {
-                "help_text": "Set when the patient's e-mail address was changed within the hour before signing: "
-                "the therapist checks with the patient that they signed it themself."
+                "help_text": "Set when the patient's e-mail address was changed within the hour before signing, or "
+                "before the portal account that signed was opened: the therapist checks with the patient that they "
+                "signed it themself."
             }
         }
 

@@ -363,7 +363,8 @@ class ConsentSignature(models.Model):
     email_changed_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Set when the patient's e-mail address was changed shortly before signing: the therapist checks.",
+        help_text="Set when the patient's e-mail address was changed shortly before signing, or before the signing "
+        "account was opened: the therapist checks.",
     )
 
     class Meta:

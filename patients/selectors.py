@@ -87,7 +87,8 @@ class ConsentStatus:
     state: str  # a ConsentState
     signed_version: int | None = None  # the latest version the patient signed
     signed_at: datetime | None = None
-    # Set when that signature came within the hour after the patient's e-mail address was changed.
+    # Set when that signature came within the hour after the patient's e-mail address was changed, or from the
+    # portal account opened after that change (patients.services._email_change_to_flag).
     email_changed_at: datetime | None = None
 
     @property

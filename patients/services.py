@@ -13,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -196,6 +197,7 @@ def _reconcile(*, actor, entry, status, note):
                 "and ask the therapist for the patient's own address.",
                 code="reconciliation_no_patient",
             )
+        _check_referrer_may_join(patient, entry.referred_by)
         member, created = CareTeamMember.objects.active().get_or_create(
             patient=patient, clinician=entry.referred_by, defaults={"role": CareTeamMember.Role.THERAPIST}
         )
@@ -208,6 +210,18 @@ def _reconcile(*, actor, entry, status, note):
     entry.save(update_fields=["status", "resolved_by", "resolved_at", "resolution_note"])
     audit_record(actor, AuditEvent.Action.UPDATE, entry, fields=["status"])
     return entry
+
+
+def _check_referrer_may_join(patient, therapist):
+    """Linking puts the referring therapist on the team: only one who could be assigned to this patient (a practice
+    of the patient's medical group, licensed in their state), or a probe from anywhere would open the record."""
+    try:
+        _check_therapist_may_treat(patient, therapist)
+    except ValidationError as error:
+        raise RuleRefused(
+            f"{' '.join(error.messages)} Decline the referral: a link would put them on the care team.",
+            code="reconciliation_therapist_cannot_treat",
+        ) from None
 
 
 def _check_prescriber_may_treat(patient, prescriber):
@@ -411,11 +425,15 @@ def _accept(*, invitation, password):
 
 @transaction.atomic
 def invitation_request_new(*, invitation: Invitation) -> Invitation | None:
-    """From an expired or replaced link: send a fresh one to the address on file, at most every 10 minutes."""
+    """From an expired or replaced link: send a fresh one to the address on file, at most every 10 minutes.
+    None when the latest link was switched off after wrong dates of birth: only the care team sends another, or
+    an older link would buy five more guesses every 10 minutes."""
     patient = invitation.patient
     if patient.user_id:
         return None
     latest = patient.invitations.order_by("-created_at").first()
+    if latest and latest.failed_confirmations >= Invitation.MAX_FAILED_CONFIRMATIONS:
+        return None
     if latest and latest.created_at > timezone.now() - timedelta(minutes=10):
         return latest
     return invitation_send(actor=None, patient=patient)
@@ -620,8 +638,19 @@ def _normalized_name(name: str) -> str:
 
 
 # A consent signed this soon after the patient's e-mail address changed is flagged to the therapist: the
-# pattern of an account taken over through a redirected invitation.
+# pattern of an account taken over through a redirected invitation. So is every consent signed from a portal
+# account opened after such a change (the redirected invitation's account), however long the signer waited.
 CONSENT_AFTER_EMAIL_CHANGE = timedelta(minutes=60)
+
+
+def _email_change_to_flag(patient, signer, now):
+    """The e-mail change a signature made `now` is flagged with: one within the hour, or one made before the
+    signer's portal account was opened (the account may have come from an invitation sent to that address)."""
+    soon = Q(changed_at__gte=now - CONSENT_AFTER_EMAIL_CHANGE)
+    if signer.is_authenticated:
+        soon |= Q(changed_at__lte=signer.date_joined)
+    changes = IdentityChange.objects.filter(soon, patient=patient, field="email")
+    return changes.order_by("-changed_at").values_list("changed_at", flat=True).first()
 
 
 def consent_sign(
@@ -653,12 +682,7 @@ def _consent_sign(*, actor, patient, document, typed_name, signer_session):
     if ConsentSignature.objects.filter(patient=patient, document=document).exists():
         raise ValidationError({"document": f"You have already signed version {document.version} of this document."})
     now = timezone.now()
-    email_changed_at = (
-        IdentityChange.objects.filter(patient=patient, field="email", changed_at__gte=now - CONSENT_AFTER_EMAIL_CHANGE)
-        .order_by("-changed_at")
-        .values_list("changed_at", flat=True)
-        .first()
-    )
+    email_changed_at = _email_change_to_flag(patient, actor, now)
     signature = ConsentSignature.objects.create(
         patient=patient,
         document=document,

@@ -193,7 +193,8 @@ def invitation_request_new(request):
         services.invitation_for_token(token)
     except InvitationUnusable as unusable:
         if unusable.invitation is not None and unusable.reason in ("expired", "replaced"):
-            services.invitation_request_new(invitation=unusable.invitation)
+            if services.invitation_request_new(invitation=unusable.invitation) is None:
+                return _invitation_unusable(request, InvitationUnusable("locked"))
             request.session.pop(INVITATION_SESSION_KEY, None)
             return render(request, "patients/invitation_requested.html")
     return redirect("invitation-accept")

@@ -319,3 +319,87 @@ def test_a_list_action_in_the_admin_is_audited(client, site_admin):
     event = AuditEvent.objects.get(object_type="patients.consentdocument", object_id=str(document.pk))
     assert (event.actor, event.action) == (site_admin, AuditEvent.Action.UPDATE)
     assert event.detail["fields"] == ["action:start_new_version"]
+
+
+# The detour through a patient's account: patients have no second factor, so whoever sets their password or
+# their sign-in address (where a reset link goes) signs in as them and reads their record.
+
+
+@pytest.mark.django_db
+def test_the_admin_cannot_set_a_patients_password_and_sign_in_as_them(client, site_admin, patient):
+    client.force_login(site_admin)
+    new = "an-admin-chosen-passphrase-9"
+    response = client.post(
+        f"/admin/accounts/user/{patient.pk}/password/",
+        {"password1": new, "password2": new, "set_usable_password": "true"},
+    )
+    assert response.status_code == 403
+    patient.refresh_from_db()
+    assert not patient.check_password(new)
+    assert not AuditEvent.objects.filter(object_id=str(patient.pk), detail__fields=["password"]).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_cannot_redirect_a_patients_sign_in_address_or_role(client, site_admin, patient, medical_group):
+    address = patient.email
+    client.force_login(site_admin)
+    page = client.get(f"/admin/accounts/user/{patient.pk}/change/").content.decode()
+    assert 'name="email"' not in page and 'name="role"' not in page
+
+    response = client.post(
+        f"/admin/accounts/user/{patient.pk}/change/",
+        user_form(patient, email="admin.inbox@example.test", role="coordinator", organization=str(medical_group.pk)),
+    )
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert (patient.email, patient.role, patient.organization_id) == (address, "patient", None)
+
+
+@pytest.mark.django_db
+def test_no_staff_account_becomes_a_patient_and_no_patient_account_is_made_in_the_admin(
+    client, site_admin, coordinator
+):
+    client.force_login(site_admin)
+    response = client.post(f"/admin/accounts/user/{coordinator.pk}/change/", user_form(coordinator, role="patient"))
+    assert response.status_code == 200
+    coordinator.refresh_from_db()
+    assert coordinator.role == "coordinator"
+
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "someone@example.test",
+            "role": "patient",
+            "password1": "x-long-pass-9-q",
+            "password2": "x-long-pass-9-q",
+        },
+    )
+    assert response.status_code == 200
+    assert not User.objects.filter(email="someone@example.test").exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_still_manages_a_patients_account_status(client, site_admin, patient):
+    client.force_login(site_admin)
+    response = client.post(f"/admin/accounts/user/{patient.pk}/change/", user_form(patient, is_active=None))
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert not patient.is_active
+
+
+@pytest.mark.django_db
+def test_the_admin_cannot_give_a_patient_a_second_address_for_a_reset_link(client, site_admin, patient):
+    """allauth's e-mail address admin: add the administrator's own mailbox to the patient's account, verified,
+    then ask for a password reset at that address and sign in as the patient."""
+    from django.core import mail
+
+    client.force_login(site_admin)
+    inbox = "admin.inbox@example.test"
+    response = client.post(
+        "/admin/account/emailaddress/add/",
+        {"user": str(patient.pk), "email": inbox, "verified": "on"},
+    )
+    assert response.status_code == 404
+    client.logout()
+    client.post("/accounts/password/reset/", {"email": inbox})
+    assert not [m for m in mail.outbox if m.to == [inbox] and "/password/reset/key/" in m.body]

@@ -23,7 +23,14 @@ def works(token):
     return APIClient(HTTP_AUTHORIZATION=f"Token {token}").get("/api/v1/patients/").status_code == 200
 
 
+def reauthenticate(client):
+    """Creating a token asks for the password again (allauth's reauthentication), whenever the login was."""
+    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:1000]
+
+
 def create(client, name="EHR sync", days=30):
+    reauthenticate(client)
     response = client.post(PAGE, {"name": name, "days": days})
     assert response.status_code == 200, response.content.decode()[:1000]
     return response.context["new_token"]
@@ -54,6 +61,7 @@ def test_the_owner_creates_a_named_expiring_token_shown_once(client, therapist_a
 )
 def test_a_token_without_a_name_or_a_valid_expiry_is_refused(client, therapist_a, name, days):
     client.force_login(therapist_a)
+    reauthenticate(client)
     response = client.post(PAGE, {"name": name, "days": days})
     assert response.status_code == 400
     assert response.context["new_token"] is None
@@ -157,3 +165,19 @@ def test_responses_with_patient_data_are_not_stored(client, therapist_a, patient
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     assert "no-store" in APIClient().get("/api/v1/patients/")["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_a_session_left_open_cannot_mint_a_token_without_the_password_again(client, therapist_a, patient_a):
+    """Someone at a clinician's unlocked workstation mints a token for a year: it outlives the session, its idle
+    limit and its sign-out. Creating one asks for the password again, as allauth does for a new second factor."""
+    import time_machine
+
+    client.force_login(therapist_a)
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        response = client.post(PAGE, {"name": "Persistence", "days": 365})
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/reauthenticate/")
+        assert client.get(PAGE).status_code == 200, "the list is still shown"
+        assert not AuthToken.objects.filter(user=therapist_a).exists()
+    assert create(client)  # with the password given again

@@ -139,6 +139,31 @@ def test_wrong_dates_of_birth_switch_the_link_off_after_five(
     assert AuditEvent.objects.filter(object_type="patients.invitation", outcome="denied").count() == 5
 
 
+def test_an_older_link_does_not_reopen_a_locked_one(client, therapist_a, morgan, django_capture_on_commit_callbacks):
+    """Whoever reads the mailbox (a mistyped address) keeps the first link; the care team sends another. Five wrong
+    dates lock the second; asking for a new link from the first, replaced one would give five more tries, again and
+    again. A locked link is re-sent by the care team only, from whichever link it is asked."""
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_send(actor=therapist_a, patient=morgan)
+    first, second = links_to("morgan@example.test")
+    for day in range(1, 6):
+        accept(client, second, date_of_birth=f"1990-01-0{day}")
+    invitations = Invitation.objects.filter(patient=morgan).count()
+
+    client.get(first)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/invitations/new/")
+
+    assert response.status_code == 410
+    assert "too many times" in response.content.decode()
+    assert Invitation.objects.filter(patient=morgan).count() == invitations
+    assert len(links_to("morgan@example.test")) == 2
+    # The care team can send a new one.
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_send(actor=therapist_a, patient=morgan)
+    assert len(links_to("morgan@example.test")) == 3
+
+
 def test_a_consent_signed_soon_after_an_email_change_is_flagged_with_session_and_address(
     api, client, coordinator, therapist_a, morgan, django_capture_on_commit_callbacks
 ):
@@ -163,12 +188,47 @@ def test_a_consent_signed_soon_after_an_email_change_is_flagged_with_session_and
     assert session_key not in signature.signer_session
     client.force_login(therapist_a)
     chart = client.get(f"/patients/{morgan.pk}/").content.decode()
-    assert "Check with the patient: signed less than an hour after their e-mail address was changed" in chart
+    assert "Check with the patient: signed from the portal account opened after their e-mail address was changed" in (
+        chart
+    )
     listed = api.as_user(therapist_a).get(f"/api/v1/consent-signatures/?patient={morgan.pk}").json()["results"]
     assert listed[0]["email_changed_at"] is not None
 
 
-def test_a_consent_signed_long_after_the_change_is_not_flagged_and_keeps_the_token_id(
+def test_waiting_an_hour_after_the_change_does_not_hide_the_signature(
+    api, client, coordinator, therapist_a, morgan, django_capture_on_commit_callbacks
+):
+    """The attack of finding 3, only slower: the redirected invitation is accepted, and the consent signed more than
+    an hour after the e-mail change. The account was opened at the changed address: still flagged."""
+    content.seed_current()
+    redirect_email(api, coordinator, morgan, django_capture_on_commit_callbacks)
+    [link] = links_to(COORDINATOR_INBOX)
+    document = ConsentDocument.objects.current().get(kind="kap_informed_consent")
+
+    with time_machine.travel(timezone.now() + timedelta(hours=3)):
+        assert accept(client, link).status_code == 302
+        signed = client.post(f"/consents/{document.pk}/", {"typed_name": "Morgan Maple", "understood": "on"})
+        assert signed.status_code == 302
+        changed_at = ConsentSignature.objects.get(patient=morgan).email_changed_at
+        client.force_login(therapist_a)
+        chart = client.get(f"/patients/{morgan.pk}/").content.decode()
+
+    assert changed_at == morgan.identity_changes.get(field="email").changed_at
+    assert "Check with the patient: signed from the portal account opened after their e-mail address was changed" in (
+        chart
+    )
+
+
+def test_a_consent_without_an_email_change_is_not_flagged(client, morgan):
+    content.seed_current()
+    [link] = links_to("morgan@example.test")
+    assert accept(client, link).status_code == 302
+    document = ConsentDocument.objects.current().get(kind="kap_informed_consent")
+    client.post(f"/consents/{document.pk}/", {"typed_name": "Morgan Maple", "understood": "on"})
+    assert ConsentSignature.objects.get(patient=morgan).email_changed_at is None
+
+
+def test_a_consent_signed_long_after_the_change_is_still_flagged_and_keeps_the_token_id(
     api, coordinator, morgan, django_capture_on_commit_callbacks
 ):
     from knox.models import AuthToken
@@ -189,7 +249,7 @@ def test_a_consent_signed_long_after_the_change_is_not_flagged_and_keeps_the_tok
 
     assert response.status_code == 201, response.content
     signature = ConsentSignature.objects.get(patient=morgan)
-    assert signature.email_changed_at is None
+    assert signature.email_changed_at is not None, "the account was opened at the changed address"
     assert signature.signer_session == f"token:{instance.token_key}"
     assert token not in signature.signer_session
 
@@ -317,6 +377,30 @@ def test_the_coordinator_declines_a_probe_and_the_therapist_gets_nothing(
     assert response.status_code == 200
     assert response.json()["status"] == "declined"
     assert not CareTeamMember.objects.filter(patient=patient_a, clinician=therapist_b).exists()
+
+
+def test_a_therapist_of_another_medical_group_is_not_linked_onto_the_team(api, coordinator, outside_world, patient_a):
+    """The probe, then the link: a therapist who could not be assigned to the patient (another medical group) must
+    not join the care team because a coordinator linked their referral."""
+    from patients import services
+
+    stranger = outside_world["therapist"]
+    entry = services.patient_refer(
+        actor=stranger, email=patient_a.email, invite=False, **{**REFERRAL, "date_of_birth": date(1985, 5, 17)}
+    )
+
+    response = api.as_user(coordinator).post(f"/api/v1/referral-reconciliations/{entry.pk}/link/", format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "reconciliation_therapist_cannot_treat"
+    assert "another medical group" in response.json()["detail"] or "not a therapist" in response.json()["detail"]
+    page = Client()
+    page.force_login(coordinator)
+    response = page.post(f"/reconciliations/{entry.pk}/link/", {"note": ""})
+    assert response.status_code == 302
+    assert "Decline the referral" in " ".join(str(m) for m in get_messages(response.wsgi_request))
+    assert not CareTeamMember.objects.filter(patient=patient_a, clinician=stranger).exists()
+    assert ReferralReconciliation.objects.get(pk=entry.pk).status == "pending"
 
 
 def test_a_staff_address_cannot_be_linked(api, coordinator, therapist_b):

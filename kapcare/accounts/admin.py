@@ -1,8 +1,9 @@
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from knox.models import AuthToken
 
@@ -22,8 +23,10 @@ from .models import (
 # No admin pages for API tokens or second factors: a token minted in the admin acts as its owner (and
 # skips their second factor), and the authenticator page showed TOTP secrets. Tokens are made by their
 # owner (the "API tokens" page) or by `manage.py issue_api_token`; authenticators only by allauth's pages.
+# Nor for sign-in addresses: one added there, marked verified, received the account's password reset link.
 admin.site.unregister(AuthToken)
 admin.site.unregister(Authenticator)
+admin.site.unregister(EmailAddress)
 
 
 @admin.register(Organization)
@@ -76,21 +79,39 @@ CREDENTIAL_INLINES = [LicenceInline, DEARegistrationInline, KAPTrainingInline, R
 OWN_ACCOUNT_LOCKED = ["role", "organization", "is_active", "is_staff", "is_superuser"]
 
 
+# A patient's account has no second factor: whoever sets its password or its address (where a reset link goes)
+# signs in as the patient. The patient keeps both; the administrator can only (de)activate the account.
+PATIENT_ACCOUNT_LOCKED = ["email", "role", "organization"]
+PATIENT_ROLE_ERROR = "Patient accounts are made only by the patient, from their invitation, and keep their role."
+
+
 class AccountChangeForm(UserChangeForm):
     def clean_role(self):
         """An administrator account never becomes a clinician's: otherwise an administrator could make a second
-        administrator account (whose password they set) a prescriber and read records through it."""
+        administrator account (whose password they set) a prescriber and read records through it. No account
+        becomes a patient's, nor a patient's anything else."""
         role = self.cleaned_data["role"]
         if self.instance.role == User.Role.ADMIN and role != User.Role.ADMIN:
             raise ValidationError(
                 "An administrator account keeps its role. Create a separate account for the person's other role."
             )
+        if User.Role.PATIENT in (self.instance.role, role) and role != self.instance.role:
+            raise ValidationError(PATIENT_ROLE_ERROR)
+        return role
+
+
+class AccountCreationForm(AdminUserCreationForm):
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        if role == User.Role.PATIENT:
+            raise ValidationError(PATIENT_ROLE_ERROR)
         return role
 
 
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     form = AccountChangeForm
+    add_form = AccountCreationForm
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "role", "organization", "is_active"]
     list_filter = ["role", "organization", "is_active"]
@@ -111,15 +132,23 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.pk == request.user.pk:
             fields += OWN_ACCOUNT_LOCKED
+        if obj is not None and obj.role == User.Role.PATIENT:
+            fields += [name for name in PATIENT_ACCOUNT_LOCKED if name not in fields]
         return fields
 
     def save_model(self, request, obj, form, change):
         if change and obj.pk == request.user.pk and set(form.changed_data) & set(OWN_ACCOUNT_LOCKED):
             raise PermissionDenied("You cannot change your own role, organization or powers.")
+        if change and form.initial.get("role") == User.Role.PATIENT and set(form.changed_data) & {"email", "role"}:
+            raise PermissionDenied("A patient's sign-in address and role are the patient's own.")
         super().save_model(request, obj, form, change)
 
     def user_change_password(self, request, id, form_url=""):
         user = self.get_object(request, unquote(id))
+        if user is not None and user.role == User.Role.PATIENT:
+            raise PermissionDenied(
+                "A patient sets their own password (“Forgot your password?” on the sign-in page sends them a link)."
+            )
         before = user.password if user is not None else None
         response = super().user_change_password(request, id, form_url)
         if user is not None and request.method == "POST":

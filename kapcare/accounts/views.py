@@ -2,6 +2,7 @@
 medical group's clinicians, where the coordinator records a referral exception) and the API tokens page.
 Thin: access decides, one service writes."""
 
+from allauth.account.decorators import reauthentication_required
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -98,8 +99,12 @@ def _page(request, form, new_token=None, status=200):
 
 
 @login_required
+@reauthentication_required(allow_get=True)
 def api_tokens(request):
-    """The signed-in person's own API tokens: create one (shown once), see which exist, revoke them."""
+    """The signed-in person's own API tokens: create one (shown once), see which exist, revoke them.
+
+    Creating one asks for the password (or code) again unless given in the last few minutes: a token outlives the
+    session, so someone at an unlocked workstation must not be able to mint one."""
     if request.method != "POST":
         return _page(request, ApiTokenForm())
     form = ApiTokenForm(request.POST)
