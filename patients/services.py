@@ -234,19 +234,25 @@ def _check_prescriber_may_treat(patient, prescriber):
         raise ValidationError({"prescriber": f"{prescriber}'s licence expired on {licences[0].expires_on:%b %-d, %Y}."})
 
 
-def _put_prescriber_on_team(*, actor, patient, prescriber):
-    _check_prescriber_may_treat(patient, prescriber)
+def _put_on_team(*, actor, patient, clinician, role):
+    """`clinician` takes `role` on the patient's care team (the previous holder leaves it) and inherits the safety
+    alerts still open for that role."""
     now = timezone.now()
-    CareTeamMember.objects.active().filter(patient=patient, role=CareTeamMember.Role.PRESCRIBER).exclude(
-        clinician=prescriber
-    ).update(active_to=now)
+    CareTeamMember.objects.active().filter(patient=patient, role=role).exclude(clinician=clinician).update(
+        active_to=now
+    )
     member, created = CareTeamMember.objects.active().get_or_create(
-        patient=patient, clinician=prescriber, defaults={"role": CareTeamMember.Role.PRESCRIBER, "active_from": now}
+        patient=patient, clinician=clinician, defaults={"role": role, "active_from": now}
     )
     if created:
         audit_record(actor, AuditEvent.Action.CREATE, member)
         _hand_over_open_alerts(actor=actor, patient=patient, member=member)
     return member
+
+
+def _put_prescriber_on_team(*, actor, patient, prescriber):
+    _check_prescriber_may_treat(patient, prescriber)
+    return _put_on_team(actor=actor, patient=patient, clinician=prescriber, role=CareTeamMember.Role.PRESCRIBER)
 
 
 def prescriber_assign(*, actor, patient: Patient, prescriber) -> CareTeamMember:
@@ -281,17 +287,7 @@ def therapist_assign(*, actor, patient: Patient, therapist) -> CareTeamMember:
     access.require(actor, Permission.ASSIGN_THERAPIST, patient)
     with transaction.atomic():
         _check_therapist_may_treat(patient, therapist)
-        now = timezone.now()
-        CareTeamMember.objects.active().filter(patient=patient, role=CareTeamMember.Role.THERAPIST).exclude(
-            clinician=therapist
-        ).update(active_to=now)
-        member, created = CareTeamMember.objects.active().get_or_create(
-            patient=patient, clinician=therapist, defaults={"role": CareTeamMember.Role.THERAPIST, "active_from": now}
-        )
-        if created:
-            audit_record(actor, AuditEvent.Action.CREATE, member)
-            _hand_over_open_alerts(actor=actor, patient=patient, member=member)
-        return member
+        return _put_on_team(actor=actor, patient=patient, clinician=therapist, role=CareTeamMember.Role.THERAPIST)
 
 
 def invitation_send(*, actor, patient: Patient) -> Invitation:

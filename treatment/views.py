@@ -190,45 +190,48 @@ def refer_patient(request):
     return render(request, "treatment/refer.html", {"form": form}, status=status)
 
 
-@login_required
-@require_POST
-def assign_prescriber(request, patient_id):
+def _assign(request, patient_id, *, permission, form_class, field, assign):
+    """A coordinator puts a clinician on the care team (the previous one in that role leaves it)."""
     patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.UPDATE)
-    access.require(request.user, Permission.ASSIGN_PRESCRIBER, patient)
-    form = AssignPrescriberForm(request.POST, patient=patient)
+    access.require(request.user, permission, patient)
+    form = form_class(request.POST, patient=patient)
     if form.is_valid():
         try:
-            member = patient_services.prescriber_assign(
-                actor=request.user, patient=patient, prescriber=form.cleaned_data["prescriber"]
-            )
+            member = assign(actor=request.user, patient=patient, **{field: form.cleaned_data[field]})
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"{member.clinician} is now {patient.first_name}'s prescriber.")
+            messages.success(request, f"{member.clinician} is now {patient.first_name}'s {field}.")
     else:
-        messages.error(request, "Choose a prescriber from the list.")
+        messages.error(request, f"Choose a {field} from the list.")
     return redirect("patient-chart", patient.pk)
+
+
+@login_required
+@require_POST
+def assign_prescriber(request, patient_id):
+    return _assign(
+        request,
+        patient_id,
+        permission=Permission.ASSIGN_PRESCRIBER,
+        form_class=AssignPrescriberForm,
+        field="prescriber",
+        assign=patient_services.prescriber_assign,
+    )
 
 
 @login_required
 @require_POST
 def assign_therapist(request, patient_id):
     """A coordinator matches the patient with a therapist (or a new one); open alerts pass to them."""
-    patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.UPDATE)
-    access.require(request.user, Permission.ASSIGN_THERAPIST, patient)
-    form = AssignTherapistForm(request.POST, patient=patient)
-    if form.is_valid():
-        try:
-            member = patient_services.therapist_assign(
-                actor=request.user, patient=patient, therapist=form.cleaned_data["therapist"]
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"{member.clinician} is now {patient.first_name}'s therapist.")
-    else:
-        messages.error(request, "Choose a therapist from the list.")
-    return redirect("patient-chart", patient.pk)
+    return _assign(
+        request,
+        patient_id,
+        permission=Permission.ASSIGN_THERAPIST,
+        form_class=AssignTherapistForm,
+        field="therapist",
+        assign=patient_services.therapist_assign,
+    )
 
 
 @login_required
