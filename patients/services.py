@@ -196,6 +196,8 @@ def _reconcile(*, actor, entry, status, note):
                 "and ask the therapist for the patient's own address.",
                 code="reconciliation_no_patient",
             )
+        # Linking is the referral's other door: the therapist's licence must cover the state the patient lives in.
+        credentials.require_to_refer(entry.referred_by, patient.state)
         member, created = CareTeamMember.objects.active().get_or_create(
             patient=patient, clinician=entry.referred_by, defaults={"role": CareTeamMember.Role.THERAPIST}
         )
