@@ -17,6 +17,7 @@ import time_machine
 from django.utils import timezone
 
 from kapcare.audit.models import AuditEvent
+from kapcare.rules import RuleRefused
 from patients import services as patient_services
 from patients.models import SafetyAlert
 from treatment import course_selectors, gates, session_selectors, session_services
@@ -534,6 +535,35 @@ def test_an_overdue_follow_up_holds_further_doses(channel, therapist_a, prescrib
     # Within the grace it does not hold.
     FollowUp.objects.filter(pk=pending.pk).update(due_on=timezone.localdate() - timedelta(days=7))
     allowed(channel.dose(therapist_a, session.pk, mg="100.0"))
+
+
+def test_moving_the_due_date_of_an_overdue_follow_up_does_not_release_the_hold(
+    api, client, therapist_a, prescriber, patient_a
+):
+    """The hold says "no further dose until it is signed": rescheduling the missed visit is not signing it."""
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
+    pending = FollowUp.objects.pending().get(patient=patient_a)
+    FollowUp.objects.filter(pk=pending.pk).update(due_on=timezone.localdate() - timedelta(days=8))
+    later = (timezone.localdate() + timedelta(days=30)).isoformat()
+
+    moved = api.as_user(prescriber).patch(f"/api/v1/follow-ups/{pending.pk}/", {"due_on": later}, format="json")
+    assert moved.status_code == 409
+    assert moved.json()["code"] == gates.FOLLOW_UP_OVERDUE
+    client.force_login(prescriber)
+    page = client.post(f"/patients/{patient_a.pk}/follow-up/", {"due_on": later, "action": "save"})
+    assert page.status_code == 409  # a saved draft redirects
+    assert NAMES[gates.FOLLOW_UP_OVERDUE] in html.unescape(page.content.decode())
+    pending.refresh_from_db()
+    assert pending.due_on == timezone.localdate() - timedelta(days=8)
+    session = booked_now(therapist_a, patient_a, timezone.now() - timedelta(minutes=10))
+    with pytest.raises(RuleRefused) as held:
+        session_services.dose_record(actor=therapist_a, session=session, dose_mg=Decimal("100.0"))
+    assert held.value.code == gates.FOLLOW_UP_OVERDUE
+
+    # A visit not yet due is rescheduled as before.
+    FollowUp.objects.filter(pk=pending.pk).update(due_on=timezone.localdate() + timedelta(days=1))
+    again = api.as_user(prescriber).patch(f"/api/v1/follow-ups/{pending.pk}/", {"due_on": later}, format="json")
+    assert again.status_code == 200, again.content
 
 
 # 5. The smaller items ------------------------------------------------------------------------------------------
