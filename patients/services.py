@@ -560,10 +560,24 @@ def _check_email_change(patient, email):
 
 
 def _check_team_may_treat_in(patient, state):
-    for member in CareTeamMember.objects.active().filter(patient=patient, role=CareTeamMember.Role.PRESCRIBER):
-        if credentials.current_licence(member.clinician, state) is None:
+    """Moving the patient is no way around the licence rules: the prescriber must be licensed in the new state,
+    the therapist too (or hold a coordinator's documented exception for it, as for a referral)."""
+    for member in CareTeamMember.objects.active().filter(patient=patient).select_related("clinician"):
+        if credentials.current_licence(member.clinician, state) is not None:
+            continue
+        if member.role == CareTeamMember.Role.PRESCRIBER:
             raise ValidationError(
                 {"state": f"{member.clinician} is not licensed there. A coordinator assigns another prescriber first."}
+            )
+        if (
+            member.role == CareTeamMember.Role.THERAPIST
+            and credentials.referral_exception(member.clinician, state) is None
+        ):
+            raise ValidationError(
+                {
+                    "state": f"The therapist {member.clinician} is not licensed there. A coordinator assigns another "
+                    "therapist or records a documented exception for that state first."
+                }
             )
 
 

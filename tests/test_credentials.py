@@ -339,3 +339,25 @@ def test_linking_a_referral_to_a_patient_in_another_state_needs_the_therapists_l
     allowed = api.as_user(coordinator).post(f"/api/v1/referral-reconciliations/{entry.pk}/link/", {}, format="json")
     assert allowed.status_code == 200, allowed.content
     assert patient_a2.care_team.filter(clinician=therapist_b).exists()
+
+
+def test_moving_the_patient_to_a_state_needs_the_therapists_licence_there_too(
+    api, client, therapist_a, prescriber, coordinator, patient_a
+):
+    """Referred in California, then moved: a therapist licensed in California only would treat an Oregon
+    client without ever being asked."""
+    Licence.objects.create(clinician=prescriber, state="OR", number="OR-1", expires_on=date(2099, 12, 31))
+    therapist_a.licences.filter(state="OR").delete()
+    url = f"/api/v1/patients/{patient_a.pk}/"
+
+    refused = api.as_user(coordinator).patch(url, {"state": "OR"}, format="json")
+    assert refused.status_code == 400
+    assert "therapist" in refused.json()["state"][0] and "not licensed there" in refused.json()["state"][0]
+    patient_a.refresh_from_db()
+    assert patient_a.state == "CA"
+
+    client.force_login(coordinator)
+    exception = {"state": "OR", "reason": "Licensed under the counseling compact; checked today."}
+    assert client.post(f"/clinicians/{therapist_a.pk}/referral-exceptions/", exception).status_code == 302
+    allowed = api.as_user(coordinator).patch(url, {"state": "OR"}, format="json")
+    assert allowed.status_code == 200, allowed.content
