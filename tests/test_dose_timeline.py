@@ -50,6 +50,8 @@ NAMES = {
     gates.FOLLOW_UP_OVERDUE: "follow-up not overdue",
     gates.FIRST_PLAN_CAP: "doses before the first follow-up",
     gates.PREPARATION: "preparation completed",
+    gates.CHECKLIST: "pre-dosing checklist confirmed",
+    gates.PRE_DOSE_VITALS: "pre-dose vitals",
 }
 
 
@@ -564,6 +566,26 @@ def test_moving_the_due_date_of_an_overdue_follow_up_does_not_release_the_hold(
     FollowUp.objects.filter(pk=pending.pk).update(due_on=timezone.localdate() + timedelta(days=1))
     again = api.as_user(prescriber).patch(f"/api/v1/follow-ups/{pending.pk}/", {"due_on": later}, format="json")
     assert again.status_code == 200, again.content
+
+
+def test_a_rescheduled_dosing_session_needs_its_checklist_and_pre_dose_vitals_again(
+    channel, therapist_a, prescriber, patient_a
+):
+    """Rescheduling instead of booking: the fasting, the ride home and the pre-dose vitals confirmed for the old
+    time do not carry over to a dose taken hours later."""
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
+    session = booked_now(therapist_a, patient_a, timezone.now() - timedelta(minutes=10))
+    new_start = timezone.now() + timedelta(hours=5)
+    session_services.session_reschedule(
+        actor=therapist_a, session=session, scheduled_at=new_start, reason="The ride home fell through."
+    )
+
+    with time_machine.travel(new_start + timedelta(minutes=5), tick=False):
+        refused(channel.dose(therapist_a, session.pk, mg="100.0"), gates.CHECKLIST)
+        confirm_checklist(therapist_a, session)
+        refused(channel.dose(therapist_a, session.pk, mg="100.0"), gates.PRE_DOSE_VITALS)
+        allowed(channel.vitals(therapist_a, session.pk, "pre_dose"))
+        allowed(channel.dose(therapist_a, session.pk, mg="100.0"))
 
 
 # 5. The smaller items ------------------------------------------------------------------------------------------

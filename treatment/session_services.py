@@ -260,6 +260,10 @@ def _session_reschedule(*, actor, session, scheduled_at, reason, late):
         _check_integration_start(session.course, scheduled_at, patient)
     previous = session.scheduled_at
     session.scheduled_at = scheduled_at
+    if session.is_dosing:
+        # Fasting, the ride home, the chaperone were confirmed for the old time: they are asked again for the new
+        # one (and pre-dose vitals from the old time no longer count: latest_pre_dose).
+        ChecklistConfirmation.objects.filter(session=session).delete()
     if late:
         session.late_entry, session.late_entry_reason = True, reason
     session.status_reason = reason
@@ -578,6 +582,18 @@ def latest_vitals(session, phase=None):
     return readings.order_by("-taken_at", "-recorded_at", "-id").first()
 
 
+def latest_pre_dose(session, readings=None):
+    """The latest pre-dose reading of the session as it is booked now. Readings from more than
+    EARLIEST_BEFORE_START before its start were taken for another time (before a reschedule) and do not count.
+    `readings`: the session's readings already read, oldest first (no query then)."""
+    earliest = session.scheduled_at - EARLIEST_BEFORE_START
+    if readings is not None:
+        found = [r for r in readings if r.phase == VitalsReading.Phase.PRE_DOSE and r.taken_at >= earliest]
+        return found[-1] if found else None
+    readings = VitalsReading.objects.filter(session=session, phase=VitalsReading.Phase.PRE_DOSE, taken_at__gte=earliest)
+    return readings.order_by("-taken_at", "-recorded_at", "-id").first()
+
+
 def dose_record(*, actor, session, dose_mg, taken_at=None) -> DosingRecord:
     """Mark the dose taken (mg, time). Refused unless every dosing gate holds again now and the latest pre-dose
     vitals are in range (a hold); the dose may not exceed the dose plan's full dose. Recorded once."""
@@ -599,7 +615,7 @@ def _dose_record(*, actor, session, dose_mg, taken_at):
             code="dose_already_recorded",
         )
     facts = gates.dosing_facts(patient, session.course, taken_at, session=session)
-    pre_dose = latest_vitals(session, VitalsReading.Phase.PRE_DOSE)
+    pre_dose = latest_pre_dose(session)
     holds = gates.hold_facts(patient, session.course)
     _raise_failed(gates.first_failed_dose_gate(facts, pre_dose, unconfirmed_checklist(session), holds))
     if pre_dose.taken_at > taken_at:
