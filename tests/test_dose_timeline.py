@@ -588,6 +588,19 @@ def test_a_rescheduled_dosing_session_needs_its_checklist_and_pre_dose_vitals_ag
         allowed(channel.dose(therapist_a, session.pk, mg="100.0"))
 
 
+def test_a_late_dose_needs_pre_dose_vitals_from_shortly_before_it(channel, therapist_a, prescriber, patient_a):
+    """A late entry's session started yesterday and its vitals were taken then: a dose recorded as taken now was
+    not judged on how the patient is now."""
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
+    session = booked_now(therapist_a, patient_a, timezone.now() - timedelta(minutes=10))
+
+    with time_machine.travel(timezone.now() + timedelta(hours=3), tick=False):
+        stale = refused(channel.dose(therapist_a, session.pk, mg="100.0"), gates.PRE_DOSE_VITALS)
+        assert "more than 2 hours before" in stale.text
+        allowed(channel.vitals(therapist_a, session.pk, "pre_dose"))
+        allowed(channel.dose(therapist_a, session.pk, mg="100.0"))
+
+
 # 5. The smaller items ------------------------------------------------------------------------------------------
 
 

@@ -49,6 +49,8 @@ SHORTEST_SESSION = timedelta(minutes=15)
 # on a tablet is not an error). The dose itself is never taken before the session's start.
 EARLIEST_BEFORE_START = timedelta(hours=2)
 CLOCK_TOLERANCE = timedelta(minutes=5)
+# Pre-dose vitals say how the patient is just before the dose: a reading older than this is taken again.
+PRE_DOSE_VITALS_MAX_AGE = timedelta(hours=2)
 
 Item = ChecklistConfirmation.Item
 
@@ -620,6 +622,15 @@ def _dose_record(*, actor, session, dose_mg, taken_at):
     _raise_failed(gates.first_failed_dose_gate(facts, pre_dose, unconfirmed_checklist(session), holds))
     if pre_dose.taken_at > taken_at:
         raise ValidationError({"taken_at": "The dose is taken after the pre-dose vitals."})
+    if pre_dose.taken_at < taken_at - PRE_DOSE_VITALS_MAX_AGE:
+        tz = gates.patient_zone(patient)
+        raise RuleRefused(
+            "Gate “pre-dose vitals in range”: the latest pre-dose reading was taken "
+            f"{gates.local(pre_dose.taken_at, tz)}, more than {PRE_DOSE_VITALS_MAX_AGE.seconds // 3600} hours "
+            f"before a dose at {gates.local(taken_at, tz)}. "
+            "Take them again before the dose.",
+            code=gates.PRE_DOSE_VITALS,
+        )
     plan = DosePlan.objects.signed().filter(course=session.course).first()
     _check_dose_against_plan(plan, session, dose_mg)
     record.dose_mg = dose_mg
