@@ -213,15 +213,17 @@ def _reconcile(*, actor, entry, status, note):
 
 
 def _check_referrer_may_join(patient, therapist):
-    """Linking puts the referring therapist on the team: only one who could be assigned to this patient (a practice
-    of the patient's medical group, licensed in their state), or a probe from anywhere would open the record."""
+    """Linking puts the referring therapist on the team, so it is the referral's other door: only a therapist of a
+    practice in the patient's medical group, whose licence covers the state the patient lives in (or who holds a
+    coordinator's documented exception for it), or a probe from anywhere would open the record."""
     try:
-        _check_therapist_may_treat(patient, therapist)
+        _check_therapist_of_group(patient, therapist)
     except ValidationError as error:
         raise RuleRefused(
             f"{' '.join(error.messages)} Decline the referral: a link would put them on the care team.",
             code="reconciliation_therapist_cannot_treat",
         ) from None
+    credentials.require_to_refer(therapist, patient.state)
 
 
 def _check_prescriber_may_treat(patient, prescriber):
@@ -266,7 +268,7 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _check_therapist_may_treat(patient, therapist):
+def _check_therapist_of_group(patient, therapist):
     practice = therapist.organization
     if (
         therapist.role != therapist.Role.THERAPIST
@@ -277,6 +279,10 @@ def _check_therapist_may_treat(patient, therapist):
         raise ValidationError(
             {"therapist": f"{therapist} is not a therapist of a practice in {patient.medical_group}."}
         )
+
+
+def _check_therapist_may_treat(patient, therapist):
+    _check_therapist_of_group(patient, therapist)
     if credentials.current_licence(therapist, patient.state) is None:
         raise ValidationError({"therapist": f"{therapist} has no current licence in {patient.get_state_display()}."})
 
@@ -572,10 +578,24 @@ def _check_email_change(patient, email):
 
 
 def _check_team_may_treat_in(patient, state):
-    for member in CareTeamMember.objects.active().filter(patient=patient, role=CareTeamMember.Role.PRESCRIBER):
-        if credentials.current_licence(member.clinician, state) is None:
+    """Moving the patient is no way around the licence rules: the prescriber must be licensed in the new state,
+    the therapist too (or hold a coordinator's documented exception for it, as for a referral)."""
+    for member in CareTeamMember.objects.active().filter(patient=patient).select_related("clinician"):
+        if credentials.current_licence(member.clinician, state) is not None:
+            continue
+        if member.role == CareTeamMember.Role.PRESCRIBER:
             raise ValidationError(
                 {"state": f"{member.clinician} is not licensed there. A coordinator assigns another prescriber first."}
+            )
+        if (
+            member.role == CareTeamMember.Role.THERAPIST
+            and credentials.referral_exception(member.clinician, state) is None
+        ):
+            raise ValidationError(
+                {
+                    "state": f"The therapist {member.clinician} is not licensed there. A coordinator assigns another "
+                    "therapist or records a documented exception for that state first."
+                }
             )
 
 

@@ -312,3 +312,52 @@ def test_the_credentials_page_shows_each_clinician_their_own_and_the_coordinator
 
     client.force_login(patient)
     assert client.get("/clinicians/credentials/").status_code == 403
+
+
+def test_linking_a_referral_to_a_patient_in_another_state_needs_the_therapists_licence_there(
+    api, client, therapist_b, coordinator, patient_a2
+):
+    """The referral's other door: therapist B, licensed in California only, refers a California client whose
+    address is that of patient A2, who lives in Oregon. Linking would put B on an Oregon patient's team."""
+    from patients import services
+
+    therapist_b.licences.filter(state="OR").delete()
+    details = {**REFERRAL, "state": "CA", "email": patient_a2.email, "date_of_birth": date(1987, 7, 7)}
+    entry = services.patient_refer(actor=therapist_b, invite=False, **details)
+
+    refused = api.as_user(coordinator).post(f"/api/v1/referral-reconciliations/{entry.pk}/link/", {}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "referrer_licence"
+    assert "no licence in Oregon on file" in refused.json()["detail"]
+    client.force_login(coordinator)
+    page = client.post(f"/reconciliations/{entry.pk}/link/", {"note": "Same person."}, follow=True)
+    assert "no licence in Oregon on file" in page.content.decode()
+    assert not patient_a2.care_team.filter(clinician=therapist_b).exists()
+
+    exception = {"state": "OR", "reason": "Licensed under the counseling compact; checked today."}
+    assert client.post(f"/clinicians/{therapist_b.pk}/referral-exceptions/", exception).status_code == 302
+    allowed = api.as_user(coordinator).post(f"/api/v1/referral-reconciliations/{entry.pk}/link/", {}, format="json")
+    assert allowed.status_code == 200, allowed.content
+    assert patient_a2.care_team.filter(clinician=therapist_b).exists()
+
+
+def test_moving_the_patient_to_a_state_needs_the_therapists_licence_there_too(
+    api, client, therapist_a, prescriber, coordinator, patient_a
+):
+    """Referred in California, then moved: a therapist licensed in California only would treat an Oregon
+    client without ever being asked."""
+    Licence.objects.create(clinician=prescriber, state="OR", number="OR-1", expires_on=date(2099, 12, 31))
+    therapist_a.licences.filter(state="OR").delete()
+    url = f"/api/v1/patients/{patient_a.pk}/"
+
+    refused = api.as_user(coordinator).patch(url, {"state": "OR"}, format="json")
+    assert refused.status_code == 400
+    assert "therapist" in refused.json()["state"][0] and "not licensed there" in refused.json()["state"][0]
+    patient_a.refresh_from_db()
+    assert patient_a.state == "CA"
+
+    client.force_login(coordinator)
+    exception = {"state": "OR", "reason": "Licensed under the counseling compact; checked today."}
+    assert client.post(f"/clinicians/{therapist_a.pk}/referral-exceptions/", exception).status_code == 302
+    allowed = api.as_user(coordinator).patch(url, {"state": "OR"}, format="json")
+    assert allowed.status_code == 200, allowed.content

@@ -17,6 +17,7 @@ import time_machine
 from django.utils import timezone
 
 from kapcare.audit.models import AuditEvent
+from kapcare.rules import RuleRefused
 from patients import services as patient_services
 from patients.models import SafetyAlert
 from treatment import course_selectors, gates, session_selectors, session_services
@@ -49,6 +50,8 @@ NAMES = {
     gates.FOLLOW_UP_OVERDUE: "follow-up not overdue",
     gates.FIRST_PLAN_CAP: "doses before the first follow-up",
     gates.PREPARATION: "preparation completed",
+    gates.CHECKLIST: "pre-dosing checklist confirmed",
+    gates.PRE_DOSE_VITALS: "pre-dose vitals",
 }
 
 
@@ -534,6 +537,68 @@ def test_an_overdue_follow_up_holds_further_doses(channel, therapist_a, prescrib
     # Within the grace it does not hold.
     FollowUp.objects.filter(pk=pending.pk).update(due_on=timezone.localdate() - timedelta(days=7))
     allowed(channel.dose(therapist_a, session.pk, mg="100.0"))
+
+
+def test_moving_the_due_date_of_an_overdue_follow_up_does_not_release_the_hold(
+    api, client, therapist_a, prescriber, patient_a
+):
+    """The hold says "no further dose until it is signed": rescheduling the missed visit is not signing it."""
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
+    pending = FollowUp.objects.pending().get(patient=patient_a)
+    FollowUp.objects.filter(pk=pending.pk).update(due_on=timezone.localdate() - timedelta(days=8))
+    later = (timezone.localdate() + timedelta(days=30)).isoformat()
+
+    moved = api.as_user(prescriber).patch(f"/api/v1/follow-ups/{pending.pk}/", {"due_on": later}, format="json")
+    assert moved.status_code == 409
+    assert moved.json()["code"] == gates.FOLLOW_UP_OVERDUE
+    client.force_login(prescriber)
+    page = client.post(f"/patients/{patient_a.pk}/follow-up/", {"due_on": later, "action": "save"})
+    assert page.status_code == 409  # a saved draft redirects
+    assert NAMES[gates.FOLLOW_UP_OVERDUE] in html.unescape(page.content.decode())
+    pending.refresh_from_db()
+    assert pending.due_on == timezone.localdate() - timedelta(days=8)
+    session = booked_now(therapist_a, patient_a, timezone.now() - timedelta(minutes=10))
+    with pytest.raises(RuleRefused) as held:
+        session_services.dose_record(actor=therapist_a, session=session, dose_mg=Decimal("100.0"))
+    assert held.value.code == gates.FOLLOW_UP_OVERDUE
+
+    # A visit not yet due is rescheduled as before.
+    FollowUp.objects.filter(pk=pending.pk).update(due_on=timezone.localdate() + timedelta(days=1))
+    again = api.as_user(prescriber).patch(f"/api/v1/follow-ups/{pending.pk}/", {"due_on": later}, format="json")
+    assert again.status_code == 200, again.content
+
+
+def test_a_rescheduled_dosing_session_needs_its_checklist_and_pre_dose_vitals_again(
+    channel, therapist_a, prescriber, patient_a
+):
+    """Rescheduling instead of booking: the fasting, the ride home and the pre-dose vitals confirmed for the old
+    time do not carry over to a dose taken hours later."""
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
+    session = booked_now(therapist_a, patient_a, timezone.now() - timedelta(minutes=10))
+    new_start = timezone.now() + timedelta(hours=5)
+    session_services.session_reschedule(
+        actor=therapist_a, session=session, scheduled_at=new_start, reason="The ride home fell through."
+    )
+
+    with time_machine.travel(new_start + timedelta(minutes=5), tick=False):
+        refused(channel.dose(therapist_a, session.pk, mg="100.0"), gates.CHECKLIST)
+        confirm_checklist(therapist_a, session)
+        refused(channel.dose(therapist_a, session.pk, mg="100.0"), gates.PRE_DOSE_VITALS)
+        allowed(channel.vitals(therapist_a, session.pk, "pre_dose"))
+        allowed(channel.dose(therapist_a, session.pk, mg="100.0"))
+
+
+def test_a_late_dose_needs_pre_dose_vitals_from_shortly_before_it(channel, therapist_a, prescriber, patient_a):
+    """A late entry's session started yesterday and its vitals were taken then: a dose recorded as taken now was
+    not judged on how the patient is now."""
+    ready_to_dose(therapist_a, prescriber, patient_a, doses_authorized=6)
+    session = booked_now(therapist_a, patient_a, timezone.now() - timedelta(minutes=10))
+
+    with time_machine.travel(timezone.now() + timedelta(hours=3), tick=False):
+        stale = refused(channel.dose(therapist_a, session.pk, mg="100.0"), gates.PRE_DOSE_VITALS)
+        assert "more than 2 hours before" in stale.text
+        allowed(channel.vitals(therapist_a, session.pk, "pre_dose"))
+        allowed(channel.dose(therapist_a, session.pk, mg="100.0"))
 
 
 # 5. The smaller items ------------------------------------------------------------------------------------------

@@ -372,6 +372,8 @@ def _follow_up_save_draft(*, actor, follow_up, data):
             raise ValidationError({"due_on": "Give the date the visit is due."})
         if not today <= due_on <= today + timedelta(days=NEXT_FOLLOW_UP_MAX_DAYS):
             raise ValidationError({"due_on": "Reschedule to a date from today up to a year ahead."})
+        if due_on != follow_up.due_on:
+            _refuse_moving_overdue(follow_up)
     text_fields = {"symptoms", "sessions_review", "side_effects", "therapist_note", "decision", "rationale"}
     for name, value in data.items():
         setattr(follow_up, name, "" if value is None and name in text_fields else value)
@@ -380,6 +382,18 @@ def _follow_up_save_draft(*, actor, follow_up, data):
     follow_up.save()
     audit_record(actor, AuditEvent.Action.UPDATE, follow_up)
     return follow_up
+
+
+def _refuse_moving_overdue(follow_up):
+    """Follow-up governs dosing: a visit past its due date is held to it (its grace runs from it), so moving
+    the date cannot release or postpone the hold on further doses; only signing the visit does."""
+    today = timezone.now().astimezone(gates.patient_zone(follow_up.patient)).date()
+    if follow_up.days_overdue(today):
+        raise RuleRefused(
+            f"Gate “follow-up not overdue”: the visit was due {follow_up.due_on:%b %-d, %Y} and is overdue, so its "
+            "date no longer moves; after the grace it holds further doses until the prescriber signs it.",
+            code=gates.FOLLOW_UP_OVERDUE,
+        )
 
 
 def follow_up_missing(follow_up, today) -> dict:

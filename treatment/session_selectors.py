@@ -15,7 +15,7 @@ from patients.models import Patient, SafetyAlert
 
 from . import course_selectors, gates
 from .models import CarePolicy, ChecklistConfirmation, DosePlan, FollowUp, TherapySession, VitalsReading
-from .session_services import checklist_items, unconfirmed_checklist
+from .session_services import checklist_items, latest_pre_dose, unconfirmed_checklist
 
 
 def visible_sessions(user):
@@ -145,10 +145,8 @@ def dosing_view(session) -> DosingView:
         at = max(session.scheduled_at, timezone.now())
         facts = gates.dosing_facts(session.patient, session.course, at, session=session)
         holds = gates.hold_facts(session.patient, session.course)
-        pre_dose = [r for r in vitals if r.phase == VitalsReading.Phase.PRE_DOSE]
-        hold = gates.first_failed_dose_gate(
-            facts, pre_dose[-1] if pre_dose else None, unconfirmed_checklist(session), holds
-        )
+        pre_dose = latest_pre_dose(session, vitals)
+        hold = gates.first_failed_dose_gate(facts, pre_dose, unconfirmed_checklist(session), holds)
     return DosingView(
         session=session,
         policy=CarePolicy.for_group(session.patient.medical_group_id),

@@ -49,6 +49,8 @@ SHORTEST_SESSION = timedelta(minutes=15)
 # on a tablet is not an error). The dose itself is never taken before the session's start.
 EARLIEST_BEFORE_START = timedelta(hours=2)
 CLOCK_TOLERANCE = timedelta(minutes=5)
+# Pre-dose vitals say how the patient is just before the dose: a reading older than this is taken again.
+PRE_DOSE_VITALS_MAX_AGE = timedelta(hours=2)
 
 Item = ChecklistConfirmation.Item
 
@@ -260,6 +262,10 @@ def _session_reschedule(*, actor, session, scheduled_at, reason, late):
         _check_integration_start(session.course, scheduled_at, patient)
     previous = session.scheduled_at
     session.scheduled_at = scheduled_at
+    if session.is_dosing:
+        # Fasting, the ride home, the chaperone were confirmed for the old time: they are asked again for the new
+        # one (and pre-dose vitals from the old time no longer count: latest_pre_dose).
+        ChecklistConfirmation.objects.filter(session=session).delete()
     if late:
         session.late_entry, session.late_entry_reason = True, reason
     session.status_reason = reason
@@ -578,6 +584,18 @@ def latest_vitals(session, phase=None):
     return readings.order_by("-taken_at", "-recorded_at", "-id").first()
 
 
+def latest_pre_dose(session, readings=None):
+    """The latest pre-dose reading of the session as it is booked now. Readings from more than
+    EARLIEST_BEFORE_START before its start were taken for another time (before a reschedule) and do not count.
+    `readings`: the session's readings already read, oldest first (no query then)."""
+    earliest = session.scheduled_at - EARLIEST_BEFORE_START
+    if readings is not None:
+        found = [r for r in readings if r.phase == VitalsReading.Phase.PRE_DOSE and r.taken_at >= earliest]
+        return found[-1] if found else None
+    readings = VitalsReading.objects.filter(session=session, phase=VitalsReading.Phase.PRE_DOSE, taken_at__gte=earliest)
+    return readings.order_by("-taken_at", "-recorded_at", "-id").first()
+
+
 def dose_record(*, actor, session, dose_mg, taken_at=None) -> DosingRecord:
     """Mark the dose taken (mg, time). Refused unless every dosing gate holds again now and the latest pre-dose
     vitals are in range (a hold); the dose may not exceed the dose plan's full dose. Recorded once."""
@@ -599,11 +617,20 @@ def _dose_record(*, actor, session, dose_mg, taken_at):
             code="dose_already_recorded",
         )
     facts = gates.dosing_facts(patient, session.course, taken_at, session=session)
-    pre_dose = latest_vitals(session, VitalsReading.Phase.PRE_DOSE)
+    pre_dose = latest_pre_dose(session)
     holds = gates.hold_facts(patient, session.course)
     _raise_failed(gates.first_failed_dose_gate(facts, pre_dose, unconfirmed_checklist(session), holds))
     if pre_dose.taken_at > taken_at:
         raise ValidationError({"taken_at": "The dose is taken after the pre-dose vitals."})
+    if pre_dose.taken_at < taken_at - PRE_DOSE_VITALS_MAX_AGE:
+        tz = gates.patient_zone(patient)
+        raise RuleRefused(
+            "Gate “pre-dose vitals in range”: the latest pre-dose reading was taken "
+            f"{gates.local(pre_dose.taken_at, tz)}, more than {PRE_DOSE_VITALS_MAX_AGE.seconds // 3600} hours "
+            f"before a dose at {gates.local(taken_at, tz)}. "
+            "Take them again before the dose.",
+            code=gates.PRE_DOSE_VITALS,
+        )
     plan = DosePlan.objects.signed().filter(course=session.course).first()
     _check_dose_against_plan(plan, session, dose_mg)
     record.dose_mg = dose_mg
