@@ -229,11 +229,9 @@ def _check_referrer_may_join(patient, therapist):
 def _check_prescriber_may_treat(patient, prescriber):
     if prescriber.role != prescriber.Role.PRESCRIBER or prescriber.organization_id != patient.medical_group_id:
         raise ValidationError({"prescriber": f"{prescriber} is not a prescriber of {patient.medical_group}."})
-    licences = prescriber.licences.filter(state=patient.state).order_by("-expires_on")
-    if not licences:
-        raise ValidationError({"prescriber": f"{prescriber} is not licensed in {patient.get_state_display()}."})
-    if not licences[0].is_current():
-        raise ValidationError({"prescriber": f"{prescriber}'s licence expired on {licences[0].expires_on:%b %-d, %Y}."})
+    gap = credentials.licence_gap(prescriber, patient.state)
+    if gap:
+        raise ValidationError({"prescriber": f"{prescriber} is not licensed in {patient.get_state_display()} ({gap})."})
 
 
 def _put_on_team(*, actor, patient, clinician, role):
@@ -283,8 +281,9 @@ def _check_therapist_of_group(patient, therapist):
 
 def _check_therapist_may_treat(patient, therapist):
     _check_therapist_of_group(patient, therapist)
-    if credentials.current_licence(therapist, patient.state) is None:
-        raise ValidationError({"therapist": f"{therapist} has no current licence in {patient.get_state_display()}."})
+    gap = credentials.licence_gap(therapist, patient.state)
+    if gap:
+        raise ValidationError({"therapist": f"{therapist} is not licensed in {patient.get_state_display()} ({gap})."})
 
 
 def therapist_assign(*, actor, patient: Patient, therapist) -> CareTeamMember:

@@ -33,7 +33,10 @@ def current_licence(clinician, state, today=None):
     )
 
 
-def _licence_gap(clinician, state, today):
+def licence_gap(clinician, state, today=None):
+    """Why the clinician may not practise in `state` ("no licence in Oregon on file", "the licence ... expired
+    on ..."), or None when a current licence covers it."""
+    today = today or timezone.localdate()
     if current_licence(clinician, state, today) is not None:
         return None
     lapsed = Licence.objects.filter(clinician=clinician, state=state).order_by("-expires_on").first()
@@ -46,7 +49,7 @@ def missing_to_sign(clinician, state, today=None) -> list[str]:
     """What keeps `clinician` from signing for a patient living in `state`: one phrase per missing credential."""
     today = today or timezone.localdate()
     missing = []
-    licence = _licence_gap(clinician, state, today)
+    licence = licence_gap(clinician, state, today)
     if licence:
         missing.append(licence)
     registrations = DEARegistration.objects.filter(clinician=clinician, state=state)
@@ -82,7 +85,7 @@ def referral_exception(therapist, state):
 def require_to_refer(therapist, state):
     """Refuse a referral of a client living in `state` unless the therapist holds a current licence there or
     a coordinator has recorded an exception for that state."""
-    gap = _licence_gap(therapist, state, timezone.localdate())
+    gap = licence_gap(therapist, state, timezone.localdate())
     if gap and referral_exception(therapist, state) is None:
         raise RuleRefused(
             f"Rule “licence covers the client's state”: {gap}, so {therapist} cannot refer a client living in "

@@ -262,23 +262,35 @@ def safety_alert_rows(alerts):
             rows += by_email_and_in_app(
                 Kind.SAFETY_ALERT_RAISED, alert_id, "raised", due_at=sent_at, user_id=user_id, patient_id=patient_id
             )
-            rows += by_email_and_in_app(
-                Kind.SAFETY_ALERT_UNACKNOWLEDGED,
-                alert_id,
-                "1h",
-                due_at=sent_at + ALERT_REMINDER_AFTER,
-                user_id=user_id,
-                patient_id=patient_id,
-            )
-        for user_id in staff[group_id]:
-            rows += by_email_and_in_app(
-                Kind.SAFETY_ALERT_ESCALATED,
-                alert_id,
-                "4h",
-                due_at=raised_at + ALERT_ESCALATION_AFTER,
-                user_id=user_id,
-                patient_id=patient_id,
-            )
+        rows += remind_then_escalate(
+            (Kind.SAFETY_ALERT_UNACKNOWLEDGED, Kind.SAFETY_ALERT_ESCALATED),
+            alert_id,
+            patient_id,
+            told=recipients[alert_id],
+            coordinator_ids=staff[group_id],
+            raised_at=raised_at,
+        )
+    return rows
+
+
+def remind_then_escalate(kinds, object_id, patient_id, *, told, coordinator_ids, raised_at):
+    """A reminder to each person told, an hour after they were told, and an escalation to the coordinators
+    4 hours after the event: what alerts and urgent messages share. `told`: (user id, when told) pairs."""
+    reminder, escalation = kinds
+    rows = []
+    for user_id, told_at in told:
+        rows += by_email_and_in_app(
+            reminder, object_id, "1h", due_at=told_at + ALERT_REMINDER_AFTER, user_id=user_id, patient_id=patient_id
+        )
+    for user_id in coordinator_ids:
+        rows += by_email_and_in_app(
+            escalation,
+            object_id,
+            "4h",
+            due_at=raised_at + ALERT_ESCALATION_AFTER,
+            user_id=user_id,
+            patient_id=patient_id,
+        )
     return rows
 
 
@@ -348,24 +360,14 @@ def urgent_message_rows(messages):
     staff = coordinators([m[3] for m in messages])
     rows = []
     for message_id, patient_id, sent_at, group_id in messages:
-        for user_id in recipients[message_id]:
-            rows += by_email_and_in_app(
-                Kind.URGENT_MESSAGE_UNACKNOWLEDGED,
-                message_id,
-                "1h",
-                due_at=sent_at + ALERT_REMINDER_AFTER,
-                user_id=user_id,
-                patient_id=patient_id,
-            )
-        for user_id in staff[group_id]:
-            rows += by_email_and_in_app(
-                Kind.URGENT_MESSAGE_ESCALATED,
-                message_id,
-                "4h",
-                due_at=sent_at + ALERT_ESCALATION_AFTER,
-                user_id=user_id,
-                patient_id=patient_id,
-            )
+        rows += remind_then_escalate(
+            (Kind.URGENT_MESSAGE_UNACKNOWLEDGED, Kind.URGENT_MESSAGE_ESCALATED),
+            message_id,
+            patient_id,
+            told=[(user_id, sent_at) for user_id in recipients[message_id]],
+            coordinator_ids=staff[group_id],
+            raised_at=sent_at,
+        )
     return rows
 
 
