@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from assessments.api import IntakeViewSet
-from assessments.questionnaire_api import QuestionnaireResponseViewSet
+from assessments.questionnaires.api import QuestionnaireResponseViewSet
 from kapcare import views
 from kapcare.audit.api import AuditEventViewSet
 from messaging.api import MessageViewSet, NotificationViewSet
@@ -14,10 +14,10 @@ from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
 from patients.reconciliation_api import ReferralReconciliationViewSet
 from records.api import FhirRecordViewSet
-from treatment.adverse_event_api import AdverseEventViewSet
-from treatment.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
-from treatment.note_api import IntegrationSummaryViewSet, PsychotherapyNoteViewSet, SessionNoteViewSet
-from treatment.session_api import SessionViewSet
+from treatment.adverse_events.api import AdverseEventViewSet
+from treatment.course.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
+from treatment.notes.api import IntegrationSummaryViewSet, PsychotherapyNoteViewSet, SessionNoteViewSet
+from treatment.sessions.api import SessionViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("patients", PatientViewSet, basename="patient")

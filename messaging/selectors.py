@@ -14,7 +14,9 @@ from django.utils import timezone
 from kapcare import access
 from kapcare.access import Permission
 from patients.models import CareTeamMember
-from treatment import adverse_event_selectors, course_selectors, note_selectors
+from treatment.adverse_events import selectors as adverse_event_selectors
+from treatment.course import selectors as course_selectors
+from treatment.notes import selectors as note_selectors
 
 from .models import Message, MessageRecipient, Notification, Thread
 

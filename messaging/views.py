@@ -17,7 +17,9 @@ from kapcare.audit.services import audit_record_many
 from kapcare.forms import add_service_errors
 from kapcare.rules import RuleRefused
 from patients import selectors as patient_selectors
-from treatment import adverse_event_selectors, course_selectors, note_selectors
+from treatment.adverse_events import selectors as adverse_event_selectors
+from treatment.course import selectors as course_selectors
+from treatment.notes import selectors as note_selectors
 
 from . import selectors, services
 from .forms import MessageForm, ShareNoteForm

@@ -11,9 +11,9 @@ from assessments.models import MEDICAL_CONDITIONS, ScreeningFlag
 from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
-from treatment import services as course_services
-from treatment import session_services
+from treatment.course import services as course_services
 from treatment.models import CarePolicy, TherapySession
+from treatment.sessions import services as session_services
 
 INTAKE = {
     **dict.fromkeys(MEDICAL_CONDITIONS, False),

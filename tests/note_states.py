@@ -6,8 +6,8 @@ from decimal import Decimal
 import time_machine
 from django.utils import timezone
 
-from treatment import session_services
 from treatment.models import TherapySession
+from treatment.sessions import services as session_services
 
 from .course_states import confirm_checklist, ready_to_dose
 

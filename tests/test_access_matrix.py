@@ -625,7 +625,7 @@ def draft_evaluation_id(patient):
 
 
 def course_id(patient):
-    from treatment import services as course_services
+    from treatment.course import services as course_services
 
     return course_services.course_current(actor=None, patient=patient).pk
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from patients.models import SafetyAlert
-from treatment import adverse_event_services
+from treatment.adverse_events import services as adverse_event_services
 from treatment.models import AdverseEvent, TreatmentCourse
 
 from .conftest import refer

@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from patients.models import ConsentDocument, Stage
-from treatment import gates, session_services
-from treatment import services as course_services
+from treatment.course import gates
+from treatment.course import services as course_services
 from treatment.models import CarePolicy, DosingRecord, TherapySession
+from treatment.sessions import services as session_services
 
 from .course_states import (
     DOSE_PLAN,

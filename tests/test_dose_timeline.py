@@ -20,8 +20,11 @@ from kapcare.audit.models import AuditEvent
 from kapcare.rules import RuleRefused
 from patients import services as patient_services
 from patients.models import SafetyAlert
-from treatment import course_selectors, gates, session_selectors, session_services
+from treatment.course import gates
+from treatment.course import selectors as course_selectors
 from treatment.models import CarePolicy, DosingRecord, FollowUp, TherapySession
+from treatment.sessions import selectors as session_selectors
+from treatment.sessions import services as session_services
 
 from .course_states import (
     END_CRITERIA,

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from patients.models import Stage
-from treatment import course_selectors, session_services
+from treatment.course import selectors as course_selectors
 from treatment.models import (
     AdverseEvent,
     BoosterDose,
@@ -19,6 +19,7 @@ from treatment.models import (
     TherapySession,
     VitalsReading,
 )
+from treatment.sessions import services as session_services
 
 from .course_states import END_CRITERIA, IN_RANGE, confirm_checklist, ready_to_dose
 

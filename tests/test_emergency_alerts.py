@@ -6,7 +6,7 @@ import pytest
 
 from assessments import services as intake_services
 from patients.models import SafetyAlert
-from treatment import adverse_event_services
+from treatment.adverse_events import services as adverse_event_services
 
 from . import course_states
 from .test_dosing_record import REMOTE, book, dosed, url

@@ -14,9 +14,10 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.rules import RuleRefused
 from patients.models import Stage
-from treatment import course_selectors, session_services
-from treatment import services as course_services
+from treatment.course import selectors as course_selectors
+from treatment.course import services as course_services
 from treatment.models import CarePolicy, DosePlan, FollowUp, TherapySession
+from treatment.sessions import services as session_services
 
 from .conftest import refer
 from .course_states import (

@@ -25,7 +25,7 @@ from schemathesis.checks import (
 
 from assessments.services import evaluation_save_draft
 from kapcare.accounts.models import User
-from treatment.services import dose_plan_save_draft
+from treatment.course.services import dose_plan_save_draft
 
 from .conftest import _staff as staff
 from .conftest import refer

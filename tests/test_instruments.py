@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from assessments import instruments, questionnaire_services
+from assessments import instruments
 from assessments.models import QuestionnaireResponse
+from assessments.questionnaires import services as questionnaire_services
 from patients.models import SafetyAlert
 
 SCORED = [code for code, instrument in instruments.instruments().items() if instrument.method == instruments.SUM]

@@ -9,8 +9,9 @@ from django.db.utils import DatabaseError
 from kapcare.audit.models import AuditEvent
 from kapcare.rules import RuleRefused
 from messaging.models import Message
-from treatment import note_selectors, note_services
 from treatment.models import IntegrationSummary, TherapySession
+from treatment.notes import selectors as note_selectors
+from treatment.notes import services as note_services
 
 from .note_states import integration_session, past_session
 

@@ -11,10 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assessments.questionnaire_services import questionnaire_submit
+from assessments.questionnaires.services import questionnaire_submit
 from patients.models import Referral
-from treatment import measurement_selectors
-from treatment.measurement_selectors import due_for_course, instrument_codes
+from treatment.measurement import selectors as measurement_selectors
+from treatment.measurement.selectors import due_for_course, instrument_codes
 from treatment.models import CarePolicy, TherapySession
 
 from . import course_states

@@ -14,8 +14,9 @@ from kapcare.audit.models import AuditEvent
 from messaging import selectors, services
 from messaging.models import Message, MessageRecipient, Notification, Thread
 from patients.models import CareTeamMember
-from treatment import adverse_event_services, note_services
+from treatment.adverse_events import services as adverse_event_services
 from treatment.models import TherapySession
+from treatment.notes import services as note_services
 
 from . import course_states
 

@@ -11,8 +11,9 @@ from kapcare import access
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from patients.models import CareTeamMember
-from treatment import note_selectors, note_services
 from treatment.models import PsychotherapyNote, TherapySession
+from treatment.notes import selectors as note_selectors
+from treatment.notes import services as note_services
 
 from .factories import UserFactory, enrol_totp
 from .note_states import past_session

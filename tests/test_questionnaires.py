@@ -392,7 +392,7 @@ def test_another_patient_cannot_open_a_response_page(client, patient, other_pati
 
 
 def questionnaire_submit_as(user, patient, code, answers):
-    from assessments.questionnaire_services import questionnaire_submit
+    from assessments.questionnaires.services import questionnaire_submit
 
     return questionnaire_submit(actor=user, patient=patient, instrument=code, answers=answers)
 

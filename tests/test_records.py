@@ -18,7 +18,7 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
-from assessments import questionnaire_services
+from assessments.questionnaires import services as questionnaire_services
 from kapcare.audit.models import AuditEvent
 from messaging import services as messaging_services
 from patients import content
@@ -30,8 +30,9 @@ from records.models import RecordExport
 from tests import course_states
 from tests.test_follow_up import signed_follow_up
 from tests.test_questionnaires import answers_for
-from treatment import adverse_event_services, note_services
+from treatment.adverse_events import services as adverse_event_services
 from treatment.models import TherapySession
+from treatment.notes import services as note_services
 
 PSYCHOTHERAPY_CANARY = "CanaryPsychotherapy7f3a"
 CARE_TEAM_CANARY = "CanaryCareTeam91bd"

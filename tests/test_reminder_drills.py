@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from messaging.reminders.drill import read_sink
 from messaging.reminders.models import Reminder, ReminderPreference
-from treatment import services as course_services
+from treatment.course import services as course_services
 from treatment.models import TherapySession
 
 ROOT = Path(settings.BASE_DIR)

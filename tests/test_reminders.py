@@ -20,7 +20,7 @@ from messaging.reminders import kinds, outbox
 from messaging.reminders.models import Reminder, ReminderPreference
 from patients import services as patient_services
 from patients.models import SafetyAlert
-from treatment import services as course_services
+from treatment.course import services as course_services
 from treatment.models import FollowUp, TherapySession
 
 Status = Reminder.Status

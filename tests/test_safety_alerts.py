@@ -272,7 +272,7 @@ def test_a_questionnaire_alert_closes_the_loop_for_each_clinician(
 
 @pytest.mark.parametrize(("item9", "alerts"), [(0, 0), (1, 1), (3, 1)])
 def test_phq9_item_9_alerts_from_1_upwards(patient, patient_a, item9, alerts):
-    from assessments.questionnaire_services import questionnaire_submit
+    from assessments.questionnaires.services import questionnaire_submit
 
     response = questionnaire_submit(actor=patient, patient=patient_a, instrument="phq9", answers=[0] * 8 + [item9])
 

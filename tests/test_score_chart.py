@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from assessments import instruments
 from assessments.models import QuestionnaireResponse
-from assessments.questionnaire_services import questionnaire_submit
+from assessments.questionnaires.services import questionnaire_submit
 from assessments.score_chart import Marker, Series, render_svg
 from kapcare.audit.models import AuditEvent
-from treatment import measurement_selectors
+from treatment.measurement import selectors as measurement_selectors
 from treatment.models import TherapySession
 
 from . import course_states
@@ -217,7 +217,7 @@ def test_the_chart_page_costs_the_same_for_1_and_50_responses(client, patient_a,
 
 @pytest.mark.django_db
 def test_the_follow_up_note_reads_the_scores_since_the_baseline(dosed):
-    from treatment import course_selectors
+    from treatment.course import selectors as course_selectors
 
     lines = course_selectors.scores_since_baseline(dosed)
 

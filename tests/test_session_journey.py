@@ -13,8 +13,8 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from treatment import session_services
 from treatment.models import DosingRecord, SessionNote, TherapySession
+from treatment.sessions import services as session_services
 
 from . import course_states
 from .conftest import refer

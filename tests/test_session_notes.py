@@ -14,9 +14,11 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.rules import RuleRefused
-from treatment import note_selectors, note_services, session_services
-from treatment import services as course_services
+from treatment.course import services as course_services
 from treatment.models import DosingRecord, FollowUp, SessionNote, SessionNoteAddendum, TherapySession, VitalsReading
+from treatment.notes import selectors as note_selectors
+from treatment.notes import services as note_services
+from treatment.sessions import services as session_services
 
 from .conftest import refer
 from .factories import UserFactory, enrol_totp

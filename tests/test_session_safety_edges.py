@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 
 from kapcare.rules import RuleRefused
-from treatment import note_services, session_services
 from treatment.models import SessionChange, TherapySession
+from treatment.notes import services as note_services
+from treatment.sessions import services as session_services
 
 from .note_states import IN_RANGE, dosing_session, past_session, record_pre_dose_and_dose
 from .test_follow_up import NOTE
@@ -102,7 +103,7 @@ def test_a_signed_note_freezes_the_sessions_time_and_status(therapist_a, prescri
 
 
 def test_a_discharge_waits_for_a_dosing_session_under_way(therapist_a, prescriber, patient_a):
-    from treatment import services as course_services
+    from treatment.course import services as course_services
 
     session = dosing_session(therapist_a, prescriber, patient_a)
     record_pre_dose_and_dose(therapist_a, session)
@@ -119,7 +120,7 @@ def test_a_discharge_waits_for_a_dosing_session_under_way(therapist_a, prescribe
 
 
 def test_a_discharge_cancels_booked_sessions_with_the_reason(therapist_a, prescriber, patient_a):
-    from treatment import services as course_services
+    from treatment.course import services as course_services
 
     from .course_states import ready_to_dose
 

@@ -10,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from treatment import gates, session_services
+from treatment.course import gates
 from treatment.models import SessionChange, TherapySession
+from treatment.sessions import services as session_services
 
 from .conftest import refer
 from .course_states import completed_session, ready_to_dose

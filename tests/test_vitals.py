@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from patients import services as patient_services
 from patients.models import SafetyAlert, SafetyAlertRecipient
-from treatment import gates, session_services
+from treatment.course import gates
 from treatment.models import CarePolicy, DosingRecord, VitalsReading
+from treatment.sessions import services as session_services
 
 from .course_states import confirm_checklist, ready_to_dose
 

@@ -1,6 +1,11 @@
 from django.urls import path
 
-from . import adverse_event_views, course_views, measurement_views, note_views, session_views, views
+from assessments.questionnaires import views as measurement_views
+from messaging.dashboards import views
+from treatment.adverse_events import views as adverse_event_views
+from treatment.course import views as course_views
+from treatment.notes import views as note_views
+from treatment.sessions import views as session_views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

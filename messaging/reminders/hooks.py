@@ -81,7 +81,7 @@ def _questionnaires(now, *, row, patient_timing, patient_due):
     """Questionnaire due and overdue (the patient), from treatment.measurement_selectors' schedule."""
     from assessments.models import QuestionnaireResponse
     from patients.models import Patient, Stage
-    from treatment import measurement_selectors as schedule
+    from treatment.measurement import selectors as schedule
     from treatment.models import TherapySession, TreatmentCourse
 
     previous_end = (

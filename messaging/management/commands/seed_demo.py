@@ -12,9 +12,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments import questionnaire_services
 from assessments import services as intake_services
 from assessments.models import MEDICAL_CONDITIONS, QuestionnaireResponse, ScreeningFlag
+from assessments.questionnaires import services as questionnaire_services
 from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraining, Licence, Organization
 from kapcare.us_states import USState
 from messaging import services as messaging_services
@@ -23,9 +23,10 @@ from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Patient, Stage
-from treatment import note_services, session_services
-from treatment import services as course_services
+from treatment.course import services as course_services
 from treatment.models import IntegrationSummary, TherapySession
+from treatment.notes import services as note_services
+from treatment.sessions import services as session_services
 
 User = get_user_model()
 PASSWORD = "kapcare-demo-2026"  # noqa: S105 (published demo password, CONTRACT.md)

@@ -1,0 +1,29 @@
+"""Reads of side-effect reports for the chart, the dashboards and the API; every one starts from
+kapcare.access. Callers check Permission.VIEW_ADVERSE_EVENTS."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from kapcare import access
+from treatment.models import AdverseEvent
+
+RECENT_DAYS = 14
+
+
+def visible_adverse_events(user):
+    return (
+        AdverseEvent.objects.filter(patient__in=access.visible_patients(user))
+        .select_related("reported_by", "session")
+        .order_by("-reported_at", "-id")
+    )
+
+
+def recent_adverse_events(user, *, days=RECENT_DAYS, limit=50):
+    """The prescriber's dashboard list: reports of the last `days` days, newest first, in one query."""
+    since = timezone.now() - timedelta(days=days)
+    return list(visible_adverse_events(user).filter(reported_at__gte=since).select_related("patient")[:limit])
+
+
+def adverse_events_of_patient(user, patient):
+    return list(visible_adverse_events(user).filter(patient=patient))
