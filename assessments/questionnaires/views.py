@@ -48,7 +48,9 @@ def questionnaire_list(request):
     due = measurement_selectors.questionnaires_due(request.user, patient=patient)
     due_codes = {entry.code for entry in due}
     others = [instrument for code, instrument in instruments.instruments().items() if code not in due_codes]
-    return render(request, "assessments/questionnaire_list.html", {"patient": patient, "due": due, "others": others})
+    return render(
+        request, "treatment/measurement/questionnaire_list.html", {"patient": patient, "due": due, "others": others}
+    )
 
 
 def _questionnaire_page(request, *, patient, instrument, on_behalf):
@@ -89,7 +91,7 @@ def questionnaire_form(request, code):
     response, context = _questionnaire_page(request, patient=patient, instrument=instrument, on_behalf=False)
     if response is not None:
         return redirect("questionnaire-done", response.pk)
-    return render(request, "assessments/questionnaire_form.html", context)
+    return render(request, "assessments/questionnaires/questionnaire_form.html", context)
 
 
 def _raised_alert_kinds(response):
@@ -124,7 +126,7 @@ def questionnaire_done(request, response_id):
         context["self_harm"] = bool(kinds & SELF_HARM_KINDS)
         context["team"] = list(response.patient.care_team.active().select_related("clinician"))
         return render(request, "assessments/crisis_resources.html", context)
-    return render(request, "assessments/questionnaire_done.html", context)
+    return render(request, "assessments/questionnaires/questionnaire_done.html", context)
 
 
 def _charts(history, *, simple=False):
@@ -144,7 +146,7 @@ def my_progress(request):
     audit_record(request.user, AuditEvent.Action.READ, patient)
     audit_record_many(request.user, AuditEvent.Action.READ, history.responses)
     return render(
-        request, "assessments/my_progress.html", {"patient": patient, "charts": _charts(history, simple=True)}
+        request, "treatment/measurement/my_progress.html", {"patient": patient, "charts": _charts(history, simple=True)}
     )
 
 
@@ -183,4 +185,4 @@ def chart_questionnaire_form(request, patient_id, code):
         else:
             messages.success(request, text)
         return redirect(reverse("patient-chart", args=[patient.pk]) + "#scores-heading")
-    return render(request, "assessments/questionnaire_form.html", context)
+    return render(request, "assessments/questionnaires/questionnaire_form.html", context)

@@ -35,7 +35,7 @@ def dashboard(request):
     if user.role == User.Role.PATIENT:
         return _patient_dashboard(request)
     if user.role == User.Role.ADMIN:
-        return render(request, "treatment/dashboard_admin.html")
+        return render(request, "messaging/dashboards/dashboard_admin.html")
     page = Paginator(selectors.patients_for_list(user), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     patients = course_selectors.annotate_dashboard_page(user, list(page.object_list))
     # Each panel is one query (the questionnaire schedule three) and lists its most urgent rows only.
@@ -88,7 +88,7 @@ def dashboard(request):
     audit_record_many(user, AuditEvent.Action.LIST, [*shown.values(), *open_alerts, *recent_side_effects])
     return render(
         request,
-        "treatment/dashboard_clinical.html",
+        "messaging/dashboards/dashboard_clinical.html",
         {
             "show_sessions": show_sessions,
             "stage_counts": stage_counts,
@@ -118,7 +118,7 @@ def dashboard(request):
 def _patient_dashboard(request):
     patient = selectors.patients_for_list(request.user).first()
     if patient is None:
-        return render(request, "treatment/dashboard_patient.html", {"patient": None})
+        return render(request, "messaging/dashboards/dashboard_patient.html", {"patient": None})
     audit_record(request.user, AuditEvent.Action.READ, patient)
     intake = intake_selectors.intake_for_patient(request.user, patient)
     questionnaires_due = measurement_selectors.questionnaires_due(request.user, patient=patient)
@@ -126,7 +126,7 @@ def _patient_dashboard(request):
     next_step = next((step for step in steps if not step.done and not step.later), None)
     return render(
         request,
-        "treatment/dashboard_patient.html",
+        "messaging/dashboards/dashboard_patient.html",
         {
             "patient": patient,
             "steps": steps,
@@ -169,7 +169,7 @@ def patient_chart(request, patient_id):
         "can_report_side_effect": access.can(user, Permission.REPORT_ADVERSE_EVENT) and user.role != User.Role.PATIENT,
     }
     note_selectors.attach_documentation_state(user, context["course_chart"].sessions)
-    return render(request, "treatment/chart.html", context)
+    return render(request, "messaging/dashboards/chart.html", context)
 
 
 @login_required
@@ -189,7 +189,7 @@ def refer_patient(request):
         else:
             messages.success(request, f"{patient.first_name} is referred; an invitation to the portal is on its way.")
             return redirect("patient-chart", patient.pk)
-    return render(request, "treatment/refer.html", {"form": form}, status=status)
+    return render(request, "patients/refer.html", {"form": form}, status=status)
 
 
 def _assign(request, patient_id, *, permission, form_class, field, assign):
@@ -270,4 +270,4 @@ def patient_profile(request):
             return redirect("dashboard")
     else:
         audit_record(request.user, AuditEvent.Action.READ, patient)
-    return render(request, "treatment/profile.html", {"form": form, "patient": patient})
+    return render(request, "patients/profile.html", {"form": form, "patient": patient})

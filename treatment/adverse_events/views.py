@@ -45,7 +45,7 @@ def _report(request, patient, *, done_url, session=None):
             return redirect(done_url)
     return render(
         request,
-        "treatment/side_effect_new.html",
+        "treatment/adverse_events/side_effect_new.html",
         {"patient": patient, "form": form, "done_url": done_url, "session": session},
     )
 
@@ -99,7 +99,7 @@ def alert_page(request, alert_id):
         "my_role": access.safety_alert_role(request.user, alert),
         "form": AcknowledgeAlertForm(),
     }
-    return render(request, "treatment/alert_page.html", context)
+    return render(request, "patients/alerts/alert_page.html", context)
 
 
 @login_required

@@ -94,7 +94,7 @@ def evaluation_page(request, patient_id):
         "missing": assessment_services.evaluation_missing(draft) if draft else {},
         "consents_outstanding": patient_selectors.outstanding_consents(patient) if form else [],
     }
-    return render(request, "treatment/evaluation.html", context, status=409 if refusal else 200)
+    return render(request, "treatment/course/evaluation.html", context, status=409 if refusal else 200)
 
 
 @login_required
@@ -151,7 +151,7 @@ def dose_plan_page(request, patient_id):
         "refusal": refusal,
         "credential_gaps": _credential_gaps(user, patient, can_write),
     }
-    return render(request, "treatment/dose_plan.html", context, status=409 if refusal else 200)
+    return render(request, "treatment/course/dose_plan.html", context, status=409 if refusal else 200)
 
 
 @login_required
@@ -214,4 +214,4 @@ def follow_up_page(request, patient_id):
         "refusal": refusal,
         "credential_gaps": _credential_gaps(user, patient, can_write),
     }
-    return render(request, "treatment/follow_up.html", context, status=409 if refusal else 200)
+    return render(request, "treatment/course/follow_up.html", context, status=409 if refusal else 200)

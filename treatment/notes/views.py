@@ -63,7 +63,7 @@ def session_notes_page(request, patient_id, session_id):
     audit_record(request.user, AuditEvent.Action.READ, session)
     context = {"patient": session.patient, "session": session}
     context.update(note_selectors.note_context(request.user, session))
-    return render(request, "treatment/session_notes.html", context)
+    return render(request, "treatment/notes/session_notes.html", context)
 
 
 @login_required

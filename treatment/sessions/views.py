@@ -58,7 +58,10 @@ def session_new(request, patient_id):
             return redirect("patient-session", patient.pk, session.pk)
     status = 409 if refusal else 400 if request.method == "POST" else 200
     return render(
-        request, "treatment/session_new.html", {"patient": patient, "form": form, "refusal": refusal}, status=status
+        request,
+        "treatment/sessions/session_new.html",
+        {"patient": patient, "form": form, "refusal": refusal},
+        status=status,
     )
 
 
@@ -205,7 +208,7 @@ def session_page(request, patient_id, session_id):
         else None,
     }
     context.update(note_selectors.note_context(user, session))
-    return render(request, "treatment/session_page.html", context, status=status)
+    return render(request, "treatment/sessions/session_page.html", context, status=status)
 
 
 @login_required
@@ -261,4 +264,4 @@ def own_checklist(request, session_id):
         "checklist": session_selectors.checklist(session) if session.is_dosing else None,
     }
     status = 409 if refusal else 400 if request.method == "POST" else 200
-    return render(request, "treatment/session_checklist.html", context, status=status)
+    return render(request, "treatment/sessions/session_checklist.html", context, status=status)
