@@ -12,9 +12,9 @@ from kapcare.access import Permission
 from kapcare.api.serializers import StrictFieldsMixin
 from treatment.adverse_events import selectors as adverse_event_selectors
 from treatment.adverse_events import services as adverse_event_services
+from treatment.adverse_events.models import AdverseEvent
 from treatment.course import selectors as course_selectors
 from treatment.course.api import CourseScopedViewSet
-from treatment.models import AdverseEvent
 
 
 class AdverseEventSerializer(serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 from django import forms
 
-from treatment.models import AdverseEvent
+from treatment.adverse_events.models import AdverseEvent
 
 
 class AdverseEventForm(forms.Form):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from kapcare import access
-from treatment.models import AdverseEvent
+from treatment.adverse_events.models import AdverseEvent
 
 RECENT_DAYS = 14
 

@@ -14,8 +14,10 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from patients import services as patient_services
 from patients.models import SafetyAlert
+from treatment.adverse_events.models import AdverseEvent
 from treatment.course import services as course_services
-from treatment.models import AdverseEvent, TherapySession, TreatmentCourse
+from treatment.course.models import TreatmentCourse
+from treatment.sessions.models import TherapySession
 
 REPORT_FIELDS = ("kind", "description", "severity", "onset_minutes", "action_taken", "action_details", "who_was_told")
 TEXT_LIMITS = {"description": 2000, "action_details": 1000}

@@ -21,6 +21,7 @@ from kapcare.api.errors import Conflict
 from kapcare.rules import RuleRefused
 from treatment.course import selectors as course_selectors
 from treatment.course import services
+from treatment.course.models import DosePlan, FollowUp, TreatmentCourse
 from treatment.course.serializers import (
     AddendumCreateSerializer,
     AddendumSerializer,
@@ -35,7 +36,6 @@ from treatment.course.serializers import (
     FollowUpSerializer,
     FollowUpWriteSerializer,
 )
-from treatment.models import DosePlan, FollowUp, TreatmentCourse
 
 
 def refused(error: RuleRefused):

@@ -3,7 +3,7 @@
 from django import forms
 
 from assessments.models import Evaluation, EvaluationFlagReview
-from treatment.models import DosePlan, FollowUp
+from treatment.course.models import DosePlan, FollowUp
 
 
 class EvaluationForm(forms.ModelForm):

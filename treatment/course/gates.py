@@ -16,7 +16,8 @@ from assessments.models import Evaluation
 from assessments.selectors import latest_signed_evaluation
 from patients import selectors as patient_selectors
 from patients.models import SafetyAlert
-from treatment.models import CarePolicy, DosePlan, FollowUp, TherapySession
+from treatment.course.models import CarePolicy, DosePlan, FollowUp
+from treatment.sessions.models import TherapySession
 
 WEEK = timedelta(days=7)
 

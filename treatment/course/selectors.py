@@ -12,8 +12,10 @@ from assessments import selectors as assessment_selectors
 from assessments.models import Evaluation
 from kapcare import access
 from kapcare.access import Permission
+from treatment.course.models import DosePlan, FollowUp, TreatmentCourse
 from treatment.measurement import selectors as measurement_selectors
-from treatment.models import DosePlan, FollowUp, SessionNote, TherapySession, TreatmentCourse
+from treatment.notes.models import SessionNote
+from treatment.sessions.models import TherapySession
 
 # The weight a dose per kg is computed from: the prescriber's measurement at the evaluation, else (and said)
 # the patient's self-report on the intake.

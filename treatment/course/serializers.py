@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from assessments.models import Evaluation, EvaluationAddendum, EvaluationFlagReview
 from assessments.serializers import StrictFieldsMixin
-from treatment.models import DosePlan, FollowUp, TreatmentCourse
+from treatment.course.models import DosePlan, FollowUp, TreatmentCourse
 
 # Evaluations ---------------------------------------------------------------------------------------
 

@@ -25,15 +25,8 @@ from kapcare.rules import RuleRefused
 from patients import services as patient_services
 from patients.models import Patient, Stage
 from treatment.course import gates
-from treatment.models import (
-    CarePolicy,
-    DosePlan,
-    DosingRecord,
-    FollowUp,
-    SessionChange,
-    TherapySession,
-    TreatmentCourse,
-)
+from treatment.course.models import CarePolicy, DosePlan, FollowUp, TreatmentCourse
+from treatment.sessions.models import DosingRecord, SessionChange, TherapySession
 
 DOSE_PLAN_FIELDS = DosePlan.CONTENT_FIELDS
 FOLLOW_UP_FIELDS = (*FollowUp.CONTENT_FIELDS, "due_on")

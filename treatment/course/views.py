@@ -22,7 +22,7 @@ from patients import selectors as patient_selectors
 from treatment.course import selectors as course_selectors
 from treatment.course import services
 from treatment.course.forms import AddendumForm, DosePlanForm, EvaluationForm, FollowUpForm
-from treatment.models import DosePlan
+from treatment.course.models import DosePlan
 
 
 def _credential_gaps(user, patient, can_write):

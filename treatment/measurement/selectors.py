@@ -26,7 +26,8 @@ from assessments.questionnaires import selectors as response_selectors
 from assessments.score_chart import Marker, Point, Series
 from kapcare import access
 from patients.models import Referral
-from treatment.models import CarePolicy, TherapySession, TreatmentCourse
+from treatment.course.models import CarePolicy, TreatmentCourse
+from treatment.sessions.models import TherapySession
 
 BASELINE_SET = ("phq9", "gad7")
 TRAUMA_SET = ("pcl5",)

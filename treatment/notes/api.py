@@ -21,9 +21,10 @@ from kapcare.api.serializers import StrictFieldsMixin
 from kapcare.audit.models import AuditEvent
 from treatment.course import selectors as course_selectors
 from treatment.course.api import CourseScopedViewSet
-from treatment.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum, TherapySession
 from treatment.notes import selectors as note_selectors
 from treatment.notes import services as note_services
+from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
+from treatment.sessions.models import TherapySession
 
 
 class SessionRefSerializer(serializers.Serializer):

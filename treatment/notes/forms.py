@@ -3,7 +3,7 @@ integration summary. Each has a prefix so they sit on the session page beside it
 
 from django import forms
 
-from treatment.models import IntegrationSummary
+from treatment.notes.models import IntegrationSummary
 from treatment.notes.services import ADDENDUM_LIMIT, NOTE_LIMIT, SUMMARY_FIELDS
 
 

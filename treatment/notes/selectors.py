@@ -13,15 +13,9 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
-from treatment.models import (
-    DosingRecord,
-    FollowUp,
-    IntegrationSummary,
-    SessionNote,
-    SessionNoteAddendum,
-    TherapySession,
-    VitalsReading,
-)
+from treatment.course.models import FollowUp
+from treatment.notes.models import IntegrationSummary, SessionNote, SessionNoteAddendum
+from treatment.sessions.models import DosingRecord, TherapySession, VitalsReading
 
 PSYCHOTHERAPY_NOTE_NOTICE = (
     "Only you can ever read this psychotherapy note. It is not part of the chart: the prescriber, the "

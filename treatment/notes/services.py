@@ -18,18 +18,9 @@ from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
-from treatment.models import (
-    BoosterDose,
-    ChaperoneCheckIn,
-    DosingRecord,
-    IntegrationSummary,
-    PsychotherapyNote,
-    SessionNote,
-    SessionNoteAddendum,
-    TherapySession,
-    VitalsReading,
-)
+from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
 from treatment.notes.selectors import documentation_missing
+from treatment.sessions.models import BoosterDose, ChaperoneCheckIn, DosingRecord, TherapySession, VitalsReading
 
 NOTE_LIMIT = 20000
 ADDENDUM_LIMIT = 10000

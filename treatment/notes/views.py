@@ -18,10 +18,10 @@ from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from patients import selectors as patient_selectors
 from treatment.course import selectors as course_selectors
-from treatment.models import TherapySession
 from treatment.notes import selectors as note_selectors
 from treatment.notes import services as note_services
 from treatment.notes.forms import IntegrationSummaryForm, NoteAddendumForm, ProgressNoteForm, PsychotherapyNoteForm
+from treatment.sessions.models import TherapySession
 
 
 def _session(user, patient_id, session_id, *, action):

@@ -26,9 +26,9 @@ from kapcare import access
 from kapcare.access import Permission
 from treatment.course import selectors as course_selectors
 from treatment.course.api import CourseScopedViewSet
-from treatment.models import TherapySession
 from treatment.sessions import selectors as session_selectors
 from treatment.sessions import services as session_services
+from treatment.sessions.models import TherapySession
 from treatment.sessions.serializers import (
     BoosterSerializer,
     CheckInInputSerializer,

@@ -3,7 +3,7 @@
 
 from django import forms
 
-from treatment.models import ChecklistConfirmation, TherapySession, VitalsReading
+from treatment.sessions.models import ChecklistConfirmation, TherapySession, VitalsReading
 
 LOCAL_TIME = {
     "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

@@ -14,7 +14,8 @@ from patients import selectors as patient_selectors
 from patients.models import Patient, SafetyAlert
 from treatment.course import gates
 from treatment.course import selectors as course_selectors
-from treatment.models import CarePolicy, ChecklistConfirmation, DosePlan, FollowUp, TherapySession, VitalsReading
+from treatment.course.models import CarePolicy, DosePlan, FollowUp
+from treatment.sessions.models import ChecklistConfirmation, TherapySession, VitalsReading
 from treatment.sessions.services import checklist_items, latest_pre_dose, unconfirmed_checklist
 
 

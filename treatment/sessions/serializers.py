@@ -7,7 +7,7 @@ from rest_framework import serializers
 from assessments.serializers import StrictFieldsMixin
 from kapcare import access
 from kapcare.access import Permission
-from treatment.models import (
+from treatment.sessions.models import (
     BoosterDose,
     ChaperoneCheckIn,
     ChecklistConfirmation,

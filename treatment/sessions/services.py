@@ -21,16 +21,15 @@ from kapcare.rules import RuleRefused
 from patients import services as patient_services
 from patients.models import CareTeamMember, SafetyAlert
 from treatment.course import gates
+from treatment.course.models import CarePolicy, DosePlan
 from treatment.course.services import CLOSED_STAGES, _lock_patient, course_closed, course_current, course_refresh
-from treatment.models import (
+from treatment.notes.models import SessionNote
+from treatment.sessions.models import (
     BoosterDose,
-    CarePolicy,
     ChaperoneCheckIn,
     ChecklistConfirmation,
-    DosePlan,
     DosingRecord,
     SessionChange,
-    SessionNote,
     TherapySession,
     VitalsReading,
 )

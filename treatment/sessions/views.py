@@ -18,7 +18,6 @@ from kapcare.audit.services import audit_record
 from kapcare.forms import add_service_errors
 from kapcare.rules import RuleRefused
 from patients import selectors as patient_selectors
-from treatment.models import TherapySession
 from treatment.notes import selectors as note_selectors
 from treatment.sessions import selectors as session_selectors
 from treatment.sessions import services as session_services
@@ -32,6 +31,7 @@ from treatment.sessions.forms import (
     SessionScheduleForm,
     VitalsForm,
 )
+from treatment.sessions.models import TherapySession
 
 
 @login_required
