@@ -1,6 +1,6 @@
 """Scores over time as a server-rendered SVG: pure drawing, no database.
 
-The caller (treatment.measurement_selectors) builds a `Series` per instrument: the scored points with their
+The caller (treatment.measurement.selectors) builds a `Series` per instrument: the scored points with their
 course baseline, response and remission already judged, and the dosing sessions to mark on the time axis.
 The drawing uses SVG presentation attributes only (the CSP forbids inline styles), and every mark is repeated
 in the table the template puts beside it, for screen readers.

@@ -412,7 +412,7 @@ def evaluation_sign(*, actor, evaluation) -> Evaluation:
     assessments, diagnosis, decision and rationale are filled and every screening flag of the submitted
     intake is confirmed or dismissed; refused (RuleRefused) without the signer's current credentials for the
     patient's state, and "eligible" before the intake and consents or over an absolute contraindication.
-    The patient's stage follows in treatment.services.evaluation_sign."""
+    The patient's stage follows in treatment.course.services.evaluation_sign_and_advance_course."""
     access.require(actor, Permission.WRITE_EVALUATION, evaluation)
     return _evaluation_sign(actor=actor, evaluation=evaluation)
 

@@ -26,11 +26,11 @@ from .questions import answer_sections
 def my_intake(request):
     """The patient's own intake: the form while it is a draft, a thank-you once submitted."""
     if request.user.role != User.Role.PATIENT:
-        return redirect("dashboard")
+        return redirect("dashboards:dashboard")
     patient = patient_selectors.patients_for_list(request.user).first()
     if patient is None:
         raise Http404("Your record is not linked to this account yet.")
-    return _intake_form(request, patient, here=reverse("intake"), template="assessments/intake_form.html")
+    return _intake_form(request, patient, here=reverse("assessments:intake"), template="assessments/intake_form.html")
 
 
 @login_required
@@ -39,8 +39,8 @@ def patient_intake_edit(request, patient_id):
     patient = patient_selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.UPDATE)
     access.require(request.user, Permission.EDIT_INTAKE, patient)
     if request.user.role == User.Role.PATIENT:
-        return redirect("intake")
-    here = reverse("patient-intake-edit", args=[patient.pk])
+        return redirect("assessments:intake")
+    here = reverse("assessments:patient-intake-edit", args=[patient.pk])
     return _intake_form(request, patient, here=here, template="assessments/intake_form.html")
 
 
@@ -55,7 +55,7 @@ def _intake_form(request, patient, *, here, template):
                 context = {"patient": patient, "intake": intake, "self_harm": True, "team": team}
                 return render(request, "assessments/crisis_resources.html", context)
             return render(request, "assessments/intake_thanks.html", {"patient": patient, "intake": intake})
-        return redirect("patient-intake", patient_id=patient.pk)
+        return redirect("assessments:patient-intake", patient_id=patient.pk)
 
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, intake or patient)

@@ -51,6 +51,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("kapcare.audit.urls")),
     path("", include("kapcare.accounts.urls")),
+    path("", include("messaging.dashboards.urls")),
     path("", include("treatment.urls")),
     path("", include("assessments.urls")),
     path("", include("patients.urls")),

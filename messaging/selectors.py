@@ -270,7 +270,7 @@ def shareable_records(user, patient) -> list[Shareable]:
                     summary,
                     "Integration summary",
                     f"session of {timezone.localtime(summary.session.scheduled_at):%b %-d}",
-                    "messaging-share-integration-summary",
+                    "messaging:share-integration-summary",
                     is_shared(summary),
                     changed_since_shared(summary),
                 )
@@ -283,7 +283,7 @@ def shareable_records(user, patient) -> list[Shareable]:
                     event,
                     f"Side effect: {event.get_kind_display().lower()}",
                     f"{event.get_severity_display().lower()}, reported {timezone.localtime(event.reported_at):%b %-d}",
-                    "messaging-share-side-effect",
+                    "messaging:share-side-effect",
                     is_shared(event),
                 )
             )
@@ -295,7 +295,7 @@ def shareable_records(user, patient) -> list[Shareable]:
                     plan,
                     f"Dose plan version {plan.version}",
                     f"{plan.full_dose_mg} mg, signed {timezone.localtime(plan.signed_at):%b %-d}",
-                    "messaging-share-dose-plan",
+                    "messaging:share-dose-plan",
                     is_shared(plan),
                 )
             )

@@ -31,8 +31,8 @@ def thread_for(patient, kind) -> Thread:
 def thread_url(patient, kind, *, for_patient=False):
     """Ids only: where a notification about a message in this thread leads."""
     if for_patient:
-        return reverse("my-messages")
-    name = "messaging-care-team-thread" if kind == Thread.Kind.CARE_TEAM else "messaging-patient-thread"
+        return reverse("messaging:my-messages")
+    name = "messaging:care-team-thread" if kind == Thread.Kind.CARE_TEAM else "messaging:patient-thread"
     return reverse(name, args=[patient.pk])
 
 

@@ -30,8 +30,8 @@ OTHER_THREAD = {Thread.Kind.CARE_TEAM: Thread.Kind.PATIENT, Thread.Kind.PATIENT:
 
 def _thread_url(patient, kind, *, own=False):
     if own:
-        return reverse("my-messages")
-    name = "messaging-care-team-thread" if kind == Thread.Kind.CARE_TEAM else "messaging-patient-thread"
+        return reverse("messaging:my-messages")
+    name = "messaging:care-team-thread" if kind == Thread.Kind.CARE_TEAM else "messaging:patient-thread"
     return reverse(name, args=[patient.pk])
 
 
@@ -106,10 +106,10 @@ def my_messages(request):
     """The patient's "Message my care team" page."""
     access.require(request.user, Permission.VIEW_PATIENT_THREAD, object_type="messaging.thread")
     if not request.user.is_patient:
-        return redirect("dashboard")
+        return redirect("dashboards:dashboard")
     record = patient_selectors.own_patient_record(request.user)
     if record is None:
-        return redirect("dashboard")
+        return redirect("dashboards:dashboard")
     return _thread(request, _patient(request, record.pk), Thread.Kind.PATIENT, own=True)
 
 
@@ -126,7 +126,7 @@ def _share(request, patient_id, find, share):
         message = share(actor=request.user, record=record, note=note)
     except (ValidationError, RuleRefused) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-        return redirect("messaging-care-team-thread", patient.pk)
+        return redirect("messaging:care-team-thread", patient.pk)
     messages.success(request, "Shared with the care team.")
     return redirect(f"{_thread_url(patient, Thread.Kind.CARE_TEAM)}#message-{message.pk}")
 
@@ -200,7 +200,7 @@ def acknowledge(request, message_id):
         messages.error(request, str(error))
     else:
         messages.success(request, "Acknowledged. The others on the team can see it.")
-    name = "messaging-care-team-thread" if message.thread.kind == Thread.Kind.CARE_TEAM else "messaging-patient-thread"
+    name = "messaging:care-team-thread" if message.thread.kind == Thread.Kind.CARE_TEAM else "messaging:patient-thread"
     return redirect(f"{reverse(name, args=[message.patient_id])}#message-{message.pk}")
 
 
@@ -212,7 +212,7 @@ def notification_list(request):
     if request.method == "POST":
         services.notifications_mark_all_read(actor=request.user)
         messages.success(request, "All notifications marked as read.")
-        return redirect("notifications")
+        return redirect("messaging:notifications")
     notifications = selectors.notifications_for_list(request.user)
     audit_record_many(request.user, AuditEvent.Action.LIST, [n for n in notifications if n.patient_id])
     return render(

@@ -332,7 +332,7 @@ def invitation_email(*, invitation_id) -> bool:
         invitation.token_hash = _token_digest(token)
         invitation.save(update_fields=["token_hash"])
     patient = invitation.patient
-    link = f"{settings.KAPCARE_BASE_URL}{reverse('invitation-open', args=[token])}"
+    link = f"{settings.KAPCARE_BASE_URL}{reverse('patients:invitation-open', args=[token])}"
     context = {"first_name": patient.first_name, "link": link, "days": Invitation.VALID_FOR_DAYS}
     send_mail(
         subject="Your invitation to KAPCare",
@@ -608,7 +608,7 @@ def patient_mark_intake_submitted(*, actor, patient: Patient) -> Patient:
 
 
 def patient_set_stage(*, actor, patient: Patient, stage: str) -> Patient:
-    """Record a stage derived above (treatment.services.course_refresh derives the later stages from
+    """Record a stage derived above (treatment.course.services.course_refresh derives the later stages from
     signed evaluations, dose plans and sessions). Only that derivation calls this; nobody types a stage in."""
     if stage not in Stage.values:
         raise ValidationError({"stage": f"{stage!r} is not a stage of the course of care."})

@@ -1,8 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import alerts_views, views
+
+app_name = "patients"
 
 urlpatterns = [
+    path("refer/", views.refer_patient, name="refer-patient"),
+    path("profile/", views.patient_profile, name="patient-profile"),
+    path("patients/<uuid:patient_id>/prescriber/", views.assign_prescriber, name="assign-prescriber"),
+    path("patients/<uuid:patient_id>/therapist/", views.assign_therapist, name="assign-therapist"),
+    path("patients/<uuid:patient_id>/invitation/", views.resend_invitation, name="resend-invitation"),
+    path("alerts/<uuid:alert_id>/", alerts_views.alert_page, name="alert-page"),
+    path("alerts/<uuid:alert_id>/acknowledge/", alerts_views.alert_acknowledge, name="alert-acknowledge"),
     path("consents/", views.consent_list, name="consent-list"),
     path("consents/<int:document_id>/", views.consent_detail, name="consent-detail"),
     path("education/", views.education_list, name="education-list"),

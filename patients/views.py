@@ -1,5 +1,5 @@
-"""The patient's consent and education pages, and the care team's view of them. Thin: access, a form,
-one service, render."""
+"""The patient's referral, profile, consent and education pages, the care team's view of them and the
+coordinator's assignment of clinicians. Thin: access, a form, one service, render."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +19,15 @@ from kapcare.forms import add_service_errors
 from kapcare.rules import RuleRefused
 
 from . import selectors, services
-from .forms import ConsentSignForm, ReconciliationResolveForm, SetPasswordForm
+from .forms import (
+    AssignPrescriberForm,
+    AssignTherapistForm,
+    ConsentSignForm,
+    ProfileForm,
+    ReconciliationResolveForm,
+    ReferralForm,
+    SetPasswordForm,
+)
 from .models import ReferralReconciliation
 from .services import DateOfBirthMismatch, InvitationUnusable
 
@@ -66,7 +74,7 @@ def consent_detail(request, document_id):
             add_service_errors(form, error)
         else:
             messages.success(request, f"Thank you. You signed “{document.title}”.")
-            return redirect("consent-list")
+            return redirect("patients:consent-list")
     else:
         audit_record(request.user, AuditEvent.Action.READ, patient)
     context = {
@@ -102,7 +110,7 @@ def education_detail(request, slug):
     if request.method == "POST":
         services.education_mark_read(actor=request.user, patient=patient, module=module)
         messages.success(request, f"“{module.title}” is marked as read.")
-        return redirect("education-list")
+        return redirect("patients:education-list")
     audit_record(request.user, AuditEvent.Action.READ, patient)
     context = {"patient": patient, "module": module, "read_at": selectors.education_read_at(patient, module)}
     return render(request, "patients/education_detail.html", context)
@@ -129,7 +137,7 @@ INVITATION_SESSION_KEY = "kapcare_invitation"
 def invitation_open(request, token):
     """Keep the token out of the address bar, the history and Referer headers from here on."""
     request.session[INVITATION_SESSION_KEY] = token
-    return redirect("invitation-accept")
+    return redirect("patients:invitation-accept")
 
 
 def invitation_accept(request):
@@ -197,7 +205,7 @@ def invitation_request_new(request):
                 return _invitation_unusable(request, InvitationUnusable("locked"))
             request.session.pop(INVITATION_SESSION_KEY, None)
             return render(request, "patients/invitation_requested.html")
-    return redirect("invitation-accept")
+    return redirect("patients:invitation-accept")
 
 
 # Identity changes: the chart's and the profile's log of who changed the patient's details.
@@ -246,7 +254,7 @@ def reconciliation_resolve(request, entry_id, decision):
     form = ReconciliationResolveForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("note", ["Check the note."])))
-        return redirect("reconciliation-queue")
+        return redirect("patients:reconciliation-queue")
     service = services.reconciliation_link if decision == "link" else services.reconciliation_decline
     try:
         entry = service(actor=request.user, entry=entry, note=form.cleaned_data["note"])
@@ -254,4 +262,105 @@ def reconciliation_resolve(request, entry_id, decision):
         messages.error(request, str(error.message) if isinstance(error, RuleRefused) else " ".join(error.messages))
     else:
         messages.success(request, f"The referral of {entry.full_name} is {entry.get_status_display().lower()}.")
-    return redirect("reconciliation-queue")
+    return redirect("patients:reconciliation-queue")
+
+
+@login_required
+def refer_patient(request):
+    access.require(request.user, Permission.REFER_PATIENT, object_type="patients.patient")
+    form = ReferralForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        fields, referral = form.split()
+        try:
+            patient = services.patient_refer(actor=request.user, referral=referral, **fields)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except RuleRefused as error:  # the therapist's licence does not cover the client's state
+            form.add_error(None, str(error))
+            status = 409
+        else:
+            messages.success(request, f"{patient.first_name} is referred; an invitation to the portal is on its way.")
+            return redirect("dashboards:patient-chart", patient.pk)
+    return render(request, "patients/refer.html", {"form": form}, status=status)
+
+
+def _assign(request, patient_id, *, permission, form_class, field, assign):
+    """A coordinator puts a clinician on the care team (the previous one in that role leaves it)."""
+    patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.UPDATE)
+    access.require(request.user, permission, patient)
+    form = form_class(request.POST, patient=patient)
+    if form.is_valid():
+        try:
+            member = assign(actor=request.user, patient=patient, **{field: form.cleaned_data[field]})
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{member.clinician} is now {patient.first_name}'s {field}.")
+    else:
+        messages.error(request, f"Choose a {field} from the list.")
+    return redirect("dashboards:patient-chart", patient.pk)
+
+
+@login_required
+@require_POST
+def assign_prescriber(request, patient_id):
+    return _assign(
+        request,
+        patient_id,
+        permission=Permission.ASSIGN_PRESCRIBER,
+        form_class=AssignPrescriberForm,
+        field="prescriber",
+        assign=services.prescriber_assign,
+    )
+
+
+@login_required
+@require_POST
+def assign_therapist(request, patient_id):
+    """A coordinator matches the patient with a therapist (or a new one); open alerts pass to them."""
+    return _assign(
+        request,
+        patient_id,
+        permission=Permission.ASSIGN_THERAPIST,
+        form_class=AssignTherapistForm,
+        field="therapist",
+        assign=services.therapist_assign,
+    )
+
+
+@login_required
+@require_POST
+def resend_invitation(request, patient_id):
+    patient = selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.UPDATE)
+    access.require(request.user, Permission.INVITE_PATIENT, patient)
+    try:
+        services.invitation_send(actor=request.user, patient=patient)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, f"A new invitation is on its way to {patient.first_name}. Earlier links no longer work."
+        )
+    return redirect("dashboards:patient-chart", patient.pk)
+
+
+@login_required
+def patient_profile(request):
+    access.require(request.user, Permission.EDIT_OWN_PROFILE, object_type="patients.patient")
+    patient = selectors.own_patient_record(request.user)
+    if patient is None:
+        return redirect("dashboards:dashboard")
+    form = ProfileForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        try:
+            services.patient_update_profile(actor=request.user, patient=patient, **changes)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("dashboards:dashboard")
+    else:
+        audit_record(request.user, AuditEvent.Action.READ, patient)
+    return render(request, "patients/profile.html", {"form": form, "patient": patient})

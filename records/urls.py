@@ -2,6 +2,8 @@ from django.urls import path, re_path
 
 from . import views
 
+app_name = "records"
+
 urlpatterns = [
     path("patients/<uuid:patient_id>/record/", views.patient_record_export, name="patient-record-export"),
     path("records/exports/<str:token>/", views.record_export, name="record-export"),

@@ -40,7 +40,7 @@ def patient_record_export(request, patient_id):
         except RuleRefused as error:
             refusal = str(error)
         else:
-            return redirect("record-export", token=token)
+            return redirect("records:record-export", token=token)
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, patient)
     context = {

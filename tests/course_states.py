@@ -6,7 +6,7 @@ from decimal import Decimal
 import time_machine
 from django.utils import timezone
 
-from assessments import services as intake_services
+from assessments import services as assessment_services
 from assessments.models import MEDICAL_CONDITIONS, ScreeningFlag
 from patients import content
 from patients import selectors as patient_selectors
@@ -86,7 +86,7 @@ def ready_for_evaluation(patient, *, flagged=False, consents=True):
     """The patient (with a portal account) submits the intake and signs the consents: stage evaluation."""
     if consents:
         sign_consents(patient)
-    intake_services.intake_submit(
+    assessment_services.intake_submit(
         actor=patient.user,
         patient=patient,
         data=FLAGGED_INTAKE if flagged else INTAKE,
@@ -102,10 +102,10 @@ def review_all_flags(patient):
 
 
 def signed_evaluation(prescriber, patient, **changes):
-    evaluation = intake_services.evaluation_save_draft(
+    evaluation = assessment_services.evaluation_save_draft(
         actor=prescriber, patient=patient, data={**EVALUATION, **changes}, flag_reviews=review_all_flags(patient)
     )
-    evaluation = course_services.evaluation_sign(actor=prescriber, evaluation=evaluation)
+    evaluation = course_services.evaluation_sign_and_advance_course(actor=prescriber, evaluation=evaluation)
     patient.refresh_from_db()
     return evaluation
 

@@ -593,9 +593,9 @@ def consent_signature_body(user):
 
 def draft_intake_id(patient):
     """The patient's draft intake, started by the referring therapist as the services would."""
-    from assessments import services as intake_services
+    from assessments import services as assessment_services
 
-    return intake_services.intake_save_draft(actor=patient.referred_by, patient=patient, data={}).pk
+    return assessment_services.intake_save_draft(actor=patient.referred_by, patient=patient, data={}).pk
 
 
 # Routes whose `{id}` names a record of the target patient rather than the patient.

@@ -4,7 +4,7 @@ again (a retry, a second report of the same kind) does not alert twice. Through 
 
 import pytest
 
-from assessments import services as intake_services
+from assessments import services as assessment_services
 from patients.models import SafetyAlert
 from treatment.adverse_events import services as adverse_event_services
 
@@ -121,7 +121,7 @@ def test_a_moderate_side_effect_with_emergency_services_alerts_through_the_api_a
 def submit_intake(patient, **answers):
     course_states.sign_consents(patient)
     data = {**course_states.INTAKE, **answers}
-    return intake_services.intake_submit(actor=patient.user, patient=patient, data=data, medications=[])
+    return assessment_services.intake_submit(actor=patient.user, patient=patient, data=data, medications=[])
 
 
 def test_intake_without_current_suicidal_thoughts_raises_nothing(patient_a):
@@ -136,7 +136,7 @@ def test_intake_with_current_suicidal_thoughts_raises_one_alert(patient_a, thera
     assert alert.severity == SafetyAlert.Severity.URGENT
     assert (alert.source_type, alert.source_id) == ("assessments.intake", str(intake.pk))
     assert told(alert) == {(therapist_a, "therapist"), (prescriber, "prescriber")}
-    assert intake_services.intake_suicidal_thoughts_alert(actor=patient_a.user, intake=intake) == alert
+    assert assessment_services.intake_suicidal_thoughts_alert(actor=patient_a.user, intake=intake) == alert
     assert SafetyAlert.objects.count() == 1
 
 

@@ -4,7 +4,7 @@ portal, refused with the rule named, then the allowed path next to it."""
 
 from decimal import Decimal
 
-from assessments import services as intake_services
+from assessments import services as assessment_services
 from assessments.models import Evaluation, ScreeningFlag
 from patients import content
 from patients.models import Stage
@@ -26,7 +26,7 @@ def portal_form(**changes):
 
 
 def submit_intake(patient, **answers):
-    intake_services.intake_submit(actor=patient.user, patient=patient, data={**INTAKE, **answers}, medications=[])
+    assessment_services.intake_submit(actor=patient.user, patient=patient, data={**INTAKE, **answers}, medications=[])
     patient.refresh_from_db()
 
 

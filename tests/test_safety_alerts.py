@@ -108,9 +108,9 @@ def test_messaging_is_woken_after_commit(patient_a, therapist_a, prescriber, dja
 def test_intake_with_suicidal_intent_raises_an_alert(patient_a, therapist_a, prescriber):
     data = {**course_states.INTAKE, "suicidal_thoughts": True, "suicidal_intent_or_plan": True}
     course_states.sign_consents(patient_a)
-    from assessments import services as intake_services
+    from assessments import services as assessment_services
 
-    intake = intake_services.intake_submit(actor=patient_a.user, patient=patient_a, data=data, medications=[])
+    intake = assessment_services.intake_submit(actor=patient_a.user, patient=patient_a, data=data, medications=[])
 
     alert = SafetyAlert.objects.get()
     assert alert.kind == SafetyAlert.Kind.SUICIDAL_INTENT_ON_INTAKE

@@ -1,18 +1,14 @@
 from django.urls import path
 
-from assessments.questionnaires import views as measurement_views
-from messaging.dashboards import views
 from treatment.adverse_events import views as adverse_event_views
 from treatment.course import views as course_views
+from treatment.measurement import views as measurement_views
 from treatment.notes import views as note_views
 from treatment.sessions import views as session_views
 
+app_name = "treatment"
+
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("patients/<uuid:patient_id>/", views.patient_chart, name="patient-chart"),
-    path("patients/<uuid:patient_id>/prescriber/", views.assign_prescriber, name="assign-prescriber"),
-    path("patients/<uuid:patient_id>/therapist/", views.assign_therapist, name="assign-therapist"),
-    path("patients/<uuid:patient_id>/invitation/", views.resend_invitation, name="resend-invitation"),
     path("patients/<uuid:patient_id>/evaluation/", course_views.evaluation_page, name="patient-evaluation"),
     path("patients/<uuid:patient_id>/dose-plan/", course_views.dose_plan_page, name="patient-dose-plan"),
     path("patients/<uuid:patient_id>/follow-up/", course_views.follow_up_page, name="patient-follow-up"),
@@ -34,20 +30,7 @@ urlpatterns = [
         name="patient-side-effect-new",
     ),
     path("side-effects/new/", adverse_event_views.own_side_effect_new, name="side-effect-new"),
-    path("alerts/<uuid:alert_id>/", adverse_event_views.alert_page, name="alert-page"),
-    path("alerts/<uuid:alert_id>/acknowledge/", adverse_event_views.alert_acknowledge, name="alert-acknowledge"),
-    path(
-        "patients/<uuid:patient_id>/questionnaires/<slug:code>/",
-        measurement_views.chart_questionnaire_form,
-        name="patient-questionnaire-form",
-    ),
     path("questionnaires/", measurement_views.questionnaire_list, name="questionnaire-list"),
-    path("questionnaires/<slug:code>/", measurement_views.questionnaire_form, name="questionnaire-form"),
-    path(
-        "questionnaires/responses/<uuid:response_id>/",
-        measurement_views.questionnaire_done,
-        name="questionnaire-done",
-    ),
     path("progress/", measurement_views.my_progress, name="my-progress"),
     path(
         "patients/<uuid:patient_id>/sessions/<uuid:session_id>/notes/",
@@ -74,6 +57,4 @@ urlpatterns = [
         note_views.integration_summary_save,
         name="integration-summary-save",
     ),
-    path("refer/", views.refer_patient, name="refer-patient"),
-    path("profile/", views.patient_profile, name="patient-profile"),
 ]

@@ -1,7 +1,7 @@
-"""Portal pages of measurement-based care: the patient's questionnaires (due ones first), one phone-first form
-per instrument, crisis resources after an answer that raised a safety alert, "My progress", and a clinician
-entering a questionnaire on the patient's behalf from the chart. Thin: look up through access, call one
-service, render."""
+"""Questionnaire pages: one phone-first form per instrument, crisis resources after an answer that raised a
+safety alert, and a clinician entering a questionnaire on the patient's behalf from the chart. The list of
+due questionnaires and "My progress" follow the course (treatment.measurement.views). Thin: look up through
+access, call one service, render."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,18 +12,16 @@ from django.urls import reverse
 
 from assessments import instruments
 from assessments.models import QuestionnaireResponse
-from assessments.questionnaires import selectors as response_selectors
+from assessments.questionnaires import selectors as questionnaire_selectors
 from assessments.questionnaires.forms import form_for
 from assessments.questionnaires.services import questionnaire_submit
-from assessments.score_chart import render_svg
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_record, audit_record_many
+from kapcare.audit.services import audit_record
 from kapcare.forms import add_service_errors
 from patients import selectors as patient_selectors
 from patients.models import SafetyAlert
-from treatment.measurement import selectors as measurement_selectors
 
 
 def _instrument_or_404(code):
@@ -36,21 +34,6 @@ def _instrument_or_404(code):
 def _own_record(request, permission):
     access.require(request.user, permission, object_type="assessments.questionnaireresponse")
     return patient_selectors.own_patient_record(request.user)
-
-
-@login_required
-def questionnaire_list(request):
-    """The patient's questionnaires: those due now first (with why and by when), then every other one."""
-    patient = _own_record(request, Permission.SUBMIT_QUESTIONNAIRE)
-    if patient is None:
-        return redirect("dashboard")
-    audit_record(request.user, AuditEvent.Action.READ, patient)
-    due = measurement_selectors.questionnaires_due(request.user, patient=patient)
-    due_codes = {entry.code for entry in due}
-    others = [instrument for code, instrument in instruments.instruments().items() if code not in due_codes]
-    return render(
-        request, "treatment/measurement/questionnaire_list.html", {"patient": patient, "due": due, "others": others}
-    )
 
 
 def _questionnaire_page(request, *, patient, instrument, on_behalf):
@@ -87,10 +70,10 @@ def questionnaire_form(request, code):
     instrument = _instrument_or_404(code)
     patient = _own_record(request, Permission.SUBMIT_QUESTIONNAIRE)
     if patient is None:
-        return redirect("dashboard")
+        return redirect("dashboards:dashboard")
     response, context = _questionnaire_page(request, patient=patient, instrument=instrument, on_behalf=False)
     if response is not None:
-        return redirect("questionnaire-done", response.pk)
+        return redirect("assessments:questionnaire-done", response.pk)
     return render(request, "assessments/questionnaires/questionnaire_form.html", context)
 
 
@@ -111,7 +94,7 @@ def questionnaire_done(request, response_id):
     alert; otherwise thanks and the score."""
     access.require(request.user, Permission.VIEW_QUESTIONNAIRES, object_type="assessments.questionnaireresponse")
     response = access.get_visible(
-        response_selectors.visible_questionnaire_responses(request.user),
+        questionnaire_selectors.visible_questionnaire_responses(request.user),
         response_id,
         user=request.user,
         action=AuditEvent.Action.READ,
@@ -129,40 +112,6 @@ def questionnaire_done(request, response_id):
     return render(request, "assessments/questionnaires/questionnaire_done.html", context)
 
 
-def _charts(history, *, simple=False):
-    return [
-        {"series": series, "svg": render_svg(series, element_id=f"chart-{series.instrument.code}", simple=simple)}
-        for series in history.series
-    ]
-
-
-@login_required
-def my_progress(request):
-    """The patient's own scores over time, in plain words and a simple chart per questionnaire."""
-    patient = _own_record(request, Permission.VIEW_QUESTIONNAIRES)
-    if patient is None:
-        return redirect("dashboard")
-    history = measurement_selectors.score_history(request.user, patient)
-    audit_record(request.user, AuditEvent.Action.READ, patient)
-    audit_record_many(request.user, AuditEvent.Action.READ, history.responses)
-    return render(
-        request, "treatment/measurement/my_progress.html", {"patient": patient, "charts": _charts(history, simple=True)}
-    )
-
-
-def scores_for_chart(user, patient):
-    """The chart's "Scores over time" panel (None when the user's role sees no scores); audits the reads."""
-    if not access.can(user, Permission.VIEW_QUESTIONNAIRES):
-        return None
-    history = measurement_selectors.score_history(user, patient)
-    audit_record_many(user, AuditEvent.Action.READ, history.responses)
-    return {
-        "charts": _charts(history),
-        "can_enter": access.can(user, Permission.SUBMIT_QUESTIONNAIRE) and user.role != "patient",
-        "instruments": list(instruments.instruments().values()),
-    }
-
-
 @login_required
 def chart_questionnaire_form(request, patient_id, code):
     """A clinician on the care team enters a questionnaire on the patient's behalf (recorded as such)."""
@@ -171,7 +120,7 @@ def chart_questionnaire_form(request, patient_id, code):
     patient = patient_selectors.patient_for_chart(request.user, patient_id, action=action)
     access.require(request.user, Permission.SUBMIT_QUESTIONNAIRE, patient)
     if request.user.role == "patient":
-        return redirect("questionnaire-form", instrument.code)
+        return redirect("assessments:questionnaire-form", instrument.code)
     response, context = _questionnaire_page(request, patient=patient, instrument=instrument, on_behalf=True)
     if response is not None:
         text = f"{instrument.short_name} entered for {patient.first_name}: {response.total_score}"
@@ -184,5 +133,5 @@ def chart_questionnaire_form(request, patient_id, code):
             )
         else:
             messages.success(request, text)
-        return redirect(reverse("patient-chart", args=[patient.pk]) + "#scores-heading")
+        return redirect(reverse("dashboards:patient-chart", args=[patient.pk]) + "#scores-heading")
     return render(request, "assessments/questionnaires/questionnaire_form.html", context)

@@ -2,6 +2,8 @@ from django.urls import path
 
 from . import views
 
+app_name = "accounts"
+
 urlpatterns = [
     path("clinicians/credentials/", views.credentials_page, name="clinician-credentials"),
     path(

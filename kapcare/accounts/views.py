@@ -84,7 +84,7 @@ def referral_exception_grant(request, clinician_id):
             add_service_errors(form, error)
         else:
             messages.success(request, f"The exception for {therapist} is on record.")
-            return redirect("clinician-credentials")
+            return redirect("accounts:clinician-credentials")
     return credentials_page(request, form=form, status=400)
 
 
@@ -128,4 +128,4 @@ def api_token_revoke(request, token_id):
     )
     services.api_token_revoke(actor=request.user, api_token=api_token)
     messages.success(request, f"The token “{api_token.name}” was revoked; it no longer works.")
-    return redirect("api-tokens")
+    return redirect("accounts:api-tokens")

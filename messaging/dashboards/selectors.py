@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils import timezone
 
-from assessments import selectors as intake_selectors
+from assessments import selectors as assessment_selectors
 from assessments.models import Intake
 from kapcare import access
 from kapcare.access import Permission
@@ -42,20 +42,25 @@ def onboarding_steps(patient, *, intake, questionnaires_due=None):
             "Your profile",
             profile_done,
             "Phone, emergency contact, and a chaperone for sessions at home.",
-            reverse("patient-profile"),
+            reverse("patients:patient-profile"),
         ),
-        Step("Health questionnaire (intake)", bool(patient.intake_submitted_at), intake_detail, reverse("intake")),
+        Step(
+            "Health questionnaire (intake)",
+            bool(patient.intake_submitted_at),
+            intake_detail,
+            reverse("assessments:intake"),
+        ),
         Step(
             "Consents",
             not consents_left,
             "All signed." if not consents_left else f"{len(consents_left)} to read and sign.",
-            reverse("consent-list"),
+            reverse("patients:consent-list"),
         ),
         Step(
             "Learn what to expect",
             bool(modules) and not unread,
             "All read." if modules and not unread else f"{len(unread)} of {len(modules)} short readings left.",
-            reverse("education-list"),
+            reverse("patients:education-list"),
         ),
         _baseline_step(patient, questionnaires_due),
     ]
@@ -72,9 +77,13 @@ def _baseline_step(patient, questionnaires_due):
         )
     baseline = [entry for entry in questionnaires_due if entry.reason.startswith("Baseline")]
     if not baseline:
-        return Step(title, True, "Answered: your team can see how you were before treatment.", reverse("my-progress"))
+        return Step(
+            title, True, "Answered: your team can see how you were before treatment.", reverse("treatment:my-progress")
+        )
     names = ", ".join(entry.instrument.short_name for entry in baseline)
-    return Step(title, False, f"{names}: a few minutes, before your first dose.", reverse("questionnaire-list"))
+    return Step(
+        title, False, f"{names}: a few minutes, before your first dose.", reverse("treatment:questionnaire-list")
+    )
 
 
 def _latest_invitations(patient_ids):
@@ -117,7 +126,7 @@ def annotate_dashboard_page(user, patients):
         Intake.objects.filter(patient_id__in=ids).order_by("created_at").values_list("patient_id", "status")
     )
     show_flags = access.can(user, Permission.VIEW_SCREENING_FLAGS)
-    flags = intake_selectors.screening_flags_for_patients(ids) if show_flags else {}
+    flags = assessment_selectors.screening_flags_for_patients(ids) if show_flags else {}
     for patient in patients:
         patient.waiting_for = _waiting_for(
             patient,

@@ -78,10 +78,10 @@ def _note_unsigned(reminder, now):
 
 
 def _questionnaires(now, *, row, patient_timing, patient_due):
-    """Questionnaire due and overdue (the patient), from treatment.measurement_selectors' schedule."""
+    """Questionnaire due and overdue (the patient), from treatment.measurement.selectors' schedule."""
     from assessments.models import QuestionnaireResponse
     from patients.models import Patient, Stage
-    from treatment.measurement import selectors as schedule
+    from treatment.measurement import selectors as measurement_selectors
     from treatment.models import TherapySession, TreatmentCourse
 
     previous_end = (
@@ -105,7 +105,7 @@ def _questionnaires(now, *, row, patient_timing, patient_due):
     for session in TherapySession.objects.filter(
         course__in=courses,
         kind__in=[TherapySession.Kind.DOSING, TherapySession.Kind.INTEGRATION],
-        status__in=schedule.LIVE_STATUSES,
+        status__in=measurement_selectors.LIVE_STATUSES,
     ).order_by("scheduled_at", "id"):
         sessions.setdefault(session.course_id, []).append(session)
     answered = {}
@@ -115,13 +115,13 @@ def _questionnaires(now, *, row, patient_timing, patient_due):
     timing = patient_timing([c.patient_id for c in courses])
     rows = []
     for course in courses:
-        due = schedule.due_for_course(
+        due = measurement_selectors.due_for_course(
             patient=course.patient,
             course=course,
             window_start=course.window_start,
             sessions=sessions.get(course.pk, []),
             answered=answered.get(course.patient_id, {}),
-            interval_days=schedule._interval_days(course.patient),
+            interval_days=measurement_selectors.questionnaire_interval_days(course.patient),
             now=now,
         )
         for item in due:

@@ -40,7 +40,7 @@ def preferences(request):
     access.require(request.user, Permission.EDIT_OWN_PROFILE, object_type="reminders.reminderpreference")
     patient = patient_selectors.own_patient_record(request.user)
     if patient is None:
-        return redirect("dashboard")
+        return redirect("dashboards:dashboard")
     form = ReminderPreferenceForm(request.POST or None, preference=selectors.preference_for(patient))
     if request.method == "POST" and form.is_valid():
         try:
@@ -55,5 +55,5 @@ def preferences(request):
             form.add_error(None, error)
         else:
             messages.success(request, "Your reminder settings are saved.")
-            return redirect("patient-profile")
+            return redirect("patients:patient-profile")
     return render(request, "reminders/preferences.html", {"form": form, "patient": patient})

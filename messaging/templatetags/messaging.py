@@ -52,12 +52,12 @@ def source_url(message):
         return ""
     patient_id = message.patient_id
     if message.source_type == "treatment.doseplan":
-        return reverse("patient-dose-plan", args=[patient_id])
+        return reverse("treatment:patient-dose-plan", args=[patient_id])
     if message.source_type == "treatment.integrationsummary" and message.card.get("session"):
         try:
-            return reverse("session-notes", args=[patient_id, message.card["session"]])
+            return reverse("treatment:session-notes", args=[patient_id, message.card["session"]])
         except NoReverseMatch:  # the session pages moved: the chart still leads there
-            return reverse("patient-chart", args=[patient_id])
+            return reverse("dashboards:patient-chart", args=[patient_id])
     if message.source_type == "treatment.adverseevent":
-        return reverse("patient-chart", args=[patient_id]) + "#chart-side-effects-heading"
-    return reverse("patient-chart", args=[patient_id])
+        return reverse("dashboards:patient-chart", args=[patient_id]) + "#chart-side-effects-heading"
+    return reverse("dashboards:patient-chart", args=[patient_id])

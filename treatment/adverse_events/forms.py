@@ -32,7 +32,3 @@ class AdverseEventForm(forms.Form):
     who_was_told = forms.CharField(
         label="Who was told", required=False, max_length=200, help_text="E.g. the prescriber, the on-call line."
     )
-
-
-class AcknowledgeAlertForm(forms.Form):
-    note = forms.CharField(label="Action taken", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), strip=True)

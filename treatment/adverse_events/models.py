@@ -13,7 +13,7 @@ from treatment.sessions.models import TherapySession
 
 class AdverseEvent(models.Model):
     """A side effect or adverse event, reported by the therapist on the team or the patient themself.
-    A severe one raises a safety alert to both clinicians (treatment.services.adverse_event_report)."""
+    A severe one raises a safety alert to both clinicians (treatment.adverse_events.services.adverse_event_report)."""
 
     class Kind(models.TextChoices):
         NAUSEA = "nausea", "Nausea"

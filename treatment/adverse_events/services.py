@@ -1,6 +1,6 @@
 """Writes of side-effect and adverse-event reports. Keyword-only, actor first, atomic, audited.
 
-Kept apart from treatment/services.py (the course's gates and signed records) so each can change without
+Kept apart from treatment/course/services.py (the course's gates and signed records) so each can change without
 the other. A severe report, or one whose action was an emergency (emergency services called, session
 stopped) at any grade, raises a safety alert to both clinicians (patients.services.safety_alert_raise),
 in the same transaction: no alert without its report, no report without its alert."""

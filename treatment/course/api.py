@@ -99,7 +99,9 @@ class EvaluationViewSet(CourseScopedViewSet):
                     actor=self.request.user, patient=patient, data=data, flag_reviews=reviews, evaluation=evaluation
                 )
                 if sign:
-                    evaluation = services.evaluation_sign(actor=self.request.user, evaluation=evaluation)
+                    evaluation = services.evaluation_sign_and_advance_course(
+                        actor=self.request.user, evaluation=evaluation
+                    )
         except RuleRefused as error:
             raise refused(error) from error
         return evaluation
@@ -128,7 +130,7 @@ class EvaluationViewSet(CourseScopedViewSet):
         evaluation = self.get_object()
         access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
         try:
-            evaluation = services.evaluation_sign(actor=request.user, evaluation=evaluation)
+            evaluation = services.evaluation_sign_and_advance_course(actor=request.user, evaluation=evaluation)
         except RuleRefused as error:
             raise refused(error) from error
         return self._reloaded(evaluation)

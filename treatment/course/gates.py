@@ -40,7 +40,7 @@ WEEKLY_LIMIT = "dosing_weekly_limit"
 # Holds: they keep a dose from being taken (and show on the dashboards), not a session from being booked.
 FOLLOW_UP_OVERDUE = "follow_up_overdue"
 RISK_HOLD = "risk_alert_open"
-# Not a dosing gate: a dose plan authorizing more doses needs a signed follow-up (treatment.services).
+# Not a dosing gate: a dose plan authorizing more doses needs a signed follow-up (treatment.course.services).
 FOLLOW_UP = "follow_up_required"
 FIRST_PLAN_CAP = "first_plan_dose_cap"
 

@@ -66,7 +66,7 @@ class CarePolicy(models.Model):
         default=14,
         validators=[MinValueValidator(7), MaxValueValidator(90)],
     )
-    # The real timeline (treatment.gates): hours between two doses taken, and how long a patient stays
+    # The real timeline (treatment.course.gates): hours between two doses taken, and how long a patient stays
     # monitored after the dose before the dosing session may end, by route.
     min_hours_between_doses = models.PositiveSmallIntegerField(
         "fewest hours between two doses", default=72, validators=[MinValueValidator(24), MaxValueValidator(720)]
@@ -340,7 +340,7 @@ class FollowUp(models.Model):
     """The prescriber's follow-up visit. The next visit of an open course is a draft row whose `due_on` the
     services compute (the first: `CarePolicy.first_follow_up_days` after the signed eligible evaluation; the
     next: the date the signed visit set). Overdue is derived from today, never stored. Signing records the
-    decision and applies it (treatment.services.follow_up_sign); a signed visit never changes."""
+    decision and applies it (treatment.course.services.follow_up_sign); a signed visit never changes."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"

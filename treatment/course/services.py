@@ -87,14 +87,14 @@ def course_refresh(*, actor, patient) -> Patient:
 # Evaluation ---------------------------------------------------------------------------------------
 
 
-def evaluation_sign(*, actor, evaluation) -> Evaluation:
+def evaluation_sign_and_advance_course(*, actor, evaluation) -> Evaluation:
     """Sign the prescriber's evaluation (assessments' rules) and move the course on from it."""
     access.require(actor, Permission.WRITE_EVALUATION, evaluation)
-    return _evaluation_sign(actor=actor, evaluation=evaluation)
+    return _evaluation_sign_and_advance_course(actor=actor, evaluation=evaluation)
 
 
 @transaction.atomic
-def _evaluation_sign(*, actor, evaluation):
+def _evaluation_sign_and_advance_course(*, actor, evaluation):
     patient = _lock_patient(evaluation.patient)
     evaluation = assessment_services.evaluation_sign(actor=actor, evaluation=evaluation)
     if evaluation.decision == Evaluation.Decision.ELIGIBLE:
@@ -281,7 +281,7 @@ def _dose_plan_sign(*, actor, plan):
     return plan
 
 
-# Sessions: treatment.session_services (scheduling, changes, the checklist and the dosing record).
+# Sessions: treatment.sessions.services (scheduling, changes, the checklist and the dosing record).
 
 
 # Follow-up visits ---------------------------------------------------------------------------------

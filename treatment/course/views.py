@@ -61,7 +61,7 @@ def evaluation_page(request, patient_id):
                 messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
             else:
                 messages.success(request, "Addendum signed.")
-                return redirect("patient-evaluation", patient.pk)
+                return redirect("treatment:patient-evaluation", patient.pk)
         form = EvaluationForm(instance=draft, flags=flags, reviews=reviews)
     elif request.method == "POST" and form.is_valid():
         try:
@@ -69,16 +69,16 @@ def evaluation_page(request, patient_id):
                 actor=user, patient=patient, data=form.content(), flag_reviews=form.flag_reviews(), evaluation=draft
             )
             if request.POST.get("action") == "sign":
-                services.evaluation_sign(actor=user, evaluation=evaluation)
+                services.evaluation_sign_and_advance_course(actor=user, evaluation=evaluation)
                 messages.success(request, "Evaluation signed and locked.")
-                return redirect("patient-chart", patient.pk)
+                return redirect("dashboards:patient-chart", patient.pk)
         except ValidationError as error:
             add_service_errors(form, error)
         except RuleRefused as error:
             refusal = str(error)
         else:
             messages.success(request, "Draft saved.")
-            return redirect("patient-evaluation", patient.pk)
+            return redirect("treatment:patient-evaluation", patient.pk)
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, patient)
     context = {
@@ -126,14 +126,14 @@ def dose_plan_page(request, patient_id):
             if request.POST.get("action") == "sign":
                 services.dose_plan_sign(actor=user, plan=plan)
                 messages.success(request, f"Dose plan version {plan.version} signed: it is now the active plan.")
-                return redirect("patient-chart", patient.pk)
+                return redirect("dashboards:patient-chart", patient.pk)
         except ValidationError as error:
             add_service_errors(form, error)
         except RuleRefused as error:
             refusal = str(error)
         else:
             messages.success(request, "Draft saved.")
-            return redirect("patient-dose-plan", patient.pk)
+            return redirect("treatment:patient-dose-plan", patient.pk)
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, patient)
     weight = course_selectors.dosing_weight(patient)
@@ -175,7 +175,7 @@ def follow_up_page(request, patient_id):
         except RuleRefused as error:
             refusal = str(error)
         else:
-            return redirect("patient-follow-up", patient.pk)
+            return redirect("treatment:patient-follow-up", patient.pk)
     elif request.method == "POST" and form is None:
         refusal = "There is no follow-up visit to write: start one first."
     elif request.method == "POST" and form.is_valid():
@@ -191,9 +191,9 @@ def follow_up_page(request, patient_id):
         else:
             if request.POST.get("action") == "sign":
                 messages.success(request, "Follow-up signed and locked; its decision is applied.")
-                return redirect("patient-chart", patient.pk)
+                return redirect("dashboards:patient-chart", patient.pk)
             messages.success(request, "Draft saved.")
-            return redirect("patient-follow-up", patient.pk)
+            return redirect("treatment:patient-follow-up", patient.pk)
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, patient)
     course = course_selectors.open_course(patient)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from assessments import instruments
 from assessments.models import QuestionnaireResponse
-from assessments.questionnaires import selectors as response_selectors
+from assessments.questionnaires import selectors as questionnaire_selectors
 from assessments.score_chart import Marker, Point, Series
 from kapcare import access
 from patients.models import Referral
@@ -62,7 +62,7 @@ class Due:
 
     @property
     def url(self):
-        return reverse("questionnaire-form", args=[self.code])
+        return reverse("assessments:questionnaire-form", args=[self.code])
 
 
 def instrument_codes(referral_reasons) -> tuple:
@@ -78,7 +78,7 @@ def _referral_reasons(patient):
         return []
 
 
-def _interval_days(patient):
+def questionnaire_interval_days(patient):
     try:
         return patient.medical_group.care_policy.questionnaire_interval_days
     except CarePolicy.DoesNotExist:
@@ -158,7 +158,7 @@ def questionnaires_due(user, *, patient=None, now=None) -> list[Due]:
     ).order_by("scheduled_at", "id"):
         sessions.setdefault(session.course_id, []).append(session)
     answered = {}
-    rows = response_selectors.visible_questionnaire_responses(user).filter(
+    rows = questionnaire_selectors.visible_questionnaire_responses(user).filter(
         patient__in=open_courses.values("patient_id")
     )
     for patient_id, code, submitted_at in rows.values_list("patient_id", "instrument", "submitted_at"):
@@ -171,7 +171,7 @@ def questionnaires_due(user, *, patient=None, now=None) -> list[Due]:
             window_start=course.window_start,
             sessions=sessions.get(course.pk, []),
             answered=answered.get(course.patient_id, {}),
-            interval_days=_interval_days(course.patient),
+            interval_days=questionnaire_interval_days(course.patient),
             now=now,
         )
     return sorted(due, key=lambda d: (not d.overdue, d.due_on, d.patient.last_name, d.patient.first_name, d.code))
@@ -249,7 +249,7 @@ def score_history(user, patient) -> ScoreHistory:
         .values_list("course_id", "scheduled_at", "status")
     )
     scope = (
-        response_selectors.visible_questionnaire_responses(user)
+        questionnaire_selectors.visible_questionnaire_responses(user)
         if user is not None
         else QuestionnaireResponse.objects.all()
     )

@@ -44,7 +44,7 @@ def _back(request, session):
     )
     if local:
         return HttpResponseRedirect(target)
-    return redirect(reverse("session-notes", args=[session.patient_id, session.pk]))
+    return redirect(reverse("treatment:session-notes", args=[session.patient_id, session.pk]))
 
 
 def _refused(request, error):

@@ -153,7 +153,7 @@ class SessionChange(models.Model):
 class ChecklistConfirmation(models.Model):
     """One pre-dosing checklist item confirmed for a dosing session, by the patient in the portal or by the
     therapist in the session. An item without a row is unconfirmed. "Consent current" is not confirmed here:
-    it is read from the signatures (treatment.gates)."""
+    it is read from the signatures (treatment.course.gates)."""
 
     class Item(models.TextChoices):
         FASTING = "fasting", "I will not eat for 4 hours before the session (clear fluids until 2 hours before)."

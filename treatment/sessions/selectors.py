@@ -242,7 +242,7 @@ class HeldSession:
 
 def held_dosing_sessions(user, *, now=None, limit=50) -> list[HeldSession]:
     """The user's patients' booked dosing sessions held by an open risk alert or a follow-up overdue past the
-    policy's grace (treatment.gates.first_hold), soonest first, for the clinicians (the reason names a clinical
+    policy's grace (treatment.course.gates.first_hold), soonest first, for the clinicians (the reason names a clinical
     alert). One query."""
     if user.role not in ("therapist", "prescriber"):
         return []

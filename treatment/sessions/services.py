@@ -2,7 +2,7 @@
 the dosing record (vitals, dose, boosters, chaperone check-ins, end of session). Keyword-only, actor first,
 atomic, audited. Permission is checked before each transaction opens, so the audit row of a refusal stays.
 
-The dosing gates (treatment.gates) are asked when a dosing session is booked or moved and again when its
+The dosing gates (treatment.course.gates) are asked when a dosing session is booked or moved and again when its
 dose is marked taken, with the latest pre-dose vitals. Once the session's progress note is signed its
 dosing record is frozen (a database trigger, migration 0006): the services refuse first, in words.
 """
@@ -36,7 +36,7 @@ from treatment.sessions.models import (
 
 # Sessions are recorded up to a year after they took place and booked up to a year ahead. A session that
 # started more than LATE_ENTRY_AFTER ago is a late entry: booked only with the reason, flagged and shown
-# as such, and judged by the same gates on the real timeline (treatment.gates: the times doses were taken
+# as such, and judged by the same gates on the real timeline (treatment.course.gates: the times doses were taken
 # and sessions ended, not the times they were booked).
 SESSION_BACKDATE_LIMIT = timedelta(days=365)
 SESSION_BOOKING_HORIZON = timedelta(days=365)
@@ -124,7 +124,7 @@ def session_schedule(
     reason: str = "",
 ) -> TherapySession:
     """Schedule a preparation, dosing or integration session (time stored in UTC). A dosing session must pass
-    every dosing gate (treatment.gates); the first that fails is raised as RuleRefused with its code and
+    every dosing gate (treatment.course.gates); the first that fails is raised as RuleRefused with its code and
     sentence. A remote dosing session copies the chaperone from the patient's profile unless `chaperone`
     ({"name", "phone", "email"}) is given. A session that started more than 15 minutes ago needs `reason`:
     it is a late entry."""

@@ -55,7 +55,7 @@ def session_new(request, patient_id):
             refusal = str(error)
         else:
             messages.success(request, f"{session.get_kind_display()} session scheduled.")
-            return redirect("patient-session", patient.pk, session.pk)
+            return redirect("treatment:patient-session", patient.pk, session.pk)
     status = 409 if refusal else 400 if request.method == "POST" else 200
     return render(
         request,
@@ -177,7 +177,7 @@ def session_page(request, patient_id, session_id):
                 refusal = str(error)
             else:
                 messages.success(request, done)
-                return redirect("patient-session", patient.pk, session.pk)
+                return redirect("treatment:patient-session", patient.pk, session.pk)
         status = 409 if refusal else 400
         session = session_selectors.session_of_patient(user, patient, session_id, action=action_audit)
     else:
@@ -225,7 +225,7 @@ def session_complete(request, patient_id, session_id):
         messages.error(request, str(error))
     else:
         messages.success(request, f"{session.get_kind_display()} session marked completed.")
-    return redirect("patient-chart", patient.pk)
+    return redirect("dashboards:patient-chart", patient.pk)
 
 
 # The patient's checklist --------------------------------------------------------------------------
@@ -238,7 +238,7 @@ def own_checklist(request, session_id):
     access.require(user, Permission.CONFIRM_CHECKLIST, object_type="treatment.checklistconfirmation")
     patient = patient_selectors.own_patient_record(user)
     if patient is None:
-        return redirect("dashboard")
+        return redirect("dashboards:dashboard")
     action = AuditEvent.Action.CREATE if request.method == "POST" else AuditEvent.Action.READ
     session = session_selectors.session_of_patient(user, patient, session_id, action=action)
     items = session_services.checklist_items(session)
@@ -253,7 +253,7 @@ def own_checklist(request, session_id):
             refusal = str(error)
         else:
             messages.success(request, "Thank you: your care team can see what you have confirmed.")
-            return redirect("session-checklist", session.pk)
+            return redirect("treatment:session-checklist", session.pk)
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, session)
     context = {

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments import services as intake_services
+from assessments import services as assessment_services
 from assessments.models import MEDICAL_CONDITIONS, QuestionnaireResponse, ScreeningFlag
 from assessments.questionnaires import services as questionnaire_services
 from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraining, Licence, Organization
@@ -57,7 +57,7 @@ PATIENTS = [
     ("Avery", "Thompson", "avery.thompson", date(1969, 2, 14), "therapist3", Stage.MAINTENANCE),
     ("Drew", "Kowalski", "drew.kowalski", date(1983, 8, 21), "therapist3", Stage.COMPLETED),
 ]
-# Stages whose patients hold a signed evaluation, dose plan and sessions (treatment.services).
+# Stages whose patients hold a signed evaluation, dose plan and sessions (treatment.course.services).
 COURSE_STAGES = {Stage.PREPARATION, Stage.DOSING, Stage.MAINTENANCE, Stage.COMPLETED}
 EVALUATION = {
     "bp_systolic": 122,
@@ -349,7 +349,7 @@ class Command(BaseCommand):
         if stage != Stage.REFERRED:
             self._join_portal(patient, first, last, email)
         if stage == Stage.INTAKE:
-            intake_services.intake_save_draft(actor=patient.user, patient=patient, data={"height_cm": 165})
+            assessment_services.intake_save_draft(actor=patient.user, patient=patient, data={"height_cm": 165})
             self._sign(patient, kinds=["kap_informed_consent"])
         if stage in PAST_FRONT_DOOR:
             flagged = stage == Stage.EVALUATION
@@ -363,7 +363,7 @@ class Command(BaseCommand):
                 chaperone_phone="+1 415 555 0199",
             )
             self._sign(patient)
-            intake_services.intake_submit(
+            assessment_services.intake_submit(
                 actor=patient.user,
                 patient=patient,
                 data=FLAGGED_INTAKE if flagged else INTAKE,
@@ -385,13 +385,13 @@ class Command(BaseCommand):
         preparation session and dosing sessions each followed by an integration session, all through the
         services so every gate is passed as it would be in real use."""
         flags = ScreeningFlag.objects.filter(intake__patient=patient, intake__status="submitted")
-        evaluation = intake_services.evaluation_save_draft(
+        evaluation = assessment_services.evaluation_save_draft(
             actor=prescriber,
             patient=patient,
             data=EVALUATION,
             flag_reviews=[{"flag": flag.pk, "outcome": "confirmed", "reason": ""} for flag in flags],
         )
-        course_services.evaluation_sign(actor=prescriber, evaluation=evaluation)
+        course_services.evaluation_sign_and_advance_course(actor=prescriber, evaluation=evaluation)
         plan = course_services.dose_plan_save_draft(actor=prescriber, patient=patient, data=DOSE_PLAN)
         course_services.dose_plan_sign(actor=prescriber, plan=plan)
         now = timezone.now()
