@@ -5,8 +5,6 @@ monitoring, the prescriber's evaluation) read the same typed data. Yes/no questi
 nullable: `None` means "not answered yet", which a draft allows and a submission does not.
 """
 
-import hashlib
-import json
 import uuid
 from decimal import Decimal
 
@@ -17,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from kapcare.signing.models import SignedRecord
 from patients.validators import validate_not_in_future
 
 
@@ -355,35 +354,6 @@ ICD10_PATTERN = r"^[A-TV-Z][0-9][0-9AB](\.[0-9A-TV-Z]{1,4})?$"
 validate_icd10 = RegexValidator(ICD10_PATTERN, "Enter an ICD-10 code such as F33.1 (capital letter, digits, a dot).")
 
 
-class SignedRecordGuard(models.Model):
-    """A record that is a draft until signed, and never changes or disappears afterwards. The database
-    refuses too (a trigger per table, see the migrations); this is the first line, with a clearer message."""
-
-    LOCKED_MESSAGE = "This record is signed and locked: corrections are signed addenda."
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding and self._stored_status() not in (None, "draft"):
-            raise ValidationError(self.LOCKED_MESSAGE)
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self._stored_status() not in (None, "draft"):
-            raise ValidationError(self.LOCKED_MESSAGE)
-        return super().delete(*args, **kwargs)
-
-    def _stored_status(self):
-        return type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-
-
-def content_sha256(values: dict) -> str:
-    """SHA-256 of a record's signed content, in a stable text form (sorted keys, strings for numbers)."""
-    text = json.dumps(values, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 class EvaluationQuerySet(models.QuerySet):
     def signed(self):
         return self.filter(status=Evaluation.Status.SIGNED)
@@ -395,7 +365,7 @@ class EvaluationQuerySet(models.QuerySet):
         return self.order_by("-signed_at", "-created_at", "-id")
 
 
-class Evaluation(SignedRecordGuard):
+class Evaluation(SignedRecord):
     """The prescriber's pre-treatment evaluation: vitals, assessments, diagnosis, each screening flag
     reviewed, and the eligibility decision. Signing locks it with a hash of its content; corrections
     are signed addenda (EvaluationAddendum)."""
@@ -404,10 +374,6 @@ class Evaluation(SignedRecordGuard):
         ELIGIBLE = "eligible", "Eligible"
         INELIGIBLE = "ineligible", "Ineligible"
         DEFERRED = "deferred", "Deferred (decide later)"
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SIGNED = "signed", "Signed"
 
     LOCKED_MESSAGE = "This evaluation is signed and locked: corrections are signed addenda."
     # What a prescriber writes; what the signature covers (with the flag reviews).
@@ -464,23 +430,17 @@ class Evaluation(SignedRecordGuard):
     icd10_code = models.CharField("ICD-10 code", max_length=8, blank=True, validators=[validate_icd10])
     decision = models.CharField(max_length=12, choices=Decision.choices, blank=True)
     rationale = models.TextField("rationale for the decision", blank=True, max_length=5000)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    signed_at = models.DateTimeField(null=True, blank=True)
-    content_hash = models.CharField("SHA-256 of the signed content", max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = EvaluationQuerySet.as_manager()
 
-    class Meta:
+    class Meta(SignedRecord.Meta):
         ordering = ["-created_at", "-id"]
         constraints = [
+            *SignedRecord.Meta.constraints,
             models.UniqueConstraint(
                 fields=["patient"], condition=Q(status="draft"), name="evaluation_one_draft_per_patient"
-            ),
-            models.CheckConstraint(
-                condition=Q(status="draft") | (Q(signed_at__isnull=False) & ~Q(content_hash="")),
-                name="evaluation_signed_has_time_and_hash",
             ),
         ]
         indexes = [models.Index(fields=["patient", "status", "-signed_at"], name="evaluation_patient_signed")]
@@ -488,15 +448,12 @@ class Evaluation(SignedRecordGuard):
     def __str__(self):
         return f"Evaluation {self.pk} ({self.get_status_display()})"
 
-    @property
-    def is_signed(self):
-        return self.status == self.Status.SIGNED
-
     def clean(self):
         if self.bp_systolic and self.bp_diastolic and self.bp_diastolic >= self.bp_systolic:
             raise ValidationError({"bp_diastolic": "The diastolic pressure must be lower than the systolic."})
 
-    def signed_content(self, reviews):
+    def signed_content(self, reviews=None):
+        reviews = self.flag_reviews.all() if reviews is None else reviews
         content = {field: getattr(self, field) for field in self.CONTENT_FIELDS}
         content.update(patient=str(self.patient_id), prescriber=self.prescriber_id, intake=str(self.intake_id or ""))
         content["flag_reviews"] = sorted([r.flag_id, r.outcome, r.reason] for r in reviews)

@@ -15,6 +15,8 @@ from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.signing.models import content_sha256
+from kapcare.signing.services import record_sign
 from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import SafetyAlert
@@ -30,7 +32,6 @@ from .models import (
     ScreeningFlag,
     ScreeningRule,
     Severity,
-    content_sha256,
 )
 
 # Every answer the patient gives: what a draft may set.
@@ -434,13 +435,7 @@ def _evaluation_sign(*, actor, evaluation):
     refusal = evaluation_refusal(evaluation)
     if refusal is not None:
         raise refusal
-    evaluation.prescriber = actor
-    evaluation.status = Evaluation.Status.SIGNED
-    evaluation.signed_at = timezone.now()
-    evaluation.content_hash = content_sha256(evaluation.signed_content(evaluation.flag_reviews.all()))
-    evaluation.save()
-    audit_record(actor, AuditEvent.Action.UPDATE, evaluation)
-    return evaluation
+    return record_sign(evaluation, actor=actor, prescriber=actor)
 
 
 def evaluation_add_addendum(*, actor, evaluation, text: str) -> EvaluationAddendum:

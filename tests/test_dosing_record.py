@@ -6,8 +6,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.utils import timezone
 
+from kapcare.signing.mode import signing
 from patients.models import Stage
 from treatment.course import selectors as course_selectors
 from treatment.models import (
@@ -308,15 +310,17 @@ def test_a_session_whose_dose_was_taken_cannot_be_cancelled(api, therapist_a, pa
 def test_a_signed_note_locks_the_record_with_a_clear_409(api, therapist_a, patient_a, ready):
     session = book(therapist_a, patient_a)
     dosed(therapist_a, session)
-    SessionNote.objects.create(
-        session=session,
-        patient=patient_a,
-        author=therapist_a,
-        body="Tolerated well.",
-        status=SessionNote.Status.SIGNED,
-        signed_at=timezone.now(),
-        content_hash="0" * 64,
-    )
+    with transaction.atomic(), signing():  # a signed note as its sign service writes it
+        SessionNote.objects.create(
+            session=session,
+            patient=patient_a,
+            author=therapist_a,
+            body="Tolerated well.",
+            status=SessionNote.Status.SIGNED,
+            signed_at=timezone.now(),
+            signed_by=therapist_a,
+            content_hash="0" * 64,
+        )
     client = api.as_user(therapist_a)
     before = VitalsReading.objects.count()
 

@@ -46,7 +46,8 @@ def test_sign_is_refused_naming_every_missing_field(api, prescriber, patient_a):
     for field in ["bp_systolic", "pulse", "weight_kg", "psychiatric_assessment", "diagnosis", "rationale"]:
         assert field in missing, field
     assert "Required before signing" in missing["diagnosis"][0]
-    assert not Evaluation.objects.filter(patient=patient_a).exists(), "a refused sign keeps nothing"
+    kept = Evaluation.objects.get(patient=patient_a)
+    assert (kept.status, kept.decision) == ("draft", "eligible"), "a refused signature keeps the draft"
 
 
 def test_every_screening_flag_must_be_reviewed_and_dismissal_needs_a_reason(api, prescriber, patient_a):

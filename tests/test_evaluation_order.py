@@ -48,7 +48,7 @@ def test_eligible_before_intake_and_consents_is_refused_through_the_api_and_the_
     detail = refused.json()["detail"]
     assert "“intake and consents before evaluation”" in detail
     assert "the intake is not submitted" in detail and "3 required consents not signed" in detail
-    assert not Evaluation.objects.filter(patient=patient_a).exists(), "a refused signature keeps nothing"
+    assert Evaluation.objects.get(patient=patient_a).status == "draft", "a refused signature keeps the draft"
 
     portal = client.post(page, portal_form())
     assert portal.status_code == 409

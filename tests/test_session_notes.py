@@ -95,7 +95,7 @@ def test_an_empty_note_cannot_be_signed(api, therapist_a, patient_a):
 
     assert response.status_code == 400
     assert "body" in response.json()
-    assert not SessionNote.objects.filter(session=session).exists(), "a refused signature keeps nothing"
+    assert SessionNote.objects.get(session=session).status == "draft", "a refused signature keeps the draft"
 
 
 def test_a_future_session_note_cannot_be_signed(therapist_a, patient_a):
@@ -117,7 +117,7 @@ def test_only_the_therapist_on_the_team_writes_notes(api, therapist_b, prescribe
     assert write(api, coordinator, session).status_code == 403
     assert write(api, patient, session).status_code == 403
     assert write(api, therapist_b, session).status_code == 404
-    assert not SessionNote.objects.filter(session=session).exists()
+    assert SessionNote.objects.get(session=session).status == "draft"  # the draft is kept, unsigned
 
 
 def test_a_dosing_note_is_refused_naming_every_missing_part(api, therapist_a, prescriber, patient_a):
@@ -209,8 +209,8 @@ def test_signed_note_cannot_change_through_the_orm_or_raw_sql(therapist_a, patie
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [pk])
     note.body = "Edited"
-    with pytest.raises(DatabaseError), transaction.atomic():
-        note.save()
+    with pytest.raises(ValidationError, match="signed and locked"), transaction.atomic():
+        note.save()  # the model's guard, before the database's
 
     assert SessionNote.objects.get(pk=note.pk).body == BODY
     assert SessionNoteAddendum.objects.get(pk=addendum.pk).body == "Late addition."

@@ -5,10 +5,8 @@ case of treatment). Every lookup goes through kapcare.access (outsider -> 404, r
 enforce the gates, and a gate's refusal is a 409 `{"detail": <the sentence>, "code": <the gate>}`.
 """
 
-from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from assessments import selectors as assessment_selectors
@@ -19,6 +17,7 @@ from kapcare.access import Permission
 from kapcare.api.base import PATIENT_FILTER, ScopedViewSet
 from kapcare.api.errors import Conflict
 from kapcare.rules import RuleRefused
+from kapcare.signing.api import AddendaAction, SignAction, save_then_sign
 from treatment.course import selectors as course_selectors
 from treatment.course import services
 from treatment.course.models import DosePlan, FollowUp, TreatmentCourse
@@ -73,88 +72,61 @@ class CourseScopedViewSet(ScopedViewSet):
 
 
 @extend_schema(tags=["evaluations"])
-class EvaluationViewSet(CourseScopedViewSet):
+@extend_schema_view(addenda=extend_schema(request=AddendumCreateSerializer, responses=AddendumSerializer))
+class EvaluationViewSet(SignAction, AddendaAction, CourseScopedViewSet):
     """The prescriber's evaluations. POST creates the patient's draft (or updates it) and signs it with
-    `"sign": true`; `sign` signs a draft; a signed evaluation never changes (409): add an addendum."""
+    `"sign": true` (a refused signature keeps the draft); `sign` signs a draft; a signed evaluation never
+    changes (409): add an addendum."""
 
     scope = staticmethod(assessment_selectors.evaluations_for_list)
     queryset = Evaluation.objects.none()
     serializer_class = EvaluationSerializer
     view_permission = Permission.VIEW_EVALUATION
+    write_permission = Permission.WRITE_EVALUATION
     http_method_names = ["get", "post", "patch", "head", "options"]
+    addendum_serializer = AddendumSerializer
+    addendum_input = AddendumCreateSerializer
 
-    def _reloaded(self, evaluation, status=200):
+    def _respond(self, evaluation, status=200):
         return Response(self.get_serializer(self.get_queryset().get(pk=evaluation.pk)).data, status=status)
+
+    def sign_record(self, actor, evaluation):
+        return services.evaluation_sign_and_advance_course(actor=actor, evaluation=evaluation)
+
+    def add_addendum(self, actor, evaluation, text):
+        return assessment_services.evaluation_add_addendum(actor=actor, evaluation=evaluation, text=text)
 
     def _write(self, patient, data, evaluation=None):
         data = dict(data)
-        sign = data.pop("sign", False)
+        wants_sign = data.pop("sign", False)
         reviews = data.pop("flag_reviews", None)
         if reviews is not None:
             reviews = [dict(item) for item in reviews]
         data.pop("patient", None)
-        try:
-            with transaction.atomic():  # a refused signature keeps nothing of this request
-                evaluation = assessment_services.evaluation_save_draft(
-                    actor=self.request.user, patient=patient, data=data, flag_reviews=reviews, evaluation=evaluation
-                )
-                if sign:
-                    evaluation = services.evaluation_sign_and_advance_course(
-                        actor=self.request.user, evaluation=evaluation
-                    )
-        except RuleRefused as error:
-            raise refused(error) from error
-        return evaluation
+        return save_then_sign(
+            save=lambda: assessment_services.evaluation_save_draft(
+                actor=self.request.user, patient=patient, data=data, flag_reviews=reviews, evaluation=evaluation
+            ),
+            sign=lambda draft: self.sign_record(self.request.user, draft),
+            wants_sign=wants_sign,
+        )
 
     @extend_schema(request=EvaluationCreateSerializer, responses={201: EvaluationSerializer})
     def create(self, request):
         patient = self._target_patient(request.data, Permission.WRITE_EVALUATION)
         serializer = EvaluationCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return self._reloaded(self._write(patient, serializer.validated_data), status=201)
+        return self._respond(self._write(patient, serializer.validated_data), status=201)
 
     @extend_schema(request=EvaluationWriteSerializer)
     def partial_update(self, request, pk=None):
         evaluation = self.get_object()
         access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
         if evaluation.is_signed:
-            raise refused(assessment_services.evaluation_locked(evaluation))
+            raise assessment_services.evaluation_locked(evaluation)
         serializer = EvaluationWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        return self._reloaded(self._write(evaluation.patient, serializer.validated_data, evaluation))
-
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
-    def sign(self, request, pk=None):
-        """Sign and lock: 400 naming each missing field or unreviewed flag; 409 when already signed."""
-        evaluation = self.get_object()
-        access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
-        try:
-            evaluation = services.evaluation_sign_and_advance_course(actor=request.user, evaluation=evaluation)
-        except RuleRefused as error:
-            raise refused(error) from error
-        return self._reloaded(evaluation)
-
-    @extend_schema(request=AddendumCreateSerializer, responses=AddendumSerializer)
-    @action(detail=True, methods=["get", "post"])
-    def addenda(self, request, pk=None):
-        """A signed evaluation's addenda; POST adds one (the prescriber on the care team)."""
-        evaluation = self.get_object()
-        if request.method == "GET":
-            access.require(request.user, Permission.VIEW_EVALUATION, evaluation)
-            addenda = list(evaluation.addenda.select_related("author").order_by("signed_at", "id"))
-            self.audited_read(evaluation)
-            return Response(AddendumSerializer(addenda, many=True).data)
-        access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
-        serializer = AddendumCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            addendum = assessment_services.evaluation_add_addendum(
-                actor=request.user, evaluation=evaluation, text=serializer.validated_data["text"]
-            )
-        except RuleRefused as error:
-            raise refused(error) from error
-        return Response(AddendumSerializer(addendum).data, status=201)
+        return self._respond(self._write(evaluation.patient, serializer.validated_data, evaluation))
 
 
 @extend_schema(tags=["courses"])
@@ -171,7 +143,7 @@ class CourseViewSet(CourseScopedViewSet, mixins.ListModelMixin):
 
 
 @extend_schema(tags=["dose plans"])
-class DosePlanViewSet(CourseScopedViewSet):
+class DosePlanViewSet(SignAction, CourseScopedViewSet):
     """Dose plans, every version. POST writes the course's draft; `sign` makes it the active plan and
     supersedes the previous version; a signed or superseded version never changes (409)."""
 
@@ -179,6 +151,7 @@ class DosePlanViewSet(CourseScopedViewSet):
     queryset = DosePlan.objects.none()
     serializer_class = DosePlanSerializer
     view_permission = Permission.VIEW_DOSE_PLAN
+    write_permission = Permission.WRITE_DOSE_PLAN
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def context_for(self, plans):
@@ -218,21 +191,12 @@ class DosePlanViewSet(CourseScopedViewSet):
             raise refused(error) from error
         return self._respond(plan)
 
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
-    def sign(self, request, pk=None):
-        """Sign the draft: 400 naming each missing field; 409 naming the gate (signed eligible evaluation)."""
-        plan = self.get_object()
-        access.require(request.user, Permission.WRITE_DOSE_PLAN, plan)
-        try:
-            plan = services.dose_plan_sign(actor=request.user, plan=plan)
-        except RuleRefused as error:
-            raise refused(error) from error
-        return self._respond(plan)
+    def sign_record(self, actor, plan):
+        return services.dose_plan_sign(actor=actor, plan=plan)
 
 
 @extend_schema(tags=["follow-ups"])
-class FollowUpViewSet(CourseScopedViewSet):
+class FollowUpViewSet(SignAction, CourseScopedViewSet):
     """The prescriber's follow-up visits. POST `{"patient": id}` starts the next visit (201) or returns the
     pending one (200); PATCH writes the draft note; `sign` signs it and applies its decision (more doses,
     a dose adjustment, maintenance, discharge). A signed follow-up never changes (409)."""
@@ -241,6 +205,7 @@ class FollowUpViewSet(CourseScopedViewSet):
     queryset = FollowUp.objects.none()
     serializer_class = FollowUpSerializer
     view_permission = Permission.VIEW_FOLLOW_UP
+    write_permission = Permission.WRITE_FOLLOW_UP
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def _respond(self, follow_up, status=200):
@@ -272,15 +237,5 @@ class FollowUpViewSet(CourseScopedViewSet):
             raise refused(error) from error
         return self._respond(follow_up)
 
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
-    def sign(self, request, pk=None):
-        """Sign and apply the decision: 400 naming each missing field; 409 when signed already or the course
-        is closed."""
-        follow_up = self.get_object()
-        access.require(request.user, Permission.WRITE_FOLLOW_UP, follow_up)
-        try:
-            follow_up = services.follow_up_sign(actor=request.user, follow_up=follow_up)
-        except RuleRefused as error:
-            raise refused(error) from error
-        return self._respond(follow_up)
+    def sign_record(self, actor, follow_up):
+        return services.follow_up_sign(actor=actor, follow_up=follow_up)

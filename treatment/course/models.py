@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from assessments.models import content_sha256
+from kapcare.signing.models import SignedRecord
 
 
 class CarePolicy(models.Model):
@@ -150,7 +150,7 @@ class DosePlanQuerySet(models.QuerySet):
         return self.exclude(status=DosePlan.Status.DRAFT).order_by("-version")
 
 
-class DosePlan(models.Model):
+class DosePlan(SignedRecord):
     """The prescriber's dose plan, versioned per course. Signing a version supersedes the one before;
     every version is kept. `doses_authorized` is the course's total of dosing sessions authorized as of
     this version (the ledger subtracts the completed ones)."""
@@ -188,6 +188,8 @@ class DosePlan(models.Model):
         "benzodiazepine_hold",
     )
     REQUIRED_TO_SIGN = ("route", "full_dose_mg", "start_at", "doses_authorized", "instructions_patient")
+    LOCKED_MESSAGE = "This dose plan is signed and locked: sign a new version instead."
+    TRANSITION = ("signed", "superseded", ("superseded_at", "updated_at"))
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="dose_plans")
@@ -242,48 +244,23 @@ class DosePlan(models.Model):
     instructions_therapist = models.TextField("instructions to the therapist", blank=True, max_length=5000)
     benzodiazepine_hold = models.TextField("benzodiazepine hold instructions", blank=True, max_length=2000)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    signed_at = models.DateTimeField(null=True, blank=True)
     superseded_at = models.DateTimeField(null=True, blank=True)
-    content_hash = models.CharField("SHA-256 of the signed content", max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DosePlanQuerySet.as_manager()
 
-    class Meta:
+    class Meta(SignedRecord.Meta):
         ordering = ["-version"]
         constraints = [
+            *SignedRecord.Meta.constraints,
             models.UniqueConstraint(fields=["course", "version"], name="dose_plan_version_unique"),
             models.UniqueConstraint(fields=["course"], condition=Q(status="draft"), name="dose_plan_one_draft"),
             models.UniqueConstraint(fields=["course"], condition=Q(status="signed"), name="dose_plan_one_active"),
-            models.CheckConstraint(
-                condition=Q(status="draft") | (Q(signed_at__isnull=False) & ~Q(content_hash="")),
-                name="dose_plan_signed_has_time_and_hash",
-            ),
         ]
 
     def __str__(self):
         return f"Dose plan v{self.version} ({self.get_status_display()})"
-
-    def save(self, *args, **kwargs):
-        """Drafts change freely; a signed version may only become superseded; a superseded one never changes."""
-        if not self._state.adding:
-            stored = self._stored()
-            if stored and stored["status"] != self.Status.DRAFT:
-                changed = [f for f in self.CONTENT_FIELDS if stored[f] != getattr(self, f)]
-                allowed = stored["status"] == self.Status.SIGNED and self.status == self.Status.SUPERSEDED
-                if changed or not allowed:
-                    raise ValidationError("This dose plan is signed and locked: sign a new version instead.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        stored = self._stored()
-        if stored and stored["status"] != self.Status.DRAFT:
-            raise ValidationError("A signed dose plan is never deleted: its history is kept.")
-        return super().delete(*args, **kwargs)
-
-    def _stored(self):
-        return type(self).objects.filter(pk=self.pk).values("status", *self.CONTENT_FIELDS).first()
 
     @property
     def is_draft(self):
@@ -323,9 +300,6 @@ class DosePlan(models.Model):
         content["prescriber"] = self.prescriber_id
         return content
 
-    def compute_hash(self):
-        return content_sha256(self.signed_content())
-
 
 class FollowUpQuerySet(models.QuerySet):
     def signed(self):
@@ -336,15 +310,13 @@ class FollowUpQuerySet(models.QuerySet):
         return self.filter(status=FollowUp.Status.DRAFT)
 
 
-class FollowUp(models.Model):
+class FollowUp(SignedRecord):
     """The prescriber's follow-up visit. The next visit of an open course is a draft row whose `due_on` the
     services compute (the first: `CarePolicy.first_follow_up_days` after the signed eligible evaluation; the
     next: the date the signed visit set). Overdue is derived from today, never stored. Signing records the
     decision and applies it (treatment.course.services.follow_up_sign); a signed visit never changes."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SIGNED = "signed", "Signed"
+    LOCKED_MESSAGE = "This follow-up is signed and locked: a signed note never changes."
 
     class Decision(models.TextChoices):
         CONTINUE = "continue", "Continue the current plan"
@@ -392,17 +364,15 @@ class FollowUp(models.Model):
     )
     next_follow_up_on = models.DateField("next follow-up due on", null=True, blank=True)
     rationale = models.TextField("decision and rationale", blank=True, max_length=5000)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    signed_at = models.DateTimeField(null=True, blank=True)
-    content_hash = models.CharField("SHA-256 of the signed content", max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = FollowUpQuerySet.as_manager()
 
-    class Meta:
+    class Meta(SignedRecord.Meta):
         ordering = ["-due_on", "-id"]
         constraints = [
+            *SignedRecord.Meta.constraints,
             models.UniqueConstraint(fields=["course"], condition=Q(status="draft"), name="follow_up_one_pending"),
             models.CheckConstraint(
                 condition=Q(status="draft")
@@ -414,23 +384,6 @@ class FollowUp(models.Model):
 
     def __str__(self):
         return f"Follow-up due {self.due_on} ({self.get_status_display()})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding and self._stored_status() == self.Status.SIGNED:
-            raise ValidationError("This follow-up is signed and locked: a signed note never changes.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        if self._stored_status() == self.Status.SIGNED:
-            raise ValidationError("A signed follow-up is never deleted.")
-        return super().delete(*args, **kwargs)
-
-    def _stored_status(self):
-        return type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
-
-    @property
-    def is_signed(self):
-        return self.status == self.Status.SIGNED
 
     @property
     def is_discharge(self):
@@ -448,6 +401,3 @@ class FollowUp(models.Model):
             patient=str(self.patient_id), course=str(self.course_id), due_on=self.due_on, prescriber=self.prescriber_id
         )
         return content
-
-    def compute_hash(self):
-        return content_sha256(self.signed_content())

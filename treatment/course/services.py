@@ -22,6 +22,7 @@ from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.signing.services import record_sign, record_transition
 from patients import services as patient_services
 from patients.models import Patient, Stage
 from treatment.course import gates
@@ -268,17 +269,8 @@ def _dose_plan_sign(*, actor, plan):
     for previous in DosePlan.objects.select_for_update().filter(
         course_id=plan.course_id, status=DosePlan.Status.SIGNED
     ):
-        previous.status = DosePlan.Status.SUPERSEDED
-        previous.superseded_at = now
-        previous.save(update_fields=["status", "superseded_at", "updated_at"])
-        audit_record(actor, AuditEvent.Action.UPDATE, previous)
-    plan.prescriber = actor
-    plan.status = DosePlan.Status.SIGNED
-    plan.signed_at = now
-    plan.content_hash = plan.compute_hash()
-    plan.save()
-    audit_record(actor, AuditEvent.Action.UPDATE, plan)
-    return plan
+        record_transition(previous, actor=actor, status=DosePlan.Status.SUPERSEDED, superseded_at=now)
+    return record_sign(plan, actor=actor, at=now, prescriber=actor)
 
 
 # Sessions: treatment.sessions.services (scheduling, changes, the checklist and the dosing record).
@@ -460,12 +452,7 @@ def _follow_up_sign(*, actor, follow_up):
             }
         )
     now = timezone.now()
-    follow_up.prescriber = actor
-    follow_up.status = FollowUp.Status.SIGNED
-    follow_up.signed_at = now
-    follow_up.content_hash = follow_up.compute_hash()
-    follow_up.save()
-    audit_record(actor, AuditEvent.Action.UPDATE, follow_up)
+    record_sign(follow_up, actor=actor, at=now, prescriber=actor)
 
     if decision == FollowUp.Decision.MORE_DOSES:
         plan = draft or DosePlan(

@@ -5,7 +5,6 @@ sentence (status 409, like the API)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -16,8 +15,8 @@ from kapcare.access import Permission
 from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
-from kapcare.forms import add_service_errors
 from kapcare.rules import RuleRefused
+from kapcare.signing.web import save_then_sign
 from patients import selectors as patient_selectors
 from treatment.course import selectors as course_selectors
 from treatment.course import services
@@ -28,6 +27,15 @@ from treatment.course.models import DosePlan
 def _credential_gaps(user, patient, can_write):
     """What the signing prescriber lacks for this patient's state, shown before they try to sign."""
     return credentials.missing_to_sign(user, patient.state) if can_write else []
+
+
+def _saved(request, saved, patient, signed_message, page):
+    """After a signed record's form: signed -> the chart; a draft saved -> back to its page."""
+    if saved.signed:
+        messages.success(request, signed_message)
+        return redirect("dashboards:patient-chart", patient.pk)
+    messages.success(request, "Draft saved.")
+    return redirect(page, patient.pk)
 
 
 @login_required
@@ -64,21 +72,17 @@ def evaluation_page(request, patient_id):
                 return redirect("treatment:patient-evaluation", patient.pk)
         form = EvaluationForm(instance=draft, flags=flags, reviews=reviews)
     elif request.method == "POST" and form.is_valid():
-        try:
-            evaluation = assessment_services.evaluation_save_draft(
+        saved = save_then_sign(
+            form,
+            save=lambda: assessment_services.evaluation_save_draft(
                 actor=user, patient=patient, data=form.content(), flag_reviews=form.flag_reviews(), evaluation=draft
-            )
-            if request.POST.get("action") == "sign":
-                services.evaluation_sign_and_advance_course(actor=user, evaluation=evaluation)
-                messages.success(request, "Evaluation signed and locked.")
-                return redirect("dashboards:patient-chart", patient.pk)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except RuleRefused as error:
-            refusal = str(error)
-        else:
-            messages.success(request, "Draft saved.")
-            return redirect("treatment:patient-evaluation", patient.pk)
+            ),
+            sign=lambda evaluation: services.evaluation_sign_and_advance_course(actor=user, evaluation=evaluation),
+            wants_sign=request.POST.get("action") == "sign",
+        )
+        refusal = saved.refusal
+        if saved.done:
+            return _saved(request, saved, patient, "Evaluation signed and locked.", "treatment:patient-evaluation")
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, patient)
     context = {
@@ -121,19 +125,16 @@ def dose_plan_page(request, patient_id):
         form = DosePlanForm(request.POST or None, instance=draft, initial=initial)
     refusal = None
     if request.method == "POST" and form.is_valid():
-        try:
-            plan = services.dose_plan_save_draft(actor=user, patient=patient, data=form.content(), plan=draft)
-            if request.POST.get("action") == "sign":
-                services.dose_plan_sign(actor=user, plan=plan)
-                messages.success(request, f"Dose plan version {plan.version} signed: it is now the active plan.")
-                return redirect("dashboards:patient-chart", patient.pk)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except RuleRefused as error:
-            refusal = str(error)
-        else:
-            messages.success(request, "Draft saved.")
-            return redirect("treatment:patient-dose-plan", patient.pk)
+        saved = save_then_sign(
+            form,
+            save=lambda: services.dose_plan_save_draft(actor=user, patient=patient, data=form.content(), plan=draft),
+            sign=lambda plan: services.dose_plan_sign(actor=user, plan=plan),
+            wants_sign=request.POST.get("action") == "sign",
+        )
+        refusal = saved.refusal
+        if saved.done:
+            signed = f"Dose plan version {saved.record.version} signed: it is now the active plan."
+            return _saved(request, saved, patient, signed, "treatment:patient-dose-plan")
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, patient)
     weight = course_selectors.dosing_weight(patient)
@@ -179,21 +180,16 @@ def follow_up_page(request, patient_id):
     elif request.method == "POST" and form is None:
         refusal = "There is no follow-up visit to write: start one first."
     elif request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():  # a refused signature keeps nothing of this request
-                follow_up = services.follow_up_save_draft(actor=user, follow_up=pending, data=form.content())
-                if request.POST.get("action") == "sign":
-                    services.follow_up_sign(actor=user, follow_up=follow_up)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        except RuleRefused as error:
-            refusal = str(error)
-        else:
-            if request.POST.get("action") == "sign":
-                messages.success(request, "Follow-up signed and locked; its decision is applied.")
-                return redirect("dashboards:patient-chart", patient.pk)
-            messages.success(request, "Draft saved.")
-            return redirect("treatment:patient-follow-up", patient.pk)
+        saved = save_then_sign(
+            form,
+            save=lambda: services.follow_up_save_draft(actor=user, follow_up=pending, data=form.content()),
+            sign=lambda follow_up: services.follow_up_sign(actor=user, follow_up=follow_up),
+            wants_sign=request.POST.get("action") == "sign",
+        )
+        refusal = saved.refusal
+        if saved.done:
+            signed = "Follow-up signed and locked; its decision is applied."
+            return _saved(request, saved, patient, signed, "treatment:patient-follow-up")
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, patient)
     course = course_selectors.open_course(patient)

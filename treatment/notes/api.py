@@ -9,16 +9,15 @@
 - `/api/v1/integration-summaries/`: the structured summary of an integration session, for the team.
 """
 
-from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.api.serializers import StrictFieldsMixin
 from kapcare.audit.models import AuditEvent
+from kapcare.signing.api import AddendaAction, SignAction, save_then_sign
 from treatment.course import selectors as course_selectors
 from treatment.course.api import CourseScopedViewSet
 from treatment.notes import selectors as note_selectors
@@ -145,13 +144,29 @@ class SessionDocumentViewSet(CourseScopedViewSet):
 
 
 @extend_schema(tags=["session notes"])
-class SessionNoteViewSet(SessionDocumentViewSet):
+@extend_schema_view(
+    addenda=extend_schema(request=NoteAddendumCreateSerializer, responses=SessionNoteAddendumSerializer)
+)
+class SessionNoteViewSet(SignAction, AddendaAction, SessionDocumentViewSet):
+    """Progress notes. POST writes the session's draft and signs it with `"sign": true` (a refused signature
+    keeps the draft); `sign` signs it (400 naming each missing part: for a dosing session vitals, dose, end
+    time, end criteria; 409 when already signed); a signed note takes addenda."""
+
     scope = staticmethod(lambda user: note_selectors.visible_session_notes(user).prefetch_related("addenda__author"))
     queryset = SessionNote.objects.none()
     serializer_class = SessionNoteSerializer
     view_permission = Permission.VIEW_SESSION_NOTE
     write_permission = Permission.WRITE_SESSION_NOTE
     http_method_names = ["get", "post", "patch", "head", "options"]
+    addendum_serializer = SessionNoteAddendumSerializer
+    addendum_input = NoteAddendumCreateSerializer
+    addendum_field = "body"
+
+    def sign_record(self, actor, note):
+        return note_services.note_sign(actor=actor, session=note.session)
+
+    def add_addendum(self, actor, note, text):
+        return note_services.note_add_addendum(actor=actor, note=note, body=text)
 
     @extend_schema(request=SessionNoteCreateSerializer, responses={201: SessionNoteSerializer})
     def create(self, request):
@@ -160,10 +175,11 @@ class SessionNoteViewSet(SessionDocumentViewSet):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         existed = SessionNote.objects.filter(session=session).exists()
-        with transaction.atomic():  # a refused signature keeps nothing of this request
-            note = note_services.note_save_draft(actor=request.user, session=session, body=data["body"])
-            if data["sign"]:
-                note = note_services.note_sign(actor=request.user, session=session)
+        note = save_then_sign(
+            save=lambda: note_services.note_save_draft(actor=request.user, session=session, body=data["body"]),
+            sign=lambda draft: self.sign_record(request.user, draft),
+            wants_sign=data["sign"],
+        )
         return self._respond(note, status=200 if existed else 201)
 
     @extend_schema(request=SessionNoteWriteSerializer)
@@ -177,34 +193,6 @@ class SessionNoteViewSet(SessionDocumentViewSet):
         body = serializer.validated_data.get("body", note.body)
         note = note_services.note_save_draft(actor=request.user, session=note.session, body=body)
         return self._respond(note)
-
-    @extend_schema(request=None)
-    @action(detail=True, methods=["post"])
-    def sign(self, request, pk=None):
-        """Sign and lock: 400 naming each missing part (for a dosing session: vitals, dose, end time, end
-        criteria); 409 when already signed."""
-        note = self.get_object()
-        access.require(request.user, Permission.WRITE_SESSION_NOTE, note)
-        note = note_services.note_sign(actor=request.user, session=note.session)
-        return self._respond(note)
-
-    @extend_schema(request=NoteAddendumCreateSerializer, responses=SessionNoteAddendumSerializer)
-    @action(detail=True, methods=["get", "post"])
-    def addenda(self, request, pk=None):
-        """A signed note's addenda; POST adds one (the therapist on the care team)."""
-        note = self.get_object()
-        if request.method == "GET":
-            access.require(request.user, Permission.VIEW_SESSION_NOTE, note)
-            self.audited_read(note)
-            addenda = list(note.addenda.select_related("author").order_by("signed_at", "id"))
-            return Response(SessionNoteAddendumSerializer(addenda, many=True).data)
-        access.require(request.user, Permission.WRITE_SESSION_NOTE, note)
-        serializer = NoteAddendumCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        addendum = note_services.note_add_addendum(
-            actor=request.user, note=note, body=serializer.validated_data["body"]
-        )
-        return Response(SessionNoteAddendumSerializer(addendum).data, status=201)
 
 
 @extend_schema(tags=["psychotherapy notes"])

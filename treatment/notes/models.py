@@ -6,8 +6,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 
+from kapcare.signing.models import SignedRecord
 from treatment.sessions.models import TherapySession
 
 
@@ -19,14 +19,12 @@ class SessionNoteQuerySet(models.QuerySet):
         return self.filter(status=SessionNote.Status.DRAFT)
 
 
-class SessionNote(models.Model):
+class SessionNote(SignedRecord):
     """The session's progress note, for the care team: drafted, then signed and locked with a content hash.
-    A trigger refuses any change to a signed note; corrections are SessionNoteAddendum rows."""
+    A trigger refuses any change to a signed note; corrections are SessionNoteAddendum rows. The signature
+    covers the session's records too (treatment.notes.services.signed_content)."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SIGNED = "signed", "Signed"
-
+    LOCKED_MESSAGE = "This progress note is signed and locked: corrections are signed addenda."
     CONTENT_FIELDS = ("body",)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -34,29 +32,16 @@ class SessionNote(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="session_notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField("progress note", blank=True, max_length=20000)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    signed_at = models.DateTimeField(null=True, blank=True)
-    content_hash = models.CharField("SHA-256 of the signed content", max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = SessionNoteQuerySet.as_manager()
 
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status="draft") | (Q(signed_at__isnull=False) & ~Q(content_hash="")),
-                name="session_note_signed_has_time_and_hash",
-            ),
-        ]
+    class Meta(SignedRecord.Meta):
         indexes = [models.Index(fields=["status", "created_at"], name="session_note_status_created")]
 
     def __str__(self):
         return f"Progress note of {self.session_id} ({self.get_status_display()})"
-
-    @property
-    def is_signed(self):
-        return self.status == self.Status.SIGNED
 
 
 class SessionNoteAddendum(models.Model):

@@ -12,12 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from assessments.models import content_sha256
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.signing.models import content_sha256
+from kapcare.signing.services import record_sign
 from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
 from treatment.notes.selectors import documentation_missing
 from treatment.sessions.models import BoosterDose, ChaperoneCheckIn, DosingRecord, TherapySession, VitalsReading
@@ -119,12 +120,7 @@ def _note_sign(*, actor, session):
     if missing:
         raise ValidationError(missing)
     note.author = actor
-    note.status = SessionNote.Status.SIGNED
-    note.signed_at = timezone.now()
-    note.content_hash = content_sha256(signed_content(note, session))
-    note.save(update_fields=["author", "status", "signed_at", "content_hash", "updated_at"])
-    audit_record(actor, AuditEvent.Action.UPDATE, note)
-    return note
+    return record_sign(note, actor=actor, content=signed_content(note, session))
 
 
 def signed_content(note, session) -> dict:

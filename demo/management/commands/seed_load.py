@@ -26,9 +26,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from assessments import instruments
-from assessments.models import MEDICAL_CONDITIONS, Evaluation, Intake, QuestionnaireResponse, content_sha256
+from assessments.models import MEDICAL_CONDITIONS, Evaluation, Intake, QuestionnaireResponse
 from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraining, Licence, Organization
 from kapcare.audit.models import AuditEvent
+from kapcare.signing.mode import signing
+from kapcare.signing.models import content_sha256
 from patients.models import CareTeamMember, Patient, Referral, Stage
 from patients.time_zones import STATE_TIME_ZONES
 from treatment.models import DosePlan, FollowUp, TherapySession, TreatmentCourse
@@ -167,7 +169,7 @@ class Command(BaseCommand):
         total_rows = 0
         for first in range(0, patients, CHUNK):
             count = min(CHUNK, patients - first)
-            with transaction.atomic():
+            with transaction.atomic(), signing():  # rows written as signed, as their sign services would
                 rows = Rows()
                 for index in range(first, first + count):
                     self.build_patient(rows, staff, index)
@@ -368,6 +370,7 @@ class Command(BaseCommand):
             rationale="Treatment-resistant depression with support at home.",
             status=Evaluation.Status.SIGNED,
             signed_at=signed_at,
+            signed_by=prescriber,
         )
         evaluation.content_hash = content_sha256(evaluation.signed_content([]))
         return evaluation
@@ -387,6 +390,7 @@ class Command(BaseCommand):
             instructions_therapist="Blood pressure before the dose and at 40 minutes.",
             status=DosePlan.Status.SIGNED,
             signed_at=signed_at,
+            signed_by=prescriber,
         )
         plan.content_hash = plan.compute_hash()
         return plan
@@ -562,6 +566,7 @@ def seed_notes(command, rows, staff):
                     "body": body,
                     "status": "signed",
                     "signed_at": session.completed_at,
+                    "signed_by": therapist,
                     "content_hash": content_sha256({"session": str(session.pk), "body": body}),
                 },
             )

@@ -1,0 +1,46 @@
+"""The one way a record becomes signed (and the one way a signed row makes its allowed transition).
+
+A record's own sign service keeps its rules (what is missing, the gates, the credentials) and ends with
+`record_sign`, inside the service's transaction with the record locked (select_for_update)."""
+
+from django.utils import timezone
+
+from kapcare.audit.models import AuditEvent
+from kapcare.audit.services import audit_record
+from kapcare.rules import RuleRefused
+
+from .mode import signing
+from .models import SignedRecord, content_sha256
+
+
+def record_locked(record, code) -> RuleRefused:
+    return RuleRefused(record.LOCKED_MESSAGE, code=code)
+
+
+def record_sign(record: SignedRecord, *, actor, at=None, content=None, **also) -> SignedRecord:
+    """Sign `record` (a draft, locked by the caller): the signer, the time and the hash of its signed content
+    (`content`, else record.signed_content()), written through the signing door, audited. `also`: fields the
+    signature sets too (the prescriber)."""
+    if record.is_signed:
+        raise ValueError("record_sign takes a draft; its sign service refuses a signed one first.")
+    for name, value in also.items():
+        setattr(record, name, value)
+    record.status = record.Status.SIGNED
+    record.signed_at = at or timezone.now()
+    record.signed_by = actor
+    record.content_hash = record.compute_hash() if content is None else content_sha256(content)
+    with signing():
+        record.save()
+    audit_record(actor, AuditEvent.Action.UPDATE, record)
+    return record
+
+
+def record_transition(record: SignedRecord, *, actor, status, **changes) -> SignedRecord:
+    """The model's one allowed change of a signed row (SignedRecord.TRANSITION), e.g. superseding a plan."""
+    record.status = status
+    for name, value in changes.items():
+        setattr(record, name, value)
+    with signing():
+        record.save(update_fields=["status", *changes, *(["updated_at"] if hasattr(record, "updated_at") else [])])
+    audit_record(actor, AuditEvent.Action.UPDATE, record)
+    return record
