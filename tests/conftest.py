@@ -13,17 +13,22 @@ Patients, made through the referral service like real ones:
 """
 
 import os
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
+from _pytest.nodeid import NodeId
 from allauth.account.internal.flows.login import record_authentication
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
+from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 from rest_framework.test import APIClient
 
 from kapcare.accounts.models import User
+from kapcare.celery import app as celery_app
 from patients import services as patient_services
 
 from .factories import ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory, enrol_totp
@@ -54,10 +59,24 @@ def _flushes_the_database(item):
     return transactional or "transactional_db" in fixtures or "live_server" in fixtures
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """As Django's own runner does: tests that flush the database (transactional ones, the browser)
     run last, so the reference rows that migrations seed are there for every other test."""
     items.sort(key=_flushes_the_database)
+    if getattr(config.option, "loadgroup", False):
+        _keep_groups_together(items)
+
+
+def _keep_groups_together(items):
+    """`--dist loadgroup` sends the tests of one `xdist_group` to one worker whole (a module that builds its world
+    once, the drills one after another). pytest-xdist 3.8 names the group in `item._nodeid`, which pytest 9 no
+    longer reads: put it where pytest 9 keeps the node id."""
+    for item in items:
+        groups = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name")) for mark in item.iter_markers("xdist_group")
+        }
+        if groups:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(groups))}")
 
 
 @pytest.fixture(scope="session")
@@ -72,6 +91,24 @@ def _force_login_passes_the_second_factor(sender, request, user, **kwargs):
     Only force_login's bare HttpRequest gets it; logins through the real pages (WSGIRequest) must earn it."""
     if type(request) is HttpRequest:
         record_authentication(request, user, "mfa", type="totp", test_force_login=True)
+
+
+@pytest.fixture
+def celery_eager():
+    """The tasks the test enqueues run inline, in the test, their errors raised there. Without it (or the
+    `celery_eager` mark) a task is published to the broker as in production, and nothing runs it: only the drills
+    and the privacy canary start workers."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.task_eager_propagates
+    conf.task_always_eager = conf.task_eager_propagates = True
+    yield
+    conf.task_always_eager, conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_when_marked(request):
+    if request.node.get_closest_marker("celery_eager") is not None:
+        request.getfixturevalue("celery_eager")
 
 
 @pytest.fixture(autouse=True)
@@ -137,8 +174,6 @@ def admin_user(db):
 
 @pytest.fixture
 def anonymous():
-    from django.contrib.auth.models import AnonymousUser
-
     return AnonymousUser()
 
 
@@ -248,3 +283,47 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+def make_world():
+    """The cast and the patients A, A2, B and X in one call, for a module that makes them once: made as the fixtures
+    above make them and in the order `cast` and the patients ask for them (the order decides, e.g., which patients
+    the prescriber is assigned on referral)."""
+    group = MedicalGroupFactory(name="Cascade Medical Group")
+    practice_a = PracticeFactory(name="Practice A", medical_group=group)
+    practice_b = PracticeFactory(name="Practice B", medical_group=group)
+    therapist_a = _staff(User.Role.THERAPIST, practice_a, "therapist.a@example.test")
+    therapist_b = _staff(User.Role.THERAPIST, practice_b, "therapist.b@example.test")
+    prescriber = _staff(User.Role.PRESCRIBER, group, "prescriber@example.test")
+    coordinator = _staff(User.Role.COORDINATOR, group, "coordinator@example.test", licensed=False)
+    team = {"prescriber": prescriber, "coordinator": coordinator, "account": True}
+    patient_a = refer(therapist_a, "Avery", "Alder", "avery@example.test", **team)
+    patient_b = refer(therapist_b, "Casey", "Cedar", "casey@example.test", **team)
+    admin = _staff(User.Role.ADMIN, None, "admin@example.test", licensed=False)
+    therapist_a2 = _staff(User.Role.THERAPIST, practice_a, "therapist.a2@example.test")
+    patient_a2 = refer(therapist_a2, "Blair", "Birch", "blair@example.test", state="OR")
+    elsewhere = MedicalGroupFactory(name="Elsewhere Medical")
+    practice_x = PracticeFactory(name="Elsewhere Practice", medical_group=elsewhere)
+    therapist_x = _staff(User.Role.THERAPIST, practice_x, "therapist.x@example.test")
+    _staff(User.Role.COORDINATOR, elsewhere, "coordinator.x@example.test", licensed=False)
+    patient_x = refer(therapist_x, "Dana", "Dogwood", "dana@example.test")
+    cast = {
+        "therapist_a": therapist_a,
+        "therapist_b": therapist_b,
+        "prescriber": prescriber,
+        "coordinator": coordinator,
+        "patient": patient_a.user,
+        "other_patient": patient_b.user,
+        "admin": admin,
+        "anonymous": AnonymousUser(),
+    }
+    return cast, {"A": patient_a, "A2": patient_a2, "B": patient_b, "X": patient_x}
+
+
+@contextmanager
+def kept_for_the_module(django_db_blocker):
+    """For a module-scoped fixture: rows made inside stay for the module's tests, each of which runs in a savepoint
+    of this outer transaction (the `db` fixture), and are rolled back after the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)

@@ -55,6 +55,7 @@ def emailed(user):
     return [m for m in mail.outbox if user.email in m.to]
 
 
+@pytest.mark.celery_eager
 def test_a_new_prescriber_takes_over_the_open_alert_its_reminder_and_its_escalation(
     api,
     client,
@@ -138,6 +139,7 @@ def test_a_new_prescriber_takes_over_the_open_alert_its_reminder_and_its_escalat
     assert done.status_code == 200 and done.json()["fully_acknowledged"] is True
 
 
+@pytest.mark.celery_eager
 def test_a_new_therapist_takes_over_the_open_alert(
     api, client, patient_a, therapist_a, therapist_a2, prescriber, coordinator, django_capture_on_commit_callbacks
 ):

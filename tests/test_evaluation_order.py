@@ -9,7 +9,8 @@ from assessments.models import Evaluation, ScreeningFlag
 from patients import content
 from patients.models import Stage
 
-from .course_states import EVALUATION, INTAKE, ready_for_evaluation, sign_consents
+from .course_states import EVALUATION, ready_for_evaluation, sign_consents
+from .factories import INTAKE_ANSWERS
 
 URL = "/api/v1/evaluations/"
 ORDER = "evaluation_after_intake_and_consents"
@@ -26,7 +27,9 @@ def portal_form(**changes):
 
 
 def submit_intake(patient, **answers):
-    intake_services.intake_submit(actor=patient.user, patient=patient, data={**INTAKE, **answers}, medications=[])
+    intake_services.intake_submit(
+        actor=patient.user, patient=patient, data={**INTAKE_ANSWERS, **answers}, medications=[]
+    )
     patient.refresh_from_db()
 
 

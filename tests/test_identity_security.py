@@ -36,6 +36,9 @@ from patients.services import invitation_send
 from .conftest import refer
 from .test_access_matrix import psychotherapy_note_id
 
+# Invitations and the notice to a previous address are e-mailed by tasks: run them inline.
+pytestmark = pytest.mark.celery_eager
+
 PASSWORD = "a long new password 2026"
 MORGAN_DOB = "1985-05-17"  # what conftest.refer gives every patient
 COORDINATOR_INBOX = "front.desk.inbox@example.test"

@@ -13,12 +13,12 @@ from kapcare.audit.models import AuditEvent
 from patients.models import Stage
 
 from .conftest import refer
-from .test_screening import SAFE_ANSWERS
+from .factories import INTAKE_ANSWERS
 
 pytestmark = pytest.mark.django_db
 
 # A complete intake with two findings: BP above the absolute limit and a benzodiazepine.
-FLAGGED = {**SAFE_ANSWERS, "bp_systolic": 182, "bp_diastolic": 104, "takes_medications": True}
+FLAGGED = {**INTAKE_ANSWERS, "bp_systolic": 182, "bp_diastolic": 104, "takes_medications": True}
 XANAX = {"name": "Xanax", "dose": "0.5 mg", "frequency": "as needed"}
 BP_REASON = "resting BP 182/104 above 180/100"
 
@@ -135,7 +135,7 @@ def test_a_submitted_intake_is_locked(patient_a):
     with pytest.raises(services.IntakeLocked):
         services.intake_submit(actor=patient_a.user, patient=patient_a)
     intake.refresh_from_db()
-    assert intake.allergies == "none"
+    assert intake.allergies == INTAKE_ANSWERS["allergies"]
 
 
 def test_screening_uses_the_thresholds_in_the_database(patient_a):
@@ -166,7 +166,7 @@ def test_api_patch_saves_a_draft_and_submit_validates(api, patient_a):
     client = api.as_user(patient_a.user)
 
     response = client.patch(
-        f"/api/v1/intakes/{intake.pk}/", {**SAFE_ANSWERS, "weight_kg": "70.0", "medications": []}, format="json"
+        f"/api/v1/intakes/{intake.pk}/", {**INTAKE_ANSWERS, "weight_kg": "70.0", "medications": []}, format="json"
     )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "draft"
@@ -427,7 +427,7 @@ def test_intake_for_chart_tells_each_role_what_it_may_see(patient_a, prescriber,
 
 def test_screening_flags_for_a_page_of_patients_take_one_query(patient_a, patient_b, patient_a2):
     submitted(patient_a)
-    submitted(patient_b, answers=SAFE_ANSWERS, medications=())
+    submitted(patient_b, answers=INTAKE_ANSWERS, medications=())
 
     with CaptureQueriesContext(connection) as captured:
         flags = selectors.screening_flags_for_patients([patient_a.pk, patient_b.pk, patient_a2.pk])

@@ -107,6 +107,7 @@ def assert_no_canary(text, where):
 # The patient's own copy -------------------------------------------------------------------------------------
 
 
+@pytest.mark.celery_eager
 def test_patient_downloads_every_section_and_nothing_private(client, api, record, django_capture_on_commit_callbacks):
     client.force_login(record.user)
     page = client.get("/")
@@ -155,6 +156,7 @@ def test_patient_downloads_every_section_and_nothing_private(client, api, record
     assert_no_canary(bundle.content.decode(), "FHIR bundle")
 
 
+@pytest.mark.celery_eager
 def test_the_export_runs_as_a_task_with_ids_only_and_reports_progress(
     client, record, django_capture_on_commit_callbacks
 ):
@@ -179,6 +181,7 @@ def test_the_export_runs_as_a_task_with_ids_only_and_reports_progress(
     assert client.get(f"/records/exports/{token}/download.exe").status_code == 404
 
 
+@pytest.mark.celery_eager
 def test_the_link_expires_and_every_download_is_audited(
     client, therapist_a, record, django_capture_on_commit_callbacks
 ):
@@ -236,6 +239,7 @@ def sign_release(patient):
     patient_services.consent_sign(actor=patient.user, patient=patient, document=document, typed_name=patient.full_name)
 
 
+@pytest.mark.celery_eager
 def test_a_release_requires_the_signed_release_consent(
     client, therapist_a, patient_a, django_capture_on_commit_callbacks
 ):
@@ -379,6 +383,7 @@ def test_the_fhir_export_is_scoped_and_audited(api, record, coordinator, therapi
     assert AuditEvent.objects.filter(patient=record, actor=record.user, action="read").count() == reads_before + 1
 
 
+@pytest.mark.celery_eager
 def test_a_clinician_who_left_the_team_before_the_build_gets_nothing(
     client, therapist_a, patient_a, django_capture_on_commit_callbacks
 ):

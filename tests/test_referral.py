@@ -56,6 +56,7 @@ def test_referral_creates_patient_referral_team_and_one_invitation(
     assert response.json()["referral"]["current_diagnoses"] == "MDD, recurrent, severe"
 
 
+@pytest.mark.celery_eager
 def test_the_invitation_email_carries_a_first_name_and_a_link_only(
     api, therapist_a, django_capture_on_commit_callbacks
 ):
@@ -119,6 +120,7 @@ def test_only_a_coordinator_assigns_prescribers(client, therapist_a, prescriber,
     assert response.status_code == 403
 
 
+@pytest.mark.celery_eager
 def test_following_the_invitation_sets_a_password_and_lands_in_the_portal(
     api, client, therapist_a, django_capture_on_commit_callbacks
 ):
@@ -142,6 +144,7 @@ def test_following_the_invitation_sets_a_password_and_lands_in_the_portal(
     assert patient.stage == Stage.INTAKE
 
 
+@pytest.mark.celery_eager
 def test_an_invitation_works_once(api, client, therapist_a, django_capture_on_commit_callbacks):
     refer_by_api(api, therapist_a, django_capture_on_commit_callbacks)
     link = invitation_link()
@@ -156,6 +159,7 @@ def test_an_invitation_works_once(api, client, therapist_a, django_capture_on_co
     assert "already been used" in again.content.decode()
 
 
+@pytest.mark.celery_eager
 def test_an_expired_invitation_explains_itself_and_sends_a_new_link(
     api, client, therapist_a, django_capture_on_commit_callbacks
 ):
@@ -178,6 +182,7 @@ def test_an_expired_invitation_explains_itself_and_sends_a_new_link(
     assert client.get("/invitations/accept/").status_code == 200
 
 
+@pytest.mark.celery_eager
 def test_at_six_days_the_invitation_still_works(api, client, therapist_a, django_capture_on_commit_callbacks):
     refer_by_api(api, therapist_a, django_capture_on_commit_callbacks)
     link = invitation_link()
@@ -187,6 +192,7 @@ def test_at_six_days_the_invitation_still_works(api, client, therapist_a, django
         assert client.get("/invitations/accept/").status_code == 200
 
 
+@pytest.mark.celery_eager
 def test_resending_switches_off_the_earlier_link(api, client, therapist_a, django_capture_on_commit_callbacks):
     refer_by_api(api, therapist_a, django_capture_on_commit_callbacks)
     first_link = invitation_link()
@@ -206,6 +212,7 @@ def test_resending_switches_off_the_earlier_link(api, client, therapist_a, djang
     assert len(mail.outbox) == 1
 
 
+@pytest.mark.celery_eager
 def test_a_weak_password_is_refused_and_no_account_is_made(
     api, client, therapist_a, django_capture_on_commit_callbacks
 ):
@@ -230,6 +237,7 @@ def test_an_unknown_link_is_explained(client, db):
     assert "could not find this invitation" in response.content.decode()
 
 
+@pytest.mark.celery_eager
 def test_the_therapist_refers_through_the_portal(client, therapist_a, django_capture_on_commit_callbacks):
     client.force_login(therapist_a)
     form = {**REFERRAL, "referral_reasons": ["depression"]}

@@ -175,6 +175,7 @@ def test_planning_costs_the_same_queries_whatever_the_due_work(busy_day, therapi
 # Delivery: claimed, sent, recorded; once -------------------------------------------------------------------
 
 
+@pytest.mark.celery_eager
 @pytest.mark.django_db
 def test_a_due_reminder_is_delivered_once_with_no_patient_data(
     busy_day, prescriber, django_capture_on_commit_callbacks
@@ -197,6 +198,7 @@ def test_a_due_reminder_is_delivered_once_with_no_patient_data(
     assert len(mail.outbox) == total
 
 
+@pytest.mark.celery_eager
 @pytest.mark.django_db
 def test_the_patient_email_has_their_first_name_a_link_and_the_checklist(patient_a, django_capture_on_commit_callbacks):
     patient_a.chaperone_email = "chaperone@example.test"
@@ -288,6 +290,7 @@ def test_a_refused_address_fails_at_once(settings, busy_day):
     assert "@" not in reminder.last_error  # the delivery log names the failure, never the address
 
 
+@pytest.mark.celery_eager
 @pytest.mark.django_db
 def test_the_sweeper_takes_back_a_row_a_dead_worker_left_sending(busy_day, django_capture_on_commit_callbacks):
     outbox.plan()
@@ -306,6 +309,7 @@ def test_the_sweeper_takes_back_a_row_a_dead_worker_left_sending(busy_day, djang
     assert len([m for m in mail.outbox if m.extra_headers["Message-ID"] == reminder.message_id]) == 1
 
 
+@pytest.mark.celery_eager
 @pytest.mark.django_db
 def test_a_reminder_that_no_longer_holds_is_skipped(busy_day, prescriber, django_capture_on_commit_callbacks):
     outbox.plan()
@@ -359,6 +363,7 @@ def test_a_rolled_back_dispatch_publishes_nothing_and_leaves_the_rows_to_dispatc
 # 5. Patient-facing timing: the patient's time zone, quiet hours, their choices ---------------------------------
 
 
+@pytest.mark.celery_eager
 @pytest.mark.django_db
 def test_a_patient_reminder_waits_for_the_end_of_quiet_hours_in_their_time_zone(
     patient_a, django_capture_on_commit_callbacks
@@ -427,6 +432,7 @@ def test_a_patient_can_turn_off_a_non_essential_kind(patient_a, django_capture_o
 # Safety alerts: after 1 hour each clinician who has not acknowledged, after 4 hours the coordinator ------------
 
 
+@pytest.mark.celery_eager
 @pytest.mark.django_db
 def test_an_unacknowledged_alert_reminds_then_escalates(
     patient_a, therapist_a, prescriber, coordinator, django_capture_on_commit_callbacks
@@ -465,6 +471,7 @@ def test_an_unacknowledged_alert_reminds_then_escalates(
     assert patient_a.last_name not in escalation.body and patient_a.first_name not in escalation.body
 
 
+@pytest.mark.celery_eager
 @pytest.mark.django_db
 def test_no_escalation_once_everyone_acknowledged(
     patient_a, therapist_a, prescriber, coordinator, django_capture_on_commit_callbacks
@@ -571,6 +578,7 @@ def test_documentation_missing_before_a_follow_up_reminds_the_therapist(patient_
     assert reminder.recipient == therapist_a and reminder.object_id == str(session.pk)
 
 
+@pytest.mark.celery_eager
 @pytest.mark.django_db
 def test_unread_care_team_messages_get_one_digest_a_day(
     patient_a, therapist_a, prescriber, django_capture_on_commit_callbacks
@@ -706,6 +714,7 @@ def test_the_patient_sets_quiet_hours_and_turns_off_an_optional_reminder_on_thei
     assert refused.status_code == 200 and "is not one of the available choices" in refused.content.decode()
 
 
+@pytest.mark.celery_eager
 @pytest.mark.django_db
 def test_a_new_consent_version_asks_the_patient_to_sign_again(patient_a, django_capture_on_commit_callbacks):
     from patients.models import ConsentDocument

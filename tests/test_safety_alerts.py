@@ -15,6 +15,7 @@ from patients.models import SafetyAlert, SafetyAlertAcknowledgement
 
 from . import course_states
 from .conftest import refer
+from .factories import INTAKE_ANSWERS
 from .test_query_counts import DASHBOARD_QUERIES
 
 pytestmark = pytest.mark.django_db
@@ -89,6 +90,7 @@ def test_a_rolled_back_transaction_raises_no_alert(patient_a, django_capture_on_
     assert callbacks == []
 
 
+@pytest.mark.celery_eager
 def test_messaging_is_woken_after_commit(patient_a, therapist_a, prescriber, django_capture_on_commit_callbacks):
     from messaging.reminders.models import Reminder
 
@@ -106,7 +108,7 @@ def test_messaging_is_woken_after_commit(patient_a, therapist_a, prescriber, dja
 
 
 def test_intake_with_suicidal_intent_raises_an_alert(patient_a, therapist_a, prescriber):
-    data = {**course_states.INTAKE, "suicidal_thoughts": True, "suicidal_intent_or_plan": True}
+    data = {**INTAKE_ANSWERS, "suicidal_thoughts": True, "suicidal_intent_or_plan": True}
     course_states.sign_consents(patient_a)
     from assessments import services as intake_services
 

@@ -11,40 +11,13 @@ from assessments.models import MEDICAL_CONDITIONS, Intake, IntakeMedication, Scr
 from assessments.screening import ABSOLUTE, RELATIVE, Setting
 from patients.models import Patient
 
-TODAY = date(2025, 6, 15)
+from .factories import INTAKE_ANSWERS
 
-# A complete intake that raises no flag.
-SAFE_ANSWERS = {
-    **dict.fromkeys(MEDICAL_CONDITIONS, False),
-    "psychosis": False,
-    "schizophrenia_spectrum": False,
-    "family_psychosis": False,
-    "mania_or_bipolar": False,
-    "suicide_attempt": False,
-    "psychiatric_hospitalisation": False,
-    "suicidal_thoughts": False,
-    "personality_disorder": False,
-    "takes_medications": False,
-    "alcohol_drinks_per_week": 2,
-    "can_abstain_alcohol_24h": True,
-    "uses_cannabis": False,
-    "uses_recreational_drugs": False,
-    "substance_use_disorder": "none",
-    "pregnant": False,
-    "breastfeeding": False,
-    "ivf": False,
-    "allergies": "none",
-    "height_cm": 170,
-    "weight_kg": Decimal("70.0"),
-    "bp_systolic": 120,
-    "bp_diastolic": 80,
-    "pulse": 70,
-    "has_support_person": True,
-}
+TODAY = date(2025, 6, 15)
 
 
 def intake(born=date(1985, 5, 17), **answers):
-    return Intake(patient=Patient(date_of_birth=born), **{**SAFE_ANSWERS, **answers})
+    return Intake(patient=Patient(date_of_birth=born), **{**INTAKE_ANSWERS, **answers})
 
 
 def medicine(name="Something", dose="1 mg", **flags):

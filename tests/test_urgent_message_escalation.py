@@ -38,6 +38,7 @@ def email(kind, user):
     return Reminder.objects.get(kind=kind, recipient=user, channel=Reminder.Channel.EMAIL)
 
 
+@pytest.mark.celery_eager
 def test_an_unacknowledged_urgent_message_reminds_then_escalates(
     api, therapist_a, prescriber, coordinator, patient_a, django_capture_on_commit_callbacks
 ):
@@ -69,6 +70,7 @@ def test_an_unacknowledged_urgent_message_reminds_then_escalates(
     assert "168/102" not in escalation.body and patient_a.last_name not in escalation.body
 
 
+@pytest.mark.celery_eager
 def test_an_acknowledged_urgent_message_neither_reminds_nor_escalates(
     api, client, therapist_a, prescriber, coordinator, patient_a, django_capture_on_commit_callbacks
 ):
