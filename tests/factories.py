@@ -1,4 +1,4 @@
-"""Factories for people and organizations. Patients are made through services (see conftest)."""
+"""Factories for people and organizations. Patients are made through services (see fixtures.py)."""
 
 from datetime import date
 from decimal import Decimal

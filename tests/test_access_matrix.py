@@ -1,6 +1,6 @@
 """Every API route × method × role × target patient, and what the policy says must happen.
 
-Targets, seen from the cast of conftest.py:
+Targets, seen from the cast of tests/fixtures.py:
   A   patient_a:  therapist A's patient, prescriber on the team, the `patient` user's own record
   A2  patient_a2: same practice as therapist A but another therapist's patient; no prescriber yet
   B   patient_b:  practice B's patient, prescriber on the team, the `other_patient` user's own record
@@ -26,7 +26,7 @@ from django.utils import timezone
 from kapcare.audit.models import AuditEvent
 from patients.models import Patient
 
-from .conftest import kept_for_the_module, make_world
+from .fixtures import kept_for_the_module, make_world
 
 pytestmark = pytest.mark.xdist_group("access_matrix")
 

@@ -5,13 +5,13 @@ again (a retry, a second report of the same kind) does not alert twice. Through 
 import pytest
 
 from assessments import services as intake_services
+from assessments.tests.test_intake import form_data
 from patients.models import SafetyAlert
 from treatment import adverse_event_services
+from treatment.tests.test_dosing_record import REMOTE, book, dosed, url
 
 from . import course_states
 from .factories import INTAKE_ANSWERS
-from .test_dosing_record import REMOTE, book, dosed, url
-from .test_intake import form_data
 
 pytestmark = pytest.mark.django_db
 Kind = SafetyAlert.Kind

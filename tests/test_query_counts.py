@@ -13,7 +13,7 @@ from kapcare.accounts.models import User
 from patients.models import Patient
 from treatment.models import TherapySession
 
-from .conftest import kept_for_the_module, make_world, refer
+from .fixtures import kept_for_the_module, make_world, refer
 
 # One worker makes each size's crowd once (`crowd`) and runs the tests of that size.
 pytestmark = pytest.mark.xdist_group("query_counts")
@@ -82,8 +82,8 @@ DASHBOARD_QUERIES = {role: count + HELD_PANELS.get(role, 0) for role, count in D
 
 @pytest.fixture(scope="module", params=SIZES)
 def crowd(request, django_db_setup, django_db_blocker):
-    """conftest.py's cast, and `size` more patients referred by therapist A with the prescriber on their team: made
-    once per size for the module's tests (the tests of one size run together)."""
+    """The cast of tests/fixtures.py, and `size` more patients referred by therapist A with the prescriber on their
+    team: made once per size for the module's tests (the tests of one size run together)."""
     with kept_for_the_module(django_db_blocker):
         cast, _patients = make_world()
         make_patients(request.param, cast["therapist_a"], cast["prescriber"], cast["coordinator"])

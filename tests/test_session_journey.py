@@ -17,7 +17,7 @@ from treatment import session_services
 from treatment.models import DosingRecord, SessionNote, TherapySession
 
 from . import course_states
-from .conftest import refer
+from .fixtures import refer
 from .journeys import SHOTS, TABLET, sign_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
