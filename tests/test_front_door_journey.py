@@ -94,6 +94,7 @@ def fill_intake(page):
     page.fill("[name=medications-0-frequency]", "once a day")
 
 
+@pytest.mark.celery_eager  # the invitation is e-mailed by a task
 def test_referral_to_evaluation_queue(page, browser, clinic):
     base = clinic["url"]
 
