@@ -64,7 +64,7 @@ def data_size():
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapcare.settings.bench")
     django.setup()
-    from messaging.management.commands.seed_load import DOMAIN, MEDICAL_GROUP
+    from demo.management.commands.seed_load import DOMAIN, MEDICAL_GROUP
     from patients.models import Patient
 
     patients = Patient.objects.filter(medical_group__name=MEDICAL_GROUP)

@@ -49,7 +49,7 @@ def time_planning(plan):
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapcare.settings.bench")
     django.setup()
-    from messaging.management.commands.seed_load import MEDICAL_GROUP
+    from demo.management.commands.seed_load import MEDICAL_GROUP
     from patients.models import Patient
 
     plan = planner()

@@ -7,7 +7,7 @@ import time_machine
 from django.utils import timezone
 
 from assessments import services as assessment_services
-from assessments.models import MEDICAL_CONDITIONS, ScreeningFlag
+from assessments.models import ScreeningFlag
 from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
@@ -15,35 +15,10 @@ from treatment.course import services as course_services
 from treatment.models import CarePolicy, TherapySession
 from treatment.sessions import services as session_services
 
-INTAKE = {
-    **dict.fromkeys(MEDICAL_CONDITIONS, False),
-    "psychosis": False,
-    "schizophrenia_spectrum": False,
-    "family_psychosis": False,
-    "mania_or_bipolar": False,
-    "suicide_attempt": False,
-    "psychiatric_hospitalisation": False,
-    "suicidal_thoughts": False,
-    "personality_disorder": False,
-    "takes_medications": False,
-    "alcohol_drinks_per_week": 2,
-    "can_abstain_alcohol_24h": True,
-    "uses_cannabis": False,
-    "uses_recreational_drugs": False,
-    "substance_use_disorder": "none",
-    "pregnant": False,
-    "breastfeeding": False,
-    "ivf": False,
-    "allergies": "None known",
-    "height_cm": 172,
-    "weight_kg": Decimal("80.0"),
-    "bp_systolic": 124,
-    "bp_diastolic": 78,
-    "pulse": 72,
-    "has_support_person": True,
-}
+from .factories import INTAKE_ANSWERS
+
 # Raises a relative flag (a benzodiazepine) and an elevated blood pressure flag.
-FLAGGED_INTAKE = {**INTAKE, "bp_systolic": 148, "bp_diastolic": 94, "takes_medications": True}
+FLAGGED_INTAKE = {**INTAKE_ANSWERS, "bp_systolic": 148, "bp_diastolic": 94, "takes_medications": True}
 FLAGGED_MEDICATIONS = [{"name": "Lorazepam", "dose": "0.5 mg", "frequency": "as needed"}]
 
 EVALUATION = {
@@ -89,7 +64,7 @@ def ready_for_evaluation(patient, *, flagged=False, consents=True):
     assessment_services.intake_submit(
         actor=patient.user,
         patient=patient,
-        data=FLAGGED_INTAKE if flagged else INTAKE,
+        data=FLAGGED_INTAKE if flagged else INTAKE_ANSWERS,
         medications=FLAGGED_MEDICATIONS if flagged else [],
     )
     patient.refresh_from_db()

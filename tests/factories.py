@@ -1,11 +1,13 @@
-"""Factories for people and organizations. Patients are made through services (see conftest)."""
+"""Factories for people and organizations. Patients are made through services (see fixtures.py)."""
 
 from datetime import date
+from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
+from assessments.models import MEDICAL_CONDITIONS
 from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraining, Licence, Organization, User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -85,3 +87,34 @@ def enrol_totp(user):
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+# The one complete intake answer set: every screening question answered, no flag raised. Tests that need a
+# finding change one answer of it.
+INTAKE_ANSWERS = {
+    **dict.fromkeys(MEDICAL_CONDITIONS, False),
+    "psychosis": False,
+    "schizophrenia_spectrum": False,
+    "family_psychosis": False,
+    "mania_or_bipolar": False,
+    "suicide_attempt": False,
+    "psychiatric_hospitalisation": False,
+    "suicidal_thoughts": False,
+    "personality_disorder": False,
+    "takes_medications": False,
+    "alcohol_drinks_per_week": 2,
+    "can_abstain_alcohol_24h": True,
+    "uses_cannabis": False,
+    "uses_recreational_drugs": False,
+    "substance_use_disorder": "none",
+    "pregnant": False,
+    "breastfeeding": False,
+    "ivf": False,
+    "allergies": "None known",
+    "height_cm": 172,
+    "weight_kg": Decimal("80.0"),
+    "bp_systolic": 124,
+    "bp_diastolic": 78,
+    "pulse": 72,
+    "has_support_person": True,
+}

@@ -1,5 +1,5 @@
 """What the browser journeys (tests/test_*_journey.py) share: the clinic they start from, signing in, watching the
-console, and the viewport sizes and screenshot folder. A pytest plugin (conftest.py's `pytest_plugins`), so
+console, and the viewport sizes and screenshot folder. A pytest plugin (fixtures.py's `pytest_plugins`), so
 `clinic_staff` is a fixture for every journey; the helpers are imported."""
 
 from pathlib import Path

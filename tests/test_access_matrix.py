@@ -1,6 +1,6 @@
 """Every API route × method × role × target patient, and what the policy says must happen.
 
-Targets, seen from the cast of conftest.py:
+Targets, seen from the cast of tests/fixtures.py:
   A   patient_a:  therapist A's patient, prescriber on the team, the `patient` user's own record
   A2  patient_a2: same practice as therapist A but another therapist's patient; no prescriber yet
   B   patient_b:  practice B's patient, prescriber on the team, the `other_patient` user's own record
@@ -23,12 +23,10 @@ from django.db import connection, transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from patients.models import Patient
 
-from .conftest import _staff, refer
-from .factories import MedicalGroupFactory, PracticeFactory
+from .fixtures import kept_for_the_module, make_world
 
 pytestmark = pytest.mark.xdist_group("access_matrix")
 
@@ -515,48 +513,10 @@ ROLE_CASES = [
 ]
 
 
-def make_world():
-    """conftest.py's cast and target patients, made as its fixtures make them and in the order `cast` and
-    `targets` ask for them (the order decides, e.g., which patients the prescriber is assigned on referral)."""
-    from django.contrib.auth.models import AnonymousUser
-
-    group = MedicalGroupFactory(name="Cascade Medical Group")
-    practice_a = PracticeFactory(name="Practice A", medical_group=group)
-    practice_b = PracticeFactory(name="Practice B", medical_group=group)
-    therapist_a = _staff(User.Role.THERAPIST, practice_a, "therapist.a@example.test")
-    therapist_b = _staff(User.Role.THERAPIST, practice_b, "therapist.b@example.test")
-    prescriber = _staff(User.Role.PRESCRIBER, group, "prescriber@example.test")
-    coordinator = _staff(User.Role.COORDINATOR, group, "coordinator@example.test", licensed=False)
-    team = {"prescriber": prescriber, "coordinator": coordinator, "account": True}
-    patient_a = refer(therapist_a, "Avery", "Alder", "avery@example.test", **team)
-    patient_b = refer(therapist_b, "Casey", "Cedar", "casey@example.test", **team)
-    admin = _staff(User.Role.ADMIN, None, "admin@example.test", licensed=False)
-    therapist_a2 = _staff(User.Role.THERAPIST, practice_a, "therapist.a2@example.test")
-    patient_a2 = refer(therapist_a2, "Blair", "Birch", "blair@example.test", state="OR")
-    elsewhere = MedicalGroupFactory(name="Elsewhere Medical")
-    practice_x = PracticeFactory(name="Elsewhere Practice", medical_group=elsewhere)
-    therapist_x = _staff(User.Role.THERAPIST, practice_x, "therapist.x@example.test")
-    _staff(User.Role.COORDINATOR, elsewhere, "coordinator.x@example.test", licensed=False)
-    patient_x = refer(therapist_x, "Dana", "Dogwood", "dana@example.test")
-    cast = {
-        "therapist_a": therapist_a,
-        "therapist_b": therapist_b,
-        "prescriber": prescriber,
-        "coordinator": coordinator,
-        "patient": patient_a.user,
-        "other_patient": patient_b.user,
-        "admin": admin,
-        "anonymous": AnonymousUser(),
-    }
-    return cast, {"A": patient_a, "A2": patient_a2, "B": patient_b, "X": patient_x}
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """Made once inside an outer transaction that each test's own (a savepoint) nests in, rolled back at the end."""
-    with django_db_blocker.unblock(), transaction.atomic():
+    with kept_for_the_module(django_db_blocker):
         yield make_world()
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

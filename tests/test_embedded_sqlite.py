@@ -5,6 +5,7 @@ worker sends each invitation meanwhile: every answer is a 201, every patient is 
 logged "database is locked"."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -13,10 +14,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import requests
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
+# Both tests start from one migrated database file (migrating SQLite from zero is most of a test's time).
+pytestmark = pytest.mark.xdist_group("embedded_sqlite")
 CLIENTS = 8
 WRITES = 100
 
@@ -56,6 +60,19 @@ def _environment(data_dir, port):
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    """A data folder whose SQLite database `migrate` has brought up to date, once for the module."""
+    folder = tmp_path_factory.mktemp("migrated")
+    _manage(_environment(folder, _free_port()), "migrate", "--noinput", "-v0")
+    return folder
+
+
+def _migrated_copy(migrated, data_dir):
+    for path in migrated.glob("kapcare.sqlite3*"):
+        shutil.copy2(path, data_dir / path.name)
 
 
 def _manage(environment, *args):
@@ -109,10 +126,10 @@ def _answers(port):
         return False
 
 
-def test_the_web_server_and_the_worker_share_sqlite_under_100_concurrent_writes(tmp_path):
+def test_the_web_server_and_the_worker_share_sqlite_under_100_concurrent_writes(migrated, tmp_path):
     port = _free_port()
     environment = _environment(tmp_path, port)
-    _manage(environment, "migrate", "--noinput", "-v0")
+    _migrated_copy(migrated, tmp_path)
     token = _manage(environment, "shell", "-c", SETUP).strip().splitlines()[-1]
 
     log = open(tmp_path / "processes.log", "ab")  # noqa: SIM115 (closed at the end)
@@ -156,11 +173,11 @@ for email in ["therapist", "therapist2", "prescriber", "coordinator", "patient",
 """
 
 
-def test_the_demo_dashboards_and_charts_answer_on_the_embedded_sqlite(tmp_path):
+def test_the_demo_dashboards_and_charts_answer_on_the_embedded_sqlite(migrated, tmp_path):
     """What `make run` serves first: every demo role's dashboard and each chart linked from it, on SQLite
     (PostgreSQL-only SQL in a dashboard query would pass every other test and break the demo)."""
     environment = {**_environment(tmp_path, _free_port()), "KAPCARE_REQUIRE_MFA": "false"}
-    _manage(environment, "migrate", "--noinput", "-v0")
+    _migrated_copy(migrated, tmp_path)
     _manage(environment, "seed_demo")
     lines = [line.split() for line in _manage(environment, "shell", "-c", DEMO_PAGES).splitlines()[-6:]]
     assert {role: statuses for role, _charts, *statuses in lines} == {

@@ -5,12 +5,13 @@ again (a retry, a second report of the same kind) does not alert twice. Through 
 import pytest
 
 from assessments import services as assessment_services
+from assessments.tests.test_intake import form_data
 from patients.models import SafetyAlert
 from treatment.adverse_events import services as adverse_event_services
+from treatment.tests.test_dosing_record import REMOTE, book, dosed, url
 
 from . import course_states
-from .test_dosing_record import REMOTE, book, dosed, url
-from .test_intake import form_data
+from .factories import INTAKE_ANSWERS
 
 pytestmark = pytest.mark.django_db
 Kind = SafetyAlert.Kind
@@ -120,7 +121,7 @@ def test_a_moderate_side_effect_with_emergency_services_alerts_through_the_api_a
 
 def submit_intake(patient, **answers):
     course_states.sign_consents(patient)
-    data = {**course_states.INTAKE, **answers}
+    data = {**INTAKE_ANSWERS, **answers}
     return assessment_services.intake_submit(actor=patient.user, patient=patient, data=data, medications=[])
 
 
@@ -143,7 +144,7 @@ def test_intake_with_current_suicidal_thoughts_raises_one_alert(patient_a, thera
 def test_the_patient_answering_yes_in_the_portal_sees_the_crisis_page(client, patient, patient_a):
     course_states.sign_consents(patient_a)
     client.force_login(patient)
-    answers = {**course_states.INTAKE, "suicidal_thoughts": True, "suicidal_intent_or_plan": False}
+    answers = {**INTAKE_ANSWERS, "suicidal_thoughts": True, "suicidal_intent_or_plan": False}
 
     page = client.post("/intake/", form_data(answers, action="submit"), follow=True)
 
@@ -156,7 +157,7 @@ def test_the_patient_answering_no_in_the_portal_gets_the_usual_thanks(client, pa
     course_states.sign_consents(patient_a)
     client.force_login(patient)
 
-    page = client.post("/intake/", form_data(course_states.INTAKE, action="submit"), follow=True)
+    page = client.post("/intake/", form_data(INTAKE_ANSWERS, action="submit"), follow=True)
 
     assert "Help is available now" not in page.content.decode()
     assert SafetyAlert.objects.count() == 0

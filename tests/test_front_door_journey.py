@@ -14,15 +14,15 @@ from playwright.sync_api import expect
 
 from patients.models import Patient, Stage
 
-from .course_states import INTAKE
+from .factories import INTAKE_ANSWERS
 from .journeys import DESKTOP, PHONE, SHOTS, clean, fits, sign_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PATIENT_PASSWORD = "a long new password 2026"
 
-# The one intake answer set (tests/course_states.py), answered through the form: every "no" of it.
-NO_ANSWERS = tuple(name for name, value in INTAKE.items() if value is False and name != "takes_medications")
+# The one intake answer set (tests/factories.py), answered through the form: every "no" of it.
+NO_ANSWERS = tuple(name for name, value in INTAKE_ANSWERS.items() if value is False and name != "takes_medications")
 VALUES = {
     "alcohol_drinks_per_week": "0",
     "allergies": "none",
@@ -94,6 +94,7 @@ def fill_intake(page):
     page.fill("[name=medications-0-frequency]", "once a day")
 
 
+@pytest.mark.celery_eager  # the invitation is e-mailed by a task
 def test_referral_to_evaluation_queue(page, browser, clinic):
     base = clinic["url"]
 

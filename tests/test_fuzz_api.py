@@ -27,10 +27,10 @@ from assessments.services import evaluation_save_draft
 from kapcare.accounts.models import User
 from treatment.course.services import dose_plan_save_draft
 
-from .conftest import _staff as staff
-from .conftest import refer
 from .course_states import ready_for_evaluation, signed_dose_plan, signed_evaluation
 from .factories import MedicalGroupFactory, PracticeFactory
+from .fixtures import _staff as staff
+from .fixtures import refer
 
 # The module's clinician and records are made once (a module fixture): one xdist worker runs all its tests.
 pytestmark = pytest.mark.xdist_group("fuzz_api")

@@ -11,11 +11,11 @@ import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Message, MessageRecipient
+from messaging.tests.test_messaging import integration_summary
 
 from . import course_states
-from .conftest import refer
+from .fixtures import refer
 from .journeys import DESKTOP, PHONE, SHOTS, clean, fits, sign_in, watch
-from .test_messaging import integration_summary
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -81,21 +81,16 @@ class Capture:
 @pytest.fixture
 def capture(settings, live_server, caplog):
     """Logs at DEBUG from every logger, tasks published to Redis for real and run by an in-thread worker."""
-    settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.KAPCARE_BASE_URL = live_server.url
     caplog.set_level(logging.DEBUG)
     found = Capture(caplog)
     before_task_publish.connect(found.on_publish, weak=False)
     task_postrun.connect(found.on_task_run, weak=False)
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.task_eager_propagates = False
     try:
         with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10, loglevel="DEBUG"):
             yield found
             wait_for_the_worker(found)
     finally:
-        celery_app.conf.task_always_eager = True
-        celery_app.conf.task_eager_propagates = True
         before_task_publish.disconnect(found.on_publish)
         task_postrun.disconnect(found.on_task_run)
 

@@ -13,7 +13,10 @@ from kapcare.accounts.models import User
 from patients.models import Patient
 from treatment.models import TherapySession
 
-from .conftest import refer
+from .fixtures import kept_for_the_module, make_world, refer
+
+# One worker makes each size's crowd once (`crowd`) and runs the tests of that size.
+pytestmark = pytest.mark.xdist_group("query_counts")
 
 
 def make_patients(count, therapist, prescriber, coordinator):
@@ -77,20 +80,26 @@ HELD_PANELS = {"therapist_a": 1, "prescriber": 1}
 DASHBOARD_QUERIES = {role: count + HELD_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_patient_list_api(api, therapist_a, prescriber, coordinator, size):
-    make_patients(size, therapist_a, prescriber, coordinator)
-    client = api.as_user(therapist_a)
+@pytest.fixture(scope="module", params=SIZES)
+def crowd(request, django_db_setup, django_db_blocker):
+    """The cast of tests/fixtures.py, and `size` more patients referred by therapist A with the prescriber on their
+    team: made once per size for the module's tests (the tests of one size run together)."""
+    with kept_for_the_module(django_db_blocker):
+        cast, _patients = make_world()
+        make_patients(request.param, cast["therapist_a"], cast["prescriber"], cast["coordinator"])
+        yield {"size": request.param, **cast}
+
+
+def test_patient_list_api(api, crowd, db):
+    client = api.as_user(crowd["therapist_a"])
 
     assert queries_for(client, "/api/v1/patients/") == API_LIST_QUERIES
-    assert client.get("/api/v1/patients/").json()["count"] == size
+    assert client.get("/api/v1/patients/").json()["count"] == crowd["size"] + 1  # and patient A
 
 
-@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("role", sorted(DASHBOARD_QUERIES))
-def test_dashboard(client, cast, therapist_a, prescriber, coordinator, patient, role, size):
-    make_patients(size, therapist_a, prescriber, coordinator)
-    client.force_login(cast[role])
+def test_dashboard(client, crowd, db, role):
+    client.force_login(crowd[role])
 
     assert queries_for(client, "/") == DASHBOARD_QUERIES[role]
 

@@ -14,7 +14,7 @@ from assessments.models import QuestionnaireResponse
 from patients.models import SafetyAlert, SafetyAlertAcknowledgement
 
 from . import course_states
-from .conftest import refer
+from .fixtures import refer
 from .journeys import DESKTOP, PHONE, SHOTS, clean, fits, sign_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

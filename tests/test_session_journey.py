@@ -17,7 +17,7 @@ from treatment.models import DosingRecord, SessionNote, TherapySession
 from treatment.sessions import services as session_services
 
 from . import course_states
-from .conftest import refer
+from .fixtures import refer
 from .journeys import SHOTS, TABLET, sign_in, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

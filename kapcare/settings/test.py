@@ -36,9 +36,8 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 KAPCARE_REQUIRE_MFA = True
-# Tasks run inline unless a test starts a real worker (the reminder drills do).
-CELERY_TASK_ALWAYS_EAGER = True
-CELERY_TASK_EAGER_PROPAGATES = True
+# Celery as in production (not eager): a task is published to the broker and nothing runs it, unless the test is
+# marked `celery_eager` (tests/fixtures.py: it runs inline) or starts a worker (the drills, the privacy canary).
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Argon2 is the production hasher (tests/test_settings.py checks it); tests use a fast one.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

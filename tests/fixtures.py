@@ -1,0 +1,329 @@
+"""The named cast every test shares, and the patients they care for.
+
+Cast: therapist A (practice A), therapist A2 (practice A, another therapist), therapist B
+(practice B), the prescriber and the coordinator of the medical group both practices refer to,
+a patient and another patient with portal accounts, an administrator, and anonymous. An
+outside world: a practice and medical group that share nothing with ours (therapist X, patient X).
+
+Patients, made through the referral service like real ones:
+- patient_a:  referred by therapist A; prescriber on the team; the `patient` user's own record.
+- patient_a2: referred by therapist A2 (same practice as A, not on A's team); no prescriber yet.
+- patient_b:  referred by therapist B; prescriber on the team; the `other_patient` user's record.
+- patient_x:  another medical group altogether.
+"""
+
+import os
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from _pytest.nodeid import NodeId
+from allauth.account.internal.flows.login import record_authentication
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.signals import user_logged_in
+from django.core.cache import cache
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
+from rest_framework.test import APIClient
+
+from kapcare.accounts.models import User
+from kapcare.celery import app as celery_app
+from patients import services as patient_services
+
+from .factories import ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory, enrol_totp
+
+# The browser journeys' shared fixture (clinic_staff) and helpers.
+pytest_plugins = ["tests.journeys"]
+
+# pytest-playwright runs an asyncio loop in the main thread from its session fixtures, which start
+# before pytest-django creates the test database; Django's async guard would then refuse the ORM.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _flushes_the_database(item):
+    marker = item.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    fixtures = getattr(item, "fixturenames", ())
+    return transactional or "transactional_db" in fixtures or "live_server" in fixtures
+
+
+def pytest_collection_modifyitems(config, items):
+    """As Django's own runner does: tests that flush the database (transactional ones, the browser)
+    run last, so the reference rows that migrations seed are there for every other test."""
+    items.sort(key=_flushes_the_database)
+    if getattr(config.option, "loadgroup", False):
+        _keep_groups_together(items)
+
+
+def _keep_groups_together(items):
+    """`--dist loadgroup` sends the tests of one `xdist_group` to one worker whole (a module that builds its world
+    once, the drills one after another). pytest-xdist 3.8 names the group in `item._nodeid`, which pytest 9 no
+    longer reads: put it where pytest 9 keeps the node id."""
+    for item in items:
+        groups = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name")) for mark in item.iter_markers("xdist_group")
+        }
+        if groups:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(groups))}")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@receiver(user_logged_in)
+def _force_login_passes_the_second_factor(sender, request, user, **kwargs):
+    """`client.force_login(user)` stands for a complete login, second factor included, as the tests have always
+    meant it: record the `mfa` step allauth records after a code (kapcare.middleware.second_factor_passed).
+    Only force_login's bare HttpRequest gets it; logins through the real pages (WSGIRequest) must earn it."""
+    if type(request) is HttpRequest:
+        record_authentication(request, user, "mfa", type="totp", test_force_login=True)
+
+
+@pytest.fixture
+def celery_eager():
+    """The tasks the test enqueues run inline, in the test, their errors raised there. Without it (or the
+    `celery_eager` mark) a task is published to the broker as in production, and nothing runs it: only the drills
+    and the privacy canary start workers."""
+    conf = celery_app.conf
+    saved = conf.task_always_eager, conf.task_eager_propagates
+    conf.task_always_eager = conf.task_eager_propagates = True
+    yield
+    conf.task_always_eager, conf.task_eager_propagates = saved
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_when_marked(request):
+    if request.node.get_closest_marker("celery_eager") is not None:
+        request.getfixturevalue("celery_eager")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth keeps rate limits and used TOTP codes in the (Redis) cache: start each test clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def medical_group(db):
+    return MedicalGroupFactory(name="Cascade Medical Group")
+
+
+@pytest.fixture
+def practice_a(medical_group):
+    return PracticeFactory(name="Practice A", medical_group=medical_group)
+
+
+@pytest.fixture
+def practice_b(medical_group):
+    return PracticeFactory(name="Practice B", medical_group=medical_group)
+
+
+def _staff(role, organization, email, *, licensed=True):
+    user = UserFactory(role=role, organization=organization, email=email)
+    if licensed:  # therapists also hold an Oregon licence: the cast refers clients living there
+        ClinicianProfileFactory(user=user, also_licensed_in=("OR",) if role == User.Role.THERAPIST else ())
+    enrol_totp(user)
+    return user
+
+
+@pytest.fixture
+def therapist_a(practice_a):
+    return _staff(User.Role.THERAPIST, practice_a, "therapist.a@example.test")
+
+
+@pytest.fixture
+def therapist_a2(practice_a):
+    return _staff(User.Role.THERAPIST, practice_a, "therapist.a2@example.test")
+
+
+@pytest.fixture
+def therapist_b(practice_b):
+    return _staff(User.Role.THERAPIST, practice_b, "therapist.b@example.test")
+
+
+@pytest.fixture
+def prescriber(medical_group):
+    return _staff(User.Role.PRESCRIBER, medical_group, "prescriber@example.test")
+
+
+@pytest.fixture
+def coordinator(medical_group):
+    return _staff(User.Role.COORDINATOR, medical_group, "coordinator@example.test", licensed=False)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _staff(User.Role.ADMIN, None, "admin@example.test", licensed=False)
+
+
+@pytest.fixture
+def anonymous():
+    return AnonymousUser()
+
+
+def refer(therapist, first_name, last_name, email, *, prescriber=None, coordinator=None, account=False, state="CA"):
+    """A patient as the services make one: referred (no invitation e-mail), optionally given a
+    prescriber by the coordinator and a portal account. The cast's prescriber is licensed in CA only,
+    so referral assigns them automatically to CA patients once they exist; other states stay unassigned."""
+    patient = patient_services.patient_refer(
+        actor=therapist,
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        date_of_birth=date(1985, 5, 17),
+        state=state,
+        invite=False,
+    )
+    if prescriber is not None:
+        patient_services.prescriber_assign(actor=coordinator, patient=patient, prescriber=prescriber)
+    if account:
+        patient.user = UserFactory(role=User.Role.PATIENT, email=f"portal.{email}")
+        patient.save(update_fields=["user"])
+    return patient
+
+
+@pytest.fixture
+def patient_a(therapist_a, prescriber, coordinator):
+    return refer(
+        therapist_a,
+        "Avery",
+        "Alder",
+        "avery@example.test",
+        prescriber=prescriber,
+        coordinator=coordinator,
+        account=True,
+    )
+
+
+@pytest.fixture
+def patient_a2(therapist_a2):
+    return refer(therapist_a2, "Blair", "Birch", "blair@example.test", state="OR")
+
+
+@pytest.fixture
+def patient_b(therapist_b, prescriber, coordinator):
+    return refer(
+        therapist_b,
+        "Casey",
+        "Cedar",
+        "casey@example.test",
+        prescriber=prescriber,
+        coordinator=coordinator,
+        account=True,
+    )
+
+
+@pytest.fixture
+def outside_world(db):
+    """A practice, medical group, coordinator and therapist that share nothing with ours."""
+    group = MedicalGroupFactory(name="Elsewhere Medical")
+    practice = PracticeFactory(name="Elsewhere Practice", medical_group=group)
+    therapist = _staff(User.Role.THERAPIST, practice, "therapist.x@example.test")
+    coordinator_x = _staff(User.Role.COORDINATOR, group, "coordinator.x@example.test", licensed=False)
+    return {"therapist": therapist, "coordinator": coordinator_x}
+
+
+@pytest.fixture
+def patient_x(outside_world):
+    return refer(outside_world["therapist"], "Dana", "Dogwood", "dana@example.test")
+
+
+@pytest.fixture
+def patient(patient_a):
+    """The patient user (portal account of patient_a)."""
+    return patient_a.user
+
+
+@pytest.fixture
+def other_patient(patient_b):
+    """Another patient user (portal account of patient_b)."""
+    return patient_b.user
+
+
+@pytest.fixture
+def cast(therapist_a, therapist_b, prescriber, coordinator, patient, other_patient, admin_user, anonymous):
+    return {
+        "therapist_a": therapist_a,
+        "therapist_b": therapist_b,
+        "prescriber": prescriber,
+        "coordinator": coordinator,
+        "patient": patient,
+        "other_patient": other_patient,
+        "admin": admin_user,
+        "anonymous": anonymous,
+    }
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` signs in through the session like the portal does."""
+    client = APIClient()
+
+    def as_user(user):
+        client.logout()
+        if user.is_authenticated:
+            client.force_login(user)
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+def make_world():
+    """The cast and the patients A, A2, B and X in one call, for a module that makes them once: made as the fixtures
+    above make them and in the order `cast` and the patients ask for them (the order decides, e.g., which patients
+    the prescriber is assigned on referral)."""
+    group = MedicalGroupFactory(name="Cascade Medical Group")
+    practice_a = PracticeFactory(name="Practice A", medical_group=group)
+    practice_b = PracticeFactory(name="Practice B", medical_group=group)
+    therapist_a = _staff(User.Role.THERAPIST, practice_a, "therapist.a@example.test")
+    therapist_b = _staff(User.Role.THERAPIST, practice_b, "therapist.b@example.test")
+    prescriber = _staff(User.Role.PRESCRIBER, group, "prescriber@example.test")
+    coordinator = _staff(User.Role.COORDINATOR, group, "coordinator@example.test", licensed=False)
+    team = {"prescriber": prescriber, "coordinator": coordinator, "account": True}
+    patient_a = refer(therapist_a, "Avery", "Alder", "avery@example.test", **team)
+    patient_b = refer(therapist_b, "Casey", "Cedar", "casey@example.test", **team)
+    admin = _staff(User.Role.ADMIN, None, "admin@example.test", licensed=False)
+    therapist_a2 = _staff(User.Role.THERAPIST, practice_a, "therapist.a2@example.test")
+    patient_a2 = refer(therapist_a2, "Blair", "Birch", "blair@example.test", state="OR")
+    elsewhere = MedicalGroupFactory(name="Elsewhere Medical")
+    practice_x = PracticeFactory(name="Elsewhere Practice", medical_group=elsewhere)
+    therapist_x = _staff(User.Role.THERAPIST, practice_x, "therapist.x@example.test")
+    _staff(User.Role.COORDINATOR, elsewhere, "coordinator.x@example.test", licensed=False)
+    patient_x = refer(therapist_x, "Dana", "Dogwood", "dana@example.test")
+    cast = {
+        "therapist_a": therapist_a,
+        "therapist_b": therapist_b,
+        "prescriber": prescriber,
+        "coordinator": coordinator,
+        "patient": patient_a.user,
+        "other_patient": patient_b.user,
+        "admin": admin,
+        "anonymous": AnonymousUser(),
+    }
+    return cast, {"A": patient_a, "A2": patient_a2, "B": patient_b, "X": patient_x}
+
+
+@contextmanager
+def kept_for_the_module(django_db_blocker):
+    """For a module-scoped fixture: rows made inside stay for the module's tests, each of which runs in a savepoint
+    of this outer transaction (the `db` fixture), and are rolled back after the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
