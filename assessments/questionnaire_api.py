@@ -11,8 +11,8 @@ from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import PATIENT_FILTER, ScopedViewSet
 from kapcare.api.serializers import StrictFieldsMixin
+from patients.api_base import PATIENT_FILTER, PatientScopedViewSet
 
 from . import instruments, questionnaire_selectors, questionnaire_services
 from .models import QuestionnaireResponse
@@ -52,11 +52,11 @@ class QuestionnaireSubmitSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 @extend_schema(tags=["assessments"])
-class QuestionnaireResponseViewSet(ScopedViewSet):
+class QuestionnaireResponseViewSet(PatientScopedViewSet):
     """Questionnaire responses, newest first."""
 
     scope = staticmethod(questionnaire_selectors.visible_questionnaire_responses)
-    queryset = QuestionnaireResponse.objects.none()
+    model = QuestionnaireResponse
     serializer_class = QuestionnaireResponseSerializer
     http_method_names = ["get", "post", "head", "options"]
 

@@ -43,8 +43,8 @@ MEDICATION_FIELDS = ("name", "dose", "frequency", *IntakeMedication.CLASS_FLAGS)
 MAX_MEDICATIONS = 40
 
 
-class IntakeLocked(Exception):
-    """The intake was submitted: its answers never change."""
+class IntakeLocked(RuleRefused):
+    """The intake was submitted: its answers never change (409 through the API's exception handler)."""
 
     code = "intake_locked"
 

@@ -27,6 +27,7 @@ from kapcare.rules import RuleRefused
 from kapcare.versions import check_version
 
 from . import selectors
+from .access import require_safety_alert, safety_alert_role
 from .models import (
     AlertRole,
     CareTeamMember,
@@ -825,8 +826,8 @@ def safety_alert_acknowledge(*, actor, alert: SafetyAlert, note: str) -> SafetyA
     """The patient's therapist or prescriber (whoever holds the role now) records that they saw the alert and
     what they did, in their role; a coordinator it was escalated to records their action as the coordinator.
     Once per person, and once per clinician role. `alert` must come from kapcare.access (an outsider got 404)."""
-    access.require_safety_alert(actor, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
-    return _safety_alert_acknowledge(actor=actor, alert=alert, note=note, role=access.safety_alert_role(actor, alert))
+    require_safety_alert(actor, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
+    return _safety_alert_acknowledge(actor=actor, alert=alert, note=note, role=safety_alert_role(actor, alert))
 
 
 def _when(value):

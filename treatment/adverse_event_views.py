@@ -18,6 +18,7 @@ from kapcare.forms import add_service_errors
 from kapcare.rules import RuleRefused
 from patients import selectors as patient_selectors
 from patients import services as patient_services
+from patients.access import require_safety_alert, safety_alert_role
 from patients.models import SafetyAlert
 
 from . import adverse_event_services, session_selectors
@@ -82,7 +83,7 @@ def _alert(request, alert_id, action):
     permission = (
         Permission.VIEW_SAFETY_ALERTS if action == AuditEvent.Action.READ else Permission.ACKNOWLEDGE_SAFETY_ALERT
     )
-    access.require_safety_alert(request.user, permission, alert)
+    require_safety_alert(request.user, permission, alert)
     return alert
 
 
@@ -96,7 +97,7 @@ def alert_page(request, alert_id):
     context = {
         "alert": alert,
         "patient": alert.patient,
-        "my_role": access.safety_alert_role(request.user, alert),
+        "my_role": safety_alert_role(request.user, alert),
         "form": AcknowledgeAlertForm(),
     }
     return render(request, "treatment/alert_page.html", context)

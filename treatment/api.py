@@ -16,9 +16,7 @@ from assessments import services as assessment_services
 from assessments.models import Evaluation
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import PATIENT_FILTER, ScopedViewSet
-from kapcare.api.errors import Conflict
-from kapcare.rules import RuleRefused
+from patients.api_base import PATIENT_FILTER, PatientScopedViewSet
 
 from . import course_selectors, services
 from .models import DosePlan, FollowUp, TreatmentCourse
@@ -38,11 +36,7 @@ from .serializers import (
 )
 
 
-def refused(error: RuleRefused):
-    return Conflict(str(error), code=error.code)
-
-
-class CourseScopedViewSet(ScopedViewSet):
+class CourseScopedViewSet(PatientScopedViewSet):
     """A child record of the patient: `view_permission` gates every read, lists filter by `?patient=`."""
 
     view_permission = None
@@ -78,7 +72,7 @@ class EvaluationViewSet(CourseScopedViewSet):
     `"sign": true`; `sign` signs a draft; a signed evaluation never changes (409): add an addendum."""
 
     scope = staticmethod(assessment_selectors.evaluations_for_list)
-    queryset = Evaluation.objects.none()
+    model = Evaluation
     serializer_class = EvaluationSerializer
     view_permission = Permission.VIEW_EVALUATION
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -93,15 +87,12 @@ class EvaluationViewSet(CourseScopedViewSet):
         if reviews is not None:
             reviews = [dict(item) for item in reviews]
         data.pop("patient", None)
-        try:
-            with transaction.atomic():  # a refused signature keeps nothing of this request
-                evaluation = assessment_services.evaluation_save_draft(
-                    actor=self.request.user, patient=patient, data=data, flag_reviews=reviews, evaluation=evaluation
-                )
-                if sign:
-                    evaluation = services.evaluation_sign(actor=self.request.user, evaluation=evaluation)
-        except RuleRefused as error:
-            raise refused(error) from error
+        with transaction.atomic():  # a refused signature keeps nothing of this request
+            evaluation = assessment_services.evaluation_save_draft(
+                actor=self.request.user, patient=patient, data=data, flag_reviews=reviews, evaluation=evaluation
+            )
+            if sign:
+                evaluation = services.evaluation_sign(actor=self.request.user, evaluation=evaluation)
         return evaluation
 
     @extend_schema(request=EvaluationCreateSerializer, responses={201: EvaluationSerializer})
@@ -116,7 +107,7 @@ class EvaluationViewSet(CourseScopedViewSet):
         evaluation = self.get_object()
         access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
         if evaluation.is_signed:
-            raise refused(assessment_services.evaluation_locked(evaluation))
+            raise assessment_services.evaluation_locked(evaluation)
         serializer = EvaluationWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         return self._reloaded(self._write(evaluation.patient, serializer.validated_data, evaluation))
@@ -127,10 +118,7 @@ class EvaluationViewSet(CourseScopedViewSet):
         """Sign and lock: 400 naming each missing field or unreviewed flag; 409 when already signed."""
         evaluation = self.get_object()
         access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
-        try:
-            evaluation = services.evaluation_sign(actor=request.user, evaluation=evaluation)
-        except RuleRefused as error:
-            raise refused(error) from error
+        evaluation = services.evaluation_sign(actor=request.user, evaluation=evaluation)
         return self._reloaded(evaluation)
 
     @extend_schema(request=AddendumCreateSerializer, responses=AddendumSerializer)
@@ -146,12 +134,9 @@ class EvaluationViewSet(CourseScopedViewSet):
         access.require(request.user, Permission.WRITE_EVALUATION, evaluation)
         serializer = AddendumCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            addendum = assessment_services.evaluation_add_addendum(
-                actor=request.user, evaluation=evaluation, text=serializer.validated_data["text"]
-            )
-        except RuleRefused as error:
-            raise refused(error) from error
+        addendum = assessment_services.evaluation_add_addendum(
+            actor=request.user, evaluation=evaluation, text=serializer.validated_data["text"]
+        )
         return Response(AddendumSerializer(addendum).data, status=201)
 
 
@@ -160,7 +145,7 @@ class CourseViewSet(CourseScopedViewSet, mixins.ListModelMixin):
     """Courses of care (read only): the stage and the dose ledger."""
 
     scope = staticmethod(lambda user: course_selectors.visible_courses(user).select_related("patient"))
-    queryset = TreatmentCourse.objects.none()
+    model = TreatmentCourse
     serializer_class = CourseSerializer
     view_permission = Permission.VIEW_COURSE
 
@@ -174,7 +159,7 @@ class DosePlanViewSet(CourseScopedViewSet):
     supersedes the previous version; a signed or superseded version never changes (409)."""
 
     scope = staticmethod(course_selectors.visible_dose_plans)
-    queryset = DosePlan.objects.none()
+    model = DosePlan
     serializer_class = DosePlanSerializer
     view_permission = Permission.VIEW_DOSE_PLAN
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -205,15 +190,12 @@ class DosePlanViewSet(CourseScopedViewSet):
         plan = self.get_object()
         access.require(request.user, Permission.WRITE_DOSE_PLAN, plan)
         if not plan.is_draft:
-            raise refused(services.dose_plan_locked(plan))
+            raise services.dose_plan_locked(plan)
         serializer = DosePlanWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            plan = services.dose_plan_save_draft(
-                actor=request.user, patient=plan.patient, data=dict(serializer.validated_data), plan=plan
-            )
-        except RuleRefused as error:
-            raise refused(error) from error
+        plan = services.dose_plan_save_draft(
+            actor=request.user, patient=plan.patient, data=dict(serializer.validated_data), plan=plan
+        )
         return self._respond(plan)
 
     @extend_schema(request=None)
@@ -222,10 +204,7 @@ class DosePlanViewSet(CourseScopedViewSet):
         """Sign the draft: 400 naming each missing field; 409 naming the gate (signed eligible evaluation)."""
         plan = self.get_object()
         access.require(request.user, Permission.WRITE_DOSE_PLAN, plan)
-        try:
-            plan = services.dose_plan_sign(actor=request.user, plan=plan)
-        except RuleRefused as error:
-            raise refused(error) from error
+        plan = services.dose_plan_sign(actor=request.user, plan=plan)
         return self._respond(plan)
 
 
@@ -236,7 +215,7 @@ class FollowUpViewSet(CourseScopedViewSet):
     a dose adjustment, maintenance, discharge). A signed follow-up never changes (409)."""
 
     scope = staticmethod(course_selectors.visible_follow_ups)
-    queryset = FollowUp.objects.none()
+    model = FollowUp
     serializer_class = FollowUpSerializer
     view_permission = Permission.VIEW_FOLLOW_UP
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -248,10 +227,7 @@ class FollowUpViewSet(CourseScopedViewSet):
     def create(self, request):
         patient = self._target_patient(request.data, Permission.WRITE_FOLLOW_UP)
         FollowUpCreateSerializer(data=request.data).is_valid(raise_exception=True)
-        try:
-            follow_up, created = services.follow_up_start(actor=request.user, patient=patient)
-        except RuleRefused as error:
-            raise refused(error) from error
+        follow_up, created = services.follow_up_start(actor=request.user, patient=patient)
         return self._respond(follow_up, status=201 if created else 200)
 
     @extend_schema(request=FollowUpWriteSerializer)
@@ -259,15 +235,12 @@ class FollowUpViewSet(CourseScopedViewSet):
         follow_up = self.get_object()
         access.require(request.user, Permission.WRITE_FOLLOW_UP, follow_up)
         if follow_up.is_signed:
-            raise refused(services.follow_up_locked(follow_up))
+            raise services.follow_up_locked(follow_up)
         serializer = FollowUpWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            follow_up = services.follow_up_save_draft(
-                actor=request.user, follow_up=follow_up, data=dict(serializer.validated_data)
-            )
-        except RuleRefused as error:
-            raise refused(error) from error
+        follow_up = services.follow_up_save_draft(
+            actor=request.user, follow_up=follow_up, data=dict(serializer.validated_data)
+        )
         return self._respond(follow_up)
 
     @extend_schema(request=None)
@@ -277,8 +250,5 @@ class FollowUpViewSet(CourseScopedViewSet):
         is closed."""
         follow_up = self.get_object()
         access.require(request.user, Permission.WRITE_FOLLOW_UP, follow_up)
-        try:
-            follow_up = services.follow_up_sign(actor=request.user, follow_up=follow_up)
-        except RuleRefused as error:
-            raise refused(error) from error
+        follow_up = services.follow_up_sign(actor=request.user, follow_up=follow_up)
         return self._respond(follow_up)

@@ -145,7 +145,7 @@ class SessionDocumentViewSet(CourseScopedViewSet):
 @extend_schema(tags=["session notes"])
 class SessionNoteViewSet(SessionDocumentViewSet):
     scope = staticmethod(lambda user: note_selectors.visible_session_notes(user).prefetch_related("addenda__author"))
-    queryset = SessionNote.objects.none()
+    model = SessionNote
     serializer_class = SessionNoteSerializer
     view_permission = Permission.VIEW_SESSION_NOTE
     write_permission = Permission.WRITE_SESSION_NOTE
@@ -157,7 +157,7 @@ class SessionNoteViewSet(SessionDocumentViewSet):
         serializer = SessionNoteCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        existed = SessionNote.objects.filter(session=session).exists()
+        existed = note_selectors.session_has_note(session)
         with transaction.atomic():  # a refused signature keeps nothing of this request
             note = note_services.note_save_draft(actor=request.user, session=session, body=data["body"])
             if data["sign"]:
@@ -209,8 +209,8 @@ class SessionNoteViewSet(SessionDocumentViewSet):
 class PsychotherapyNoteViewSet(SessionDocumentViewSet):
     """The caller's own psychotherapy notes. Another user's note is a 404 for everybody, whatever the role."""
 
-    scope = staticmethod(lambda user: access.visible_psychotherapy_notes(user).order_by("created_at", "id"))
-    queryset = PsychotherapyNote.objects.none()
+    scope = staticmethod(lambda user: note_selectors.visible_psychotherapy_notes(user).order_by("created_at", "id"))
+    model = PsychotherapyNote
     serializer_class = PsychotherapyNoteSerializer
     view_permission = Permission.WRITE_PSYCHOTHERAPY_NOTE
     write_permission = Permission.WRITE_PSYCHOTHERAPY_NOTE
@@ -243,7 +243,7 @@ class IntegrationSummaryViewSet(SessionDocumentViewSet):
     after); it is frozen once the session's note is signed (409)."""
 
     scope = staticmethod(lambda user: note_selectors.visible_integration_summaries(user).order_by("created_at", "id"))
-    queryset = IntegrationSummary.objects.none()
+    model = IntegrationSummary
     serializer_class = IntegrationSummarySerializer
     view_permission = Permission.VIEW_SESSION_NOTE
     write_permission = Permission.WRITE_SESSION_NOTE
@@ -256,7 +256,7 @@ class IntegrationSummaryViewSet(SessionDocumentViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("session")
-        existed = IntegrationSummary.objects.filter(session=session).exists()
+        existed = note_selectors.session_has_summary(session)
         summary = note_services.integration_summary_save(actor=request.user, session=session, data=data)
         return self._respond(summary, status=200 if existed else 201)
 

@@ -30,7 +30,7 @@ from .models import (
     TherapySession,
     VitalsReading,
 )
-from .note_selectors import documentation_missing
+from .note_selectors import documentation_missing, visible_psychotherapy_notes
 
 NOTE_LIMIT = 20000
 ADDENDUM_LIMIT = 10000
@@ -218,7 +218,7 @@ def psychotherapy_note_save(*, actor, session, body: str) -> PsychotherapyNote:
 def _psychotherapy_note_save(*, actor, session, body):
     body = _clean_text(body, field="body", limit=NOTE_LIMIT, required_message="Write the note.")
     session = _lock_session(session)
-    note = access.visible_psychotherapy_notes(actor).filter(session=session).first()
+    note = visible_psychotherapy_notes(actor).filter(session=session).first()
     if note is None:
         note = PsychotherapyNote.objects.create(session=session, patient_id=session.patient_id, author=actor, body=body)
         audit_record(actor, AuditEvent.Action.CREATE, note)
