@@ -5,8 +5,6 @@ Public for other apps and the reminders helper: `message_send`, the `message_sha
 and `notification_mark_read` / `notifications_mark_all_read`. E-mail is not sent from here: the reminders
 outbox plans "You have a new message in KAPCare" from `messaging.selectors.users_with_unread_messages`."""
 
-from functools import partial
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -16,6 +14,7 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.celery import enqueue_on_commit
 from kapcare.rules import RuleRefused
 from patients.models import CareTeamMember
 
@@ -127,14 +126,8 @@ def _post(*, actor, patient, kind, message) -> Message:
     )
     audit_record(actor, AuditEvent.Action.CREATE, message)
     if message.urgent:  # rows first: its reminders and escalation, planned once the message is committed
-        transaction.on_commit(partial(_plan_urgent_message, message.pk))
+        enqueue_on_commit("messaging.tasks.notify_urgent_message", str(message.pk))
     return message
-
-
-def _plan_urgent_message(message_id):
-    from .tasks import notify_urgent_message  # tasks import the reminders, which read this module's app
-
-    notify_urgent_message.delay(str(message_id))
 
 
 # Sharing a record to the care-team thread --------------------------------------------------------------

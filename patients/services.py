@@ -23,6 +23,7 @@ from kapcare.access import Permission
 from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.celery import enqueue_on_commit
 from kapcare.rules import RuleRefused
 from kapcare.versions import check_version
 
@@ -314,9 +315,7 @@ def _invite(*, actor, patient):
         patient=patient, created_by=actor, expires_at=now + timedelta(days=Invitation.VALID_FOR_DAYS)
     )
     audit_record(actor, AuditEvent.Action.CREATE, invitation)
-    from .tasks import email_invitation  # tasks call services; importing here avoids the cycle
-
-    transaction.on_commit(partial(email_invitation.delay, invitation.pk))
+    enqueue_on_commit("patients.tasks.email_invitation", invitation.pk)
     return invitation
 
 
@@ -545,9 +544,7 @@ def _reissue_invitation_after_email_change(*, actor, patient):
     if had_invitation:
         _invite(actor=actor, patient=patient)
     change = IdentityChange.objects.filter(patient=patient, field="email").order_by("-changed_at", "-id").first()
-    from .tasks import email_previous_address  # as in _invite
-
-    transaction.on_commit(partial(email_previous_address.delay, change.pk))
+    enqueue_on_commit("patients.tasks.email_previous_address", change.pk)
 
 
 def email_change_notify(*, change_id) -> bool:

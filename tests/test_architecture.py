@@ -5,6 +5,7 @@
    Tests are exempt, and so is the project wiring that names every app (the root URLconf, settings).
 2. Views and API modules read through selectors: no `<Model>.objects` in them.
 3. A `ScopedViewSet` reaches objects only through its `scope`: no subclass overrides `get_queryset`.
+4. No circle of modules importing each other, lazily or not (tasks import services; services enqueue by name).
 
 Each check is a function over a source root, so the tests below also run it on a planted tree and see it fail.
 """
@@ -65,6 +66,19 @@ def _imported_modules(tree, module, is_package):
             yield node.lineno, target
 
 
+def _module_imports(tree, module, is_package, modules):
+    """The project modules this one imports: `from a import b` counts a.b when b is a module."""
+    found = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        for _line, target in _imported_modules(ast.Module(body=[node], type_ignores=[]), module, is_package):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.ImportFrom) else []
+            found.update(name for name in (target, *(f"{target}.{name}" for name in names)) if name in modules)
+    found.discard(module)
+    return found
+
+
 def _parse(root, relative):
     return ast.parse((Path(root) / relative).read_text(), filename=str(relative))
 
@@ -82,6 +96,39 @@ def upward_imports(root):
             if other in TIERS and other != app and TIERS[other] >= TIERS[app]:
                 found.append(f"{relative}:{line} imports {target}")
     return found
+
+
+def import_circles(root):
+    """Each set of modules that import one another in a circle (lazy imports included), as sorted lists."""
+    paths = {module: relative for relative, module in project_modules(root)}
+    graph = {
+        module: _module_imports(_parse(root, relative), module, relative.name == "__init__.py", paths)
+        for module, relative in paths.items()
+    }
+    circles, order, low, stack, on_stack = [], {}, {}, [], set()
+
+    def visit(module):  # Tarjan's strongly connected components
+        order[module] = low[module] = len(order)
+        stack.append(module)
+        on_stack.add(module)
+        for other in graph[module]:
+            if other not in order:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in on_stack:
+                low[module] = min(low[module], order[other])
+        if low[module] == order[module]:
+            component = []
+            while not component or component[-1] != module:
+                component.append(stack.pop())
+                on_stack.discard(component[-1])
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for module in graph:
+        if module not in order:
+            visit(module)
+    return circles
 
 
 def _is_view_module(relative):
@@ -145,6 +192,10 @@ def test_imports_only_go_down_the_layers():
     assert upward_imports(ROOT) == []
 
 
+def test_no_modules_import_each_other_in_a_circle():
+    assert import_circles(ROOT) == []
+
+
 def test_views_and_api_read_through_selectors():
     assert model_reads_in_views(ROOT) == []
 
@@ -202,6 +253,12 @@ def test_a_downward_import_and_a_test_module_pass_the_check(tree):
     plant(tree, "patients/tests/test_up.py", "from messaging import models\n")
     plant(tree, "kapcare/test_up.py", "from messaging import models\n")
     assert [found for found in upward_imports(tree) if "fine" in found or "test_" in found] == []
+
+
+def test_a_circle_of_imports_fails_the_check(tree):
+    plant(tree, "patients/tasks.py", "from . import services\n")
+    plant(tree, "patients/services.py", "def invite():\n    from .tasks import email_invitation\n")
+    assert ["patients.services", "patients.tasks"] in import_circles(tree)
 
 
 @pytest.mark.parametrize("relative", ["patients/views.py", "treatment/note_api.py", "treatment/notes/views.py"])
