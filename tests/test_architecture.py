@@ -6,6 +6,8 @@
 2. Views and API modules read through selectors: no `<Model>.objects` in them.
 3. A `ScopedViewSet` reaches objects only through its `scope`: no subclass overrides `get_queryset`.
 4. No circle of modules importing each other, lazily or not (tasks import services; services enqueue by name).
+5. No service twins: a public service that checks access and returns a private `@transaction.atomic` copy is
+   one function under kapcare.services.service instead.
 
 Each check is a function over a source root, so the tests below also run it on a planted tree and see it fail.
 """
@@ -131,6 +133,30 @@ def import_circles(root):
     return circles
 
 
+def _is_atomic(function):
+    return any(ast.unparse(decorator) == "transaction.atomic" for decorator in function.decorator_list)
+
+
+def service_twins(root):
+    """'path:line public -> _twin' for each public function of a services module that checks access
+    (access.require...) and returns a call of a private function of the module decorated @transaction.atomic."""
+    found = []
+    for relative, _module in project_modules(root):
+        if not relative.name.endswith("services.py"):
+            continue
+        functions = [node for node in _parse(root, relative).body if isinstance(node, ast.FunctionDef)]
+        atomic = {function.name for function in functions if _is_atomic(function)}
+        for function in functions:
+            last = function.body[-1]
+            checks = "access.require" in ast.unparse(function)
+            if function.name.startswith("_") or not checks or not isinstance(last, ast.Return):
+                continue
+            call = last.value
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in atomic:
+                found.append(f"{relative}:{function.lineno} {function.name} -> {call.func.id}")
+    return found
+
+
 def _is_view_module(relative):
     return relative.name in VIEW_MODULES or relative.name.endswith(tuple(f"_{name}" for name in VIEW_MODULES))
 
@@ -196,6 +222,10 @@ def test_no_modules_import_each_other_in_a_circle():
     assert import_circles(ROOT) == []
 
 
+def test_services_have_no_twins():
+    assert service_twins(ROOT) == []
+
+
 def test_views_and_api_read_through_selectors():
     assert model_reads_in_views(ROOT) == []
 
@@ -259,6 +289,18 @@ def test_a_circle_of_imports_fails_the_check(tree):
     plant(tree, "patients/tasks.py", "from . import services\n")
     plant(tree, "patients/services.py", "def invite():\n    from .tasks import email_invitation\n")
     assert ["patients.services", "patients.tasks"] in import_circles(tree)
+
+
+def test_a_service_twin_fails_the_check(tree):
+    plant(
+        tree,
+        "treatment/visit_services.py",
+        "from django.db import transaction\n\nfrom kapcare import access\n\n\n"
+        "def visit_book(*, actor, patient):\n    access.require(actor, 'book', patient)\n"
+        "    return _visit_book(actor=actor, patient=patient)\n\n\n"
+        "@transaction.atomic\ndef _visit_book(*, actor, patient):\n    return patient\n",
+    )
+    assert service_twins(tree) == ["treatment/visit_services.py:6 visit_book -> _visit_book"]
 
 
 @pytest.mark.parametrize("relative", ["patients/views.py", "treatment/note_api.py", "treatment/notes/views.py"])
