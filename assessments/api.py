@@ -5,9 +5,9 @@ from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import ScopedViewSet
 from kapcare.api.errors import Conflict
 from kapcare.api.serializers import PatientRefSerializer
+from patients.api_base import PatientScopedViewSet
 
 from . import selectors, services
 from .models import Intake
@@ -23,25 +23,13 @@ ROLE_FIELDS_NOTE = (
 )
 
 
-def _locked(error):
-    return Conflict(str(error), code=services.IntakeLocked.code)
-
-
 @extend_schema(responses=IntakeClinicalSerializer, description=ROLE_FIELDS_NOTE)
-class IntakeViewSet(ScopedViewSet, mixins.ListModelMixin):
+class IntakeViewSet(PatientScopedViewSet, mixins.ListModelMixin):
     """Intakes of the patients the caller may see. A draft is changed with PATCH and locked by `submit`."""
 
-    scope = staticmethod(selectors.visible_intakes)
-    queryset = Intake.objects.none()  # for the schema; get_queryset() is always scoped
+    scope = staticmethod(selectors.intakes_for_caller)
+    model = Intake
     http_method_names = ["get", "patch", "post", "head", "options"]
-
-    def get_queryset(self):
-        user = self.request.user
-        return selectors.intakes_for_list(
-            user,
-            with_answers=access.can(user, Permission.VIEW_INTAKE_DETAIL),
-            with_flags=access.can(user, Permission.VIEW_SCREENING_FLAGS),
-        )
 
     def get_serializer_class(self):
         user = self.request.user
@@ -82,19 +70,16 @@ class IntakeViewSet(ScopedViewSet, mixins.ListModelMixin):
         intake = self.get_object()
         access.require(request.user, Permission.EDIT_INTAKE, intake)
         if intake.is_locked:
-            raise _locked(services.IntakeLocked(intake))
+            raise services.IntakeLocked(intake)
         serializer = IntakeAnswersSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         medications = data.pop("medications", None)
         if medications is not None:
             medications = [dict(item) for item in medications]
-        try:
-            intake = services.intake_save_draft(
-                actor=request.user, patient=intake.patient, data=data, medications=medications, intake=intake
-            )
-        except services.IntakeLocked as error:
-            raise _locked(error) from error
+        intake = services.intake_save_draft(
+            actor=request.user, patient=intake.patient, data=data, medications=medications, intake=intake
+        )
         return Response(self._reloaded(intake))
 
     @extend_schema(request=None)
@@ -104,9 +89,6 @@ class IntakeViewSet(ScopedViewSet, mixins.ListModelMixin):
         intake = self.get_object()
         access.require(request.user, Permission.EDIT_INTAKE, intake)
         if intake.is_locked:
-            raise _locked(services.IntakeLocked(intake))
-        try:
-            intake = services.intake_submit(actor=request.user, patient=intake.patient, intake=intake)
-        except services.IntakeLocked as error:
-            raise _locked(error) from error
+            raise services.IntakeLocked(intake)
+        intake = services.intake_submit(actor=request.user, patient=intake.patient, intake=intake)
         return Response(self._reloaded(intake))

@@ -8,6 +8,7 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from patients.access import visible_patients
 from patients.models import Stage
 
 from .models import Evaluation, EvaluationAddendum, EvaluationFlagReview, Intake, IntakeMedication, ScreeningFlag
@@ -16,7 +17,7 @@ from .models import Evaluation, EvaluationAddendum, EvaluationFlagReview, Intake
 def visible_intakes(user):
     """Intakes of the patients the user may see, newest first, with their flag count."""
     return (
-        Intake.objects.filter(patient__in=access.visible_patients(user))
+        Intake.objects.filter(patient__in=visible_patients(user))
         .annotate(flag_count=Count("flags"))
         .order_by("-created_at", "-id")
     )
@@ -32,6 +33,15 @@ def intakes_for_list(user, *, with_answers=True, with_flags=False):
     if with_flags:
         intakes = intakes.prefetch_related(Prefetch("flags", queryset=ScreeningFlag.objects.order_by("severity", "id")))
     return intakes
+
+
+def intakes_for_caller(user):
+    """intakes_for_list with what the user's role may read: answers and medicines, and screening flags."""
+    return intakes_for_list(
+        user,
+        with_answers=access.can(user, Permission.VIEW_INTAKE_DETAIL),
+        with_flags=access.can(user, Permission.VIEW_SCREENING_FLAGS),
+    )
 
 
 def intake_for_patient(user, patient):
@@ -109,7 +119,7 @@ def screening_flags_for_patients(patient_ids) -> dict:
 
 def visible_evaluations(user):
     """Evaluations of the patients the user may see, newest first. Callers check VIEW_EVALUATION."""
-    return Evaluation.objects.filter(patient__in=access.visible_patients(user)).order_by("-created_at", "-id")
+    return Evaluation.objects.filter(patient__in=visible_patients(user)).order_by("-created_at", "-id")
 
 
 def evaluations_for_list(user):
@@ -170,7 +180,7 @@ def evaluation_queue(user, *, limit=50) -> list[QueueEntry]:
     latest_intake = Intake.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
     draft = Evaluation.objects.drafts().filter(patient=OuterRef("pk")).values("pk")[:1]
     patients = list(
-        access.visible_patients(user)
+        visible_patients(user)
         .filter(stage=Stage.EVALUATION)
         .select_related("referral")
         .annotate(

@@ -6,15 +6,14 @@ intake never changes).
 """
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from kapcare import access
 from kapcare.access import Permission
 from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.services import service
 from kapcare.signing.models import content_sha256
 from kapcare.signing.services import record_sign
 from patients import selectors as patient_selectors
@@ -44,8 +43,8 @@ MEDICATION_FIELDS = ("name", "dose", "frequency", *IntakeMedication.CLASS_FLAGS)
 MAX_MEDICATIONS = 40
 
 
-class IntakeLocked(Exception):
-    """The intake was submitted: its answers never change."""
+class IntakeLocked(RuleRefused):
+    """The intake was submitted: its answers never change (409 through the API's exception handler)."""
 
     code = "intake_locked"
 
@@ -127,19 +126,13 @@ def _is_text(field):
     return Intake._meta.get_field(field).get_internal_type() in {"CharField", "TextField"}
 
 
+@service(Permission.EDIT_INTAKE, on="patient")
 def intake_save_draft(*, actor, patient, data: dict, medications: list[dict] | None = None, intake=None) -> Intake:
     """Save answers so far (none are required yet). Creates the draft on first save.
 
     `data` maps answer fields to values; `medications`, when given, replaces the medicine list
     (each item: name, dose, frequency and class flags; flags implied by the name are ticked).
     Raises IntakeLocked once the intake is submitted."""
-    # Checked before the transaction opens, so the audit row of a refusal is not rolled back with it.
-    access.require(actor, Permission.EDIT_INTAKE, patient)
-    return _save_draft(actor=actor, patient=patient, data=data, medications=medications, intake=intake)
-
-
-@transaction.atomic
-def _save_draft(*, actor, patient, data, medications, intake):
     intake = _lock_draft(patient, intake)
     return _write(actor=actor, patient=patient, intake=intake, data=data, medications=medications)
 
@@ -151,18 +144,13 @@ def screening_settings():
     }
 
 
+@service(Permission.EDIT_INTAKE, on="patient")
 def intake_submit(
     *, actor, patient, data: dict | None = None, medications: list[dict] | None = None, intake=None
 ) -> Intake:
     """Save any last answers, check the intake is complete, screen it, lock it, and move the patient on.
 
     Raises ValidationError with a message per missing field (nothing is saved then), or IntakeLocked."""
-    access.require(actor, Permission.EDIT_INTAKE, patient)
-    return _submit(actor=actor, patient=patient, data=data, medications=medications, intake=intake)
-
-
-@transaction.atomic
-def _submit(*, actor, patient, data, medications, intake):
     intake = _lock_draft(patient, intake)
     if intake is None or data or medications is not None:
         intake = _write(actor=actor, patient=patient, intake=intake, data=data, medications=medications)
@@ -270,21 +258,13 @@ def _review_rows(evaluation, reviews):
     return rows
 
 
+@service(Permission.WRITE_EVALUATION, on="patient")
 def evaluation_save_draft(
     *, actor, patient, data: dict, flag_reviews: list[dict] | None = None, evaluation=None
 ) -> Evaluation:
     """Save the prescriber's evaluation so far (nothing is required yet). Creates the patient's draft on
     first save. `flag_reviews` ({"flag", "outcome", "reason"} each), when given, replaces the reviews.
     Raises RuleRefused once the evaluation is signed."""
-    # Checked before the transaction opens, so the audit row of a refusal is not rolled back with it.
-    access.require(actor, Permission.WRITE_EVALUATION, patient)
-    return _evaluation_save_draft(
-        actor=actor, patient=patient, data=data, flag_reviews=flag_reviews, evaluation=evaluation
-    )
-
-
-@transaction.atomic
-def _evaluation_save_draft(*, actor, patient, data, flag_reviews, evaluation):
     data = dict(data or {})
     unknown = set(data) - set(EVALUATION_FIELDS)
     if unknown:
@@ -408,18 +388,13 @@ def evaluation_refusal(evaluation):
     return _order_refusal(evaluation) or _contraindication_refusal(evaluation)
 
 
+@service(Permission.WRITE_EVALUATION, on="evaluation")
 def evaluation_sign(*, actor, evaluation) -> Evaluation:
     """Sign and lock the evaluation. Refused (ValidationError naming each missing field) until the vitals,
     assessments, diagnosis, decision and rationale are filled and every screening flag of the submitted
     intake is confirmed or dismissed; refused (RuleRefused) without the signer's current credentials for the
     patient's state, and "eligible" before the intake and consents or over an absolute contraindication.
     The patient's stage follows in treatment.course.services.evaluation_sign_and_advance_course."""
-    access.require(actor, Permission.WRITE_EVALUATION, evaluation)
-    return _evaluation_sign(actor=actor, evaluation=evaluation)
-
-
-@transaction.atomic
-def _evaluation_sign(*, actor, evaluation):
     evaluation = Evaluation.objects.select_for_update(of=("self",)).select_related("intake").get(pk=evaluation.pk)
     if evaluation.is_signed:
         raise evaluation_locked(evaluation)
@@ -438,14 +413,9 @@ def _evaluation_sign(*, actor, evaluation):
     return record_sign(evaluation, actor=actor, prescriber=actor)
 
 
+@service(Permission.WRITE_EVALUATION, on="evaluation")
 def evaluation_add_addendum(*, actor, evaluation, text: str) -> EvaluationAddendum:
     """A signed correction or addition to a signed evaluation, by the prescriber on the care team."""
-    access.require(actor, Permission.WRITE_EVALUATION, evaluation)
-    return _evaluation_add_addendum(actor=actor, evaluation=evaluation, text=text)
-
-
-@transaction.atomic
-def _evaluation_add_addendum(*, actor, evaluation, text):
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": "Write the addendum."})

@@ -1,8 +1,10 @@
 """THE access policy. Nothing else in KAPCare decides who may see or do what.
 
 Two questions, asked in this order:
-1. Is the patient visible to the user at all? `visible_patients(user)` answers with a queryset;
-   every view and API looks objects up through it, so an outsider gets 404 and learns nothing.
+1. Is the patient visible to the user at all? `patients.access.visible_patients(user)` answers with a
+   queryset; every view and API looks objects up through it (`get_visible`), so an outsider gets 404 and
+   learns nothing. The scopes live next to the models they filter (patients.access, and psychotherapy notes
+   in treatment), so this module imports no app above kapcare.
 2. May the user's role do this to a patient they can see? `require(user, permission)` raises
    PermissionDenied (403) with a reason a person understands.
 
@@ -17,13 +19,12 @@ from enum import Enum
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.http import Http404
 
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied, audit_record
-from patients.models import AlertRole, CareTeamMember, Patient, ReferralReconciliation, SafetyAlertRecipient
 
 Role = User.Role
 
@@ -438,21 +439,6 @@ RULES = {
 }
 
 
-def visible_patients(user):
-    """Every patient the user may see, as a queryset to filter further."""
-    patients = Patient.objects.all()
-    if not user.is_authenticated:
-        return patients.none()
-    if user.role in User.CLINICIAN_ROLES:
-        membership = CareTeamMember.objects.active().filter(patient=OuterRef("pk"), clinician=user)
-        return patients.filter(Exists(membership))
-    if user.role == Role.COORDINATOR and user.organization_id:
-        return patients.filter(medical_group_id=user.organization_id)
-    if user.role == Role.PATIENT:
-        return patients.filter(user=user)
-    return patients.none()
-
-
 def visible_clinicians(user):
     """The clinicians whose credentials the user may see: a coordinator sees the prescribers of their medical
     group and the therapists of the practices that refer to it; a clinician sees themself."""
@@ -483,9 +469,11 @@ def require(user, permission, obj=None, *, object_type=None):
     raise PermissionDenied(rule.reason)
 
 
-def get_visible(queryset, pk, *, user, action, model=Patient, patient_field="pk"):
+def get_visible(queryset, pk, *, user, action, model=None, patient_field="pk"):
     """The object with this id from a scoped queryset, or 404. A miss is audited against the real
-    patient when the object exists, so the patient's access history shows the attempt."""
+    patient when the object exists, so the patient's access history shows the attempt. `model` and
+    `patient_field` name the object's patient (default: the queryset's own model, a patient)."""
+    model = model or queryset.model
     try:
         return queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValidationError, ValueError):
@@ -498,65 +486,4 @@ def get_visible(queryset, pk, *, user, action, model=Patient, patient_field="pk"
     raise Http404("No such record, or it is not on your care team.")
 
 
-# Safety alerts: a role on the care team now, or a coordinator the alert was escalated to ----------------
-
-NOT_ESCALATED_TO_YOU = (
-    "A safety alert reaches a coordinator only when it is escalated to them (not acknowledged after 4 hours); "
-    "until then it is for the therapist and the prescriber on the care team."
-)
-
-
-def _escalated_to(user):
-    return SafetyAlertRecipient.objects.filter(alert=OuterRef("pk"), clinician=user, role=AlertRole.COORDINATOR)
-
-
-def safety_alert_role(user, alert):
-    """The AlertRole in which the user stands towards this alert now, or None: a clinician's role on the
-    patient's active care team (whoever holds it now, not who held it when it was raised), or coordinator
-    when it was escalated to them. `alert` comes from a visible_* queryset."""
-    if not user.is_authenticated:
-        return None
-    if user.role in User.CLINICIAN_ROLES:
-        memberships = CareTeamMember.objects.active().filter(patient_id=alert.patient_id, clinician=user)
-        return memberships.values_list("role", flat=True).first()
-    if user.role == Role.COORDINATOR:
-        escalated = SafetyAlertRecipient.objects.filter(alert=alert, clinician=user, role=AlertRole.COORDINATOR)
-        return AlertRole.COORDINATOR if escalated.exists() else None
-    return None
-
-
-def require_safety_alert(user, permission, alert):
-    """require() for one alert: the role may, and the user stands in a role towards it (403, audited)."""
-    require(user, permission, alert)
-    if safety_alert_role(user, alert) is None:
-        audit_record(user, RULES[permission].action, alert, denied=True)
-        raise PermissionDenied(NOT_ESCALATED_TO_YOU)
-
-
-def openable_safety_alerts(user, alerts):
-    """Narrow a queryset of visible alerts to those the user may open: all of their patients' for a clinician,
-    those escalated to them for a coordinator."""
-    if user.is_authenticated and user.role == Role.COORDINATOR:
-        return alerts.filter(Exists(_escalated_to(user)))
-    return alerts
-
-
 PRIVATE_NOTE_TYPE = "treatment.psychotherapynote"  # the audit object type of a psychotherapy note
-
-
-def visible_psychotherapy_notes(user):
-    """The only door to psychotherapy notes: the user's own, on patients they can still see. Nobody else,
-    whatever their role (prescriber, coordinator, administrator, the patient, another therapist), reads one."""
-    from treatment.models import PsychotherapyNote
-
-    if not can(user, Permission.WRITE_PSYCHOTHERAPY_NOTE):
-        return PsychotherapyNote.objects.none()
-    return PsychotherapyNote.objects.filter(author=user, patient__in=visible_patients(user))
-
-
-def visible_reconciliations(user):
-    """Referrals to reconcile: a coordinator sees their medical group's queue; nobody else sees one (the
-    referring therapist was answered as for any referral and must not learn the address was known)."""
-    if user.is_authenticated and user.role == Role.COORDINATOR and user.organization_id:
-        return ReferralReconciliation.objects.filter(medical_group_id=user.organization_id)
-    return ReferralReconciliation.objects.none()

@@ -1,11 +1,26 @@
 import os
 
 from celery import Celery
+from django.db import transaction
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapcare.settings.dev")
 
 app = Celery("kapcare")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+def enqueue(task_name, *ids):
+    """Queue the task registered under `task_name` with these ids. Services and the outbox enqueue by name (each
+    app's ready() registers its tasks), so a tasks module imports the services it calls and is never imported
+    back: no import circle between them."""
+    app.tasks[task_name].delay(*ids)
+
+
+def enqueue_on_commit(task_name, *ids):
+    """enqueue() once the current transaction commits."""
+    transaction.on_commit(lambda: enqueue(task_name, *ids))
+
+
 app.autodiscover_tasks(
     ["kapcare.accounts", "kapcare.audit", "patients", "assessments", "treatment", "messaging", "records"]
 )

@@ -6,13 +6,13 @@ from rest_framework.routers import SimpleRouter
 from assessments.api import IntakeViewSet
 from assessments.questionnaires.api import QuestionnaireResponseViewSet
 from kapcare import views
-from kapcare.audit.api import AuditEventViewSet
 from messaging.api import MessageViewSet, NotificationViewSet
 from messaging.reminders.api import ReminderViewSet
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
 from patients.reconciliation_api import ReferralReconciliationViewSet
+from records.access_history_api import AuditEventViewSet
 from records.api import FhirRecordViewSet
 from treatment.adverse_events.api import AdverseEventViewSet
 from treatment.course.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
@@ -49,7 +49,6 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    path("", include("kapcare.audit.urls")),
     path("", include("kapcare.accounts.urls")),
     path("", include("messaging.dashboards.urls")),
     path("", include("treatment.urls")),

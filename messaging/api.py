@@ -14,10 +14,8 @@ from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.api.base import ScopedViewSet
-from kapcare.api.errors import Conflict
 from kapcare.api.serializers import StrictFieldsMixin
-from kapcare.rules import RuleRefused
-from patients.models import CareTeamMember
+from patients.api_base import PatientScopedViewSet
 
 from . import selectors, services
 from .models import Message, Notification, Thread
@@ -91,11 +89,11 @@ PATIENT_FILTER = OpenApiParameter("patient", str, description="Only this patient
 
 
 @extend_schema(tags=["messages"])
-class MessageViewSet(ScopedViewSet):
+class MessageViewSet(PatientScopedViewSet):
     """Messages about the caller's patients, newest first, with who they went to and who has read them."""
 
     scope = staticmethod(selectors.visible_messages)
-    queryset = Message.objects.none()
+    model = Message
     serializer_class = MessageSerializer
     http_method_names = ["get", "post", "head", "options"]
 
@@ -125,15 +123,9 @@ class MessageViewSet(ScopedViewSet):
         data = serializer.validated_data
         for_clinician = None
         if data.get("for_clinician"):
-            member = (
-                CareTeamMember.objects.active()
-                .filter(patient=patient, clinician_id=data["for_clinician"])
-                .select_related("clinician")
-                .first()
-            )
-            if member is None:
+            for_clinician = selectors.team_clinician(patient, data["for_clinician"])
+            if for_clinician is None:
                 raise ValidationError({"for_clinician": "Choose someone on the patient's care team."})
-            for_clinician = member.clinician
         message = services.message_send(
             actor=request.user,
             patient=patient,
@@ -151,10 +143,7 @@ class MessageViewSet(ScopedViewSet):
         urgent; 403 for a role that may not or a clinician it did not go to."""
         message = self.get_object()
         access.require(request.user, selectors.VIEW_PERMISSION[message.thread.kind], message)
-        try:
-            services.message_acknowledge(actor=request.user, message=message)
-        except RuleRefused as error:
-            raise Conflict(str(error), code=error.code) from error
+        services.message_acknowledge(actor=request.user, message=message)
         return Response(self.get_serializer(self.get_queryset().get(pk=message.pk)).data)
 
 
@@ -174,7 +163,7 @@ class NotificationViewSet(ScopedViewSet):
     """The caller's own in-app notifications, newest first."""
 
     scope = staticmethod(selectors.visible_notifications)
-    queryset = Notification.objects.none()
+    model = Notification
     serializer_class = NotificationSerializer
     http_method_names = ["get", "post", "head", "options"]
 

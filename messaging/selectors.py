@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from kapcare import access
 from kapcare.access import Permission
+from patients.access import visible_patients
 from patients.models import CareTeamMember
 from treatment.adverse_events import selectors as adverse_event_selectors
 from treatment.course import selectors as course_selectors
@@ -42,7 +43,7 @@ def visible_messages(user):
     """Messages of the patients the user can see, of every kind of thread: callers check the thread's
     permission (VIEW_PERMISSION) before showing one, so a role refused gets 403 rather than 404."""
     return (
-        Message.objects.filter(patient__in=access.visible_patients(user))
+        Message.objects.filter(patient__in=visible_patients(user))
         .select_related("thread", "author", "for_clinician")
         .prefetch_related(Prefetch("recipients", queryset=MessageRecipient.objects.select_related("user")))
         .order_by("-created_at", "-id")
@@ -88,6 +89,13 @@ def active_team(patient):
     return list(
         CareTeamMember.objects.active().filter(patient=patient).select_related("clinician").order_by("role", "id")
     )
+
+
+def team_clinician(patient, clinician_id):
+    """The clinician with this id on the patient's active care team, or None."""
+    members = CareTeamMember.objects.active().filter(patient=patient, clinician_id=clinician_id)
+    member = members.select_related("clinician").first()
+    return member.clinician if member else None
 
 
 def thread_page(user, patient, kind, *, course_events=(), team=None) -> ThreadPage:
@@ -142,7 +150,7 @@ def _attach_latest_shares(messages):
 
 
 def _unread_receipts(user):
-    return MessageRecipient.objects.filter(user=user, read_at__isnull=True, patient__in=access.visible_patients(user))
+    return MessageRecipient.objects.filter(user=user, read_at__isnull=True, patient__in=visible_patients(user))
 
 
 @dataclass
@@ -213,7 +221,7 @@ def visible_notifications(user):
     if not user.is_authenticated:
         return Notification.objects.none()
     return Notification.objects.filter(
-        Q(patient__isnull=True) | Q(patient__in=access.visible_patients(user)), recipient=user
+        Q(patient__isnull=True) | Q(patient__in=visible_patients(user)), recipient=user
     ).order_by("-created_at", "-id")
 
 

@@ -5,8 +5,6 @@ Public for other apps and the reminders helper: `message_send`, the `message_sha
 and `notification_mark_read` / `notifications_mark_all_read`. E-mail is not sent from here: the reminders
 outbox plans "You have a new message in KAPCare" from `messaging.selectors.users_with_unread_messages`."""
 
-from functools import partial
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -16,7 +14,9 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.celery import enqueue_on_commit
 from kapcare.rules import RuleRefused
+from kapcare.services import service
 from patients.models import CareTeamMember
 
 from .models import Message, MessageRecipient, Notification, Thread
@@ -66,15 +66,20 @@ def _clean_body(body, *, required=True):
     return body
 
 
+def _require_may_post(*, actor, patient, thread_kind, **_arguments):
+    """The permission to post depends on the thread: name a real one first."""
+    if thread_kind not in Thread.Kind.values:
+        raise ValidationError({"thread": "Choose the care-team thread or the patient's thread."})
+    access.require(actor, POST_PERMISSION[thread_kind], patient)
+
+
+@service(before=_require_may_post)
 def message_send(
     *, actor, patient, body: str, thread_kind=Thread.Kind.CARE_TEAM, urgent=False, for_clinician=None
 ) -> Message:
     """A text message in one of the patient's threads. `patient` comes from kapcare.access. In the patient's
     thread the patient may address one clinician of their team (`for_clinician`); only the care-team thread
     takes urgent messages, which each recipient must acknowledge."""
-    if thread_kind not in Thread.Kind.values:
-        raise ValidationError({"thread": "Choose the care-team thread or the patient's thread."})
-    access.require(actor, POST_PERMISSION[thread_kind], patient)
     body = _clean_body(body)
     if urgent and thread_kind != Thread.Kind.CARE_TEAM:
         raise ValidationError({"urgent": "Only care-team messages can be marked urgent."})
@@ -127,14 +132,8 @@ def _post(*, actor, patient, kind, message) -> Message:
     )
     audit_record(actor, AuditEvent.Action.CREATE, message)
     if message.urgent:  # rows first: its reminders and escalation, planned once the message is committed
-        transaction.on_commit(partial(_plan_urgent_message, message.pk))
+        enqueue_on_commit("messaging.tasks.notify_urgent_message", str(message.pk))
     return message
-
-
-def _plan_urgent_message(message_id):
-    from .tasks import notify_urgent_message  # tasks import the reminders, which read this module's app
-
-    notify_urgent_message.delay(str(message_id))
 
 
 # Sharing a record to the care-team thread --------------------------------------------------------------
@@ -259,17 +258,17 @@ def thread_mark_read(*, actor, patient, kind) -> int:
     return marked
 
 
-def message_acknowledge(*, actor, message) -> MessageRecipient:
-    """An urgent message's recipient says they have seen it and will act. `message` comes from kapcare.access."""
-    access.require(actor, Permission.ACKNOWLEDGE_MESSAGE, message)
+def _require_recipient(actor, permission, message):
+    """access.require, and the message went to this clinician (403, audited)."""
+    access.require(actor, permission, message)
     if not MessageRecipient.objects.filter(message=message, user=actor).exists():
         audit_record(actor, AuditEvent.Action.UPDATE, message, denied=True)
         raise PermissionDenied("This message went to the other clinicians on the care team, not to you.")
-    return _acknowledge(actor=actor, message=message)
 
 
-@transaction.atomic
-def _acknowledge(*, actor, message):
+@service(Permission.ACKNOWLEDGE_MESSAGE, on="message", check=_require_recipient)
+def message_acknowledge(*, actor, message) -> MessageRecipient:
+    """An urgent message's recipient says they have seen it and will act. `message` comes from kapcare.access."""
     if not message.urgent:
         raise RuleRefused("Only an urgent message asks to be acknowledged.", code="not_urgent")
     recipient = MessageRecipient.objects.select_for_update().get(message=message, user=actor)

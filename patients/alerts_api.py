@@ -8,14 +8,12 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import ScopedViewSet
-from kapcare.api.errors import Conflict
 from kapcare.api.serializers import StrictFieldsMixin
-from kapcare.rules import RuleRefused
 
 from . import selectors, services
+from .access import only_openable_alerts, require_safety_alert
+from .api_base import PatientScopedViewSet
 from .models import SafetyAlert
 
 
@@ -99,11 +97,11 @@ class AcknowledgeSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 @extend_schema(tags=["alerts"])
-class SafetyAlertViewSet(ScopedViewSet):
+class SafetyAlertViewSet(PatientScopedViewSet):
     """Safety alerts about the caller's patients, those waiting for the caller's acknowledgement first."""
 
     scope = staticmethod(selectors.visible_safety_alerts)
-    queryset = SafetyAlert.objects.none()
+    model = SafetyAlert
     serializer_class = SafetyAlertSerializer
     http_method_names = ["get", "post", "head", "options"]
 
@@ -117,7 +115,7 @@ class SafetyAlertViewSet(ScopedViewSet):
         query = AlertQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         alerts = self.filter_by_patient(self.get_queryset(), Permission.VIEW_SAFETY_ALERTS, whole_list_by_role=True)
-        alerts = access.openable_safety_alerts(request.user, alerts)
+        alerts = only_openable_alerts(request.user, alerts)
         if query.validated_data["open"]:
             alerts = alerts.filter(open_for_me=True)
         page = self.audited_page(alerts)
@@ -125,7 +123,7 @@ class SafetyAlertViewSet(ScopedViewSet):
 
     def retrieve(self, request, pk=None):
         alert = self.get_object()
-        access.require_safety_alert(request.user, Permission.VIEW_SAFETY_ALERTS, alert)
+        require_safety_alert(request.user, Permission.VIEW_SAFETY_ALERTS, alert)
         return Response(self.get_serializer(self.audited_read(alert)).data)
 
     @extend_schema(request=AcknowledgeSerializer, responses=SafetyAlertSerializer)
@@ -135,11 +133,8 @@ class SafetyAlertViewSet(ScopedViewSet):
         it was escalated to): 200 with who has acknowledged; 409 if you, or someone in your role, already did;
         403 for a patient or a coordinator it was not escalated to."""
         alert = self.get_object()
-        access.require_safety_alert(request.user, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
+        require_safety_alert(request.user, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
         serializer = AcknowledgeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.safety_alert_acknowledge(actor=request.user, alert=alert, note=serializer.validated_data["note"])
-        except RuleRefused as error:
-            raise Conflict(str(error), code=error.code) from error
+        services.safety_alert_acknowledge(actor=request.user, alert=alert, note=serializer.validated_data["note"])
         return Response(self.get_serializer(self.get_queryset().get(pk=alert.pk)).data)

@@ -15,6 +15,7 @@ from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from patients.access import require_safety_alert, safety_alert_role
 
 from . import selectors, services
 from .forms import AcknowledgeAlertForm
@@ -29,7 +30,7 @@ def _alert(request, alert_id, action):
     permission = (
         Permission.VIEW_SAFETY_ALERTS if action == AuditEvent.Action.READ else Permission.ACKNOWLEDGE_SAFETY_ALERT
     )
-    access.require_safety_alert(request.user, permission, alert)
+    require_safety_alert(request.user, permission, alert)
     return alert
 
 
@@ -43,7 +44,7 @@ def alert_page(request, alert_id):
     context = {
         "alert": alert,
         "patient": alert.patient,
-        "my_role": access.safety_alert_role(request.user, alert),
+        "my_role": safety_alert_role(request.user, alert),
         "form": AcknowledgeAlertForm(),
     }
     return render(request, "patients/alerts/alert_page.html", context)

@@ -23,7 +23,7 @@ class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
 
     scope = staticmethod(selectors.patients_for_api)
     patient_field = "pk"
-    queryset = Patient.objects.none()  # for the schema; get_queryset() is always scoped
+    model = Patient
     serializer_class = PatientSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 

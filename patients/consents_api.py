@@ -9,11 +9,12 @@ from rest_framework.response import Response
 
 from kapcare import access, request_context
 from kapcare.access import Permission
-from kapcare.api.base import AuditedDenialsMixin, ScopedViewSet
+from kapcare.api.base import AuditedDenialsMixin
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record_many
 
 from . import selectors, services
+from .api_base import PatientScopedViewSet
 from .models import ConsentDocument, ConsentSignature
 
 
@@ -72,11 +73,11 @@ class ConsentDocumentViewSet(AuditedDenialsMixin, mixins.ListModelMixin, viewset
         return selectors.current_consent_documents()
 
 
-class ConsentSignatureViewSet(ScopedViewSet, mixins.ListModelMixin):
+class ConsentSignatureViewSet(PatientScopedViewSet, mixins.ListModelMixin):
     """Consent signatures of the patients the caller may see. POST: the patient signs a consent."""
 
     scope = staticmethod(selectors.consent_signatures_for_list)
-    queryset = ConsentSignature.objects.none()  # for the schema; get_queryset() is always scoped
+    model = ConsentSignature
     serializer_class = ConsentSignatureSerializer
     http_method_names = ["get", "post", "head", "options"]
 

@@ -10,6 +10,7 @@ from kapcare.access import Permission
 from kapcare.api.base import ScopedViewSet
 
 from . import selectors, services
+from .access import visible_reconciliations
 from .models import ReferralReconciliation
 
 
@@ -67,9 +68,9 @@ class ReconciliationQuerySerializer(serializers.Serializer):
 class ReferralReconciliationViewSet(ScopedViewSet, mixins.ListModelMixin):
     """Referrals of known addresses waiting for a coordinator: link to the existing record, or decline."""
 
-    scope = staticmethod(access.visible_reconciliations)
+    scope = staticmethod(visible_reconciliations)
     patient_field = "existing_patient_id"
-    queryset = ReferralReconciliation.objects.none()  # for the schema; get_queryset() is always scoped
+    model = ReferralReconciliation
     serializer_class = ReferralReconciliationSerializer
     http_method_names = ["get", "post", "head", "options"]
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from kapcare import access
 from kapcare.accounts.models import Licence
 
+from .access import only_openable_alerts, visible_patients, visible_reconciliations
 from .models import (
     AlertRole,
     CareTeamMember,
@@ -37,12 +38,12 @@ def active_team_prefetch():
 
 def patients_for_list(user):
     """The user's patients in name order, with their active care team, in a fixed number of queries."""
-    return access.visible_patients(user).for_list().prefetch_related(active_team_prefetch())
+    return visible_patients(user).for_list().prefetch_related(active_team_prefetch())
 
 
 def patients_for_api(user):
     """The user's patients as the API shows them: no care team, the referral in the same query."""
-    return access.visible_patients(user).for_list().select_related("referral")
+    return visible_patients(user).for_list().select_related("referral")
 
 
 def patient_for_chart(user, patient_id, *, action):
@@ -184,7 +185,7 @@ def consent_signature(patient, document):
 def consent_signatures_for_list(user):
     """Signatures of the patients the user may see (metadata only), newest first."""
     return (
-        ConsentSignature.objects.filter(patient__in=access.visible_patients(user))
+        ConsentSignature.objects.filter(patient__in=visible_patients(user))
         .select_related("document")
         .order_by("-signed_at", "-id")
     )
@@ -210,7 +211,7 @@ def education_read_at(patient, module):
 
 def own_patient_record(user):
     """The signed-in patient's own record, or None when the account is not linked to one yet."""
-    return access.visible_patients(user).filter(user=user).first()
+    return visible_patients(user).filter(user=user).first()
 
 
 # Safety alerts ------------------------------------------------------------------------------------
@@ -237,10 +238,10 @@ def _open_for(user):
 def visible_safety_alerts(user):
     """Alerts about the user's patients, each with `open_for_me` (waiting for the user's acknowledgement now),
     open-for-me first then newest; recipients and acknowledgements in two more queries. Callers check
-    access.require_safety_alert for one alert and narrow lists with access.openable_safety_alerts: a patient
+    require_safety_alert for one alert and narrow lists with patient_access_openable: a patient
     reaches their record but not these, a coordinator only what was escalated to them."""
     return (
-        SafetyAlert.objects.filter(patient__in=access.visible_patients(user))
+        SafetyAlert.objects.filter(patient__in=visible_patients(user))
         .annotate(open_for_me=ExpressionWrapper(_open_for(user), output_field=models.BooleanField()))
         .select_related("patient")
         .prefetch_related(
@@ -252,8 +253,8 @@ def visible_safety_alerts(user):
 
 
 def openable_safety_alerts(user):
-    """The alerts the user may open (access.openable_safety_alerts), annotated as visible_safety_alerts."""
-    return access.openable_safety_alerts(user, visible_safety_alerts(user))
+    """The alerts the user may open (patient_access_openable), annotated as visible_safety_alerts."""
+    return only_openable_alerts(user, visible_safety_alerts(user))
 
 
 def open_safety_alerts_for(user, *, limit=50):
@@ -261,7 +262,7 @@ def open_safety_alerts_for(user, *, limit=50):
     if not user.is_authenticated or not access.can(user, access.Permission.ACKNOWLEDGE_SAFETY_ALERT):
         return []
     return list(
-        SafetyAlert.objects.filter(patient__in=access.visible_patients(user))
+        SafetyAlert.objects.filter(patient__in=visible_patients(user))
         .filter(_open_for(user))
         .select_related("patient")
         .order_by("-raised_at", "-id")[:limit]
@@ -279,6 +280,12 @@ def safety_alerts_for_chart(user, patient):
 IDENTITY_CHANGES_SHOWN = 50
 
 
+def alert_kinds_raised_by(source) -> set:
+    """The kinds of safety alert a record (a questionnaire response, an adverse event...) raised."""
+    alerts = SafetyAlert.objects.filter(source_type=source._meta.label_lower, source_id=str(source.pk))
+    return set(alerts.values_list("kind", flat=True))
+
+
 def identity_changes(user, patient):
     """The latest changes to the patient's name, date of birth, e-mail, phone and state, with the values before
     and after, newest first. `patient` comes from kapcare.access; the role is checked here (403, audited)."""
@@ -288,5 +295,5 @@ def identity_changes(user, patient):
 
 def reconciliations_for_list(user, *, status=ReferralReconciliation.Status.PENDING):
     """Referrals of known addresses waiting for (or resolved by) the user's medical group, oldest first."""
-    entries = access.visible_reconciliations(user).select_related("existing_patient", "referred_by", "resolved_by")
+    entries = visible_reconciliations(user).select_related("existing_patient", "referred_by", "resolved_by")
     return entries.filter(status=status) if status else entries

@@ -23,10 +23,13 @@ from kapcare.access import Permission
 from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.celery import enqueue_on_commit
 from kapcare.rules import RuleRefused
+from kapcare.services import service
 from kapcare.versions import check_version
 
 from . import selectors
+from .access import require_safety_alert, safety_alert_role
 from .models import (
     AlertRole,
     CareTeamMember,
@@ -73,6 +76,7 @@ REFERRAL_INPUT = {
 }
 
 
+@service(Permission.REFER_PATIENT, object_type="patients.patient")
 def patient_refer(
     *,
     actor,
@@ -89,34 +93,15 @@ def patient_refer(
     """A therapist refers their client. The patient record, the referral details and the therapist's
     place on the care team are created together; a prescriber licensed in the patient's state is
     assigned when the medical group has one; the patient is e-mailed an invitation to the portal."""
-    # Checked before the transaction opens, so the audit row of a refusal is not rolled back with it.
-    access.require(actor, Permission.REFER_PATIENT, object_type="patients.patient")
-    return _refer(
-        actor=actor,
-        fields={
-            "first_name": first_name,
-            "last_name": last_name,
-            "email": email.lower(),
-            "date_of_birth": date_of_birth,
-            "state": state,
-            "phone": phone,
-            "time_zone": time_zone or STATE_TIME_ZONES.get(state, "America/New_York"),
-        },
-        referral=referral,
-        invite=invite,
-    )
-
-
-def _email_is_known(email):
-    """Whether KAPCare already has this address, as a patient's or as anyone's sign-in."""
-    return (
-        Patient.objects.filter(email__iexact=email).exists()
-        or get_user_model().objects.filter(email__iexact=email).exists()
-    )
-
-
-@transaction.atomic
-def _refer(*, actor, fields, referral, invite):
+    fields = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email.lower(),
+        "date_of_birth": date_of_birth,
+        "state": state,
+        "phone": phone,
+        "time_zone": time_zone or STATE_TIME_ZONES.get(state, "America/New_York"),
+    }
     practice = actor.organization
     if practice is None or practice.medical_group_id is None:
         raise ValidationError("Your practice is not linked to a medical group yet. Ask a KAPCare administrator.")
@@ -142,6 +127,14 @@ def _refer(*, actor, fields, referral, invite):
     return patient
 
 
+def _email_is_known(email):
+    """Whether KAPCare already has this address, as a patient's or as anyone's sign-in."""
+    return (
+        Patient.objects.filter(email__iexact=email).exists()
+        or get_user_model().objects.filter(email__iexact=email).exists()
+    )
+
+
 def _refer_known_email(*, actor, patient, referral):
     """A referral of an address KAPCare already has goes to the coordinators' reconciliation queue instead of
     making a second record. The therapist is answered exactly as for a new referral (the unsaved `patient`,
@@ -165,21 +158,21 @@ def _refer_known_email(*, actor, patient, referral):
     return patient
 
 
+@service(Permission.RECONCILE_REFERRAL, on="entry")
 def reconciliation_link(*, actor, entry: ReferralReconciliation, note: str = "") -> ReferralReconciliation:
     """The coordinator found that the referral is about the patient already on record: the referring therapist
     joins that patient's care team (the referral's details stay on the queue entry, for the record)."""
-    access.require(actor, Permission.RECONCILE_REFERRAL, entry)
     return _reconcile(actor=actor, entry=entry, status=ReferralReconciliation.Status.LINKED, note=note)
 
 
+@service(Permission.RECONCILE_REFERRAL, on="entry")
 def reconciliation_decline(*, actor, entry: ReferralReconciliation, note: str = "") -> ReferralReconciliation:
     """The coordinator found that the referral is not about the person on record (or the address is staff's)."""
-    access.require(actor, Permission.RECONCILE_REFERRAL, entry)
     return _reconcile(actor=actor, entry=entry, status=ReferralReconciliation.Status.DECLINED, note=note)
 
 
-@transaction.atomic
 def _reconcile(*, actor, entry, status, note):
+    """Resolve the entry, inside the transaction of reconciliation_link or reconciliation_decline."""
     entry = ReferralReconciliation.objects.select_for_update().get(pk=entry.pk)
     if entry.status != ReferralReconciliation.Status.PENDING:
         raise RuleRefused(
@@ -295,16 +288,11 @@ def therapist_assign(*, actor, patient: Patient, therapist) -> CareTeamMember:
         return _put_on_team(actor=actor, patient=patient, clinician=therapist, role=CareTeamMember.Role.THERAPIST)
 
 
+@service(Permission.INVITE_PATIENT, on="patient")
 def invitation_send(*, actor, patient: Patient) -> Invitation:
     """E-mail the patient a single-use link to the portal, valid for 7 days. Earlier links stop working.
-    `actor` is None when the patient asks for a new link from an expired one (sent to the address on file)."""
-    if actor is not None:
-        access.require(actor, Permission.INVITE_PATIENT, patient)
-    return _invite(actor=actor, patient=patient)
-
-
-@transaction.atomic
-def _invite(*, actor, patient):
+    KAPCare itself sends one through `invitation_send.unchecked(actor=None, ...)` when the patient asks for a
+    new link from an expired one (sent to the address on file)."""
     if patient.user_id:
         raise ValidationError("This patient already has a portal account.")
     now = timezone.now()
@@ -313,9 +301,7 @@ def _invite(*, actor, patient):
         patient=patient, created_by=actor, expires_at=now + timedelta(days=Invitation.VALID_FOR_DAYS)
     )
     audit_record(actor, AuditEvent.Action.CREATE, invitation)
-    from .tasks import email_invitation  # tasks call services; importing here avoids the cycle
-
-    transaction.on_commit(partial(email_invitation.delay, invitation.pk))
+    enqueue_on_commit("patients.tasks.email_invitation", invitation.pk)
     return invitation
 
 
@@ -437,7 +423,7 @@ def invitation_request_new(*, invitation: Invitation) -> Invitation | None:
         return None
     if latest and latest.created_at > timezone.now() - timedelta(minutes=10):
         return latest
-    return invitation_send(actor=None, patient=patient)
+    return invitation_send.unchecked(actor=None, patient=patient)
 
 
 PROFILE_FIELDS = (
@@ -452,14 +438,9 @@ PROFILE_FIELDS = (
 )
 
 
+@service(Permission.EDIT_OWN_PROFILE, on="patient")
 def patient_update_profile(*, actor, patient: Patient, **changes) -> Patient:
     """The patient keeps their own contact details, emergency contact and chaperone current."""
-    access.require(actor, Permission.EDIT_OWN_PROFILE, patient)
-    return _update_profile(actor=actor, patient=patient, changes=changes)
-
-
-@transaction.atomic
-def _update_profile(*, actor, patient, changes):
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
@@ -471,27 +452,22 @@ def _update_profile(*, actor, patient, changes):
     return patient
 
 
-def patient_update(*, actor, patient: Patient, expected_version: str | None = None, **changes) -> Patient:
-    """Change a patient's details. Only the fields in EDITABLE_FIELDS can change. With `expected_version`
-    (from If-Match) the change is refused when someone else changed the record since it was read."""
-    access.require(actor, Permission.CHANGE_PATIENT, patient)
-    if "email" in changes:
-        _refuse_known_email(actor, patient, changes["email"])  # before the transaction: the refusal is kept
-    return _update(actor=actor, patient=patient, changes=changes, expected_version=expected_version)
-
-
-def _refuse_known_email(actor, patient, email):
+def _refuse_known_email(*, actor, patient, changes, **_arguments):
     """An address KAPCare already has cannot become this patient's. The refusal does not say whose it is (a
     patient's or a staff account's) and is audited, so probing addresses this way leaves a trace."""
-    email = (email or "").lower()
+    if "email" not in changes:
+        return
+    email = (changes["email"] or "").lower()
     if patient.user_id or email == patient.email or not _email_is_known(email):
         return
     audit_record(actor, AuditEvent.Action.UPDATE, patient, denied=True, fields=["email"])
     raise ValidationError({"email": "This e-mail address cannot be used for this patient. Check it with the patient."})
 
 
-@transaction.atomic
-def _update(*, actor, patient, changes, expected_version):
+@service(Permission.CHANGE_PATIENT, on="patient", before=_refuse_known_email)  # the refusal is kept: outside
+def patient_update(*, actor, patient: Patient, expected_version: str | None = None, **changes) -> Patient:
+    """Change a patient's details. Only the fields in EDITABLE_FIELDS can change. With `expected_version`
+    (from If-Match) the change is refused when someone else changed the record since it was read."""
     check_version(Patient.objects.select_for_update().only("updated_at").get(pk=patient.pk), expected_version)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -542,11 +518,9 @@ def _reissue_invitation_after_email_change(*, actor, patient):
     had_invitation = patient.invitations.exists()
     patient.invitations.filter(used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if had_invitation:
-        _invite(actor=actor, patient=patient)
+        invitation_send.unchecked(actor=actor, patient=patient)
     change = IdentityChange.objects.filter(patient=patient, field="email").order_by("-changed_at", "-id").first()
-    from .tasks import email_previous_address  # as in _invite
-
-    transaction.on_commit(partial(email_previous_address.delay, change.pk))
+    enqueue_on_commit("patients.tasks.email_previous_address", change.pk)
 
 
 def email_change_notify(*, change_id) -> bool:
@@ -639,7 +613,7 @@ def patient_refresh_stage(*, patient: Patient) -> Patient:
 # Consent and education ------------------------------------------------------------------------
 
 
-def _require_own_record(actor, patient, permission):
+def _require_own_record(actor, permission, patient):
     """Consents and education are the patient's own acts: nobody else signs or reads for them."""
     access.require(actor, permission, patient)
     if patient.user_id is None or patient.user_id != actor.pk:
@@ -668,21 +642,13 @@ def _email_change_to_flag(patient, signer, now):
     return changes.order_by("-changed_at").values_list("changed_at", flat=True).first()
 
 
+@service(Permission.SIGN_CONSENT, on="patient", check=_require_own_record)
 def consent_sign(
     *, actor, patient: Patient, document: ConsentDocument, typed_name: str, signer_session: str = ""
 ) -> ConsentSignature:
     """The patient signs the current version of a consent document, with their typed full name. The
     signature keeps the time, the client's IP address, the signer's session (a hash or a token's id, from
     kapcare.request_context.session_reference) and the SHA-256 of the exact text signed."""
-    # Checked before the transaction opens, so that a refusal's audit row is not rolled back with it.
-    _require_own_record(actor, patient, Permission.SIGN_CONSENT)
-    return _consent_sign(
-        actor=actor, patient=patient, document=document, typed_name=typed_name, signer_session=signer_session
-    )
-
-
-@transaction.atomic
-def _consent_sign(*, actor, patient, document, typed_name, signer_session):
     # One signing at a time per patient, so a double submit is refused below rather than failing on the constraint.
     Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
     current = ConsentDocument.objects.current().filter(kind=document.kind).first()
@@ -713,16 +679,11 @@ def _consent_sign(*, actor, patient, document, typed_name, signer_session):
     return signature
 
 
+@service(Permission.MARK_EDUCATION_READ, on="patient", check=_require_own_record)
 def education_mark_read(*, actor, patient: Patient, module: EducationModule) -> EducationProgress:
     """The patient has read a module. Marking it again changes nothing."""
-    _require_own_record(actor, patient, Permission.MARK_EDUCATION_READ)  # before the transaction, as above
     if not module.active:
         raise ValidationError("This module is no longer offered.")
-    return _education_mark_read(actor=actor, patient=patient, module=module)
-
-
-@transaction.atomic
-def _education_mark_read(*, actor, patient, module):
     progress, created = EducationProgress.objects.get_or_create(patient=patient, module=module)
     if created:
         audit_record(actor, AuditEvent.Action.CREATE, progress)
@@ -821,21 +782,12 @@ def safety_alert_escalated(*, alert_id, user_id) -> SafetyAlertRecipient | None:
     return recipient
 
 
+@service(Permission.ACKNOWLEDGE_SAFETY_ALERT, on="alert", check=require_safety_alert)
 def safety_alert_acknowledge(*, actor, alert: SafetyAlert, note: str) -> SafetyAlertAcknowledgement:
     """The patient's therapist or prescriber (whoever holds the role now) records that they saw the alert and
     what they did, in their role; a coordinator it was escalated to records their action as the coordinator.
     Once per person, and once per clinician role. `alert` must come from kapcare.access (an outsider got 404)."""
-    access.require_safety_alert(actor, Permission.ACKNOWLEDGE_SAFETY_ALERT, alert)
-    return _safety_alert_acknowledge(actor=actor, alert=alert, note=note, role=access.safety_alert_role(actor, alert))
-
-
-def _when(value):
-    at = timezone.localtime(value)
-    return f"{at:%b} {at.day}, {at.year} at {at:%H:%M}"
-
-
-@transaction.atomic
-def _safety_alert_acknowledge(*, actor, alert, note, role):
+    role = safety_alert_role(actor, alert)
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": "Say what you did about this alert (for example: called the patient)."})
@@ -861,3 +813,8 @@ def _safety_alert_acknowledge(*, actor, alert, note, role):
     acknowledgement = SafetyAlertAcknowledgement.objects.create(alert=alert, clinician=actor, role=role, note=note)
     audit_record(actor, AuditEvent.Action.UPDATE, alert)
     return acknowledgement
+
+
+def _when(value):
+    at = timezone.localtime(value)
+    return f"{at:%b} {at.day}, {at.year} at {at:%H:%M}"

@@ -19,6 +19,7 @@ from kapcare.forms import add_service_errors
 from kapcare.rules import RuleRefused
 
 from . import selectors, services
+from .access import visible_reconciliations
 from .forms import (
     AssignPrescriberForm,
     AssignTherapistForm,
@@ -244,7 +245,7 @@ def reconciliation_queue(request):
 @require_POST
 def reconciliation_resolve(request, entry_id, decision):
     entry = access.get_visible(
-        access.visible_reconciliations(request.user),
+        visible_reconciliations(request.user),
         entry_id,
         user=request.user,
         action=AuditEvent.Action.UPDATE,

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.api.base import ScopedViewSet
+from patients.access import visible_patients
 from patients.models import Patient
 
 from . import fhir, selectors
@@ -18,9 +19,9 @@ class FhirRecordViewSet(ScopedViewSet):
     """Scoped like every read: out of reach 404, a role without EXPORT_RECORD 403 (coordinators read no clinical
     content), both audited; the patient gets their own record. One audit row records the export."""
 
-    scope = staticmethod(access.visible_patients)
+    scope = staticmethod(visible_patients)
     patient_field = "pk"
-    queryset = Patient.objects.none()  # for the schema; get_queryset() is always scoped
+    model = Patient
 
     @extend_schema(
         operation_id="patients_fhir_retrieve",

@@ -12,6 +12,7 @@
 
 from decimal import Decimal
 
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,10 +21,13 @@ from assessments.models import Evaluation, Intake, QuestionnaireResponse
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_denied
+from kapcare.audit.selectors import filter_history
+from kapcare.audit.services import audit_denied, audit_record
 from messaging.models import Message, Thread
+from patients.access import visible_patients
 from patients.models import CareTeamMember, ConsentKind, ConsentSignature
 from treatment.models import AdverseEvent, DosePlan, FollowUp, IntegrationSummary, SessionNote, TherapySession
+from treatment.notes.selectors import visible_psychotherapy_notes
 
 from .models import RecordExport, token_sha256
 
@@ -33,7 +37,7 @@ INTAKE_SKIPPED = {"id", "patient", "status", "submitted_by", "created_at", "upda
 
 def patient_for_export(user, patient_id, *, permission=Permission.EXPORT_RECORD, action=AuditEvent.Action.READ):
     """The patient whose record the user may copy: 404 (audited) out of reach, 403 (audited) for another role."""
-    patient = access.get_visible(access.visible_patients(user), patient_id, user=user, action=action)
+    patient = access.get_visible(visible_patients(user), patient_id, user=user, action=action)
     access.require(user, permission, patient)
     return patient
 
@@ -42,7 +46,7 @@ def visible_exports(user):
     """Exports the user asked for, of patients they can still see: a link works only for the one who made it."""
     if not user.is_authenticated:
         return RecordExport.objects.none()
-    return RecordExport.objects.filter(requested_by=user, patient__in=access.visible_patients(user))
+    return RecordExport.objects.filter(requested_by=user, patient__in=visible_patients(user))
 
 
 def export_by_token(user, token):
@@ -439,3 +443,27 @@ def _access_history(patient):
         }
         for event in events
     ]
+
+
+# The access history: who read or changed the record ---------------------------------------------------
+
+
+def access_history(user, patient_id, *, filters=None):
+    """Who read or changed this patient's record: for the patient and their clinicians.
+    Outsiders get 404, other roles 403, and looking at the history is itself recorded.
+    `filters` (validated by kapcare.audit.forms.AccessHistoryFilter): outcome, actor, since, until (UTC dates)."""
+    patient = access.get_visible(visible_patients(user), patient_id, user=user, action=AuditEvent.Action.READ)
+    access.require(user, Permission.VIEW_ACCESS_HISTORY, patient)
+    audit_record(user, AuditEvent.Action.READ, patient)
+    events = AuditEvent.objects.filter(patient=patient).select_related("actor")
+    # Even that a psychotherapy note exists is its author's alone: others see no row about one but their own.
+    # The author sees every row about their notes, refused attempts by others included.
+    private = Q(object_type=access.PRIVATE_NOTE_TYPE) & ~Q(actor=user) & ~Q(object_id__in=_own_note_ids(user, patient))
+    return patient, filter_history(events.exclude(private), filters or {})
+
+
+def _own_note_ids(user, patient):
+    if not access.can(user, Permission.WRITE_PSYCHOTHERAPY_NOTE):
+        return []
+    notes = visible_psychotherapy_notes(user).filter(patient=patient)
+    return [str(pk) for pk in notes.values_list("pk", flat=True)]

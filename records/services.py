@@ -1,7 +1,6 @@
 """Writes for records that leave: asking for an export, building it (Celery), downloading it, purging it."""
 
 import secrets
-from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,6 +10,7 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.celery import enqueue_on_commit
 from kapcare.rules import RuleRefused
 
 from . import render, selectors
@@ -73,9 +73,7 @@ def record_export_request(*, actor, patient, recipient: str = "", release_purpos
     export.expires_at = now + RecordExport.VALID_FOR
     export.save()
     audit_record(actor, AuditEvent.Action.CREATE, export)
-    from .tasks import build_record_export
-
-    transaction.on_commit(partial(build_record_export.delay, str(export.pk)))
+    enqueue_on_commit("records.tasks.build_record_export", str(export.pk))
     return export, token
 
 

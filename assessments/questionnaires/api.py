@@ -15,8 +15,8 @@ from assessments.questionnaires import selectors as questionnaire_selectors
 from assessments.questionnaires import services as questionnaire_services
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import PATIENT_FILTER, ScopedViewSet
 from kapcare.api.serializers import StrictFieldsMixin
+from patients.api_base import PATIENT_FILTER, PatientScopedViewSet
 
 
 class QuestionnaireResponseSerializer(serializers.ModelSerializer):
@@ -53,11 +53,11 @@ class QuestionnaireSubmitSerializer(StrictFieldsMixin, serializers.Serializer):
 
 
 @extend_schema(tags=["assessments"])
-class QuestionnaireResponseViewSet(ScopedViewSet):
+class QuestionnaireResponseViewSet(PatientScopedViewSet):
     """Questionnaire responses, newest first."""
 
     scope = staticmethod(questionnaire_selectors.visible_questionnaire_responses)
-    queryset = QuestionnaireResponse.objects.none()
+    model = QuestionnaireResponse
     serializer_class = QuestionnaireResponseSerializer
     http_method_names = ["get", "post", "head", "options"]
 

@@ -2,10 +2,8 @@
 Permission.VIEW_QUESTIONNAIRES."""
 
 from assessments.models import QuestionnaireResponse
-from kapcare import access
+from patients.access import visible_patients
 
 
 def visible_questionnaire_responses(user):
-    return QuestionnaireResponse.objects.filter(patient__in=access.visible_patients(user)).order_by(
-        "-submitted_at", "-id"
-    )
+    return QuestionnaireResponse.objects.filter(patient__in=visible_patients(user)).order_by("-submitted_at", "-id")

@@ -5,19 +5,19 @@ that raise safety alerts come from the instrument's data (assessments/instrument
 per instrument."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from assessments import instruments as instrument_data
 from assessments.models import QuestionnaireResponse
-from kapcare import access
 from kapcare.access import Permission
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.services import service
 from patients import services as patient_services
 from patients.models import Patient
 
 
+@service(Permission.SUBMIT_QUESTIONNAIRE, on="patient")
 def questionnaire_submit(
     *, actor, patient, instrument: str, answers: list, difficulty: int | None = None, difficulty_required=False
 ) -> QuestionnaireResponse:
@@ -28,7 +28,6 @@ def questionnaire_submit(
     patient answers for themself; a clinician on the care team may enter the answers on their behalf.
     Raises ValidationError naming the instrument or each wrong item (nothing is stored then). The alerts
     raised are on the returned response as `raised_alerts`."""
-    access.require(actor, Permission.SUBMIT_QUESTIONNAIRE, patient)
     definition = instrument_data.get(instrument)
     if definition is None:
         known = ", ".join(instrument_data.instruments())
@@ -40,11 +39,7 @@ def questionnaire_submit(
         errors["difficulty"] = difficulty_errors
     if errors:
         raise ValidationError(errors)
-    return _submit(actor=actor, patient=patient, definition=definition, answers=list(answers), difficulty=difficulty)
-
-
-@transaction.atomic
-def _submit(*, actor, patient, definition, answers, difficulty):
+    answers = list(answers)
     # One response at a time per patient, so "the previous response" of a rise rule is well defined.
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
     previous = (

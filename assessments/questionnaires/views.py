@@ -77,14 +77,6 @@ def questionnaire_form(request, code):
     return render(request, "assessments/questionnaires/questionnaire_form.html", context)
 
 
-def _raised_alert_kinds(response):
-    return set(
-        SafetyAlert.objects.filter(
-            source_type=QuestionnaireResponse._meta.label_lower, source_id=str(response.pk)
-        ).values_list("kind", flat=True)
-    )
-
-
 SELF_HARM_KINDS = {SafetyAlert.Kind.PHQ9_ITEM9, SafetyAlert.Kind.CSSRS_RISK}
 
 
@@ -104,7 +96,7 @@ def questionnaire_done(request, response_id):
     audit_record(request.user, AuditEvent.Action.READ, response)
     instrument = instruments.get(response.instrument)
     context = {"response": response, "instrument": instrument, "patient": response.patient}
-    kinds = _raised_alert_kinds(response)
+    kinds = patient_selectors.alert_kinds_raised_by(response)
     if kinds:
         context["self_harm"] = bool(kinds & SELF_HARM_KINDS)
         context["team"] = list(response.patient.care_team.active().select_related("clinician"))

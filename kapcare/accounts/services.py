@@ -12,24 +12,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from knox.models import AuthToken
 
-from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.services import service
 from kapcare.us_states import USState
 
 from .models import ApiToken, ReferralStateException, User
 
 
+@service(Permission.GRANT_REFERRAL_EXCEPTION, object_type="accounts.referralstateexception")
 def referral_exception_grant(*, actor, therapist, state: str, reason: str) -> ReferralStateException:
     """A coordinator lets `therapist` (found through access.visible_clinicians) refer clients living in `state`,
     saying why. Refused without a reason; a second exception for the same state is not needed."""
-    access.require(actor, Permission.GRANT_REFERRAL_EXCEPTION, object_type="accounts.referralstateexception")
-    return _referral_exception_grant(actor=actor, therapist=therapist, state=state, reason=reason)
-
-
-@transaction.atomic
-def _referral_exception_grant(*, actor, therapist, state, reason):
     reason = (reason or "").strip()
     errors = {}
     if therapist.role != User.Role.THERAPIST:

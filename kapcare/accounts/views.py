@@ -7,12 +7,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
-from knox.models import AuthToken
 
 from kapcare import access
 from kapcare.access import Permission
@@ -21,9 +18,8 @@ from kapcare.audit.services import audit_denied, audit_record_many
 from kapcare.forms import add_service_errors
 from kapcare.us_states import USState
 
-from . import services
+from . import selectors, services
 from .forms import ApiTokenForm
-from .models import ApiToken, ReferralStateException
 
 
 class ReferralExceptionForm(forms.Form):
@@ -31,27 +27,10 @@ class ReferralExceptionForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, required=False)
 
 
-def _clinicians(user):
-    return (
-        access.visible_clinicians(user)
-        .select_related("organization")
-        .prefetch_related(
-            "licences",
-            "dea_registrations",
-            "kap_trainings",
-            Prefetch(
-                "referral_state_exceptions",
-                queryset=ReferralStateException.objects.filter(revoked_at__isnull=True).select_related("granted_by"),
-            ),
-        )
-        .order_by("role", "last_name", "first_name")
-    )
-
-
 @login_required
 def credentials_page(request, *, form=None, status=200):
     access.require(request.user, Permission.VIEW_CREDENTIALS, object_type="accounts.user")
-    clinicians = list(_clinicians(request.user))
+    clinicians = list(selectors.clinicians_with_credentials(request.user))
     audit_record_many(request.user, AuditEvent.Action.READ, clinicians)
     can_grant = access.can(request.user, Permission.GRANT_REFERRAL_EXCEPTION)
     for clinician in clinicians:
@@ -89,11 +68,7 @@ def referral_exception_grant(request, clinician_id):
 
 
 def _page(request, form, new_token=None, status=200):
-    tokens = (
-        AuthToken.objects.filter(user=request.user, expiry__gt=timezone.now())
-        .select_related("details")
-        .order_by("-created")
-    )
+    tokens = selectors.live_api_tokens(request.user)
     context = {"form": form, "tokens": tokens, "new_token": new_token}
     return render(request, "account/api_tokens.html", context, status=status)
 
@@ -123,9 +98,7 @@ def api_tokens(request):
 @login_required
 @require_POST
 def api_token_revoke(request, token_id):
-    api_token = get_object_or_404(
-        ApiToken.objects.select_related("auth_token"), pk=token_id, auth_token__user=request.user
-    )
+    api_token = get_object_or_404(selectors.own_api_tokens(request.user), pk=token_id)
     services.api_token_revoke(actor=request.user, api_token=api_token)
     messages.success(request, f"The token “{api_token.name}” was revoked; it no longer works.")
     return redirect("accounts:api-tokens")

@@ -1,15 +1,10 @@
 """The scoped base viewset: the only way an API view reaches objects."""
 
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions, viewsets
 
 from kapcare import access
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied, audit_record, audit_record_many
-
-from .serializers import PatientQuerySerializer, PatientRefSerializer
-
-PATIENT_FILTER = OpenApiParameter("patient", str, description="Only this patient's records (a UUID).")
 
 
 class AuditedDenialsMixin:
@@ -28,8 +23,18 @@ class ScopedViewSet(AuditedDenialsMixin, viewsets.GenericViewSet):
     `scope(user)` returns what the user may see; a lookup outside it is a 404, audited against the
     real patient when the object exists. Reads are audited here; writes are audited by services."""
 
-    scope = None  # a function of kapcare.access, e.g. access.visible_patients
+    scope = None  # a scope function, e.g. patients.access.visible_patients
+    model = None  # the model `scope` returns, for the schema (the scope is the only queryset)
     patient_field = "patient_id"  # how an object of this model names its patient
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset: a ScopedViewSet reaches objects only through its `scope`."
+            )
+        if cls.model is not None:
+            cls.queryset = cls.model._default_manager.none()
 
     @property
     def audit_object_type(self):
@@ -61,35 +66,3 @@ class ScopedViewSet(AuditedDenialsMixin, viewsets.GenericViewSet):
     def audited_read(self, obj):
         audit_record(self.request.user, AuditEvent.Action.READ, obj)
         return obj
-
-    # Patients named by the caller: in `?patient=` or in a POST body. Both go through kapcare.access:
-    # 400 for a malformed id, 404 (audited) out of reach, 403 (audited) for a role that may not.
-
-    def patient_named(self, patient_id, permission, action):
-        patient = access.get_visible(
-            access.visible_patients(self.request.user), patient_id, user=self.request.user, action=action
-        )
-        access.require(self.request.user, permission, patient)
-        return patient
-
-    def patient_from_body(self, data, permission):
-        ref = PatientRefSerializer(data={"patient": data.get("patient")} if hasattr(data, "get") else {})
-        ref.is_valid(raise_exception=True)
-        return self.patient_named(ref.validated_data["patient"], permission, AuditEvent.Action.CREATE)
-
-    def patient_from_query(self, permission):
-        """The patient of `?patient=`, or None when the list is not narrowed to one."""
-        query = PatientQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        patient_id = query.validated_data.get("patient")
-        return None if patient_id is None else self.patient_named(patient_id, permission, AuditEvent.Action.READ)
-
-    def filter_by_patient(self, queryset, permission, *, whole_list_by_role=False):
-        """Narrow a list to `?patient=`. With `whole_list_by_role`, the unnarrowed list also needs the
-        role to hold `permission` (clinical records), instead of being merely empty for other roles."""
-        patient = self.patient_from_query(permission)
-        if patient is not None:
-            return queryset.filter(patient=patient)
-        if whole_list_by_role:
-            access.require(self.request.user, permission, object_type=self.audit_object_type)
-        return queryset

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import PATIENT_FILTER, ScopedViewSet
+from patients.api_base import PATIENT_FILTER, PatientScopedViewSet
 
 from . import selectors
 from .models import Reminder
@@ -50,11 +50,11 @@ class ReminderQuerySerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["reminders"])
-class ReminderViewSet(ScopedViewSet):
+class ReminderViewSet(PatientScopedViewSet):
     """Reminders about the caller's patients: what was sent to whom and when, and what failed and why."""
 
     scope = staticmethod(selectors.visible_reminders)
-    queryset = Reminder.objects.none()
+    model = Reminder
     serializer_class = ReminderSerializer
     http_method_names = ["get", "head", "options"]
 

@@ -9,6 +9,7 @@ from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .models import Reminder
+from .recipients import team
 
 logger = logging.getLogger(__name__)
 Kind = Reminder.Kind
@@ -22,8 +23,6 @@ DIGEST_UNREAD_FOR = datetime.timedelta(hours=1)
 def _therapists_for(sessions):
     """{session id: [therapist ids]}: who completed it, else the therapists on the patient's team."""
     from patients.models import CareTeamMember
-
-    from .kinds import team
 
     on_team = team([s[1] for s in sessions], CareTeamMember.Role.THERAPIST)
     return {pk: [completed_by] if completed_by else on_team[patient_id] for pk, patient_id, completed_by in sessions}

@@ -29,6 +29,7 @@ from treatment.models import FollowUp, TherapySession
 
 from . import hooks
 from .models import Reminder, ReminderPreference
+from .recipients import team
 from .timing import outside_quiet_hours
 
 Kind = Reminder.Kind
@@ -102,15 +103,6 @@ def by_email_and_in_app(code, object_id, occasion, **fields):
 def occasion_of(reminder):
     """The part of the occasion before the recipient: a date, a time or a version."""
     return reminder.occasion.split("|", 1)[0]
-
-
-def team(patient_ids, role):
-    """{patient id: [clinician ids]} of the active care team in one role. One query."""
-    members = defaultdict(list)
-    rows = CareTeamMember.objects.active().filter(patient_id__in=set(patient_ids), role=role)
-    for patient_id, clinician_id in rows.values_list("patient_id", "clinician_id"):
-        members[patient_id].append(clinician_id)
-    return members
 
 
 def coordinators(group_ids):

@@ -28,6 +28,8 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from kapcare.celery import enqueue
+
 from . import kinds
 from .models import Reminder, ReminderPreference
 from .timing import outside_quiet_hours
@@ -102,10 +104,8 @@ def dispatch_due(now=None, limit=DISPATCH_BATCH):
 
 
 def _publish(ids):
-    from messaging.tasks import deliver_reminder
-
     for reminder_id in ids:
-        deliver_reminder.delay(reminder_id)
+        enqueue("messaging.tasks.deliver_reminder", reminder_id)
 
 
 # Delivery --------------------------------------------------------------------------------------

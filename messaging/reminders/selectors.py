@@ -4,6 +4,7 @@ from django.db.models import Count
 
 from kapcare import access
 from kapcare.access import Permission
+from patients.access import visible_patients
 
 from .models import Reminder, ReminderPreference
 
@@ -14,7 +15,7 @@ LOG_PAGE_SIZE = 50
 def visible_reminders(user):
     """Reminders about the patients the user may see. A role without Permission.VIEW_REMINDERS is refused
     by the caller (403); an outsider never finds the row (404)."""
-    return Reminder.objects.filter(patient__in=access.visible_patients(user))
+    return Reminder.objects.filter(patient__in=visible_patients(user))
 
 
 def for_list(queryset):

@@ -61,7 +61,7 @@ class AdverseEventViewSet(CourseScopedViewSet):
     """Side-effect reports, newest first."""
 
     scope = staticmethod(adverse_event_selectors.visible_adverse_events)
-    queryset = AdverseEvent.objects.none()
+    model = AdverseEvent
     serializer_class = AdverseEventSerializer
     view_permission = Permission.VIEW_ADVERSE_EVENTS
     http_method_names = ["get", "post", "head", "options"]

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from kapcare import access
+from patients.access import visible_patients
 from treatment.adverse_events.models import AdverseEvent
 
 RECENT_DAYS = 14
@@ -13,7 +13,7 @@ RECENT_DAYS = 14
 
 def visible_adverse_events(user):
     return (
-        AdverseEvent.objects.filter(patient__in=access.visible_patients(user))
+        AdverseEvent.objects.filter(patient__in=visible_patients(user))
         .select_related("reported_by", "session")
         .order_by("-reported_at", "-id")
     )

@@ -6,12 +6,11 @@ stopped) at any grade, raises a safety alert to both clinicians (patients.servic
 in the same transaction: no alert without its report, no report without its alert."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
-from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.services import service
 from patients import services as patient_services
 from patients.models import SafetyAlert
 from treatment.adverse_events.models import AdverseEvent
@@ -23,18 +22,13 @@ REPORT_FIELDS = ("kind", "description", "severity", "onset_minutes", "action_tak
 TEXT_LIMITS = {"description": 2000, "action_details": 1000}
 
 
+@service(Permission.REPORT_ADVERSE_EVENT, on="patient")
 def adverse_event_report(
     *, actor, patient, kind: str, severity: str, session: TherapySession | None = None, **details
 ) -> AdverseEvent:
     """Record a side effect reported by the therapist on the care team or by the patient themself.
     `patient` (and `session`, when given) come from kapcare.access. `details`: description,
     onset_minutes, action_taken, action_details, who_was_told. A severe one raises a safety alert."""
-    access.require(actor, Permission.REPORT_ADVERSE_EVENT, patient)
-    return _report(actor=actor, patient=patient, kind=kind, severity=severity, session=session, details=details)
-
-
-@transaction.atomic
-def _report(*, actor, patient, kind, severity, session, details):
     unknown = set(details) - set(REPORT_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a detail of a side-effect report."))

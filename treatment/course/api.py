@@ -14,10 +14,8 @@ from assessments import services as assessment_services
 from assessments.models import Evaluation
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import PATIENT_FILTER, ScopedViewSet
-from kapcare.api.errors import Conflict
-from kapcare.rules import RuleRefused
 from kapcare.signing.api import AddendaAction, SignAction, save_then_sign
+from patients.api_base import PATIENT_FILTER, PatientScopedViewSet
 from treatment.course import selectors as course_selectors
 from treatment.course import services
 from treatment.course.models import DosePlan, FollowUp, TreatmentCourse
@@ -37,11 +35,7 @@ from treatment.course.serializers import (
 )
 
 
-def refused(error: RuleRefused):
-    return Conflict(str(error), code=error.code)
-
-
-class CourseScopedViewSet(ScopedViewSet):
+class CourseScopedViewSet(PatientScopedViewSet):
     """A child record of the patient: `view_permission` gates every read, lists filter by `?patient=`."""
 
     view_permission = None
@@ -79,7 +73,7 @@ class EvaluationViewSet(SignAction, AddendaAction, CourseScopedViewSet):
     changes (409): add an addendum."""
 
     scope = staticmethod(assessment_selectors.evaluations_for_list)
-    queryset = Evaluation.objects.none()
+    model = Evaluation
     serializer_class = EvaluationSerializer
     view_permission = Permission.VIEW_EVALUATION
     write_permission = Permission.WRITE_EVALUATION
@@ -134,7 +128,7 @@ class CourseViewSet(CourseScopedViewSet, mixins.ListModelMixin):
     """Courses of care (read only): the stage and the dose ledger."""
 
     scope = staticmethod(lambda user: course_selectors.visible_courses(user).select_related("patient"))
-    queryset = TreatmentCourse.objects.none()
+    model = TreatmentCourse
     serializer_class = CourseSerializer
     view_permission = Permission.VIEW_COURSE
 
@@ -148,7 +142,7 @@ class DosePlanViewSet(SignAction, CourseScopedViewSet):
     supersedes the previous version; a signed or superseded version never changes (409)."""
 
     scope = staticmethod(course_selectors.visible_dose_plans)
-    queryset = DosePlan.objects.none()
+    model = DosePlan
     serializer_class = DosePlanSerializer
     view_permission = Permission.VIEW_DOSE_PLAN
     write_permission = Permission.WRITE_DOSE_PLAN
@@ -180,15 +174,12 @@ class DosePlanViewSet(SignAction, CourseScopedViewSet):
         plan = self.get_object()
         access.require(request.user, Permission.WRITE_DOSE_PLAN, plan)
         if not plan.is_draft:
-            raise refused(services.dose_plan_locked(plan))
+            raise services.dose_plan_locked(plan)
         serializer = DosePlanWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            plan = services.dose_plan_save_draft(
-                actor=request.user, patient=plan.patient, data=dict(serializer.validated_data), plan=plan
-            )
-        except RuleRefused as error:
-            raise refused(error) from error
+        plan = services.dose_plan_save_draft(
+            actor=request.user, patient=plan.patient, data=dict(serializer.validated_data), plan=plan
+        )
         return self._respond(plan)
 
     def sign_record(self, actor, plan):
@@ -202,7 +193,7 @@ class FollowUpViewSet(SignAction, CourseScopedViewSet):
     a dose adjustment, maintenance, discharge). A signed follow-up never changes (409)."""
 
     scope = staticmethod(course_selectors.visible_follow_ups)
-    queryset = FollowUp.objects.none()
+    model = FollowUp
     serializer_class = FollowUpSerializer
     view_permission = Permission.VIEW_FOLLOW_UP
     write_permission = Permission.WRITE_FOLLOW_UP
@@ -215,10 +206,7 @@ class FollowUpViewSet(SignAction, CourseScopedViewSet):
     def create(self, request):
         patient = self._target_patient(request.data, Permission.WRITE_FOLLOW_UP)
         FollowUpCreateSerializer(data=request.data).is_valid(raise_exception=True)
-        try:
-            follow_up, created = services.follow_up_start(actor=request.user, patient=patient)
-        except RuleRefused as error:
-            raise refused(error) from error
+        follow_up, created = services.follow_up_start(actor=request.user, patient=patient)
         return self._respond(follow_up, status=201 if created else 200)
 
     @extend_schema(request=FollowUpWriteSerializer)
@@ -226,15 +214,12 @@ class FollowUpViewSet(SignAction, CourseScopedViewSet):
         follow_up = self.get_object()
         access.require(request.user, Permission.WRITE_FOLLOW_UP, follow_up)
         if follow_up.is_signed:
-            raise refused(services.follow_up_locked(follow_up))
+            raise services.follow_up_locked(follow_up)
         serializer = FollowUpWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            follow_up = services.follow_up_save_draft(
-                actor=request.user, follow_up=follow_up, data=dict(serializer.validated_data)
-            )
-        except RuleRefused as error:
-            raise refused(error) from error
+        follow_up = services.follow_up_save_draft(
+            actor=request.user, follow_up=follow_up, data=dict(serializer.validated_data)
+        )
         return self._respond(follow_up)
 
     def sign_record(self, actor, follow_up):

@@ -12,6 +12,7 @@ from assessments import selectors as assessment_selectors
 from assessments.models import Evaluation
 from kapcare import access
 from kapcare.access import Permission
+from patients.access import visible_patients
 from treatment.course.models import DosePlan, FollowUp, TreatmentCourse
 from treatment.measurement import selectors as measurement_selectors
 from treatment.notes.models import SessionNote
@@ -59,19 +60,19 @@ def dosing_weight(patient) -> DosingWeight:
 
 
 def visible_courses(user):
-    return TreatmentCourse.objects.filter(patient__in=access.visible_patients(user)).order_by("-started_at", "-id")
+    return TreatmentCourse.objects.filter(patient__in=visible_patients(user)).order_by("-started_at", "-id")
 
 
 def visible_dose_plans(user):
     return (
-        DosePlan.objects.filter(patient__in=access.visible_patients(user))
+        DosePlan.objects.filter(patient__in=visible_patients(user))
         .select_related("prescriber")
         .order_by("patient_id", "-version")
     )
 
 
 def visible_sessions(user):
-    return TherapySession.objects.filter(patient__in=access.visible_patients(user)).order_by("scheduled_at", "id")
+    return TherapySession.objects.filter(patient__in=visible_patients(user)).order_by("scheduled_at", "id")
 
 
 @dataclass(frozen=True)
@@ -270,7 +271,7 @@ NEARLY_EXHAUSTED_REMAINING = 1
 
 def visible_follow_ups(user):
     return (
-        FollowUp.objects.filter(patient__in=access.visible_patients(user))
+        FollowUp.objects.filter(patient__in=visible_patients(user))
         .select_related("prescriber")
         .order_by("-due_on", "-id")
     )

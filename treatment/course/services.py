@@ -9,19 +9,18 @@ Permission is checked before each transaction opens, so the audit row of a refus
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from assessments import selectors as assessment_selectors
 from assessments import services as assessment_services
 from assessments.models import Evaluation
-from kapcare import access
 from kapcare.access import Permission
 from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.services import service
 from kapcare.signing.services import record_sign, record_transition
 from patients import services as patient_services
 from patients.models import Patient, Stage
@@ -88,14 +87,9 @@ def course_refresh(*, actor, patient) -> Patient:
 # Evaluation ---------------------------------------------------------------------------------------
 
 
+@service(Permission.WRITE_EVALUATION, on="evaluation")
 def evaluation_sign_and_advance_course(*, actor, evaluation) -> Evaluation:
     """Sign the prescriber's evaluation (assessments' rules) and move the course on from it."""
-    access.require(actor, Permission.WRITE_EVALUATION, evaluation)
-    return _evaluation_sign_and_advance_course(actor=actor, evaluation=evaluation)
-
-
-@transaction.atomic
-def _evaluation_sign_and_advance_course(*, actor, evaluation):
     patient = _lock_patient(evaluation.patient)
     evaluation = assessment_services.evaluation_sign(actor=actor, evaluation=evaluation)
     if evaluation.decision == Evaluation.Decision.ELIGIBLE:
@@ -116,15 +110,10 @@ def dose_plan_locked(plan):
     )
 
 
+@service(Permission.WRITE_DOSE_PLAN, on="patient")
 def dose_plan_save_draft(*, actor, patient, data: dict, plan=None) -> DosePlan:
     """Save the prescriber's draft dose plan (nothing required yet). The draft is the course's next version;
     a course has at most one draft. Raises RuleRefused when `plan` is signed or superseded."""
-    access.require(actor, Permission.WRITE_DOSE_PLAN, patient)
-    return _dose_plan_save_draft(actor=actor, patient=patient, data=data, plan=plan)
-
-
-@transaction.atomic
-def _dose_plan_save_draft(*, actor, patient, data, plan):
     data = dict(data or {})
     unknown = set(data) - set(DOSE_PLAN_FIELDS)
     if unknown:
@@ -231,15 +220,10 @@ def dose_plan_missing(plan) -> dict:
     return missing
 
 
+@service(Permission.WRITE_DOSE_PLAN, on="plan")
 def dose_plan_sign(*, actor, plan) -> DosePlan:
     """Sign the draft: it becomes the course's active plan and the previous version is superseded (kept).
     Refused until the required fields are filled (naming them), and without a signed eligible evaluation."""
-    access.require(actor, Permission.WRITE_DOSE_PLAN, plan)
-    return _dose_plan_sign(actor=actor, plan=plan)
-
-
-@transaction.atomic
-def _dose_plan_sign(*, actor, plan):
     _lock_patient(plan.patient)
     plan = DosePlan.objects.select_for_update().get(pk=plan.pk)
     if not plan.is_draft:
@@ -316,16 +300,11 @@ def follow_up_locked(follow_up):
     )
 
 
+@service(Permission.WRITE_FOLLOW_UP, on="patient")
 def follow_up_start(*, actor, patient) -> tuple[FollowUp, bool]:
     """The patient's next follow-up visit for the prescriber to write: the pending one, or a new one due today
     when none is pending. Returns (follow-up, created). Refused without a signed eligible evaluation and once
     the course is closed."""
-    access.require(actor, Permission.WRITE_FOLLOW_UP, patient)
-    return _follow_up_start(actor=actor, patient=patient)
-
-
-@transaction.atomic
-def _follow_up_start(*, actor, patient):
     patient = _lock_patient(patient)
     if patient.stage in CLOSED_STAGES:
         raise course_closed(patient)
@@ -340,19 +319,14 @@ def _follow_up_start(*, actor, patient):
     return _follow_up_plan_next(actor=actor, course=course)
 
 
+@service(Permission.WRITE_FOLLOW_UP, on="follow_up")
 def follow_up_save_draft(*, actor, follow_up, data: dict) -> FollowUp:
     """Save the prescriber's note (nothing required yet). `due_on` reschedules the visit (today or later).
     Raises RuleRefused when the follow-up is signed."""
-    access.require(actor, Permission.WRITE_FOLLOW_UP, follow_up)
     data = dict(data or {})
     unknown = set(data) - set(FOLLOW_UP_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "This is not a field of the follow-up."))
-    return _follow_up_save_draft(actor=actor, follow_up=follow_up, data=data)
-
-
-@transaction.atomic
-def _follow_up_save_draft(*, actor, follow_up, data):
     _lock_patient(follow_up.patient)
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
     if follow_up.is_signed:
@@ -411,6 +385,7 @@ def follow_up_missing(follow_up, today) -> dict:
     return missing
 
 
+@service(Permission.WRITE_FOLLOW_UP, on="follow_up")
 def follow_up_sign(*, actor, follow_up) -> FollowUp:
     """Sign and lock the note, and apply its decision in the same transaction:
     - more doses: a new dose plan version authorizing that many more (the draft version when one is written,
@@ -421,12 +396,6 @@ def follow_up_sign(*, actor, follow_up) -> FollowUp:
       only way a course closes;
     - every decision but a discharge plans the next visit on `next_follow_up_on`.
     Refused until the required fields are filled, naming them."""
-    access.require(actor, Permission.WRITE_FOLLOW_UP, follow_up)
-    return _follow_up_sign(actor=actor, follow_up=follow_up)
-
-
-@transaction.atomic
-def _follow_up_sign(*, actor, follow_up):
     patient = _lock_patient(follow_up.patient)
     follow_up = FollowUp.objects.select_for_update().select_related("course").get(pk=follow_up.pk)
     if follow_up.is_signed:
@@ -511,7 +480,7 @@ def _cancel_booked_sessions(*, actor, course, now):
 def _sign_plan_of_follow_up(*, actor, plan):
     """Sign the dose plan version a follow-up decided on; its refusals are the follow-up's."""
     try:
-        _dose_plan_sign(actor=actor, plan=plan)
+        dose_plan_sign.unchecked(actor=actor, plan=plan)
     except ValidationError as error:
         messages = error.messages
         raise ValidationError(

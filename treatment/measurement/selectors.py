@@ -24,7 +24,7 @@ from assessments import instruments
 from assessments.models import QuestionnaireResponse
 from assessments.questionnaires import selectors as questionnaire_selectors
 from assessments.score_chart import Marker, Point, Series
-from kapcare import access
+from patients.access import visible_patients
 from patients.models import Referral
 from treatment.course.models import CarePolicy, TreatmentCourse
 from treatment.sessions.models import TherapySession
@@ -145,7 +145,7 @@ def questionnaires_due(user, *, patient=None, now=None) -> list[Due]:
     """The questionnaires due for the user's patients with an open course (or just `patient`), overdue first,
     then by due date. Always three queries, whatever the number of patients (none included)."""
     now = now or timezone.now()
-    patients = access.visible_patients(user)
+    patients = visible_patients(user)
     if patient is not None:
         patients = patients.filter(pk=patient.pk)
     open_courses = TreatmentCourse.objects.open().filter(patient__in=patients)

@@ -153,7 +153,7 @@ class SessionNoteViewSet(SignAction, AddendaAction, SessionDocumentViewSet):
     time, end criteria; 409 when already signed); a signed note takes addenda."""
 
     scope = staticmethod(lambda user: note_selectors.visible_session_notes(user).prefetch_related("addenda__author"))
-    queryset = SessionNote.objects.none()
+    model = SessionNote
     serializer_class = SessionNoteSerializer
     view_permission = Permission.VIEW_SESSION_NOTE
     write_permission = Permission.WRITE_SESSION_NOTE
@@ -174,7 +174,7 @@ class SessionNoteViewSet(SignAction, AddendaAction, SessionDocumentViewSet):
         serializer = SessionNoteCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        existed = SessionNote.objects.filter(session=session).exists()
+        existed = note_selectors.session_has_note(session)
         note = save_then_sign(
             save=lambda: note_services.note_save_draft(actor=request.user, session=session, body=data["body"]),
             sign=lambda draft: self.sign_record(request.user, draft),
@@ -199,8 +199,8 @@ class SessionNoteViewSet(SignAction, AddendaAction, SessionDocumentViewSet):
 class PsychotherapyNoteViewSet(SessionDocumentViewSet):
     """The caller's own psychotherapy notes. Another user's note is a 404 for everybody, whatever the role."""
 
-    scope = staticmethod(lambda user: access.visible_psychotherapy_notes(user).order_by("created_at", "id"))
-    queryset = PsychotherapyNote.objects.none()
+    scope = staticmethod(lambda user: note_selectors.visible_psychotherapy_notes(user).order_by("created_at", "id"))
+    model = PsychotherapyNote
     serializer_class = PsychotherapyNoteSerializer
     view_permission = Permission.WRITE_PSYCHOTHERAPY_NOTE
     write_permission = Permission.WRITE_PSYCHOTHERAPY_NOTE
@@ -233,7 +233,7 @@ class IntegrationSummaryViewSet(SessionDocumentViewSet):
     after); it is frozen once the session's note is signed (409)."""
 
     scope = staticmethod(lambda user: note_selectors.visible_integration_summaries(user).order_by("created_at", "id"))
-    queryset = IntegrationSummary.objects.none()
+    model = IntegrationSummary
     serializer_class = IntegrationSummarySerializer
     view_permission = Permission.VIEW_SESSION_NOTE
     write_permission = Permission.WRITE_SESSION_NOTE
@@ -246,7 +246,7 @@ class IntegrationSummaryViewSet(SessionDocumentViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("session")
-        existed = IntegrationSummary.objects.filter(session=session).exists()
+        existed = note_selectors.session_has_summary(session)
         summary = note_services.integration_summary_save(actor=request.user, session=session, data=data)
         return self._respond(summary, status=200 if existed else 201)
 

@@ -66,7 +66,8 @@ class SessionNoteAddendum(models.Model):
 class PsychotherapyNote(models.Model):
     """A therapist's private process note on a session. Only its author can ever read it: not the
     prescriber, the coordinator, the patient, an administrator or another therapist (HIPAA psychotherapy
-    notes, kept apart from the progress note). kapcare.access.visible_psychotherapy_notes is its only door."""
+    notes, kept apart from the progress note). treatment.notes.selectors.visible_psychotherapy_notes is its
+    only door."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.ForeignKey(TherapySession, on_delete=models.PROTECT, related_name="+")

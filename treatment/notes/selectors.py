@@ -1,6 +1,6 @@
 """Reads of session documentation: progress notes and their addenda, psychotherapy notes and integration
 summaries. Every one starts from kapcare.access. Psychotherapy notes are reached only through
-`access.visible_psychotherapy_notes` (their author's own), so nothing listed here can show one to anybody
+`visible_psychotherapy_notes` below (their author's own), so nothing listed here can show one to anybody
 else: an export or search of a patient's documentation must go through `patient_documentation`."""
 
 from dataclasses import dataclass, field
@@ -13,8 +13,9 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
+from patients.access import visible_patients
 from treatment.course.models import FollowUp
-from treatment.notes.models import IntegrationSummary, SessionNote, SessionNoteAddendum
+from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
 from treatment.sessions.models import DosingRecord, TherapySession, VitalsReading
 
 PSYCHOTHERAPY_NOTE_NOTICE = (
@@ -24,22 +25,28 @@ PSYCHOTHERAPY_NOTE_NOTICE = (
 )
 
 
+def visible_psychotherapy_notes(user):
+    """The only door to psychotherapy notes: the user's own, on patients they can still see. Nobody else,
+    whatever their role (prescriber, coordinator, administrator, the patient, another therapist), reads one."""
+    if not access.can(user, Permission.WRITE_PSYCHOTHERAPY_NOTE):
+        return PsychotherapyNote.objects.none()
+    return PsychotherapyNote.objects.filter(author=user, patient__in=visible_patients(user))
+
+
 def visible_session_notes(user):
     return (
-        SessionNote.objects.filter(patient__in=access.visible_patients(user))
+        SessionNote.objects.filter(patient__in=visible_patients(user))
         .select_related("author", "session")
         .order_by("created_at", "id")
     )
 
 
 def visible_addenda(user):
-    return SessionNoteAddendum.objects.filter(patient__in=access.visible_patients(user)).select_related("author")
+    return SessionNoteAddendum.objects.filter(patient__in=visible_patients(user)).select_related("author")
 
 
 def visible_integration_summaries(user):
-    return IntegrationSummary.objects.filter(patient__in=access.visible_patients(user)).select_related(
-        "author", "session"
-    )
+    return IntegrationSummary.objects.filter(patient__in=visible_patients(user)).select_related("author", "session")
 
 
 # What a session needs before its note can be signed ------------------------------------------------------
@@ -134,7 +141,7 @@ def note_context(user, session) -> dict:
             notes.missing = documentation_missing(session)
     if access.can(user, Permission.WRITE_PSYCHOTHERAPY_NOTE):
         notes.can_keep_psychotherapy_note = True
-        notes.psychotherapy_note = access.visible_psychotherapy_notes(user).filter(session=session).first()
+        notes.psychotherapy_note = visible_psychotherapy_notes(user).filter(session=session).first()
         if notes.psychotherapy_note is not None:
             audit_record(user, AuditEvent.Action.READ, notes.psychotherapy_note)
     return {"session_notes": notes}
@@ -182,6 +189,16 @@ def attach_documentation_state(user, sessions) -> None:
         session.documentation_signed = note is not None and note.is_signed
 
 
+def session_has_note(session) -> bool:
+    """Whether the session has a progress note yet (a draft counts)."""
+    return SessionNote.objects.filter(session=session).exists()
+
+
+def session_has_summary(session) -> bool:
+    """Whether the integration session has a summary yet."""
+    return IntegrationSummary.objects.filter(session=session).exists()
+
+
 def documented_session_ids(session_ids) -> set:
     """Which of these sessions have a signed progress note (for the prescriber's follow-up review). One query."""
     return set(
@@ -192,7 +209,7 @@ def documented_session_ids(session_ids) -> set:
 def _undocumented_sessions(user):
     """Completed sessions of the user's patients whose progress note is not signed (none, or a draft)."""
     return (
-        TherapySession.objects.filter(patient__in=access.visible_patients(user))
+        TherapySession.objects.filter(patient__in=visible_patients(user))
         .completed()
         .filter(Q(note__isnull=True) | Q(note__status=SessionNote.Status.DRAFT))
         .select_related("patient", "note")
@@ -204,7 +221,7 @@ def unsigned_notes(user, *, limit=50) -> list[TherapySession]:
     if not access.can(user, Permission.WRITE_SESSION_NOTE):
         return []
     draft = Q(note__status=SessionNote.Status.DRAFT)
-    sessions = TherapySession.objects.filter(patient__in=access.visible_patients(user)).filter(
+    sessions = TherapySession.objects.filter(patient__in=visible_patients(user)).filter(
         draft | Q(status=TherapySession.Status.COMPLETED, note__isnull=True)
     )
     sessions = sessions.select_related("patient", "note")

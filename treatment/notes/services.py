@@ -9,18 +9,17 @@ opens, so the audit row of a refusal is not rolled back.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.services import service
 from kapcare.signing.models import content_sha256
 from kapcare.signing.services import record_sign
 from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
-from treatment.notes.selectors import documentation_missing
+from treatment.notes.selectors import documentation_missing, visible_psychotherapy_notes
 from treatment.sessions.models import BoosterDose, ChaperoneCheckIn, DosingRecord, TherapySession, VitalsReading
 
 NOTE_LIMIT = 20000
@@ -61,14 +60,9 @@ def _clean_text(text, *, field, limit, required_message=None):
 # The progress note ----------------------------------------------------------------------------------------
 
 
+@service(Permission.WRITE_SESSION_NOTE, on="session")
 def note_save_draft(*, actor, session, body: str) -> SessionNote:
     """Write the session's progress note as a draft (created on first save). Refused once it is signed."""
-    access.require(actor, Permission.WRITE_SESSION_NOTE, session)
-    return _note_save_draft(actor=actor, session=session, body=body)
-
-
-@transaction.atomic
-def _note_save_draft(*, actor, session, body):
     body = _clean_text(body, field="body", limit=NOTE_LIMIT)
     session = _lock_session(session)
     note = SessionNote.objects.filter(session=session).first()
@@ -97,16 +91,11 @@ def note_missing(session, note) -> dict:
     return missing
 
 
+@service(Permission.WRITE_SESSION_NOTE, on="session")
 def note_sign(*, actor, session) -> SessionNote:
     """Sign and lock the session's progress note with a hash of its text and the session's record. Refused
     (ValidationError naming each missing part) until it is written and, for a dosing session, the pre-dose
     vitals, the dose, the end-of-session vitals, the end time and the end criteria are recorded."""
-    access.require(actor, Permission.WRITE_SESSION_NOTE, session)
-    return _note_sign(actor=actor, session=session)
-
-
-@transaction.atomic
-def _note_sign(*, actor, session):
     session = _lock_session(session)
     note = SessionNote.objects.filter(session=session).first()
     if note is not None and note.is_signed:
@@ -161,14 +150,9 @@ def signed_content(note, session) -> dict:
     return content
 
 
+@service(Permission.WRITE_SESSION_NOTE, on="note")
 def note_add_addendum(*, actor, note, body: str) -> SessionNoteAddendum:
     """A signed correction or addition to a signed progress note, by the therapist on the care team."""
-    access.require(actor, Permission.WRITE_SESSION_NOTE, note)
-    return _note_add_addendum(actor=actor, note=note, body=body)
-
-
-@transaction.atomic
-def _note_add_addendum(*, actor, note, body):
     body = _clean_text(body, field="body", limit=ADDENDUM_LIMIT, required_message="Write the addendum.")
     note = SessionNote.objects.select_for_update().get(pk=note.pk)
     if not note.is_signed:
@@ -194,17 +178,12 @@ def _note_add_addendum(*, actor, note, body):
 # The psychotherapy note: its author's alone -----------------------------------------------------------------
 
 
+@service(Permission.WRITE_PSYCHOTHERAPY_NOTE, on="session")
 def psychotherapy_note_save(*, actor, session, body: str) -> PsychotherapyNote:
     """Create or rewrite the actor's own psychotherapy note on the session. Nobody else can read or write it."""
-    access.require(actor, Permission.WRITE_PSYCHOTHERAPY_NOTE, session)
-    return _psychotherapy_note_save(actor=actor, session=session, body=body)
-
-
-@transaction.atomic
-def _psychotherapy_note_save(*, actor, session, body):
     body = _clean_text(body, field="body", limit=NOTE_LIMIT, required_message="Write the note.")
     session = _lock_session(session)
-    note = access.visible_psychotherapy_notes(actor).filter(session=session).first()
+    note = visible_psychotherapy_notes(actor).filter(session=session).first()
     if note is None:
         note = PsychotherapyNote.objects.create(session=session, patient_id=session.patient_id, author=actor, body=body)
         audit_record(actor, AuditEvent.Action.CREATE, note)
@@ -218,15 +197,10 @@ def _psychotherapy_note_save(*, actor, session, body):
 # The integration summary -----------------------------------------------------------------------------------
 
 
+@service(Permission.WRITE_SESSION_NOTE, on="session")
 def integration_summary_save(*, actor, session, data: dict) -> IntegrationSummary:
     """Write the integration session's structured summary (themes, insights, changes, concerns for the
     prescriber). Refused for other kinds of session and once the session's note is signed."""
-    access.require(actor, Permission.WRITE_SESSION_NOTE, session)
-    return _integration_summary_save(actor=actor, session=session, data=data)
-
-
-@transaction.atomic
-def _integration_summary_save(*, actor, session, data):
     unknown = set(data) - set(SUMMARY_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a part of an integration summary."))

@@ -54,7 +54,7 @@ class SessionViewSet(CourseScopedViewSet):
     taken (with the latest pre-dose vitals)."""
 
     scope = staticmethod(course_selectors.visible_sessions)
-    queryset = TherapySession.objects.none()
+    model = TherapySession
     serializer_class = SessionSerializer
     view_permission = Permission.VIEW_SESSIONS
     http_method_names = ["get", "post", "head", "options"]

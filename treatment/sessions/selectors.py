@@ -11,6 +11,7 @@ from django.utils import timezone
 from kapcare import access
 from kapcare.access import Permission
 from patients import selectors as patient_selectors
+from patients.access import visible_patients
 from patients.models import Patient, SafetyAlert
 from treatment.course import gates
 from treatment.course import selectors as course_selectors
@@ -179,7 +180,7 @@ class StageCount:
 def patients_by_stage(user) -> list[StageCount]:
     """How many of the user's patients are at each stage of the course, in course order. One query."""
     counts = dict(
-        access.visible_patients(user).order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
+        visible_patients(user).order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
     )
     return [
         StageCount(stage, label, counts[stage])

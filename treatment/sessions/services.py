@@ -10,14 +10,13 @@ dosing record is frozen (a database trigger, migration 0006): the services refus
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.services import service
 from patients import services as patient_services
 from patients.models import CareTeamMember, SafetyAlert
 from treatment.course import gates
@@ -110,6 +109,7 @@ def _check_details(*, kind, modality, duration_minutes, location, video_link):
         raise ValidationError(errors)
 
 
+@service(Permission.SCHEDULE_SESSION, on="patient")
 def session_schedule(
     *,
     actor,
@@ -128,31 +128,19 @@ def session_schedule(
     sentence. A remote dosing session copies the chaperone from the patient's profile unless `chaperone`
     ({"name", "phone", "email"}) is given. A session that started more than 15 minutes ago needs `reason`:
     it is a late entry."""
-    access.require(actor, Permission.SCHEDULE_SESSION, patient)
     _check_details(
         kind=kind, modality=modality, duration_minutes=duration_minutes, location=location, video_link=video_link
     )
     _check_when(scheduled_at)
     late, reason = _late_entry(scheduled_at, reason)
-    return _session_schedule(
-        actor=actor,
-        patient=patient,
-        kind=kind,
-        scheduled_at=scheduled_at,
-        details={
-            "duration_minutes": duration_minutes or TherapySession.DEFAULT_MINUTES[kind],
-            "modality": modality,
-            "location": location or "",
-            "video_link": video_link or "",
-            "late_entry": late,
-            "late_entry_reason": reason,
-        },
-        chaperone=chaperone,
-    )
-
-
-@transaction.atomic
-def _session_schedule(*, actor, patient, kind, scheduled_at, details, chaperone):
+    details = {
+        "duration_minutes": duration_minutes or TherapySession.DEFAULT_MINUTES[kind],
+        "modality": modality,
+        "location": location or "",
+        "video_link": video_link or "",
+        "late_entry": late,
+        "late_entry_reason": reason,
+    }
     patient = _lock_patient(patient)  # two dosing sessions booked at once both see the other
     closed = patient.stage in CLOSED_STAGES
     if closed and kind != TherapySession.Kind.DOSING:  # a dosing session is refused by its gates, named
@@ -235,19 +223,14 @@ def _require_reason(reason):
     return reason
 
 
+@service(Permission.CHANGE_SESSION, on="session")
 def session_reschedule(*, actor, session, scheduled_at, reason: str, late_entry: bool = False) -> TherapySession:
     """Move a scheduled session to another time, with the reason (kept as a SessionChange). A dosing session
     is checked against the dosing gates again at its new time. Moving it to a start more than 15 minutes ago
     is a late entry: refused unless `late_entry` is set, and then the reason is the late entry's."""
-    access.require(actor, Permission.CHANGE_SESSION, session)
     reason = _require_reason(reason)
     _check_when(scheduled_at)
     late, _reason = _late_entry(scheduled_at, reason, late_entry=late_entry)
-    return _session_reschedule(actor=actor, session=session, scheduled_at=scheduled_at, reason=reason, late=late)
-
-
-@transaction.atomic
-def _session_reschedule(*, actor, session, scheduled_at, reason, late):
     patient = _lock_patient(session.patient)
     session = _locked_session(session)
     _require_scheduled(session, "rescheduled")
@@ -284,24 +267,24 @@ def _session_reschedule(*, actor, session, scheduled_at, reason, late):
     return session
 
 
+@service(Permission.CHANGE_SESSION, on="session")
 def session_cancel(*, actor, session, reason: str) -> TherapySession:
     """Cancel a scheduled session, with the reason. A cancelled dosing session frees its dose in the ledger."""
-    access.require(actor, Permission.CHANGE_SESSION, session)
     return _session_set_status(
         actor=actor, session=session, status=TherapySession.Status.CANCELLED, reason=_require_reason(reason)
     )
 
 
+@service(Permission.CHANGE_SESSION, on="session")
 def session_no_show(*, actor, session, reason: str) -> TherapySession:
     """Record that the patient did not come (after the session's start time), with what is known."""
-    access.require(actor, Permission.CHANGE_SESSION, session)
     return _session_set_status(
         actor=actor, session=session, status=TherapySession.Status.NO_SHOW, reason=_require_reason(reason)
     )
 
 
-@transaction.atomic
 def _session_set_status(*, actor, session, status, reason):
+    """Cancel or mark a no-show, inside the transaction of session_cancel or session_no_show."""
     patient = _lock_patient(session.patient)
     session = _locked_session(session)
     doing = "cancelled" if status == TherapySession.Status.CANCELLED else "marked a no-show"
@@ -350,16 +333,11 @@ def _refuse_after_dose(session, doing):
         )
 
 
+@service(Permission.COMPLETE_SESSION, on="session")
 def session_complete(*, actor, session) -> TherapySession:
     """The therapist records that a scheduled session took place. A dosing session is completed by recording
     its end (`dosing_end`), which needs the dose taken: it uses a dose from the ledger and moves the course to
     dosing."""
-    access.require(actor, Permission.COMPLETE_SESSION, session)
-    return _session_complete(actor=actor, session=session)
-
-
-@transaction.atomic
-def _session_complete(*, actor, session):
     patient = _lock_patient(session.patient)
     session = _locked_session(session)
     _require_scheduled(session, "completed")
@@ -435,18 +413,13 @@ def unconfirmed_checklist(session) -> list[str]:
     return [Item(item).label for item in checklist_items(session) if item not in done]
 
 
+@service(Permission.CONFIRM_CHECKLIST, on="session")
 def checklist_confirm(*, actor, session, items) -> list[ChecklistConfirmation]:
     """The patient (their own session) or the therapist in the session confirms checklist items. Confirming
     an item twice keeps the first confirmation. Returns the rows created."""
-    access.require(actor, Permission.CONFIRM_CHECKLIST, session)
     items = list(dict.fromkeys(items or []))
     if not items:
         raise ValidationError({"items": "Choose at least one item to confirm."})
-    return _checklist_confirm(actor=actor, session=session, items=items)
-
-
-@transaction.atomic
-def _checklist_confirm(*, actor, session, items):
     session = _locked_session(session)
     if not session.is_dosing:
         raise RuleRefused("Only a dosing session has a pre-dosing checklist.", code="not_a_dosing_session")
@@ -510,13 +483,13 @@ def _record_of(session):
     return record
 
 
+@service(Permission.RECORD_DOSING, on="session")
 def vitals_record(
     *, actor, session, phase: str, systolic: int, diastolic: int, pulse: int, spo2=None, taken_by: str, taken_at=None
 ) -> VitalsReading:
     """Record one set of vitals. It is judged against the medical group's thresholds now and the verdict kept;
     a reading out of range raises a safety alert to the clinicians on the team (and holds the dose while it is
     the latest pre-dose reading). Append-only: a wrong reading is followed by a new one."""
-    access.require(actor, Permission.RECORD_DOSING, session)
     reading = VitalsReading(
         phase=phase,
         systolic=systolic,
@@ -528,11 +501,6 @@ def vitals_record(
         in_range=True,
     )
     reading.full_clean(exclude=["session", "patient", "recorded_by"])
-    return _vitals_record(actor=actor, session=session, reading=reading)
-
-
-@transaction.atomic
-def _vitals_record(*, actor, session, reading):
     session = _dosing_session(session, "documented")
     _check_moment(session, reading.taken_at, "taken_at")
     policy = CarePolicy.for_group(session.patient.medical_group_id)
@@ -594,17 +562,13 @@ def latest_pre_dose(session, readings=None):
     return readings.order_by("-taken_at", "-recorded_at", "-id").first()
 
 
+@service(Permission.RECORD_DOSING, on="session")
 def dose_record(*, actor, session, dose_mg, taken_at=None) -> DosingRecord:
     """Mark the dose taken (mg, time). Refused unless every dosing gate holds again now and the latest pre-dose
     vitals are in range (a hold); the dose may not exceed the dose plan's full dose. Recorded once."""
-    access.require(actor, Permission.RECORD_DOSING, session)
     if dose_mg is None:
         raise ValidationError({"dose_mg": "Give the dose taken in mg."})
-    return _dose_record(actor=actor, session=session, dose_mg=dose_mg, taken_at=taken_at or timezone.now())
-
-
-@transaction.atomic
-def _dose_record(*, actor, session, dose_mg, taken_at):
+    taken_at = taken_at or timezone.now()
     patient = _lock_patient(session.patient)
     session = _dosing_session(session, "dosed")
     _check_moment(session, taken_at, "taken_at", earliest_before_start=timedelta(0))
@@ -689,17 +653,13 @@ def booster_refusal(plan, record, boosters_taken: int, dose_mg, taken_at, latest
     return None
 
 
+@service(Permission.RECORD_DOSING, on="session")
 def booster_record(*, actor, session, dose_mg, taken_at=None) -> BoosterDose:
     """Record a booster, checked against the dose plan (count, size, minutes after the first dose) and the
     latest vitals. Append-only."""
-    access.require(actor, Permission.RECORD_DOSING, session)
     if dose_mg is None:
         raise ValidationError({"dose_mg": "Give the booster in mg."})
-    return _booster_record(actor=actor, session=session, dose_mg=dose_mg, taken_at=taken_at or timezone.now())
-
-
-@transaction.atomic
-def _booster_record(*, actor, session, dose_mg, taken_at):
+    taken_at = taken_at or timezone.now()
     session = _dosing_session(session, "dosed")
     _check_moment(session, taken_at, "taken_at", earliest_before_start=timedelta(0))
     record = DosingRecord.objects.filter(session=session).first()
@@ -719,18 +679,12 @@ def _booster_record(*, actor, session, dose_mg, taken_at):
     return booster
 
 
+@service(Permission.RECORD_DOSING, on="session")
 def check_in_record(*, actor, session, patient_ok: bool = True, remark: str = "", checked_at=None) -> ChaperoneCheckIn:
     """Record a chaperone's check on the patient in a remote dosing session. Append-only."""
-    access.require(actor, Permission.RECORD_DOSING, session)
     if len(remark or "") > 300:
         raise ValidationError({"remark": "Keep the remark under 300 characters."})
-    return _check_in_record(
-        actor=actor, session=session, patient_ok=patient_ok, remark=remark or "", checked_at=checked_at
-    )
-
-
-@transaction.atomic
-def _check_in_record(*, actor, session, patient_ok, remark, checked_at):
+    remark = remark or ""
     session = _dosing_session(session, "documented")
     if not session.is_remote:
         raise RuleRefused(
@@ -763,19 +717,16 @@ def _check_in_record(*, actor, session, patient_ok, remark, checked_at):
 END_CRITERIA = ("alert_and_oriented", "vitals_near_baseline", "safe_transport")
 
 
+@service(Permission.RECORD_DOSING, on="session")
 def dosing_end(*, actor, session, criteria: dict, ended_at=None) -> DosingRecord:
     """Record the end of a dosing session: the end criteria (alert and oriented, vitals back near baseline, safe
     transport), all met, after end-of-session vitals; the end time. This completes the session (the ledger
     uses the dose) and moves the course to dosing."""
-    access.require(actor, Permission.RECORD_DOSING, session)
     unknown = set(criteria or {}) - set(END_CRITERIA)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not an end-of-session criterion."))
-    return _dosing_end(actor=actor, session=session, criteria=criteria or {}, ended_at=ended_at or timezone.now())
-
-
-@transaction.atomic
-def _dosing_end(*, actor, session, criteria, ended_at):
+    criteria = criteria or {}
+    ended_at = ended_at or timezone.now()
     patient = _lock_patient(session.patient)
     session = _dosing_session(session, "ended")
     _check_moment(session, ended_at, "ended_at")

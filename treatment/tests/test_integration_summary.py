@@ -13,6 +13,7 @@ from tests.note_states import integration_session, past_session
 from treatment.models import IntegrationSummary, TherapySession
 from treatment.notes import selectors as note_selectors
 from treatment.notes import services as note_services
+from treatment.notes.selectors import visible_psychotherapy_notes
 
 URL = "/api/v1/integration-summaries/"
 SUMMARY = {
@@ -116,7 +117,6 @@ def test_seed_demo_documents_taylors_sessions_through_the_services(db):
 
     from django.core.management import call_command
 
-    from kapcare import access
     from patients.models import Patient
     from treatment.models import SessionNote
 
@@ -128,6 +128,6 @@ def test_seed_demo_documents_taylors_sessions_through_the_services(db):
     assert notes.drafts().count() == 1, "one unsigned note for the dashboards"
     assert IntegrationSummary.objects.filter(patient=taylor).count() == 2
     therapist = taylor.referred_by
-    assert access.visible_psychotherapy_notes(therapist).filter(patient=taylor).count() == 1
+    assert visible_psychotherapy_notes(therapist).filter(patient=taylor).count() == 1
     assert note_selectors.unsigned_notes(therapist)
     assert all(len(note.content_hash) == 64 for note in notes.signed())

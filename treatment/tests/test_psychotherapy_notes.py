@@ -7,7 +7,6 @@ import pytest
 from django.contrib import admin
 from django.utils import timezone
 
-from kapcare import access
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from patients.models import CareTeamMember
@@ -17,6 +16,7 @@ from tests.test_access_matrix import ROUTES
 from treatment.models import PsychotherapyNote, TherapySession
 from treatment.notes import selectors as note_selectors
 from treatment.notes import services as note_services
+from treatment.notes.selectors import visible_psychotherapy_notes
 
 URL = "/api/v1/psychotherapy-notes/"
 SECRET = "Process note: childhood memory of the lake house surfaced; transference toward me noted."
@@ -143,9 +143,9 @@ def test_the_author_off_the_care_team_no_longer_reads_it(api, therapist_a, patie
 
 
 def test_the_only_door_is_the_authors(therapist_a, prescriber, coordinator, patient, admin_user, written, colleague):
-    assert list(access.visible_psychotherapy_notes(therapist_a)) == [written]
+    assert list(visible_psychotherapy_notes(therapist_a)) == [written]
     for user in (prescriber, coordinator, patient, admin_user, colleague):
-        assert not access.visible_psychotherapy_notes(user).exists()
+        assert not visible_psychotherapy_notes(user).exists()
 
 
 def test_it_is_not_in_the_admin(client, superuser, written):

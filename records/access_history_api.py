@@ -2,10 +2,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
 
 from kapcare.api.base import AuditedDenialsMixin
+from kapcare.audit.models import AuditEvent
+from kapcare.audit.serializers import AuditEventSerializer
 
-from .models import AuditEvent
 from .selectors import access_history
-from .serializers import AuditEventSerializer
 
 
 class AuditQuerySerializer(serializers.Serializer):

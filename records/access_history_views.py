@@ -2,8 +2,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from .forms import AccessHistoryFilter
-from .selectors import access_history, filter_history
+from kapcare.audit.forms import AccessHistoryFilter
+from kapcare.audit.selectors import filter_history
+
+from .selectors import access_history
 
 HISTORY_PAGE_SIZE = 50
 
