@@ -35,6 +35,7 @@ from .models import (
     VitalsReading,
 )
 from .services import CLOSED_STAGES, _lock_patient, course_closed, course_current, course_refresh
+from .visits import services as visit_services
 
 # Sessions are recorded up to a year after they took place and booked up to a year ahead. A session that
 # started more than LATE_ENTRY_AFTER ago is a late entry: booked only with the reason, flagged and shown
@@ -135,6 +136,7 @@ def session_schedule(
         kind=kind, modality=modality, duration_minutes=duration_minutes, location=location, video_link=video_link
     )
     _check_when(scheduled_at)
+    hours_reason = reason  # also explains a time outside the usual hours (visits.services.require_session_hours)
     late, reason = _late_entry(scheduled_at, reason)
     return _session_schedule(
         actor=actor,
@@ -150,11 +152,12 @@ def session_schedule(
             "late_entry_reason": reason,
         },
         chaperone=chaperone,
+        hours_reason=hours_reason,
     )
 
 
 @transaction.atomic
-def _session_schedule(*, actor, patient, kind, scheduled_at, details, chaperone):
+def _session_schedule(*, actor, patient, kind, scheduled_at, details, chaperone, hours_reason=""):
     patient = _lock_patient(patient)  # two dosing sessions booked at once both see the other
     closed = patient.stage in CLOSED_STAGES
     if closed and kind != TherapySession.Kind.DOSING:  # a dosing session is refused by its gates, named
@@ -166,6 +169,9 @@ def _session_schedule(*, actor, patient, kind, scheduled_at, details, chaperone)
         plan = DosePlan.objects.signed().filter(course=course).first()
     if kind == TherapySession.Kind.INTEGRATION and scheduled_at <= timezone.now():
         _check_integration_start(course, scheduled_at, patient)
+    therapist = _session_therapist(actor, patient)
+    hours = {"patient": patient, "therapist": therapist, "kind": kind, "reason": hours_reason}
+    outside = visit_services.require_session_hours(start=scheduled_at, minutes=details["duration_minutes"], **hours)
     session = TherapySession(
         course=course,
         patient=patient,
@@ -173,7 +179,7 @@ def _session_schedule(*, actor, patient, kind, scheduled_at, details, chaperone)
         scheduled_at=scheduled_at,
         dose_plan=plan,
         created_by=actor,
-        therapist=_session_therapist(actor, patient),
+        therapist=therapist,
         **details,
     )
     if kind == TherapySession.Kind.DOSING and details["modality"] == TherapySession.Modality.REMOTE:
@@ -184,6 +190,10 @@ def _session_schedule(*, actor, patient, kind, scheduled_at, details, chaperone)
     session.full_clean(exclude=["course", "patient", "created_by", "therapist", "dose_plan"])
     session.save()
     audit_record(actor, AuditEvent.Action.CREATE, session)
+    if outside:
+        visit_services.session_hours_exception_record(
+            actor=actor, session=session, outside=outside, reason=hours_reason
+        )
     return session
 
 
@@ -260,6 +270,16 @@ def _session_reschedule(*, actor, session, scheduled_at, reason, late):
         _raise_failed(gates.first_failed_dosing_gate(facts))
     if session.kind == TherapySession.Kind.INTEGRATION and scheduled_at <= timezone.now():
         _check_integration_start(session.course, scheduled_at, patient)
+    outside = visit_services.require_session_hours(
+        patient=patient,
+        therapist=session.therapist,
+        kind=session.kind,
+        start=scheduled_at,
+        minutes=session.duration_minutes,
+        reason=reason,
+    )
+    if outside:
+        visit_services.session_hours_exception_record(actor=actor, session=session, outside=outside, reason=reason)
     previous = session.scheduled_at
     session.scheduled_at = scheduled_at
     if session.is_dosing:
