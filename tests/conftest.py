@@ -13,9 +13,10 @@ Patients, made through the referral service like real ones:
 """
 
 import os
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from allauth.account.internal.flows.login import record_authentication
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
@@ -72,6 +73,20 @@ def _force_login_passes_the_second_factor(sender, request, user, **kwargs):
     Only force_login's bare HttpRequest gets it; logins through the real pages (WSGIRequest) must earn it."""
     if type(request) is HttpRequest:
         record_authentication(request, user, "mfa", type="totp", test_force_login=True)
+
+
+CLINIC_HOUR_UTC = time(19)  # 11:00 in California (12:00 in summer), 14:00 or 15:00 in New York
+
+
+@pytest.fixture(autouse=True)
+def _at_a_clinic_hour():
+    """Sessions are booked only at clinic hours (treatment.visits: 08:00-18:00 in the patient's zone), and
+    the tests book "in N days" from now: so every test runs with the clock moved forward (never back) to the
+    next 19:00 UTC, and ticking. A test that travels further does so from there."""
+    now = datetime.now(UTC)
+    at = datetime.combine(now.date(), CLINIC_HOUR_UTC, tzinfo=UTC)
+    with time_machine.travel(at if at >= now else at + timedelta(days=1), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

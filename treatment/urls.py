@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import adverse_event_views, course_views, measurement_views, note_views, session_views, views
 
@@ -71,4 +71,5 @@ urlpatterns = [
     ),
     path("refer/", views.refer_patient, name="refer-patient"),
     path("profile/", views.patient_profile, name="patient-profile"),
+    path("", include("treatment.visits.urls")),
 ]

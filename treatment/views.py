@@ -21,6 +21,7 @@ from . import course_selectors as course_of_care
 from . import measurement_selectors, measurement_views, note_selectors, session_selectors
 from . import selectors as course_selectors
 from .forms import AssignPrescriberForm, AssignTherapistForm, ProfileForm, ReferralForm
+from .visits import selectors as visit_selectors
 
 DASHBOARD_PAGE_SIZE = 50
 DASHBOARD_PANEL_LIMIT = 50  # each panel lists its most urgent rows; the patient list pages through the rest
@@ -43,6 +44,8 @@ def dashboard(request):
     if access.can(user, Permission.WRITE_FOLLOW_UP):  # the prescriber's lists
         follow_ups_due = course_of_care.follow_ups_due(user, limit=DASHBOARD_PANEL_LIMIT)
         plans_nearing_exhaustion = course_of_care.dose_plans_nearing_exhaustion(user, limit=DASHBOARD_PANEL_LIMIT)
+    # The prescriber's follow-ups, booked (when) or not yet (book by): treatment.visits.
+    follow_up_bookings = visit_selectors.follow_up_bookings(user) if user.role == User.Role.PRESCRIBER else []
     # Safety: the alerts waiting for this clinician, and (prescribers) recent side effects.
     open_alerts = selectors.open_safety_alerts_for(user, limit=DASHBOARD_PANEL_LIMIT)
     recent_side_effects = (
@@ -74,6 +77,7 @@ def dashboard(request):
             *patients,
             *(entry.patient for entry in evaluation_queue),
             *(entry.patient for entry in follow_ups_due),
+            *(entry.patient for entry in follow_up_bookings),
             *(plan.patient for plan in plans_nearing_exhaustion),
             *(entry.patient for entry in questionnaires_due),
             *(session.patient for session in unsigned_notes),
@@ -109,6 +113,7 @@ def dashboard(request):
             "missing_documentation": missing_documentation,
             "show_questionnaires_due": user.role in User.CLINICIAN_ROLES,
             "questionnaires_due": questionnaires_due,
+            "follow_up_bookings": follow_up_bookings,
         },
     )
 
