@@ -104,6 +104,9 @@ def _what_to_book(patient, kind):
 
 
 def _require_open(prescriber, kind, starts_at, *, moving=None):
+    booked = Visit.objects.filter(prescriber=prescriber, status=Visit.Status.BOOKED, starts_at=starts_at)
+    if booked.exclude(pk=getattr(moving, "pk", None)).exists():
+        raise SLOT_TAKEN
     if starts_at not in selectors.open_slots(prescriber, kind, ignore=moving):
         raise RuleRefused(
             "Rule “booked from open times”: that time is not open on the prescriber's schedule (taken, outside "
