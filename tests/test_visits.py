@@ -149,10 +149,10 @@ def test_a_patient_cancels_or_moves_only_within_the_policys_notice(prescriber, c
     mornings(prescriber)
     with time_machine.travel(BEFORE_DST, tick=True) as clock:
         slots = selectors.open_slots(prescriber, Visit.Kind.FOLLOW_UP)
-        visit = services.visit_book(actor=patient_a.user, patient=patient_a, kind="follow_up", starts_at=slots[0])
-        moved = services.visit_reschedule(actor=patient_a.user, visit=visit, starts_at=slots[3])
-        assert moved.starts_at == slots[3] and moved.ends_at == slots[3] + timedelta(minutes=30)
-        clock.move_to(slots[3] - timedelta(hours=3))  # within the 24 hours' notice
+        visit = services.visit_book(actor=patient_a.user, patient=patient_a, kind="follow_up", starts_at=slots[8])
+        moved = services.visit_reschedule(actor=patient_a.user, visit=visit, starts_at=slots[11])
+        assert moved.starts_at == slots[11] and moved.ends_at == slots[11] + timedelta(minutes=30)
+        clock.move_to(slots[11] - timedelta(hours=3))  # within the 24 hours' notice
         with pytest.raises(RuleRefused) as late:
             services.visit_cancel(actor=patient_a.user, visit=visit, reason="Work.")
         cancelled = services.visit_cancel(actor=coordinator, visit=visit, reason="Patient called.")
@@ -294,7 +294,7 @@ def test_the_patient_downloads_their_visit_as_ics_across_the_dst_change(client, 
     pending_follow_up(prescriber, patient_a)
     mornings(prescriber)
     with time_machine.travel(BEFORE_DST, tick=True):
-        monday = [s for s in selectors.open_slots(prescriber, Visit.Kind.FOLLOW_UP) if s.day == 15][0]
+        monday = next(s for s in selectors.open_slots(prescriber, Visit.Kind.FOLLOW_UP) if s.day == 15)
         visit = services.visit_book(actor=patient_a.user, patient=patient_a, kind="follow_up", starts_at=monday)
         client.force_login(patient_a.user)
         download = client.get(f"/visits/{visit.pk}/visit.ics")

@@ -94,7 +94,9 @@ def visit_book(request, kind, patient_id=None):
 
 
 def _visit(user, visit_id, action):
-    visit = access.get_visible(selectors.visible_visits(user), visit_id, user=user, action=action, model=Visit)
+    visit = access.get_visible(
+        selectors.visible_visits(user), visit_id, user=user, action=action, model=Visit, patient_field="patient_id"
+    )
     access.require(user, Permission.VIEW_VISITS, visit)
     return visit
 
