@@ -75,14 +75,14 @@ def _force_login_passes_the_second_factor(sender, request, user, **kwargs):
         record_authentication(request, user, "mfa", type="totp", test_force_login=True)
 
 
-CLINIC_HOUR_UTC = time(19)  # 11:00 in California (12:00 in summer), 14:00 or 15:00 in New York
+CLINIC_HOUR_UTC = time(21)  # 13:00 in California (14:00 in summer): five hours back and three ahead stay 08:00-18:00
 
 
 @pytest.fixture(autouse=True)
 def _at_a_clinic_hour():
     """Sessions are booked only at clinic hours (treatment.visits: 08:00-18:00 in the patient's zone), and
     the tests book "in N days" from now: so every test runs with the clock moved forward (never back) to the
-    next 19:00 UTC, and ticking. A test that travels further does so from there."""
+    next 21:00 UTC, and ticking. A test that travels further does so from there."""
     now = datetime.now(UTC)
     at = datetime.combine(now.date(), CLINIC_HOUR_UTC, tzinfo=UTC)
     with time_machine.travel(at if at >= now else at + timedelta(days=1), tick=True):
