@@ -55,6 +55,8 @@ def _hours_by_date(schedule, first, last):
 
 def working_windows(schedule, first, last):
     """[(start, end)] instants the clinician works between two local dates, time off taken out."""
+    if schedule.pk is None:  # nothing published yet
+        return []
     zone = ZoneInfo(schedule.time_zone)
     windows = []
     for day, hours in sorted(_hours_by_date(schedule, first, last).items()):
@@ -62,7 +64,7 @@ def working_windows(schedule, first, last):
             start_at, end_at = _instant(day, start, zone), _instant(day, end, zone)
             if start_at and end_at:
                 windows.append((start_at, end_at))
-    if schedule.pk and windows:
+    if windows:
         away = TimeOff.objects.filter(
             schedule=schedule, ends_at__gt=windows[0][0], starts_at__lt=windows[-1][1]
         ).values_list("starts_at", "ends_at")
