@@ -85,6 +85,10 @@ class Permission(Enum):
     VIEW_IDENTITY_CHANGES = "view_identity_changes"
     RECONCILE_REFERRAL = "reconcile_referral"
     VIEW_SESSION_CHANGE_REASON = "view_session_change_reason"
+    VIEW_VISITS = "view_visits"
+    BOOK_VISIT = "book_visit"
+    KEEP_SCHEDULE = "keep_schedule"
+    KEEP_CALENDAR_FEED = "keep_calendar_feed"
 
 
 class Rule(NamedTuple):
@@ -428,6 +432,30 @@ RULES = {
         frozenset({Role.THERAPIST, Role.PRESCRIBER}),
         AuditEvent.Action.READ,
         "The reason a session was cancelled, moved or missed is shown to the clinicians on the care team.",
+    ),
+    # Prescriber visits (issue 19): when they are is care coordination, like sessions. The patient books their
+    # own from open slots; the prescriber and the group's coordinators book, move or cancel for them.
+    Permission.VIEW_VISITS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "Visits are shown to the patient, their clinicians and the medical group's coordinators.",
+    ),
+    Permission.BOOK_VISIT: Rule(
+        frozenset({Role.PATIENT, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.CREATE,
+        "Visits are booked, moved or cancelled by the patient, the prescriber on the team or a coordinator.",
+    ),
+    # Each clinician keeps their own weekly hours, dates off and time zone; nobody keeps another's.
+    Permission.KEEP_SCHEDULE: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.UPDATE,
+        "Working hours are kept by each clinician for themself.",
+    ),
+    # A private calendar feed of one's own visits and sessions: the clinicians and the patient.
+    Permission.KEEP_CALENDAR_FEED: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
+        AuditEvent.Action.CREATE,
+        "Calendar feeds are for the clinicians and the patients: the people with visits and sessions.",
     ),
     # A referral of an address KAPCare already knows waits for a coordinator of the medical group, who checks
     # whether it is the same person (the referring therapist joins the team) or declines it.

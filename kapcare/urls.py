@@ -18,6 +18,7 @@ from treatment.adverse_events.api import AdverseEventViewSet
 from treatment.course.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
 from treatment.notes.api import IntegrationSummaryViewSet, PsychotherapyNoteViewSet, SessionNoteViewSet
 from treatment.sessions.api import SessionViewSet
+from treatment.visits.api import VisitSlotViewSet, VisitViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("patients", PatientViewSet, basename="patient")
@@ -39,6 +40,8 @@ router.register("assessments", QuestionnaireResponseViewSet, basename="assessmen
 router.register("messages", MessageViewSet, basename="message")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("reminders", ReminderViewSet, basename="reminder")
+router.register("visits", VisitViewSet, basename="visit")
+router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
 
 urlpatterns = [

@@ -14,9 +14,10 @@ Patients, made through the referral service like real ones:
 
 import os
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from _pytest.nodeid import NodeId
 from allauth.account.internal.flows.login import record_authentication
 from django.contrib.auth.models import AnonymousUser
@@ -109,6 +110,20 @@ def celery_eager():
 def _celery_eager_when_marked(request):
     if request.node.get_closest_marker("celery_eager") is not None:
         request.getfixturevalue("celery_eager")
+
+
+CLINIC_HOUR_UTC = time(21)  # 13:00 in California (14:00 in summer): five hours back and three ahead stay 08:00-18:00
+
+
+@pytest.fixture(autouse=True)
+def _at_a_clinic_hour():
+    """Sessions are booked only at clinic hours (treatment.visits: 08:00-18:00 in the patient's zone), and
+    the tests book "in N days" from now: so every test runs with the clock moved forward (never back) to the
+    next 21:00 UTC, and ticking. A test that travels further does so from there."""
+    now = datetime.now(UTC)
+    at = datetime.combine(now.date(), CLINIC_HOUR_UTC, tzinfo=UTC)
+    with time_machine.travel(at if at >= now else at + timedelta(days=1), tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

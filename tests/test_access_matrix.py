@@ -198,6 +198,16 @@ RECONCILE = {role: row(404, 404, 404, 404) for role in ROLES} | {
 }
 LIST_RECONCILIATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
 
+# Visits (issue 19): when they are is shown to everyone who sees the patient; the patient, the prescriber on the
+# team and the group's coordinators book, move and cancel them (the therapist is refused). The fixtures publish
+# no hours, so a booking or a move by an allowed caller is refused by the rule (409); `{id}` is a visit booked
+# three days ahead, which an allowed caller cancels.
+BOOK_VISIT = {
+    **READ_PATIENT,
+    "therapist_a": row(403, 404, 404, 404),
+    "therapist_b": row(404, 404, 403, 404),
+}
+
 # route -> method -> (expectations, request body, kind). kind "patient" expectations are by role
 # and target; kind "none" by role only.
 ROUTES = {
@@ -484,6 +494,33 @@ ROUTES = {
     "/api/v1/messages/{id}/acknowledge/": {"POST": (PRESCRIBER_WRITES, None, "patient")},
     "/api/v1/notifications/": {"GET": (LIST, None, "none")},
     "/api/v1/notifications/{id}/read/": {"POST": (OWN_NOTIFICATION, None, "patient")},
+    "/api/v1/visits/": {
+        "GET": (LIST | {"admin": 403}, None, "none"),
+        "POST": (
+            allowed_as(BOOK_VISIT, 409),
+            lambda user, patient: {
+                "patient": str(patient.pk),
+                "kind": "follow_up",
+                "starts_at": (timezone.now() + timedelta(days=3)).isoformat(),
+            },
+            "patient",
+        ),
+    },
+    "/api/v1/visits/?patient={id}": {"GET": (READ_PATIENT, None, "patient")},
+    "/api/v1/visits/{id}/": {
+        "GET": (READ_PATIENT, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"starts_at": "2030-01-01T10:00:00Z"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    "/api/v1/visits/{id}/cancel/": {"POST": (BOOK_VISIT, {"reason": "Feeling better."}, "patient")},
+    "/api/v1/visits/{id}/reschedule/": {
+        "POST": (
+            allowed_as(BOOK_VISIT, 409),
+            lambda user, patient: {"starts_at": (timezone.now() + timedelta(days=4)).isoformat()},
+            "patient",
+        )
+    },
+    "/api/v1/visit-slots/?patient={id}": {"GET": (BOOK_VISIT, None, "patient")},
     # Reminders (issue 7): the delivery log, read-only, for the care team and the group's coordinators; the
     # patient is refused (403) and outsiders get 404. `{id}` is a reminder about the target patient.
     "/api/v1/reminders/": {"GET": (LIST_CLINICAL | {"coordinator": 200}, None, "none")},
@@ -720,10 +757,29 @@ RECORD_IDS = {
     "/api/v1/messages/{id}/acknowledge/": lambda patient: care_team_message_id(patient, urgent=True),
     "/api/v1/notifications/{id}/read/": lambda patient: notification_id(patient),
     "/api/v1/reminders/{id}/": lambda patient: reminder_id(patient),
+    "/api/v1/visits/{id}/": lambda patient: visit_id(patient),
+    "/api/v1/visits/{id}/cancel/": lambda patient: visit_id(patient),
+    "/api/v1/visits/{id}/reschedule/": lambda patient: visit_id(patient),
     "/api/v1/referral-reconciliations/{id}/": lambda patient: reconciliation_id(patient),
     "/api/v1/referral-reconciliations/{id}/link/": lambda patient: reconciliation_id(patient),
     "/api/v1/referral-reconciliations/{id}/decline/": lambda patient: reconciliation_id(patient),
 }
+
+
+def visit_id(patient):
+    """A follow-up visit with the cast's prescriber, booked three days ahead by a coordinator."""
+    from treatment.visits.models import Visit
+
+    starts_at = timezone.now() + timedelta(days=3)
+    return Visit.objects.create(
+        patient=patient,
+        prescriber=_prescriber(),
+        kind=Visit.Kind.FOLLOW_UP,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=30),
+        patient_state=patient.state,
+        booked_by=_prescriber(),
+    ).pk
 
 
 def reconciliation_id(patient):

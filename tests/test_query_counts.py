@@ -78,6 +78,9 @@ DASHBOARD_QUERIES = {role: count + ESCALATED_ALERT_PANELS.get(role, 0) for role,
 # the therapist's and prescriber's dashboards (one query).
 HELD_PANELS = {"therapist_a": 1, "prescriber": 1}
 DASHBOARD_QUERIES = {role: count + HELD_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# Visits (issue 19): the prescriber's follow-ups, booked or still to book (one query).
+VISIT_PANELS = {"prescriber": 1}
+DASHBOARD_QUERIES = {role: count + VISIT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.fixture(scope="module", params=SIZES)

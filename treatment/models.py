@@ -13,22 +13,38 @@ from treatment.sessions.models import (
     TherapySession,
     VitalsReading,
 )
+from treatment.visits.models import (
+    CalendarFeed,
+    DateHours,
+    Schedule,
+    SessionHoursException,
+    TimeOff,
+    Visit,
+    WeeklyHours,
+)
 
 __all__ = [
     "AdverseEvent",
     "BoosterDose",
+    "CalendarFeed",
     "CarePolicy",
     "ChaperoneCheckIn",
     "ChecklistConfirmation",
+    "DateHours",
     "DosePlan",
     "DosingRecord",
     "FollowUp",
     "IntegrationSummary",
     "PsychotherapyNote",
+    "Schedule",
     "SessionChange",
+    "SessionHoursException",
     "SessionNote",
     "SessionNoteAddendum",
     "TherapySession",
+    "TimeOff",
     "TreatmentCourse",
+    "Visit",
     "VitalsReading",
+    "WeeklyHours",
 ]

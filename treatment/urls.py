@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from treatment.adverse_events import views as adverse_event_views
 from treatment.course import views as course_views
@@ -57,4 +57,5 @@ urlpatterns = [
         note_views.integration_summary_save,
         name="integration-summary-save",
     ),
+    path("", include("treatment.visits.urls")),
 ]

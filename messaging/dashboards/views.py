@@ -16,6 +16,7 @@ from treatment.measurement import selectors as measurement_selectors
 from treatment.measurement.views import scores_for_chart
 from treatment.notes import selectors as note_selectors
 from treatment.sessions import selectors as session_selectors
+from treatment.visits import selectors as visit_selectors
 
 from . import selectors as dashboard_selectors
 
@@ -40,6 +41,8 @@ def dashboard(request):
     if access.can(user, Permission.WRITE_FOLLOW_UP):  # the prescriber's lists
         follow_ups_due = course_selectors.follow_ups_due(user, limit=DASHBOARD_PANEL_LIMIT)
         plans_nearing_exhaustion = course_selectors.dose_plans_nearing_exhaustion(user, limit=DASHBOARD_PANEL_LIMIT)
+    # The prescriber's follow-ups, booked (when) or not yet (book by): treatment.visits.
+    follow_up_bookings = visit_selectors.follow_up_bookings(user) if user.role == User.Role.PRESCRIBER else []
     # Safety: the alerts waiting for this clinician, and (prescribers) recent side effects.
     open_alerts = patient_selectors.open_safety_alerts_for(user, limit=DASHBOARD_PANEL_LIMIT)
     recent_side_effects = (
@@ -71,6 +74,7 @@ def dashboard(request):
             *patients,
             *(entry.patient for entry in evaluation_queue),
             *(entry.patient for entry in follow_ups_due),
+            *(entry.patient for entry in follow_up_bookings),
             *(plan.patient for plan in plans_nearing_exhaustion),
             *(entry.patient for entry in questionnaires_due),
             *(session.patient for session in unsigned_notes),
@@ -106,6 +110,7 @@ def dashboard(request):
             "missing_documentation": missing_documentation,
             "show_questionnaires_due": user.role in User.CLINICIAN_ROLES,
             "questionnaires_due": questionnaires_due,
+            "follow_up_bookings": follow_up_bookings,
         },
     )
 

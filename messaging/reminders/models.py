@@ -33,6 +33,8 @@ class Reminder(models.Model):
         SESSION_NOTE_UNSIGNED = "session_note_unsigned", "Session note unsigned after 24 hours"
         SESSION_DOCUMENTATION_MISSING = "session_doc_missing", "Session documentation missing before a follow-up"
         MESSAGE_DIGEST = "message_digest", "Unread messages (daily digest)"
+        VISIT_TOMORROW = "visit_tomorrow", "Prescriber visit tomorrow"
+        FOLLOW_UP_TO_BOOK = "follow_up_to_book", "Book your follow-up visit"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"

@@ -4,6 +4,7 @@ The patient's stage (patients.Patient.stage) is derived from these signed record
 treatment.course.services.course_refresh; nothing here types a stage in.
 """
 
+import datetime
 import uuid
 from decimal import Decimal
 
@@ -92,6 +93,15 @@ class CarePolicy(models.Model):
         "days a follow-up may be overdue before it holds doses",
         default=7,
         validators=[MinValueValidator(0), MaxValueValidator(60)],
+    )
+    # Visits and session hours (treatment.visits): dosing sessions run inside these hours in the patient's time
+    # zone (hours of monitoring and a ride home); a patient cancels or moves a visit up to this notice.
+    dosing_hours_start = models.TimeField("dosing sessions from (patient's local time)", default=datetime.time(8))
+    dosing_hours_end = models.TimeField("dosing sessions end by (patient's local time)", default=datetime.time(18))
+    visit_change_notice_hours = models.PositiveSmallIntegerField(
+        "a patient cancels or moves a visit up to (hours before)",
+        default=24,
+        validators=[MinValueValidator(0), MaxValueValidator(168)],
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -32,6 +32,7 @@ from treatment.sessions.models import (
     TherapySession,
     VitalsReading,
 )
+from treatment.visits import services as visit_services
 
 # Sessions are recorded up to a year after they took place and booked up to a year ahead. A session that
 # started more than LATE_ENTRY_AFTER ago is a late entry: booked only with the reason, flagged and shown
@@ -132,6 +133,7 @@ def session_schedule(
         kind=kind, modality=modality, duration_minutes=duration_minutes, location=location, video_link=video_link
     )
     _check_when(scheduled_at)
+    hours_reason = reason  # also explains a time outside the usual hours (visits.services.require_session_hours)
     late, reason = _late_entry(scheduled_at, reason)
     details = {
         "duration_minutes": duration_minutes or TherapySession.DEFAULT_MINUTES[kind],
@@ -152,6 +154,9 @@ def session_schedule(
         plan = DosePlan.objects.signed().filter(course=course).first()
     if kind == TherapySession.Kind.INTEGRATION and scheduled_at <= timezone.now():
         _check_integration_start(course, scheduled_at, patient)
+    therapist = _session_therapist(actor, patient)
+    hours = {"patient": patient, "therapist": therapist, "kind": kind, "reason": hours_reason}
+    outside = visit_services.require_session_hours(start=scheduled_at, minutes=details["duration_minutes"], **hours)
     session = TherapySession(
         course=course,
         patient=patient,
@@ -159,7 +164,7 @@ def session_schedule(
         scheduled_at=scheduled_at,
         dose_plan=plan,
         created_by=actor,
-        therapist=_session_therapist(actor, patient),
+        therapist=therapist,
         **details,
     )
     if kind == TherapySession.Kind.DOSING and details["modality"] == TherapySession.Modality.REMOTE:
@@ -170,6 +175,10 @@ def session_schedule(
     session.full_clean(exclude=["course", "patient", "created_by", "therapist", "dose_plan"])
     session.save()
     audit_record(actor, AuditEvent.Action.CREATE, session)
+    if outside:
+        visit_services.session_hours_exception_record(
+            actor=actor, session=session, outside=outside, reason=hours_reason
+        )
     return session
 
 
@@ -241,6 +250,16 @@ def session_reschedule(*, actor, session, scheduled_at, reason: str, late_entry:
         _raise_failed(gates.first_failed_dosing_gate(facts))
     if session.kind == TherapySession.Kind.INTEGRATION and scheduled_at <= timezone.now():
         _check_integration_start(session.course, scheduled_at, patient)
+    outside = visit_services.require_session_hours(
+        patient=patient,
+        therapist=session.therapist,
+        kind=session.kind,
+        start=scheduled_at,
+        minutes=session.duration_minutes,
+        reason=reason,
+    )
+    if outside:
+        visit_services.session_hours_exception_record(actor=actor, session=session, outside=outside, reason=reason)
     previous = session.scheduled_at
     session.scheduled_at = scheduled_at
     if session.is_dosing:

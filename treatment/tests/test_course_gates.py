@@ -3,6 +3,7 @@ gate named, through the API and the portal alike; allowed once every gate holds.
 through the services."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -36,7 +37,7 @@ def api_schedule(api, therapist, patient, kind=DOSING, at=None):
 
 
 def portal_schedule(client, therapist, patient, kind=DOSING, at=None):
-    at = timezone.localtime(at or timezone.now() + timedelta(days=1))
+    at = timezone.localtime(at or timezone.now() + timedelta(days=1), ZoneInfo(patient.time_zone))  # as typed
     client.force_login(therapist)
     return client.post(
         f"/patients/{patient.pk}/sessions/new/",

@@ -172,8 +172,9 @@ DAY = timedelta(days=1)
 
 @pytest.fixture
 def T0(therapist_a, patient_a):
-    """Tomorrow, 17:00 UTC: after the cast joined the care team (the clock only ever moves forward)."""
-    return (timezone.now() + DAY).replace(hour=17, minute=0, second=0, microsecond=0)
+    """Tomorrow, 20:00 UTC (noon in California): after the cast joined the care team (the clock only ever moves
+    forward), and sessions three hours before it still start at clinic hours."""
+    return (timezone.now() + DAY).replace(hour=20, minute=0, second=0, microsecond=0)
 
 
 def test_integration_between_doses_with_time_travel(api, therapist_a, prescriber, patient_a, T0):

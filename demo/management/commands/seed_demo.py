@@ -3,8 +3,9 @@
 Idempotent: whatever already exists is left as it is, so running it twice changes nothing.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -24,9 +25,12 @@ from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Patient, Stage
 from treatment.course import services as course_services
-from treatment.models import IntegrationSummary, TherapySession
+from treatment.models import IntegrationSummary, TherapySession, Visit
 from treatment.notes import services as note_services
 from treatment.sessions import services as session_services
+from treatment.visits import selectors as visit_selectors
+from treatment.visits import services as visit_services
+from treatment.visits.models import Schedule, WeeklyHours
 
 User = get_user_model()
 PASSWORD = "kapcare-demo-2026"  # noqa: S105 (published demo password, CONTRACT.md)
@@ -57,6 +61,17 @@ PATIENTS = [
     ("Avery", "Thompson", "avery.thompson", date(1969, 2, 14), "therapist3", Stage.MAINTENANCE),
     ("Drew", "Kowalski", "drew.kowalski", date(1983, 8, 21), "therapist3", Stage.COMPLETED),
 ]
+# The demo patients live in California; their future sessions are booked at clinic hours, their time.
+PACIFIC = ZoneInfo("America/Los_Angeles")
+# Maya's weekly hours (her time): mornings and early afternoons, Monday to Friday.
+PRESCRIBER_HOURS = [(time(9), time(12)), (time(13), time(16))]
+
+
+def local_at(days, hour):
+    """`days` from today at `hour` o'clock, California time."""
+    return datetime.combine(timezone.localdate() + timedelta(days=days), time(hour), tzinfo=PACIFIC)
+
+
 # Stages whose patients hold a signed evaluation, dose plan and sessions (treatment.course.services).
 COURSE_STAGES = {Stage.PREPARATION, Stage.DOSING, Stage.MAINTENANCE, Stage.COMPLETED}
 EVALUATION = {
@@ -191,9 +206,32 @@ class Command(BaseCommand):
             created += self._patient(*row, users=users)
         self._score_history(users)
         self._conversation(users)
+        self._visits(users)
         if options["verbosity"] > 0:
             self.stdout.write(f"Demo data ready ({created} patients added).")
             self.stdout.write(self.logins())
+
+    @staticmethod
+    def _visits(users):
+        """Maya publishes her hours; Taylor has booked the follow-up (due in a few days) and Riley the evaluation,
+        each at the first open time."""
+        schedule, created = Schedule.objects.get_or_create(
+            clinician=users["prescriber"],
+            defaults={
+                "time_zone": "America/Los_Angeles",
+                "location": "Cascade Medical Group, 400 Harbor Way, Suite 2",
+                "video_link": "https://video.demo.kapcare.test/room/okafor",
+            },
+        )
+        if created:
+            for weekday in range(5):
+                for start, end in PRESCRIBER_HOURS:
+                    WeeklyHours.objects.create(schedule=schedule, weekday=weekday, start_time=start, end_time=end)
+        for local, kind in (("patient", Visit.Kind.FOLLOW_UP), ("riley.patel", Visit.Kind.EVALUATION)):
+            patient = Patient.objects.get(email=demo_email(local))
+            if any(need.kind == kind for need in visit_selectors.to_book(patient)):
+                slot = visit_selectors.open_slots(users["prescriber"], kind)[0]
+                visit_services.visit_book(actor=patient.user, patient=patient, kind=kind, starts_at=slot)
 
     @staticmethod
     def _conversation(users):
@@ -397,7 +435,7 @@ class Command(BaseCommand):
         now = timezone.now()
         if stage == Stage.PREPARATION:
             session_services.session_schedule(
-                actor=therapist, patient=patient, kind="preparation", scheduled_at=now + timedelta(days=3)
+                actor=therapist, patient=patient, kind="preparation", scheduled_at=local_at(3, 10)
             )
             return
         doses = 2 if stage == Stage.DOSING else 3
@@ -424,7 +462,7 @@ class Command(BaseCommand):
                 session_services.session_complete(actor=therapist, session=session)
         if stage == Stage.DOSING:  # the next dose, booked: every gate holds
             session_services.session_schedule(
-                actor=therapist, patient=patient, kind="dosing", scheduled_at=now + timedelta(days=2)
+                actor=therapist, patient=patient, kind="dosing", scheduled_at=local_at(2, 10)
             )
         # The first follow-up visit, planned when the evaluation was signed: Taylor's falls due in a few days
         # (as it would 30 days after an evaluation made a month ago); Avery's and Drew's took place and

@@ -1,0 +1,1 @@
+"""Prescriber availability and booked visits, session hours, and calendar feeds (issue 19)."""
