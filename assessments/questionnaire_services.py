@@ -13,12 +13,14 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from patients import services as patient_services
+from patients.due_work import keeps_due_work
 from patients.models import Patient
 
 from . import instruments as instrument_data
 from .models import QuestionnaireResponse
 
 
+@keeps_due_work
 def questionnaire_submit(
     *, actor, patient, instrument: str, answers: list, difficulty: int | None = None, difficulty_required=False
 ) -> QuestionnaireResponse:

@@ -27,6 +27,7 @@ from kapcare.rules import RuleRefused
 from kapcare.versions import check_version
 
 from . import selectors
+from .due_work import keeps_due_work
 from .models import (
     AlertRole,
     CareTeamMember,
@@ -73,6 +74,7 @@ REFERRAL_INPUT = {
 }
 
 
+@keeps_due_work
 def patient_refer(
     *,
     actor,
@@ -255,6 +257,7 @@ def _put_prescriber_on_team(*, actor, patient, prescriber):
     return _put_on_team(actor=actor, patient=patient, clinician=prescriber, role=CareTeamMember.Role.PRESCRIBER)
 
 
+@keeps_due_work
 def prescriber_assign(*, actor, patient: Patient, prescriber) -> CareTeamMember:
     """A coordinator assigns (or changes) the patient's prescriber. The previous one leaves the team."""
     access.require(actor, Permission.ASSIGN_PRESCRIBER, patient)
@@ -286,6 +289,7 @@ def _check_therapist_may_treat(patient, therapist):
         raise ValidationError({"therapist": f"{therapist} is not licensed in {patient.get_state_display()} ({gap})."})
 
 
+@keeps_due_work
 def therapist_assign(*, actor, patient: Patient, therapist) -> CareTeamMember:
     """A coordinator matches the patient with a therapist, or a new one: the previous therapist leaves the team,
     and the safety alerts still open for the therapist are handed over to the new one."""
@@ -745,6 +749,7 @@ def _enqueue_safety_alert_notification(alert_id):
         task.delay(str(alert_id))
 
 
+@keeps_due_work
 def safety_alert_raise(
     *, patient: Patient, kind: str, reason: str, source, severity: str = SafetyAlert.Severity.HIGH, actor=None
 ) -> SafetyAlert:
@@ -821,6 +826,7 @@ def safety_alert_escalated(*, alert_id, user_id) -> SafetyAlertRecipient | None:
     return recipient
 
 
+@keeps_due_work
 def safety_alert_acknowledge(*, actor, alert: SafetyAlert, note: str) -> SafetyAlertAcknowledgement:
     """The patient's therapist or prescriber (whoever holds the role now) records that they saw the alert and
     what they did, in their role; a coordinator it was escalated to records their action as the coordinator.

@@ -144,10 +144,18 @@ def _open_courses(patient_queryset):
 def questionnaires_due(user, *, patient=None, now=None) -> list[Due]:
     """The questionnaires due for the user's patients with an open course (or just `patient`), overdue first,
     then by due date. Always three queries, whatever the number of patients (none included)."""
-    now = now or timezone.now()
     patients = access.visible_patients(user)
     if patient is not None:
         patients = patients.filter(pk=patient.pk)
+    return questionnaires_due_among(
+        patients, responses=response_selectors.visible_questionnaire_responses(user), now=now
+    )
+
+
+def questionnaires_due_among(patients, *, responses, now=None) -> list[Due]:
+    """questionnaires_due for a queryset of patients, reading `responses` (a QuestionnaireResponse queryset):
+    the rule itself, for a user's view or for the stored due work (treatment.due_work)."""
+    now = now or timezone.now()
     open_courses = TreatmentCourse.objects.open().filter(patient__in=patients)
     courses = list(_open_courses(patients))
     sessions = {}
@@ -158,9 +166,7 @@ def questionnaires_due(user, *, patient=None, now=None) -> list[Due]:
     ).order_by("scheduled_at", "id"):
         sessions.setdefault(session.course_id, []).append(session)
     answered = {}
-    rows = response_selectors.visible_questionnaire_responses(user).filter(
-        patient__in=open_courses.values("patient_id")
-    )
+    rows = responses.filter(patient__in=open_courses.values("patient_id"))
     for patient_id, code, submitted_at in rows.values_list("patient_id", "instrument", "submitted_at"):
         answered.setdefault(patient_id, {}).setdefault(code, []).append(submitted_at)
     due = []

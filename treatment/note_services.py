@@ -18,6 +18,7 @@ from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from patients.due_work import keeps_due_work
 
 from .models import (
     BoosterDose,
@@ -70,6 +71,7 @@ def _clean_text(text, *, field, limit, required_message=None):
 # The progress note ----------------------------------------------------------------------------------------
 
 
+@keeps_due_work
 def note_save_draft(*, actor, session, body: str) -> SessionNote:
     """Write the session's progress note as a draft (created on first save). Refused once it is signed."""
     access.require(actor, Permission.WRITE_SESSION_NOTE, session)
@@ -106,6 +108,7 @@ def note_missing(session, note) -> dict:
     return missing
 
 
+@keeps_due_work
 def note_sign(*, actor, session) -> SessionNote:
     """Sign and lock the session's progress note with a hash of its text and the session's record. Refused
     (ValidationError naming each missing part) until it is written and, for a dosing session, the pre-dose

@@ -23,6 +23,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from patients import services as patient_services
+from patients.due_work import keeps_due_work
 from patients.models import Patient, Stage
 
 from . import gates
@@ -87,6 +88,7 @@ def course_refresh(*, actor, patient) -> Patient:
 # Evaluation ---------------------------------------------------------------------------------------
 
 
+@keeps_due_work
 def evaluation_sign(*, actor, evaluation) -> Evaluation:
     """Sign the prescriber's evaluation (assessments' rules) and move the course on from it."""
     access.require(actor, Permission.WRITE_EVALUATION, evaluation)
@@ -230,6 +232,7 @@ def dose_plan_missing(plan) -> dict:
     return missing
 
 
+@keeps_due_work
 def dose_plan_sign(*, actor, plan) -> DosePlan:
     """Sign the draft: it becomes the course's active plan and the previous version is superseded (kept).
     Refused until the required fields are filled (naming them), and without a signed eligible evaluation."""
@@ -324,6 +327,7 @@ def follow_up_locked(follow_up):
     )
 
 
+@keeps_due_work
 def follow_up_start(*, actor, patient) -> tuple[FollowUp, bool]:
     """The patient's next follow-up visit for the prescriber to write: the pending one, or a new one due today
     when none is pending. Returns (follow-up, created). Refused without a signed eligible evaluation and once
@@ -348,6 +352,7 @@ def _follow_up_start(*, actor, patient):
     return _follow_up_plan_next(actor=actor, course=course)
 
 
+@keeps_due_work
 def follow_up_save_draft(*, actor, follow_up, data: dict) -> FollowUp:
     """Save the prescriber's note (nothing required yet). `due_on` reschedules the visit (today or later).
     Raises RuleRefused when the follow-up is signed."""
@@ -419,6 +424,7 @@ def follow_up_missing(follow_up, today) -> dict:
     return missing
 
 
+@keeps_due_work
 def follow_up_sign(*, actor, follow_up) -> FollowUp:
     """Sign and lock the note, and apply its decision in the same transaction:
     - more doses: a new dose plan version authorizing that many more (the draft version when one is written,

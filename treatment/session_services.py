@@ -19,6 +19,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from patients import services as patient_services
+from patients.due_work import keeps_due_work
 from patients.models import CareTeamMember, SafetyAlert
 
 from . import gates
@@ -112,6 +113,7 @@ def _check_details(*, kind, modality, duration_minutes, location, video_link):
         raise ValidationError(errors)
 
 
+@keeps_due_work
 def session_schedule(
     *,
     actor,
@@ -237,6 +239,7 @@ def _require_reason(reason):
     return reason
 
 
+@keeps_due_work
 def session_reschedule(*, actor, session, scheduled_at, reason: str, late_entry: bool = False) -> TherapySession:
     """Move a scheduled session to another time, with the reason (kept as a SessionChange). A dosing session
     is checked against the dosing gates again at its new time. Moving it to a start more than 15 minutes ago
@@ -286,6 +289,7 @@ def _session_reschedule(*, actor, session, scheduled_at, reason, late):
     return session
 
 
+@keeps_due_work
 def session_cancel(*, actor, session, reason: str) -> TherapySession:
     """Cancel a scheduled session, with the reason. A cancelled dosing session frees its dose in the ledger."""
     access.require(actor, Permission.CHANGE_SESSION, session)
@@ -294,6 +298,7 @@ def session_cancel(*, actor, session, reason: str) -> TherapySession:
     )
 
 
+@keeps_due_work
 def session_no_show(*, actor, session, reason: str) -> TherapySession:
     """Record that the patient did not come (after the session's start time), with what is known."""
     access.require(actor, Permission.CHANGE_SESSION, session)
@@ -352,6 +357,7 @@ def _refuse_after_dose(session, doing):
         )
 
 
+@keeps_due_work
 def session_complete(*, actor, session) -> TherapySession:
     """The therapist records that a scheduled session took place. A dosing session is completed by recording
     its end (`dosing_end`), which needs the dose taken: it uses a dose from the ledger and moves the course to
@@ -596,6 +602,7 @@ def latest_pre_dose(session, readings=None):
     return readings.order_by("-taken_at", "-recorded_at", "-id").first()
 
 
+@keeps_due_work
 def dose_record(*, actor, session, dose_mg, taken_at=None) -> DosingRecord:
     """Mark the dose taken (mg, time). Refused unless every dosing gate holds again now and the latest pre-dose
     vitals are in range (a hold); the dose may not exceed the dose plan's full dose. Recorded once."""
@@ -765,6 +772,7 @@ def _check_in_record(*, actor, session, patient_ok, remark, checked_at):
 END_CRITERIA = ("alert_and_oriented", "vitals_near_baseline", "safe_transport")
 
 
+@keeps_due_work
 def dosing_end(*, actor, session, criteria: dict, ended_at=None) -> DosingRecord:
     """Record the end of a dosing session: the end criteria (alert and oriented, vitals back near baseline, safe
     transport), all met, after end-of-session vitals; the end time. This completes the session (the ledger

@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import adverse_event_views, course_views, measurement_views, note_views, session_views, views
+from . import adverse_event_views, course_views, due_views, measurement_views, note_views, session_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("due/<slug:kind>/", due_views.due_work_list, name="due-work-list"),
     path("patients/<uuid:patient_id>/", views.patient_chart, name="patient-chart"),
     path("patients/<uuid:patient_id>/prescriber/", views.assign_prescriber, name="assign-prescriber"),
     path("patients/<uuid:patient_id>/therapist/", views.assign_therapist, name="assign-therapist"),
