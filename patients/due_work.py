@@ -46,7 +46,7 @@ class Due:
             "due_at": self.due_at,
             "due_on": self.due_on,
             "urgency": self.urgency,
-            "detail": self.detail[:200],
+            "detail": self.detail[:400],
         }
 
 

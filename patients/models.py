@@ -629,7 +629,7 @@ class DueItem(models.Model):
     due_at = models.DateTimeField()
     due_on = models.DateField()  # the day it is due on the clinic's calendar, as the rule said
     urgency = models.SmallIntegerField(default=1)
-    detail = models.CharField(max_length=200, blank=True)  # the rule's reason in words, no free text
+    detail = models.CharField(max_length=400, blank=True)  # the rule's reason in words, no free text
     created_at = models.DateTimeField(default=timezone.now)
     resolved_at = models.DateTimeField(null=True, blank=True)
 

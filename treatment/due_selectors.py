@@ -4,7 +4,7 @@ aggregate, and "see all" pages through a kind with a keyset cursor. The records 
 for the rows shown only. Every read starts from kapcare.access."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -13,7 +13,7 @@ from assessments import instruments
 from kapcare import access
 from patients.models import DueItem
 
-from . import course_selectors, gates, measurement_selectors, note_selectors, session_selectors
+from . import course_selectors
 from .due_work import KIND_ROLES, start_of_day
 
 Kind = DueItem.Kind
@@ -66,74 +66,39 @@ def parse_cursor(text):
     return urgency, EPOCH + timedelta(microseconds=micros), pk
 
 
-# The panels in the shapes their templates show ------------------------------------------------------------
+# The panels ---------------------------------------------------------------------------------------------------
 
 
-def questionnaire_entries(rows, today):
-    return [
-        measurement_selectors.Due(row.patient, instruments.get(row.key), row.detail, row.due_on, today)
-        for row in rows
-        if instruments.get(row.key) is not None
-    ]
+@dataclass(frozen=True)
+class WorkItem:
+    """A stored row as a panel shows it: what is due for whom, by when, counted from `today`."""
 
+    row: DueItem
+    today: date
 
-def follow_up_entries(rows, today):
-    return [
-        course_selectors.DueFollowUp(
-            follow_up=None,
-            patient=row.patient,
-            due_on=row.due_on,
-            days_overdue=max((today - row.due_on).days, 0),
-            days_until=max((row.due_on - today).days, 0),
-        )
-        for row in rows
-    ]
+    patient = property(lambda self: self.row.patient)
+    due_on = property(lambda self: self.row.due_on)
+    due_at = property(lambda self: self.row.due_at)
+    detail = property(lambda self: self.row.detail)
+    reason = detail  # a questionnaire's reason, in the words of the schedule
+    object_id = property(lambda self: self.row.object_id)
+    code = property(lambda self: self.row.key)  # a questionnaire's instrument
 
+    @property
+    def instrument(self):
+        return instruments.get(self.row.key)
 
-def sessions_for(user, rows_by_kind) -> dict:
-    """{session id: session with patient and note} for the rows that point at sessions, in one query."""
-    ids = {
-        row.object_id
-        for kind in (Kind.DOCUMENTATION, Kind.NOTE_TO_SIGN, Kind.HELD_SESSION)
-        for row in rows_by_kind.get(kind, [])
-    }
-    if not ids:
-        return {}
-    sessions = session_selectors.visible_sessions(user).filter(pk__in=ids).select_related("patient", "note")
-    return {session.pk: session for session in sessions}
+    @property
+    def days_overdue(self):
+        return max((self.today - self.due_on).days, 0)
 
+    @property
+    def days_until(self):
+        return (self.due_on - self.today).days
 
-def documentation_entries(rows, sessions, today):
-    return [
-        note_selectors.MissingBeforeFollowUp(
-            session=sessions[row.object_id],
-            patient=row.patient,
-            follow_up_due_on=row.due_on,
-            days_until=(row.due_on - today).days,
-        )
-        for row in rows
-        if row.object_id in sessions
-    ]
-
-
-def held_entries(rows, sessions):
-    return [
-        session_selectors.HeldSession(sessions[row.object_id], gates.Gate(code=row.kind, message=row.detail))
-        for row in rows
-        if row.object_id in sessions
-    ]
-
-
-def dose_plan_entries(user, rows):
-    """The plans shown, with their ledger (used, booked, remaining, next visit): one query for these rows only."""
-    if not rows:
-        return []
-    ids = [row.object_id for row in rows]
-    plans = course_selectors.plans_nearing_exhaustion_among(
-        course_selectors.visible_dose_plans(user).filter(pk__in=ids)
-    )
-    by_id = {plan.pk: plan for plan in plans}
-    return [by_id[pk] for pk in ids if pk in by_id]
+    @property
+    def overdue(self):
+        return self.days_overdue > 0
 
 
 @dataclass
@@ -142,19 +107,21 @@ class Panels:
 
     rows: dict
     counts: dict
+    today: date
 
-    def entries(self, user, today):
-        rows = self.rows
-        sessions = sessions_for(user, rows)
-        get = rows.get
-        return {
-            "questionnaires_due": questionnaire_entries(get(Kind.QUESTIONNAIRE, []), today),
-            "follow_ups_due": follow_up_entries(get(Kind.FOLLOW_UP, []), today),
-            "plans_nearing_exhaustion": dose_plan_entries(user, get(Kind.DOSE_PLAN_ENDING, [])),
-            "unsigned_notes": [sessions[r.object_id] for r in get(Kind.NOTE_TO_SIGN, []) if r.object_id in sessions],
-            "missing_documentation": documentation_entries(get(Kind.DOCUMENTATION, []), sessions, today),
-            "held_sessions": held_entries(get(Kind.HELD_SESSION, []), sessions),
-        }
+    def entries(self):
+        """{template name: [WorkItem]} for the dashboard's panels."""
+        return {name: [WorkItem(row, self.today) for row in self.rows.get(kind, [])] for kind, name in PANELS.items()}
+
+
+PANELS = {
+    Kind.QUESTIONNAIRE: "questionnaires_due",
+    Kind.FOLLOW_UP: "follow_ups_due",
+    Kind.DOSE_PLAN_ENDING: "plans_nearing_exhaustion",
+    Kind.NOTE_TO_SIGN: "unsigned_notes",
+    Kind.DOCUMENTATION: "missing_documentation",
+    Kind.HELD_SESSION: "held_sessions",
+}
 
 
 def panel_kinds(user) -> list:
@@ -167,4 +134,4 @@ def dashboard_panels(user, *, limit=PANEL_LIMIT, today=None) -> Panels:
     today = today or timezone.localdate()
     kinds = panel_kinds(user) if user.is_authenticated else []
     rows = {kind: due_rows(user, kind, limit=limit, today=today) for kind in kinds}
-    return Panels(rows=rows, counts=due_counts(user, kinds, today=today))
+    return Panels(rows=rows, counts=due_counts(user, kinds, today=today), today=today)

@@ -49,23 +49,37 @@ def _follow_ups(patients, now):
         yield _item(Kind.FOLLOW_UP, due.patient.pk, pk, on=due.due_on, object_id=pk)
 
 
+def _session_words(session):
+    return f"{session.get_kind_display().lower()} session, {timezone.localdate(session.scheduled_at):%b %-d, %Y}"
+
+
 def _documentation(patients, now):
     for due in note_selectors.missing_before_follow_up_among(patients, today=timezone.localdate(now)):
-        pk = due.session.pk
-        yield _item(Kind.DOCUMENTATION, due.patient.pk, pk, on=due.follow_up_due_on, object_id=pk)
+        pk, detail = due.session.pk, _session_words(due.session)
+        yield _item(Kind.DOCUMENTATION, due.patient.pk, pk, on=due.follow_up_due_on, object_id=pk, detail=detail)
 
 
 def _notes_to_sign(patients, now):
     for session in note_selectors.sessions_with_unsigned_notes(patients):
-        pk = session.pk
-        yield _item(Kind.NOTE_TO_SIGN, session.patient_id, pk, at=session.scheduled_at, object_id=pk)
+        pk, state = session.pk, "draft not signed" if getattr(session, "note", None) else "no note yet"
+        detail = f"{_session_words(session)} · {state}"
+        yield _item(Kind.NOTE_TO_SIGN, session.patient_id, pk, at=session.scheduled_at, object_id=pk, detail=detail)
+
+
+def _plan_words(plan):
+    booked = f" ({plan.booked} booked)" if plan.booked else ""
+    visit = f"next follow-up due {plan.next_follow_up_on:%b %-d, %Y}" if plan.next_follow_up_on else ""
+    left = f"{plan.remaining} of {plan.doses_authorized} dosing session{'s' if plan.doses_authorized != 1 else ''}"
+    return f"version {plan.version}: {left} left{booked} · {visit or 'no follow-up planned'}"
 
 
 def _dose_plans_ending(patients, now):
     for plan in course_selectors.plans_nearing_exhaustion_among(DosePlan.objects.filter(patient__in=patients)):
         on = plan.next_follow_up_on or timezone.localdate(plan.signed_at)
-        pk = plan.pk
-        yield _item(Kind.DOSE_PLAN_ENDING, plan.patient_id, pk, on=on, object_id=pk, urgency=max(plan.remaining, 0))
+        urgency, detail = max(plan.remaining, 0), _plan_words(plan)
+        yield _item(
+            Kind.DOSE_PLAN_ENDING, plan.patient_id, plan.pk, on=on, object_id=plan.pk, urgency=urgency, detail=detail
+        )
 
 
 def _held_sessions(patients, now):

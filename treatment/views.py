@@ -3,7 +3,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessments import selectors as intake_selectors
@@ -49,9 +48,7 @@ def dashboard(request):
     )
     # The work due (questionnaires, follow-ups, dose plans ending, notes to sign, documentation before a visit,
     # sessions on hold): the most urgent rows of each kind the role works, from the stored due work.
-    today = timezone.localdate()
-    panels = due_selectors.dashboard_panels(user, today=today)
-    work = panels.entries(user, today)
+    panels = due_selectors.dashboard_panels(user)
     # Sessions (the therapist's and the coordinator's schedule): patients by stage, today's and upcoming sessions
     # with their checklist state; the therapist also sees each patient's current dose plan.
     show_sessions = user.role in (User.Role.THERAPIST, User.Role.COORDINATOR)
@@ -94,7 +91,7 @@ def dashboard(request):
             "recent_side_effects": recent_side_effects,
             "show_questionnaires_due": user.role in User.CLINICIAN_ROLES,
             "due_counts": panels.counts,
-            **work,
+            **panels.entries(),
         },
     )
 

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
                 ('due_at', models.DateTimeField()),
                 ('due_on', models.DateField()),
                 ('urgency', models.SmallIntegerField(default=1)),
-                ('detail', models.CharField(blank=True, max_length=200)),
+                ('detail', models.CharField(blank=True, max_length=400)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('resolved_at', models.DateTimeField(blank=True, null=True)),
                 ('patient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='due_items', to='patients.patient')),
