@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assessments import questionnaire_services
 from kapcare.accounts.models import User
+from kapcare.audit.models import AuditEvent
 from patients import due_work
 from patients import services as patient_services
 from patients.models import DueItem, SafetyAlert
@@ -185,3 +186,67 @@ def test_seed_data_reconciled_equals_the_rules(db, patients):
     for user in clinicians:
         assert_stored_equals_derived(user)
     assert DueItem.objects.open().values("kind").distinct().count() >= 3
+
+
+# The "see all" pages: one kind, most urgent first, a keyset cursor in the querystring ---------------------------
+
+
+def test_see_all_pages_through_every_row_once_in_order(db, client):
+    call_command("seed_load", patients=60, therapists=1, prescribers=1, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    prescriber = User.objects.get(email="prescriber1@load.kapcare.test")
+    kind = max(Kind.values, key=lambda k: len(due_selectors.due_rows(prescriber, k, limit=ALL)))
+    everything = due_selectors.due_rows(prescriber, kind, limit=ALL)
+    assert len(everything) > due_selectors.SEE_ALL_PAGE, kind
+    client.force_login(prescriber)
+
+    seen, url, pages = [], f"/due/{kind}/", 0
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        seen += [row.pk for row in response.context["rows"]]
+        cursor = response.context["next_cursor"]
+        url = f"/due/{kind}/?after={cursor}" if cursor else None
+        pages += 1
+
+    assert seen == [row.pk for row in everything]  # each once, in the panel's order
+    assert pages == -(-len(everything) // due_selectors.SEE_ALL_PAGE)
+    assert f"({len(everything)})" in client.get(f"/due/{kind}/").content.decode()
+
+
+def test_see_all_is_audited_per_patient_shown(client, therapist_a, prescriber, patient_a):
+    ready_for_evaluation(patient_a)
+    signed_evaluation(prescriber, patient_a)
+    client.force_login(therapist_a)
+    before = AuditEvent.objects.filter(patient_id=patient_a.pk, action="list").count()
+
+    page = client.get("/due/questionnaire/").content.decode()
+
+    assert "Alder, Avery" in page
+    assert AuditEvent.objects.filter(patient_id=patient_a.pk, action="list").count() == before + 1
+
+
+@pytest.mark.parametrize(
+    "role, path, status",
+    [
+        ("therapist_a", "/due/follow_up/", 403),  # the prescriber's work
+        ("prescriber", "/due/note_to_sign/", 403),  # the therapist's
+        ("coordinator", "/due/questionnaire/", 403),
+        ("patient", "/due/questionnaire/", 403),
+        ("therapist_a", "/due/nothing_such/", 404),
+        ("therapist_a", "/due/questionnaire/?after=1.not-a-time.3", 400),
+        ("therapist_a", "/due/questionnaire/?after=99999999999999999999999.1.1", 400),
+        ("therapist_a", "/due/questionnaire/?after=1.2", 400),
+        ("therapist_b", "/due/questionnaire/", 200),  # nothing of another team's patients
+    ],
+)
+def test_see_all_refuses_clearly(client, cast, prescriber, patient_a, role, path, status):
+    ready_for_evaluation(patient_a)
+    signed_evaluation(prescriber, patient_a)
+    client.force_login(cast[role])
+
+    response = client.get(path)
+
+    assert response.status_code == status
+    if status == 403:
+        assert "another role" in response.content.decode()
+    assert "Alder" not in response.content.decode()
