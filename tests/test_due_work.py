@@ -33,6 +33,7 @@ from .course_states import (
     signed_dose_plan,
     signed_evaluation,
 )
+from .factories import enrol_totp
 
 Kind = DueItem.Kind
 ALL = 10_000
@@ -194,6 +195,7 @@ def test_seed_data_reconciled_equals_the_rules(db, patients):
 def test_see_all_pages_through_every_row_once_in_order(db, client):
     call_command("seed_load", patients=60, therapists=1, prescribers=1, stdout=open(os.devnull, "w"))  # noqa: SIM115
     prescriber = User.objects.get(email="prescriber1@load.kapcare.test")
+    enrol_totp(prescriber)
     kind = max(Kind.values, key=lambda k: len(due_selectors.due_rows(prescriber, k, limit=ALL)))
     everything = due_selectors.due_rows(prescriber, kind, limit=ALL)
     assert len(everything) > due_selectors.SEE_ALL_PAGE, kind
@@ -236,6 +238,8 @@ def test_see_all_is_audited_per_patient_shown(client, therapist_a, prescriber, p
         ("therapist_a", "/due/questionnaire/?after=1.not-a-time.3", 400),
         ("therapist_a", "/due/questionnaire/?after=99999999999999999999999.1.1", 400),
         ("therapist_a", "/due/questionnaire/?after=1.2", 400),
+        ("therapist_a", "/due/questionnaire/?after=1.99999999999999999999.1", 400),
+        ("therapist_a", "/due/questionnaire/?after=1.1.-5", 400),
         ("therapist_b", "/due/questionnaire/", 200),  # nothing of another team's patients
     ],
 )

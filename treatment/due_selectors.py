@@ -63,6 +63,8 @@ def cursor_of(row) -> str:
 def parse_cursor(text):
     """(urgency, due_at, id) from a cursor, or ValueError."""
     urgency, micros, pk = (int(part) for part in text.split("."))
+    if not (-(2**15) <= urgency < 2**15 and 0 < pk < 2**63):
+        raise ValueError("cursor out of range")
     return urgency, EPOCH + timedelta(microseconds=micros), pk
 
 
