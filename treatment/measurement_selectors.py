@@ -2,8 +2,10 @@
 
 Schedule (kap-domain.md §9): the baseline set (PHQ-9, GAD-7, and PCL-5 when trauma is a referral reason) before
 the first dose; then the set before each integration session and every `CarePolicy.questionnaire_interval_days`
-(14 by default) while a course is active (the first dose given, the course not ended). Nothing is stored: what
-is due is derived from the course's sessions and the responses, like an overdue follow-up.
+(14 by default) while a course is active (the first dose given, the course not ended). What is due is derived
+from the course's sessions and the responses, like an overdue follow-up; the clinicians' dashboards read the
+answer stored as due work (treatment.due_work, patients.due_work), which the services and a beat task keep equal
+to this derivation.
 
 Responses belong to the course whose window holds them: a course's window runs from the end of the patient's
 previous course (or the beginning) to its own end, so a baseline answered at intake, before the course opened,

@@ -36,7 +36,7 @@ def dashboard(request):
         return render(request, "treatment/dashboard_admin.html")
     page = Paginator(selectors.patients_for_list(user), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     patients = course_selectors.annotate_dashboard_page(user, list(page.object_list))
-    # Each panel is one query (the questionnaire schedule three) and lists its most urgent rows only.
+    # Each panel is one query and lists its most urgent rows only.
     # The prescriber's evaluation queue ([] for everyone else).
     evaluation_queue = intake_selectors.evaluation_queue(user, limit=DASHBOARD_PANEL_LIMIT)
     # Safety: the alerts waiting for this clinician, and (prescribers) recent side effects.
