@@ -583,3 +583,70 @@ class SafetyAlertAcknowledgement(models.Model):
 
     def __str__(self):
         return f"Alert {self.alert_id} acknowledged by {self.clinician_id} as {self.role}"
+
+
+# Due work ----------------------------------------------------------------------------------------------
+
+
+class DueItemQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+    def in_panel_order(self):
+        return self.order_by("urgency", "due_at", "id")
+
+
+class DueItem(models.Model):
+    """One piece of work due for a patient (a questionnaire, a follow-up visit, a note to sign...), stored so
+    that dashboards read "open, due before X, most urgent first, the first N" from an index instead of
+    deriving the schedule for a whole caseload. The rules stay where they are (treatment's selectors); these
+    rows are a cache of their answer, kept by the services that change the facts (in the same transaction,
+    through `patients.due_work.refresh`) and reconciled by a beat task and `manage.py reconcile_due_work`.
+
+    Who must act is the `role` on the patient's care team, read through the care team when the panel is
+    read, so a care team change never leaves a row with a stale owner. `object_id` points at the record the
+    work is about (its model follows from `kind`); `key` tells two items of one kind apart (an instrument's
+    code, a record's id). `urgency` orders within a kind (lower first), then `due_at`."""
+
+    class Kind(models.TextChoices):
+        QUESTIONNAIRE = "questionnaire", "Questionnaire due"
+        FOLLOW_UP = "follow_up", "Follow-up visit due"
+        DOCUMENTATION = "documentation", "Documentation missing before a follow-up"
+        NOTE_TO_SIGN = "note_to_sign", "Progress note to sign"
+        DOSE_PLAN_ENDING = "dose_plan_ending", "Dose plan nearing exhaustion"
+        HELD_SESSION = "held_session", "Dosing session on hold"
+
+    class Role(models.TextChoices):
+        THERAPIST = "therapist", "Therapist"
+        PRESCRIBER = "prescriber", "Prescriber"
+        TEAM = "team", "Therapist and prescriber"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="due_items")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=40)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    object_id = models.UUIDField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    due_on = models.DateField()  # the day it is due on the clinic's calendar, as the rule said
+    urgency = models.SmallIntegerField(default=1)
+    detail = models.CharField(max_length=400, blank=True)  # the rule's reason in words, no free text
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DueItemQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind", "key"], condition=Q(resolved_at__isnull=True), name="due_item_one_open"
+            ),
+        ]
+        indexes = [
+            # The panels: open rows of a kind, most urgent and soonest first (then the care team probe).
+            models.Index(
+                fields=["kind", "urgency", "due_at", "id"], condition=Q(resolved_at__isnull=True), name="due_item_panel"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.patient_id} on {self.due_on}"

@@ -30,6 +30,7 @@ from kapcare.versions import check_version
 
 from . import selectors
 from .access import require_safety_alert, safety_alert_role
+from .due_work import keeps_due_work
 from .models import (
     AlertRole,
     CareTeamMember,
@@ -77,6 +78,7 @@ REFERRAL_INPUT = {
 
 
 @service(Permission.REFER_PATIENT, object_type="patients.patient")
+@keeps_due_work
 def patient_refer(
     *,
     actor,
@@ -248,6 +250,7 @@ def _put_prescriber_on_team(*, actor, patient, prescriber):
     return _put_on_team(actor=actor, patient=patient, clinician=prescriber, role=CareTeamMember.Role.PRESCRIBER)
 
 
+@keeps_due_work
 def prescriber_assign(*, actor, patient: Patient, prescriber) -> CareTeamMember:
     """A coordinator assigns (or changes) the patient's prescriber. The previous one leaves the team."""
     access.require(actor, Permission.ASSIGN_PRESCRIBER, patient)
@@ -279,6 +282,7 @@ def _check_therapist_may_treat(patient, therapist):
         raise ValidationError({"therapist": f"{therapist} is not licensed in {patient.get_state_display()} ({gap})."})
 
 
+@keeps_due_work
 def therapist_assign(*, actor, patient: Patient, therapist) -> CareTeamMember:
     """A coordinator matches the patient with a therapist, or a new one: the previous therapist leaves the team,
     and the safety alerts still open for the therapist are handed over to the new one."""
@@ -706,6 +710,7 @@ def _enqueue_safety_alert_notification(alert_id):
         task.delay(str(alert_id))
 
 
+@keeps_due_work
 def safety_alert_raise(
     *, patient: Patient, kind: str, reason: str, source, severity: str = SafetyAlert.Severity.HIGH, actor=None
 ) -> SafetyAlert:
@@ -783,6 +788,7 @@ def safety_alert_escalated(*, alert_id, user_id) -> SafetyAlertRecipient | None:
 
 
 @service(Permission.ACKNOWLEDGE_SAFETY_ALERT, on="alert", check=require_safety_alert)
+@keeps_due_work
 def safety_alert_acknowledge(*, actor, alert: SafetyAlert, note: str) -> SafetyAlertAcknowledgement:
     """The patient's therapist or prescriber (whoever holds the role now) records that they saw the alert and
     what they did, in their role; a coordinator it was escalated to records their action as the coordinator.

@@ -52,21 +52,20 @@ API_LIST_QUERIES = 9
 # The prescriber's dashboard adds its evaluation queue: one query, plus the queue's screening flags when the
 # queue is not empty (it is empty here: these patients are only referred).
 # Clinicians' dashboards add the safety alerts waiting for them (one query).
-# The prescriber's adds recent side effects (one query) and the follow-ups due and the dose plans nearing
-# exhaustion (one query each).
-DASHBOARD_QUERIES = {"therapist_a": 16, "prescriber": 20, "coordinator": 15, "patient": 11, "admin": 6}
-# Questionnaires due (issue 6), on the clinicians' dashboards and the patient's: three queries (open courses,
-# their sessions, their responses) however many.
-QUESTIONNAIRE_PANELS = {"therapist_a": 3, "prescriber": 3, "patient": 3}
+# The prescriber's adds recent side effects (one query).
+DASHBOARD_QUERIES = {"therapist_a": 16, "prescriber": 18, "coordinator": 15, "patient": 11, "admin": 6}
+# The work due (issue 15), read from the stored due work: one LIMIT query per kind the role works (the therapist:
+# questionnaires, notes to sign, documentation before a follow-up, sessions on hold; the prescriber: questionnaires,
+# follow-ups, dose plans ending, documentation, sessions on hold) and one COUNT for all; the rows carry what the
+# panels say, so nothing more is read for them.
+# The patient's own questionnaires due are derived for them alone: three queries (open courses, sessions,
+# responses) however many.
+QUESTIONNAIRE_PANELS = {"therapist_a": 5, "prescriber": 6, "patient": 3}
 DASHBOARD_QUERIES = {role: count + QUESTIONNAIRE_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 # Sessions (issue 5): the therapist's patients by stage, today's and upcoming sessions and current dose plans
 # (one query each); the coordinator's upcoming sessions and the patient's own (one query each).
 SESSION_PANELS = {"therapist_a": 3, "coordinator": 1, "patient": 1}
 DASHBOARD_QUERIES = {role: count + SESSION_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
-# Session documentation (issue 5): the therapist's unsigned notes and, for the clinicians, sessions missing
-# documentation before the next follow-up (one query each).
-NOTE_PANELS = {"therapist_a": 2, "prescriber": 1}
-DASHBOARD_QUERIES = {role: count + NOTE_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 # Messaging (issue 7): every page's notification badge (one COUNT, so every role); the clinicians' unread
 # messages per patient on the page and the patient's unread messages (one query each).
 MESSAGING_PANELS = {"therapist_a": 2, "prescriber": 2, "coordinator": 1, "patient": 2, "admin": 1}
@@ -74,13 +73,6 @@ DASHBOARD_QUERIES = {role: count + MESSAGING_PANELS[role] for role, count in DAS
 # Alerts that follow the care team (issue 12): the coordinator's panel of alerts escalated to them (one query).
 ESCALATED_ALERT_PANELS = {"coordinator": 1}
 DASHBOARD_QUERIES = {role: count + ESCALATED_ALERT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
-# Clinical safety (issue 12): the booked dosing sessions on hold (an open risk alert, a follow-up overdue), on
-# the therapist's and prescriber's dashboards (one query).
-HELD_PANELS = {"therapist_a": 1, "prescriber": 1}
-DASHBOARD_QUERIES = {role: count + HELD_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
-# Visits (issue 19): the prescriber's follow-ups, booked or still to book (one query).
-VISIT_PANELS = {"prescriber": 1}
-DASHBOARD_QUERIES = {role: count + VISIT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.fixture(scope="module", params=SIZES)
@@ -242,5 +234,40 @@ LOADED_LIST_QUERIES = {
 # Issue 12: the clinicians' dashboards list the dosing sessions on hold (+1); the coordinator's dashboard lists
 # alerts escalated to them (+1); their chart shows those alerts (+1) and the form to assign a therapist, whose
 # choices are one query (+1).
-LOADED_DASHBOARD_QUERIES = {"therapist": 27, "prescriber": 27, "coordinator": 18, "admin": 7, "patient": 19}
+# Issue 15: the clinicians' work panels read the stored due work (seed_load stores it): therapist 27 -> 26,
+# prescriber 27 -> 26, the same at every size.
+LOADED_DASHBOARD_QUERIES = {"therapist": 26, "prescriber": 26, "coordinator": 18, "admin": 7, "patient": 19}
 LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 28}
+
+
+# Issue 15: each work panel shows its most urgent few and counts them all -------------------------------------
+
+
+@pytest.mark.parametrize("size", [1, 20, 60])
+def test_work_panels_show_the_most_urgent_few_and_count_them_all(db, client, size):
+    """Panels from seed data: at most PANEL_LIMIT rows each, most urgent first, the count equal to everything
+    the rules say is due, and the same queries per dashboard at 1, 20 and 60 patients."""
+    from treatment.due_selectors import PANEL_LIMIT, Panels, dashboard_panels
+
+    from .test_due_work import derived
+
+    staff = load(size)
+    counts, overflowing = {}, set()
+    for role in ("therapist", "prescriber"):
+        user = staff[role]
+        client.force_login(user)
+        counts[role] = queries_for(client, "/")
+        panels: Panels = dashboard_panels(user)
+        everything = derived(user)
+        for kind, rows in panels.rows.items():
+            assert len(rows) == min(PANEL_LIMIT, len(everything[kind])), (role, kind)
+            assert panels.counts[kind] == len(everything[kind]), (role, kind)
+            keys = [(row.urgency, row.due_at, row.pk) for row in rows]
+            assert keys == sorted(keys)
+            if panels.counts[kind] > PANEL_LIMIT:
+                overflowing.add(kind)
+                assert "See all" in client.get("/").content.decode()
+
+    assert counts == {"therapist": 26, "prescriber": 26}
+    if size == 60:
+        assert overflowing, "seed data this size should fill at least one panel past its limit"

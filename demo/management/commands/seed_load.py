@@ -31,6 +31,7 @@ from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraini
 from kapcare.audit.models import AuditEvent
 from kapcare.signing.mode import signing
 from kapcare.signing.models import content_sha256
+from patients import due_work
 from patients.models import CareTeamMember, Patient, Referral, Stage
 from patients.time_zones import STATE_TIME_ZONES
 from treatment.models import DosePlan, FollowUp, TherapySession, TreatmentCourse
@@ -178,6 +179,9 @@ class Command(BaseCommand):
                 self.insert(rows)
             total_rows += rows.count()
             self.stdout.write(f"  {first + count} patients, {total_rows} rows, {time.monotonic() - started:.1f} s")
+        # Rows went in around the services, so their due work is stored here, as the beat task would.
+        due_rows = due_work.reconcile()
+        self.stdout.write(f"  due work stored: {due_rows} rows, {time.monotonic() - started:.1f} s")
         if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
             with connection.cursor() as cursor:
                 # The visibility map too, so index-only scans need no heap fetches, as on a settled database.
