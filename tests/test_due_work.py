@@ -9,22 +9,20 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from assessments import questionnaire_services
+from assessments.questionnaires import services as questionnaire_services
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
+from messaging.dashboards import due_selectors
 from patients import due_work
 from patients import services as patient_services
 from patients.models import DueItem, SafetyAlert
-from treatment import (
-    course_selectors,
-    due_selectors,
-    measurement_selectors,
-    note_selectors,
-    note_services,
-    session_selectors,
-    session_services,
-)
+from treatment.course import selectors as course_selectors
+from treatment.measurement import selectors as measurement_selectors
 from treatment.models import FollowUp, TherapySession
+from treatment.notes import selectors as note_selectors
+from treatment.notes import services as note_services
+from treatment.sessions import selectors as session_selectors
+from treatment.sessions import services as session_services
 
 from .course_states import (
     completed_session,

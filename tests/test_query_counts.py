@@ -53,7 +53,7 @@ API_LIST_QUERIES = 9
 # queue is not empty (it is empty here: these patients are only referred).
 # Clinicians' dashboards add the safety alerts waiting for them (one query).
 # The prescriber's adds recent side effects (one query).
-DASHBOARD_QUERIES = {"therapist_a": 16, "prescriber": 18, "coordinator": 15, "patient": 11, "admin": 6}
+DASHBOARD_QUERIES = {"therapist_a": 15, "prescriber": 17, "coordinator": 14, "patient": 11, "admin": 6}
 # The work due (issue 15), read from the stored due work: one LIMIT query per kind the role works (the therapist:
 # questionnaires, notes to sign, documentation before a follow-up, sessions on hold; the prescriber: questionnaires,
 # follow-ups, dose plans ending, documentation, sessions on hold) and one COUNT for all; the rows carry what the
@@ -73,6 +73,9 @@ DASHBOARD_QUERIES = {role: count + MESSAGING_PANELS[role] for role, count in DAS
 # Alerts that follow the care team (issue 12): the coordinator's panel of alerts escalated to them (one query).
 ESCALATED_ALERT_PANELS = {"coordinator": 1}
 DASHBOARD_QUERIES = {role: count + ESCALATED_ALERT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# Visits (issue 19): the prescriber's follow-ups, booked or still to book (one query).
+VISIT_PANELS = {"prescriber": 1}
+DASHBOARD_QUERIES = {role: count + VISIT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.fixture(scope="module", params=SIZES)
@@ -207,7 +210,7 @@ THERAPIST_LISTS = {
     "audit-events": 11,
     "intakes": 11,
     "consent-documents": 7,
-    "consent-signatures": 9,
+    "consent-signatures": 7,
     "evaluations": 11,
     "courses": 11,
     "dose-plans": 12,
@@ -222,6 +225,7 @@ THERAPIST_LISTS = {
     "messages": 10,
     "notifications": 7,
     "reminders": 7,
+    "visits": 7,
 }
 LOADED_LIST_QUERIES = {
     "therapist": THERAPIST_LISTS,
@@ -229,15 +233,17 @@ LOADED_LIST_QUERIES = {
     # The therapist's access history asks once for their own psychotherapy notes on the patient, so they see
     # refused attempts on them (issue 13); the prescriber keeps no such notes.
     "prescriber": {prefix: count for prefix, count in THERAPIST_LISTS.items() if prefix != "psychotherapy-notes"}
-    | {"audit-events": THERAPIST_LISTS["audit-events"] - 1},
+    | {"audit-events": THERAPIST_LISTS["audit-events"] - 1}
+    # Only the prescriber (and the patient) books visits, from the prescriber's open times (issue 19).
+    | {"visit-slots": 11},
 }
 # Issue 12: the clinicians' dashboards list the dosing sessions on hold (+1); the coordinator's dashboard lists
 # alerts escalated to them (+1); their chart shows those alerts (+1) and the form to assign a therapist, whose
 # choices are one query (+1).
-# Issue 15: the clinicians' work panels read the stored due work (seed_load stores it): therapist 27 -> 26,
-# prescriber 27 -> 26, the same at every size.
-LOADED_DASHBOARD_QUERIES = {"therapist": 26, "prescriber": 26, "coordinator": 18, "admin": 7, "patient": 19}
-LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 28}
+# Issue 15: the clinicians' work panels read the stored due work (seed_load stores it); issue 19 adds the
+# prescriber's follow-up bookings (one query). The same at every size.
+LOADED_DASHBOARD_QUERIES = {"therapist": 25, "prescriber": 26, "coordinator": 17, "admin": 7, "patient": 19}
+LOADED_CHART_QUERIES = {"therapist": 35, "prescriber": 35, "coordinator": 27}
 
 
 # Issue 15: each work panel shows its most urgent few and counts them all -------------------------------------
@@ -247,7 +253,7 @@ LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 28}
 def test_work_panels_show_the_most_urgent_few_and_count_them_all(db, client, size):
     """Panels from seed data: at most PANEL_LIMIT rows each, most urgent first, the count equal to everything
     the rules say is due, and the same queries per dashboard at 1, 20 and 60 patients."""
-    from treatment.due_selectors import PANEL_LIMIT, Panels, dashboard_panels
+    from messaging.dashboards.due_selectors import PANEL_LIMIT, Panels, dashboard_panels
 
     from .test_due_work import derived
 
@@ -268,6 +274,6 @@ def test_work_panels_show_the_most_urgent_few_and_count_them_all(db, client, siz
                 overflowing.add(kind)
                 assert "See all" in client.get("/").content.decode()
 
-    assert counts == {"therapist": 26, "prescriber": 26}
+    assert counts == {role: LOADED_DASHBOARD_QUERIES[role] for role in ("therapist", "prescriber")}
     if size == 60:
         assert overflowing, "seed data this size should fill at least one panel past its limit"

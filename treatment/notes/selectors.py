@@ -220,7 +220,7 @@ def unsigned_notes(user, *, limit=50) -> list[TherapySession]:
     """The therapist's sessions awaiting a signed note: completed without one, or with a draft. One query."""
     if not access.can(user, Permission.WRITE_SESSION_NOTE):
         return []
-    return list(sessions_with_unsigned_notes(access.visible_patients(user))[:limit])
+    return list(sessions_with_unsigned_notes(visible_patients(user))[:limit])
 
 
 def sessions_with_unsigned_notes(patients):
@@ -245,7 +245,7 @@ def missing_before_follow_up(user, *, today=None, limit=50) -> list[MissingBefor
     visit first: what the prescriber will ask the therapist for. One query."""
     if not access.can(user, Permission.VIEW_SESSION_NOTE):
         return []
-    return missing_before_follow_up_among(access.visible_patients(user), today=today, limit=limit)
+    return missing_before_follow_up_among(visible_patients(user), today=today, limit=limit)
 
 
 def missing_before_follow_up_among(patients, *, today=None, limit=None) -> list[MissingBeforeFollowUp]:
