@@ -236,7 +236,7 @@ class RefusingBackend(LocmemBackend):
 
 @pytest.mark.django_db
 def test_transient_failures_are_retried_with_backoff(settings, busy_day, django_capture_on_commit_callbacks):
-    settings.EMAIL_BACKEND = "tests.test_reminders.FlakyBackend"
+    settings.EMAIL_BACKEND = "messaging.tests.test_reminders.FlakyBackend"
     FlakyBackend.failures = 2
     outbox.plan()
     reminder = Reminder.objects.get(kind=Kind.FOLLOW_UP_TOMORROW)
@@ -262,7 +262,7 @@ def test_transient_failures_are_retried_with_backoff(settings, busy_day, django_
 
 @pytest.mark.django_db
 def test_it_gives_up_after_the_limit_and_says_why(settings, busy_day):
-    settings.EMAIL_BACKEND = "tests.test_reminders.FlakyBackend"
+    settings.EMAIL_BACKEND = "messaging.tests.test_reminders.FlakyBackend"
     settings.REMINDER_MAX_ATTEMPTS = 3
     FlakyBackend.failures = 10
     outbox.plan()
@@ -280,7 +280,7 @@ def test_it_gives_up_after_the_limit_and_says_why(settings, busy_day):
 
 @pytest.mark.django_db
 def test_a_refused_address_fails_at_once(settings, busy_day):
-    settings.EMAIL_BACKEND = "tests.test_reminders.RefusingBackend"
+    settings.EMAIL_BACKEND = "messaging.tests.test_reminders.RefusingBackend"
     outbox.plan()
     reminder = Reminder.objects.get(kind=Kind.FOLLOW_UP_TOMORROW)
 
