@@ -45,6 +45,13 @@ def patients_for_api(user):
     return access.visible_patients(user).for_list().select_related("referral")
 
 
+def patient_list_for_api(user):
+    """(the page's queryset, how many) for the API's list: only the columns the list shows, counted from the
+    care-team index for a clinician (kapcare.access.visible_patient_count)."""
+    columns = ("id", "first_name", "last_name", "email", "date_of_birth", "phone", "state", "time_zone", "stage")
+    return access.visible_patients(user).for_list().only(*columns), access.visible_patient_count(user)
+
+
 def patient_for_chart(user, patient_id, *, action):
     """One visible patient with their care team, or 404 (audited)."""
     patients = patients_for_list(user).select_related("referral", "referred_by", "medical_group")

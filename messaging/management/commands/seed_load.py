@@ -11,6 +11,8 @@ because it spans every app. It refuses to run twice on one database: the audit t
 "start again" means a fresh database.
 """
 
+import io
+import json
 import random
 import time
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, connections, models, transaction
 from django.utils import timezone
 
 from assessments import instruments
@@ -148,8 +150,15 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (the same seed, the same data).")
         parser.add_argument("--therapists", type=int, default=THERAPISTS, help="Therapists, two to a practice.")
         parser.add_argument("--prescribers", type=int, default=PRESCRIBERS, choices=range(1, len(STATES) + 1))
+        parser.add_argument(
+            "--due-follow-ups",
+            type=int,
+            default=None,
+            help="Exactly this many follow-up visits due tomorrow and nothing else in a reminder window (no dosing "
+            "session in the next two days): reminder planning then has the same due work at any size.",
+        )
 
-    def handle(self, *, patients, seed, therapists, prescribers, **options):
+    def handle(self, *, patients, seed, therapists, prescribers, due_follow_ups, **options):
         if patients < 1 or therapists < 1:
             raise CommandError("--patients and --therapists must be at least 1.")
         if Organization.objects.filter(name=MEDICAL_GROUP).exists():
@@ -163,6 +172,7 @@ class Command(BaseCommand):
         self.random = random.Random(seed)  # noqa: S311 (synthetic data, not secrets)
         self.now = timezone.now()
         self.password_hash = make_password(PASSWORD)
+        self.due_follow_ups = due_follow_ups
         staff = self.create_staff(therapists, prescribers)
         total_rows = 0
         for first in range(0, patients, CHUNK):
@@ -175,7 +185,9 @@ class Command(BaseCommand):
                     seeder(self, rows, staff)
                 self.insert(rows)
             total_rows += rows.count()
-            self.stdout.write(f"  {first + count} patients, {total_rows} rows, {time.monotonic() - started:.1f} s")
+            self.stderr.write(
+                f"  {first + count}/{patients} patients, {total_rows} rows, {time.monotonic() - started:.1f} s"
+            )
         if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
             with connection.cursor() as cursor:
                 # The visibility map too, so index-only scans need no heap fetches, as on a settled database.
@@ -302,13 +314,27 @@ class Command(BaseCommand):
                     course=course,
                     patient=patient,
                     prescriber=prescriber,
-                    due_on=(self.now + timedelta(days=rnd.randint(-5, 90))).date(),
+                    due_on=self.follow_up_due_on(),
                 )
             )
         self.sessions(rows, patient, course, plan, therapist, stage, evaluated_at)
         self.questionnaires(rows, patient, account, evaluated_at)
         self.audit_trail(rows, patient, therapist, prescriber, account, evaluation)
         rows.by_model.setdefault("patients", []).append((patient, therapist, prescriber, account))
+
+    def follow_up_due_on(self):
+        """Anywhere from 5 days late to 90 ahead; with --due-follow-ups, tomorrow for that many, else 30-90 ahead."""
+        if self.due_follow_ups is None:
+            return (self.now + timedelta(days=self.random.randint(-5, 90))).date()
+        if self.due_follow_ups > 0:
+            self.due_follow_ups -= 1
+            return (self.now + timedelta(days=1)).date()
+        return (self.now + timedelta(days=self.random.randint(30, 90))).date()
+
+    def upcoming_at(self):
+        """When a session still ahead is booked: 1-14 days on; with --due-follow-ups, after the dosing reminder's
+        two-day window."""
+        return self.now + timedelta(days=self.random.randint(1 if self.due_follow_ups is None else 3, 14))
 
     def intake(self, patient, account, submitted_at):
         answers = dict.fromkeys(MEDICAL_CONDITIONS, False)
@@ -406,7 +432,7 @@ class Command(BaseCommand):
             at = at + timedelta(days=rnd.randint(3, 8))
             ahead = n >= count - upcoming
             if ahead:
-                at = max(at, self.now + timedelta(days=rnd.randint(1, 14)))
+                at = max(at, self.upcoming_at())
             session = rows.add(
                 only_fields(
                     TherapySession,
@@ -475,11 +501,54 @@ class Command(BaseCommand):
     # Writing -------------------------------------------------------------------------------------
 
     def insert(self, rows):
-        """Each model's rows in one go, parents first (the order they were first added)."""
+        """Each model's rows in one COPY, parents first (the order they were first added)."""
         for model, objs in rows.by_model.items():
-            if isinstance(model, str):
-                continue  # bookkeeping for the extra seeders
-            model.objects.bulk_create(objs, batch_size=BATCH)
+            if not isinstance(model, str):  # str keys are bookkeeping for the extra seeders
+                copy_rows(model, objs)
+
+
+def copy_rows(model, objs):
+    """COPY the objects into the model's table, as bulk_create would store them, at a fraction of its cost:
+    ids from the sequence first (for models with an integer key), foreign keys from the parents' ids."""
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
+    if model._meta.pk.db_returning:  # AutoField: ask the sequence for the ids, as INSERT would
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, model._meta.pk.column, len(objs)],
+            )
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+    buffer, db = io.StringIO(), connections[connection.alias]  # the connection itself, not the per-thread proxy
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="seed_load")
+        buffer.write("\t".join(copy_value(db, field, field.pre_save(obj, True)) for field in fields) + "\n")
+    buffer.seek(0)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN", buffer
+        )
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_value(db, field, value):
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(field, models.JSONField):
+        text = json.dumps(value, cls=field.encoder)
+    else:
+        value = field.get_db_prep_save(value, db)
+        if value is None:
+            return "\\N"
+        text = ("t" if value else "f") if isinstance(value, bool) else str(value)
+    return text.translate(COPY_ESCAPES)
 
 
 # Records of later issues, seeded when their models are installed: each function gets the command, the chunk's
