@@ -18,13 +18,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, connections, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from assessments import instruments
@@ -155,7 +156,8 @@ class Command(BaseCommand):
             type=int,
             default=None,
             help="Exactly this many follow-up visits due tomorrow and nothing else in a reminder window (no dosing "
-            "session in the next two days): reminder planning then has the same due work at any size.",
+            "session in the next two days, every questionnaire just answered): reminder planning then has the same "
+            "due work at any size.",
         )
 
     def handle(self, *, patients, seed, therapists, prescribers, due_follow_ups, **options):
@@ -455,8 +457,12 @@ class Command(BaseCommand):
 
     def questionnaires(self, rows, patient, account, start):
         rnd = self.random
-        for n in range(rnd.randint(3, 15)):
+        count = rnd.randint(3, 15)
+        for n in range(count):
             code = QUESTIONNAIRES[n % len(QUESTIONNAIRES)]
+            submitted_at = min(start + timedelta(days=7 * n + 1), self.now)
+            if self.due_follow_ups is not None and n >= count - len(QUESTIONNAIRES):
+                submitted_at = self.now - timedelta(hours=1)  # each instrument just answered: none due
             instrument = instruments.get(code)
             answers = [rnd.choice(instrument.values[:3]) for _ in instrument.items]
             if code == "phq9":
@@ -470,7 +476,7 @@ class Command(BaseCommand):
                     total_score=total,
                     severity=instrument.severity(total),
                     entered_by=account,
-                    submitted_at=min(start + timedelta(days=7 * n + 1), self.now),
+                    submitted_at=submitted_at,
                 )
             )
 
@@ -520,10 +526,11 @@ def copy_rows(model, objs):
             )
             for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
                 obj.pk = pk
-    buffer, db = io.StringIO(), connections[connection.alias]  # the connection itself, not the per-thread proxy
+    buffer, writers = io.StringIO(), [copy_writer(field) for field in fields]
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="seed_load")
-        buffer.write("\t".join(copy_value(db, field, field.pre_save(obj, True)) for field in fields) + "\n")
+        values = (write(field.pre_save(obj, True)) for field, write in zip(fields, writers, strict=True))
+        buffer.write("\t".join(values) + "\n")
     buffer.seek(0)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor:
@@ -537,18 +544,20 @@ def copy_rows(model, objs):
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def copy_value(db, field, value):
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
+def copy_writer(field):
+    """A function of a field's value to its text in COPY's format. The seeder's values are already of the
+    column's type (str, int, UUID, Decimal, date, aware datetime, choices): only JSON and booleans need turning."""
     if isinstance(field, models.JSONField):
-        text = json.dumps(value, cls=field.encoder)
+        text = partial(json.dumps, cls=field.encoder)
+    elif isinstance(field, models.BooleanField):
+        text = {True: "t", False: "f"}.__getitem__
     else:
-        value = field.get_db_prep_save(value, db)
-        if value is None:
-            return "\\N"
-        text = ("t" if value else "f") if isinstance(value, bool) else str(value)
-    return text.translate(COPY_ESCAPES)
+        text = str
+
+    def write(value):
+        return "\\N" if value is None else text(value).translate(COPY_ESCAPES)
+
+    return write
 
 
 # Records of later issues, seeded when their models are installed: each function gets the command, the chunk's
