@@ -202,7 +202,8 @@ def verdicts(runs, compare=None):
     if compare:
         for name, queries in compare["queries"].items():
             counts.setdefault(name, []).insert(0, queries)
-    differ = [f"{name} ({' → '.join(map(str, q))})" for name, q in counts.items() if len(set(q)) > 1]
+    counted = {name: [n for n in q if isinstance(n, int)] for name, q in counts.items()}  # not the timeouts
+    differ = [f"{name} ({' → '.join(map(str, q))})" for name, q in counted.items() if len(set(q)) > 1]
     labels = ", ".join(f"{s['patients']:,}" for s in [*sizes, *runs])
     notes.append(
         f"- Queries per request equal at {labels} patients: "
@@ -220,7 +221,8 @@ def report(runs, compare, args):
         f"`make bench` of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {sizes}; {os.cpu_count()} cores "
         f"({platform.processor() or platform.machine()}), gunicorn 2 sync workers, "
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s after a {args.warmup} s warm-up, "
-        f"on the same machine. A row marked timeout took over {args.request_timeout} s for one request."
+        f"on the same machine. A row marked timeout: one request took over {args.request_timeout} s, or none "
+        "finished within the run."
     )
     return f"{header}\n\n{table(runs, compare)}\n\n{verdicts(runs, compare)}\n"
 
