@@ -99,10 +99,10 @@ class MessageViewSet(ScopedViewSet):
         patient = self.patient_from_query(permission)
         if patient is None:  # every visible patient's: for a role that may read this kind of thread at all
             access.require(request.user, permission, object_type=self.audit_object_type)
-            messages = self.get_queryset().filter(thread__kind=kind)
+            messages, count = self.get_queryset().filter(thread__kind=kind), None
         else:
-            messages = selectors.thread_messages_for_api(patient, kind)
-        page = self.audited_page(messages)
+            messages, count = selectors.thread_messages_for_api(patient, kind)
+        page = self.audited_page(messages, count=count)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):

@@ -71,9 +71,11 @@ def messages_for_api(user):
 
 
 def thread_messages_for_api(patient, kind):
-    """One thread of a patient that came from kapcare.access (so already visible), as the API shows it: read
-    through the thread's message_thread_time index, with no pass over the caller's other patients."""
-    return _for_api(Message.objects.filter(thread__patient=patient, thread__kind=kind))
+    """(messages, how many) of one thread of a patient that came from kapcare.access (so already visible), as
+    the API shows them: through the thread's index, with no pass over the caller's other patients, and counted
+    without the joins the names need."""
+    messages = Message.objects.filter(thread__patient=patient, thread__kind=kind)
+    return _for_api(messages), messages.count()
 
 
 def readable_messages(user):
