@@ -7,9 +7,9 @@ messages, reminders) when their models are installed (`EXTRA_SEEDERS`).
 
 Rows go in with COPY (`copy_rows`), a chunk of patients per transaction, never through the per-row services:
 this is load for measuring reads, not a check of the write rules (the tests do that). Progress goes to stderr.
-`--due-follow-ups N` holds the work due for reminders to N follow-ups at any size (the planning bench). It lives in the topmost app
-because it spans every app. It refuses to run twice on one database: the audit trail cannot be deleted, so
-"start again" means a fresh database.
+`--due-follow-ups N` holds the work due for reminders to N follow-ups at any size (the planning bench).
+It lives in the topmost app because it spans every app. It refuses to run twice on one database: the audit
+trail cannot be deleted, so "start again" means a fresh database.
 """
 
 import io
