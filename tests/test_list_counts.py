@@ -43,3 +43,22 @@ def test_the_count_follows_the_care_team_as_it_changes(api, therapist_a, therapi
     assert listed(api, prescriber) == (3, 3)
     for user in (therapist_a, therapist_b, prescriber, coordinator):
         assert access.visible_patient_count(user) == access.visible_patients(user).count()
+
+
+def test_a_listed_patient_is_audited_as_fully_as_a_read_one(api, therapist_a, patient_a):
+    """The list's audit rows go in as one INSERT of arrays (no model per row): each must carry everything
+    a single read's row does."""
+    from kapcare.audit.models import AuditEvent
+
+    client = api.as_user(therapist_a)
+    client.get(f"/api/v1/patients/{patient_a.pk}/")
+    read = AuditEvent.objects.filter(action="read", patient=patient_a).latest("id")
+    before = timezone.now()
+    response = client.get("/api/v1/patients/")
+
+    [listed_event] = AuditEvent.objects.filter(action="list", id__gt=read.id)
+    same = ("actor_id", "actor_role", "actor_name", "patient_id", "object_type", "object_id", "outcome", "client_ip")
+    assert [getattr(listed_event, name) for name in same] == [getattr(read, name) for name in same]
+    assert (listed_event.fields, listed_event.detail) == ("", {})
+    assert listed_event.request_id == response["X-Request-ID"]
+    assert before <= listed_event.at <= timezone.now()
