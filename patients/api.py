@@ -28,7 +28,8 @@ class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def list(self, request):
-        page = self.audited_page(self.get_queryset())
+        patients, count = selectors.patient_list_for_api(request.user)
+        page = self.audited_page(patients, count=count)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_serializer_class(self):

@@ -504,7 +504,11 @@ class SafetyAlert(models.Model):
             # One alert of a kind per source record: a retried rule does not alert twice.
             models.UniqueConstraint(fields=["kind", "source_type", "source_id"], name="safety_alert_once_per_source"),
         ]
-        indexes = [models.Index(fields=["patient", "-raised_at"], name="safety_alert_patient_time")]
+        indexes = [
+            models.Index(fields=["patient", "-raised_at"], name="safety_alert_patient_time"),
+            # Alerts raised in a window, any patient (the reminder backstop): bench/NOTES.md has the EXPLAIN.
+            models.Index(fields=["raised_at"], name="safety_alert_raised_at"),
+        ]
 
     def __str__(self):
         return f"{self.kind_label} for {self.patient_id}"

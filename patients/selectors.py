@@ -11,6 +11,7 @@ from django.utils import timezone
 from kapcare import access
 from kapcare.accounts.models import Licence
 
+from . import access as patient_access
 from .access import only_openable_alerts, visible_patients, visible_reconciliations
 from .models import (
     AlertRole,
@@ -44,6 +45,13 @@ def patients_for_list(user):
 def patients_for_api(user):
     """The user's patients as the API shows them: no care team, the referral in the same query."""
     return visible_patients(user).for_list().select_related("referral")
+
+
+def patient_list_for_api(user):
+    """(the page's queryset, how many) for the API's list: only the columns the list shows, counted from the
+    care-team index for a clinician (kapcare.access.visible_patient_count)."""
+    columns = ("id", "first_name", "last_name", "email", "date_of_birth", "phone", "state", "time_zone", "stage")
+    return patient_access.visible_patients(user).for_list().only(*columns), patient_access.visible_patient_count(user)
 
 
 def patient_for_chart(user, patient_id, *, action):

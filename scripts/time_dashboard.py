@@ -24,8 +24,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
-from kapcare import access  # noqa: E402
 from kapcare.accounts.models import User  # noqa: E402
+from patients import access as patient_access  # noqa: E402
 
 ROLES = {"therapist": "therapist01", "prescriber": "prescriber1", "coordinator": "coordinator"}
 
@@ -59,6 +59,6 @@ if __name__ == "__main__":
         if not Authenticator.objects.filter(user=user).exists():
             TOTP.activate(user, generate_totp_secret())
 
-        patients = access.visible_patients(user).count()
+        patients = patient_access.visible_patients(user).count()
         median, best, queries = measure(user.email, runs)
         print(f"{role:12} {patients:6} patients  median {median:8.1f} ms  best {best:8.1f} ms  {queries} queries")

@@ -95,6 +95,31 @@ def test_patient_list_api(api, crowd, db):
     assert client.get("/api/v1/patients/").json()["count"] == crowd["size"] + 1  # and patient A
 
 
+# The messages list for one patient: the patient's lookup, page count, page, receipts, one audit INSERT (plus
+# the session's bookkeeping as for the patient list).
+API_MESSAGES_QUERIES = 11
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_messages_list_api(api, therapist_a, prescriber, patient_a, size):
+    from messaging.services import message_send
+
+    for n in range(size):
+        message_send(actor=(therapist_a, prescriber)[n % 2], patient=patient_a, body=f"Note {n}")
+    client = api.as_user(therapist_a)
+    path = f"/api/v1/messages/?patient={patient_a.pk}&page_size=200"
+
+    assert queries_for(client, path) == API_MESSAGES_QUERIES
+    body = client.get(path).json()
+    assert body["count"] == len(body["results"]) == size
+    newest = body["results"][0]
+    assert newest["body"] == f"Note {size - 1}"
+    author = (therapist_a, prescriber)[(size - 1) % 2]
+    assert (newest["author_name"], newest["author_role"]) == (author.get_full_name(), author.role)
+    assert newest["for_clinician_name"] is None
+
+
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("role", sorted(DASHBOARD_QUERIES))
 def test_dashboard(client, crowd, db, role):
     client.force_login(crowd[role])

@@ -153,7 +153,11 @@ class Licence(Credential):
         constraints = [
             models.UniqueConstraint(fields=["clinician", "state", "number"], name="licence_once_per_clinician")
         ]
-        indexes = [models.Index(fields=["state", "expires_on"], name="licence_state_expiry")]
+        indexes = [
+            models.Index(fields=["state", "expires_on"], name="licence_state_expiry"),
+            # Licences expiring soon, any state (the credential reminder): bench/NOTES.md has the EXPLAIN.
+            models.Index(fields=["expires_on"], name="licence_expiry"),
+        ]
 
     def __str__(self):
         return f"{self.state} licence {self.number}"

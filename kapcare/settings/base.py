@@ -188,7 +188,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     # Token first: an unauthenticated API call answers 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "kapcare.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["kapcare.api.permissions.IsAuthenticatedWithSecondFactor"],
