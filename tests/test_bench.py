@@ -3,6 +3,7 @@
 import argparse
 import socket
 import threading
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from django.utils import timezone
 from assessments.models import Intake, QuestionnaireResponse
 from bench import run
 from messaging.reminders import outbox
+from messaging.reminders.models import Reminder
 from patients.models import CareTeamMember, Patient
 from treatment.models import FollowUp, TherapySession
 
@@ -43,7 +45,10 @@ def test_due_follow_ups_fix_the_reminders_planning_finds(db):
     assert not pending.exclude(due_on=tomorrow).filter(due_on__lt=tomorrow + timedelta(days=29)).exists()
     assert not TherapySession.objects.dosing().filter(status="scheduled", scheduled_at__lte=now + timedelta(days=2))
     with transaction.atomic():
-        assert outbox.plan(now) == 3  # one reminder to the prescriber of each due follow-up, nothing else
+        # Each due follow-up reminds its prescriber, and its patient to book the visit (issue 19); nothing else.
+        assert outbox.plan(now) == 6
+        kinds = Counter(Reminder.objects.values_list("kind", flat=True))
+        assert kinds == {Reminder.Kind.FOLLOW_UP_TOMORROW: 3, Reminder.Kind.FOLLOW_UP_TO_BOOK: 3}
         transaction.set_rollback(True)
 
 

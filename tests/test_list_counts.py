@@ -8,7 +8,7 @@ from django.utils import timezone
 from patients import access as patient_access
 from patients.models import CareTeamMember
 
-from .conftest import refer
+from .fixtures import refer
 
 
 def listed(api, user):

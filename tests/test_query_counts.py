@@ -83,9 +83,9 @@ def crowd(request, django_db_setup, django_db_blocker):
     """The cast of tests/fixtures.py, and `size` more patients referred by therapist A with the prescriber on their
     team: made once per size for the module's tests (the tests of one size run together)."""
     with kept_for_the_module(django_db_blocker):
-        cast, _patients = make_world()
+        cast, patients = make_world()
         make_patients(request.param, cast["therapist_a"], cast["prescriber"], cast["coordinator"])
-        yield {"size": request.param, **cast}
+        yield {"size": request.param, "patient_a": patients["A"], **cast}
 
 
 def test_patient_list_api(api, crowd, db):
@@ -100,10 +100,11 @@ def test_patient_list_api(api, crowd, db):
 API_MESSAGES_QUERIES = 11
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_messages_list_api(api, therapist_a, prescriber, patient_a, size):
+def test_messages_list_api(api, crowd, db):
     from messaging.services import message_send
 
+    therapist_a, prescriber, patient_a = crowd["therapist_a"], crowd["prescriber"], crowd["patient_a"]
+    size = crowd["size"]
     for n in range(size):
         message_send(actor=(therapist_a, prescriber)[n % 2], patient=patient_a, body=f"Note {n}")
     client = api.as_user(therapist_a)
@@ -119,7 +120,6 @@ def test_messages_list_api(api, therapist_a, prescriber, patient_a, size):
     assert newest["for_clinician_name"] is None
 
 
-@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("role", sorted(DASHBOARD_QUERIES))
 def test_dashboard(client, crowd, db, role):
     client.force_login(crowd[role])
