@@ -1,5 +1,7 @@
 """The scoped base viewset: the only way an API view reaches objects."""
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions, viewsets
 
@@ -93,3 +95,19 @@ class ScopedViewSet(AuditedDenialsMixin, viewsets.GenericViewSet):
         if whole_list_by_role:
             access.require(self.request.user, permission, object_type=self.audit_object_type)
         return queryset
+
+
+class NonPatientViewSet(ScopedViewSet):
+    """A ScopedViewSet for records that belong to no patient (courses, consultation groups): a lookup outside
+    `scope(user)` is a 404, audited without a patient."""
+
+    def get_object(self):
+        pk = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        action = AuditEvent.Action.READ if self.request.method in permissions.SAFE_METHODS else AuditEvent.Action.UPDATE
+        try:
+            obj = self.get_queryset().get(pk=pk)
+        except (ObjectDoesNotExist, ValidationError, ValueError):
+            audit_denied(self.request.user, action, object_type=self.audit_object_type, object_id=pk)
+            raise Http404("No such record, or it is not yours to see.") from None
+        self.check_object_permissions(self.request, obj)
+        return obj
