@@ -50,9 +50,16 @@ class MeetingSerializer(serializers.ModelSerializer):
         return [str(row.clinician_id) for row in meeting.attendance.all()]
 
 
+class WallClockDateTimeField(serializers.DateTimeField):
+    """A date and time kept as given: without an offset it is read in the meeting's own time zone."""
+
+    def enforce_timezone(self, value):
+        return value
+
+
 class ScheduleSerializer(StrictFieldsMixin, serializers.Serializer):
     group = serializers.UUIDField()
-    starts_at = serializers.DateTimeField(help_text="The first meeting, with its UTC offset.")
+    starts_at = WallClockDateTimeField(help_text="The first meeting; without a UTC offset, a time in `time_zone`.")
     time_zone = serializers.CharField(max_length=64)
     video_link = serializers.CharField(max_length=500)
     ce_hours = serializers.DecimalField(max_digits=4, decimal_places=2, min_value=0, max_value=8)
@@ -109,8 +116,9 @@ class GroupViewSet(NonPatientViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        access.require(request.user, Permission.VIEW_CONSULTATION, object_type="network.consultationgroup")
-        return Response(self.get_serializer(self.get_object()).data)
+        obj = self.get_object()
+        access.require(request.user, Permission.VIEW_CONSULTATION, obj)
+        return Response(self.get_serializer(obj).data)
 
     def create(self, request):
         access.require(request.user, Permission.MANAGE_CONSULTATION_GROUPS, object_type="network.consultationgroup")
@@ -135,8 +143,9 @@ class MeetingViewSet(NonPatientViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        access.require(request.user, Permission.VIEW_CONSULTATION, object_type="network.meeting")
-        return Response(self.get_serializer(self.get_object()).data)
+        obj = self.get_object()
+        access.require(request.user, Permission.VIEW_CONSULTATION, obj)
+        return Response(self.get_serializer(obj).data)
 
     @extend_schema(request=ScheduleSerializer, responses=MeetingSerializer(many=True))
     def create(self, request):
@@ -166,8 +175,9 @@ class MeetingViewSet(NonPatientViewSet):
     @action(detail=True, methods=["get"])
     def ics(self, request, pk=None):
         """The meeting as an iCalendar file, to add to a calendar."""
-        access.require(request.user, Permission.VIEW_CONSULTATION, object_type="network.meeting")
-        return ics_response(self.get_object())
+        meeting = self.get_object()
+        access.require(request.user, Permission.VIEW_CONSULTATION, meeting)
+        return ics_response(meeting)
 
 
 def ics_response(meeting):
@@ -191,8 +201,9 @@ class PresentationViewSet(NonPatientViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        access.require(request.user, Permission.VIEW_PRESENTATIONS, object_type="network.presentation")
-        return Response(self.get_serializer(self.get_object()).data)
+        obj = self.get_object()
+        access.require(request.user, Permission.VIEW_PRESENTATIONS, obj)
+        return Response(self.get_serializer(obj).data)
 
     @extend_schema(request=PresentSerializer, responses=PresentationSerializer)
     def create(self, request):

@@ -24,5 +24,8 @@ def meeting_ics(meeting) -> bytes:
     event.add("url", meeting.video_link)
     event.add("description", f"Video: {meeting.video_link}\nCE hours: {meeting.ce_hours}\n{settings.KAPCARE_BASE_URL}")
     calendar.add_component(event)
-    calendar.add_missing_timezones()
+    # The zone's rules around the meeting only: a compact file (the default covers 1970 to 2038).
+    calendar.add_missing_timezones(
+        first_date=start.date() - timedelta(days=366), last_date=start.date() + timedelta(days=366)
+    )
     return calendar.to_ical()

@@ -47,7 +47,8 @@ def meetings_schedule(
     *, actor, group, starts_at, time_zone: str, video_link: str, ce_hours, duration_minutes=60, count=1, every_weeks=1
 ) -> list[Meeting]:
     """The facilitator schedules `count` meetings, `every_weeks` apart at the same local time in `time_zone`
-    (the wall clock stays put across daylight-saving changes). The first must be in the future."""
+    (the wall clock stays put across daylight-saving changes). The first must be in the future; a `starts_at`
+    without an offset is a time in `time_zone`."""
     access.require(actor, Permission.VIEW_CONSULTATION, group)
     access.require_facilitator(actor, group)
     errors = {}
@@ -59,14 +60,14 @@ def meetings_schedule(
         errors["count"] = f"Schedule 1 to {MAX_MEETINGS_IN_SERIES} meetings at a time."
     if not 1 <= every_weeks <= 8:
         errors["every_weeks"] = "Meetings recur every 1 to 8 weeks."
-    if starts_at is None or timezone.is_naive(starts_at):
-        errors["starts_at"] = "Give the first meeting's date and time with its UTC offset."
-    elif starts_at <= timezone.now():
-        errors["starts_at"] = "The first meeting must be in the future."
     if errors:
         raise ValidationError(errors)
-    local = starts_at.astimezone(zoneinfo.ZoneInfo(time_zone)).replace(tzinfo=None)
     zone = zoneinfo.ZoneInfo(time_zone)
+    if timezone.is_naive(starts_at):  # a wall-clock time is the meeting's own local time
+        starts_at = starts_at.replace(tzinfo=zone)
+    if starts_at <= timezone.now():
+        raise ValidationError({"starts_at": "The first meeting must be in the future."})
+    local = starts_at.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
     starts = [(local + timedelta(weeks=every_weeks * n)).replace(tzinfo=zone) for n in range(count)]
     return _meetings_create(actor, group, starts, time_zone, video_link, ce_hours, duration_minutes)
 

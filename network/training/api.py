@@ -70,8 +70,9 @@ class CourseViewSet(NonPatientViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        access.require(request.user, Permission.VIEW_TRAINING, object_type="network.course")
-        return Response(self.get_serializer(self.get_object()).data)
+        obj = self.get_object()
+        access.require(request.user, Permission.VIEW_TRAINING, obj)
+        return Response(self.get_serializer(obj).data)
 
     def create(self, request):
         access.require(request.user, Permission.MANAGE_COURSES, object_type="network.course")
@@ -96,8 +97,9 @@ class EnrolmentViewSet(NonPatientViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, pk=None):
-        access.require(request.user, Permission.VIEW_TRAINING, object_type="network.enrolment")
-        return Response(self.get_serializer(self.get_object()).data)
+        obj = self.get_object()
+        access.require(request.user, Permission.VIEW_TRAINING, obj)
+        return Response(self.get_serializer(obj).data)
 
     def create(self, request):
         access.require(request.user, Permission.ENROL_IN_COURSE, object_type="network.enrolment")
@@ -157,5 +159,6 @@ class TranscriptViewSet(NonPatientViewSet):
     http_method_names = ["get", "head", "options"]
 
     def retrieve(self, request, pk=None):
+        clinician = self.get_object()
         access.require(request.user, Permission.VIEW_TRAINING, object_type="network.transcript")
-        return Response(TranscriptSerializer(selectors.transcript(self.get_object())).data)
+        return Response(TranscriptSerializer(selectors.transcript(clinician)).data)
