@@ -21,10 +21,14 @@ MEETING_NOT_STARTED = "meeting_not_started"
 MAX_MEETINGS_IN_SERIES = 52
 
 
-@transaction.atomic
 def group_create(*, actor, name: str, facilitator, members) -> ConsultationGroup:
     """A coordinator forms a group of their medical group's clinicians, one of whom facilitates."""
     access.require(actor, Permission.MANAGE_CONSULTATION_GROUPS, object_type="network.consultationgroup")
+    return _group_create(actor, name, facilitator, members)
+
+
+@transaction.atomic
+def _group_create(actor, name, facilitator, members):
     name = (name or "").strip()
     allowed = set(access.visible_clinicians(actor).values_list("pk", flat=True))
     people = {facilitator, *members}
@@ -101,7 +105,6 @@ def _meetings_create(actor, group, starts, time_zone, video_link, ce_hours, dura
     return meetings
 
 
-@transaction.atomic
 def attendance_record(*, actor, meeting, attendees) -> list[Attendance]:
     """The facilitator records who attended a meeting that has started: exactly `attendees` (members of the
     group), so recording again corrects the list. Each attendance earns the meeting's CE hours."""
@@ -116,6 +119,11 @@ def attendance_record(*, actor, meeting, attendees) -> list[Attendance]:
     wanted = {person.pk for person in attendees}
     if wanted - members:
         raise ValidationError({"attendees": "Only the group's members can be recorded as attending."})
+    return _attendance_set(actor, meeting, wanted)
+
+
+@transaction.atomic
+def _attendance_set(actor, meeting, wanted):
     existing = {row.clinician_id: row for row in meeting.attendance.all()}
     for clinician_id in set(existing) - wanted:
         audit_record(actor, AuditEvent.Action.DELETE, existing[clinician_id])

@@ -20,14 +20,14 @@ ALREADY_VERIFIED = "enrolment_verified"
 NOT_COMPLETED = "enrolment_not_completed"
 
 
-@transaction.atomic
 def course_create(*, actor, **fields) -> Course:
     """A coordinator adds a course: title, provider, accrediting_body, ce_hours, required_for, is_kap_training."""
     access.require(actor, Permission.MANAGE_COURSES, object_type="network.course")
     course = Course(**fields)
     course.full_clean()
-    course.save()
-    audit_record(actor, AuditEvent.Action.CREATE, course)
+    with transaction.atomic():
+        course.save()
+        audit_record(actor, AuditEvent.Action.CREATE, course)
     return course
 
 
@@ -90,11 +90,15 @@ def _enrolment_complete(actor, enrolment, completed_on, number, certificate, mim
     return enrolment
 
 
-@transaction.atomic
 def enrolment_verify(*, actor, enrolment) -> Enrolment:
     """A coordinator verifies a completion against its certificate. For the network's KAP training this records
     the clinician's KAP training, so they may practise (kapcare.accounts.credentials)."""
     access.require(actor, Permission.VERIFY_TRAINING, enrolment)
+    return _enrolment_verify(actor, enrolment)
+
+
+@transaction.atomic
+def _enrolment_verify(actor, enrolment):
     enrolment = Enrolment.objects.select_for_update().select_related("course", "clinician").get(pk=enrolment.pk)
     if enrolment.verified_at:
         raise RuleRefused("Rule “verified once”: this completion is already verified.", ALREADY_VERIFIED)
