@@ -105,6 +105,11 @@ def _meetings_create(actor, group, starts, time_zone, video_link, ce_hours, dura
     return meetings
 
 
+def meetings_create_past_for_demo(*, actor, group, starts_at, time_zone, video_link, ce_hours) -> Meeting:
+    """Demo data only (network.seed): a meeting that already took place. Real meetings are scheduled ahead."""
+    return _meetings_create(actor, group, [starts_at], time_zone, video_link, ce_hours, 60)[0]
+
+
 def attendance_record(*, actor, meeting, attendees) -> list[Attendance]:
     """The facilitator records who attended a meeting that has started: exactly `attendees` (members of the
     group), so recording again corrects the list. Each attendance earns the meeting's CE hours."""
