@@ -17,7 +17,7 @@ from .certificates import certificate_response
 from .models import Course, Enrolment
 
 
-class CourseSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+class TrainingCourseSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Course
         fields = ["id", "title", "provider", "accrediting_body", "ce_hours", "required_for", "is_kap_training"]
@@ -28,6 +28,7 @@ class EnrolmentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     course = serializers.PrimaryKeyRelatedField(queryset=Course.objects.filter(active=True))
     clinician_name = serializers.CharField(source="clinician.__str__", read_only=True)
     has_certificate = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=["enrolled", "completed", "verified"], read_only=True)
 
     class Meta:
         model = Enrolment
@@ -61,7 +62,7 @@ class CourseViewSet(NonPatientViewSet):
 
     scope = staticmethod(selectors.courses)
     queryset = Course.objects.none()
-    serializer_class = CourseSerializer
+    serializer_class = TrainingCourseSerializer
     http_method_names = ["get", "post", "head", "options"]
 
     def list(self, request):
@@ -147,7 +148,7 @@ class PeriodSerializer(serializers.Serializer):
 class TranscriptSerializer(serializers.Serializer):
     clinician = serializers.UUIDField(source="clinician.pk")
     periods = PeriodSerializer(many=True)
-    missing = CourseSerializer(many=True, help_text="Required courses not completed and verified.")
+    missing = TrainingCourseSerializer(many=True, help_text="Required courses not completed and verified.")
 
 
 @extend_schema(tags=["network"])
