@@ -237,16 +237,20 @@ def test_members_outside_the_group_see_nothing(client, api, peers, therapist_a, 
 # Meetings, their calendar files, attendance and CE hours.
 
 
-def test_a_series_keeps_its_local_time_across_daylight_saving(api, peers, therapist_a):
-    first = timezone.make_aware(datetime(2026, 10, 27, 18), ZoneInfo("America/Los_Angeles"))
-    body = {
+def _schedule(peers, **changes):
+    return {
         "group": str(peers.pk),
-        "starts_at": first.isoformat(),
-        "time_zone": "America/Los_Angeles",
+        "starts_at": "2099-01-01T10:00:00+00:00",
+        "time_zone": "America/New_York",
         "video_link": "https://video.example.test/peer",
         "ce_hours": "1.00",
-        "count": 3,
+        **changes,
     }
+
+
+def test_a_series_keeps_its_local_time_across_daylight_saving(api, peers, therapist_a):
+    first = timezone.make_aware(datetime(2026, 10, 27, 18), ZoneInfo("America/Los_Angeles"))
+    body = _schedule(peers, starts_at=first.isoformat(), time_zone="America/Los_Angeles", count=3)
     with _at(datetime(2026, 10, 1, 12)):
         response = api.as_user(therapist_a).post("/api/v1/network/meetings/", body, format="json")
 
@@ -268,14 +272,7 @@ def test_a_series_keeps_its_local_time_across_daylight_saving(api, peers, therap
     ],
 )
 def test_a_bad_schedule_is_refused_and_nothing_is_made(api, peers, therapist_a, change, field):
-    body = {
-        "group": str(peers.pk),
-        "starts_at": "2099-01-01T10:00:00+00:00",
-        "time_zone": "America/New_York",
-        "video_link": "https://video.example.test/peer",
-        "ce_hours": "1.00",
-        **change,
-    }
+    body = _schedule(peers, **change)
 
     response = api.as_user(therapist_a).post("/api/v1/network/meetings/", body, format="json")
 
@@ -284,13 +281,7 @@ def test_a_bad_schedule_is_refused_and_nothing_is_made(api, peers, therapist_a, 
 
 
 def test_a_time_without_an_offset_is_the_meetings_local_time(api, peers, therapist_a):
-    body = {
-        "group": str(peers.pk),
-        "starts_at": "2099-01-01T10:00:00",
-        "time_zone": "America/New_York",
-        "video_link": "https://video.example.test/peer",
-        "ce_hours": "1.00",
-    }
+    body = _schedule(peers, starts_at="2099-01-01T10:00:00")
 
     response = api.as_user(therapist_a).post("/api/v1/network/meetings/", body, format="json")
 
@@ -299,13 +290,7 @@ def test_a_time_without_an_offset_is_the_meetings_local_time(api, peers, therapi
 
 
 def test_only_the_facilitator_schedules(api, peers, prescriber, coordinator):
-    body = {
-        "group": str(peers.pk),
-        "starts_at": "2099-01-01T10:00:00+00:00",
-        "time_zone": "America/New_York",
-        "video_link": "https://video.example.test/peer",
-        "ce_hours": "1.00",
-    }
+    body = _schedule(peers)
 
     for user in (prescriber, coordinator):
         response = api.as_user(user).post("/api/v1/network/meetings/", body, format="json")

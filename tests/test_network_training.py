@@ -285,3 +285,25 @@ def test_the_transcript_page_and_api_show_the_same_figures(client, api, coordina
     assert own.status_code == coordinators.status_code == 200
     assert own.json()["periods"][0]["course_hours"] == "7.25"
     assert someone_else.status_code == 404
+
+
+def test_the_catalogue_page_enrols_and_shows_the_coordinator_what_to_verify(
+    client, coordinator, therapist_a, therapist_b, patient
+):
+    kap = course(coordinator, kap=True, required_for="clinician")
+    completed(therapist_a, kap, number="KAP-5150")
+    elective = course(coordinator, title="Music in sessions", hours="2.00")
+    client.force_login(therapist_b)
+
+    enrol = client.post(f"/network/training/courses/{elective.pk}/enrol/")
+    page = client.get("/network/training/")
+    client.force_login(coordinator)
+    queue = client.get("/network/training/")
+    client.force_login(patient)
+    refused = client.get("/network/training/")
+
+    assert enrol.status_code == 302 and Enrolment.objects.filter(clinician=therapist_b, course=elective).exists()
+    assert page.status_code == 200 and "Record completion" in page.content.decode()
+    assert "KAP-5150" not in page.content.decode()  # therapist A's completion is not therapist B's business
+    assert queue.status_code == 200 and "KAP-5150" in queue.content.decode()
+    assert refused.status_code == 403

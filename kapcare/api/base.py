@@ -4,6 +4,7 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions, viewsets
+from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.audit.models import AuditEvent
@@ -111,3 +112,20 @@ class NonPatientViewSet(ScopedViewSet):
             raise Http404("No such record, or it is not yours to see.") from None
         self.check_object_permissions(self.request, obj)
         return obj
+
+
+class ListRetrieveMixin:
+    """`list` and `retrieve` for a NonPatientViewSet whose readers need `view_permission`: a role without it
+    is refused the list (403); an object outside the scope is 404, then a role without it 403."""
+
+    view_permission = None
+
+    def list(self, request):
+        access.require(request.user, self.view_permission, object_type=self.audit_object_type)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        obj = self.get_object()
+        access.require(request.user, self.view_permission, obj)
+        return Response(self.get_serializer(obj).data)

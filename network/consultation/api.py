@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from kapcare import access
 from kapcare.access import Permission
 from kapcare.accounts.models import User
-from kapcare.api.base import NonPatientViewSet
+from kapcare.api.base import ListRetrieveMixin, NonPatientViewSet
 from kapcare.api.serializers import StrictFieldsMixin
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied
@@ -102,7 +102,7 @@ def _visible(request, queryset, pk, object_type):
 
 
 @extend_schema(tags=["network"])
-class GroupViewSet(NonPatientViewSet):
+class GroupViewSet(ListRetrieveMixin, NonPatientViewSet):
     """Consultation groups: a clinician's own; a coordinator's medical group's, which they form."""
 
     scope = staticmethod(selectors.visible_groups)
@@ -110,15 +110,7 @@ class GroupViewSet(NonPatientViewSet):
     serializer_class = GroupSerializer
     http_method_names = ["get", "post", "head", "options"]
 
-    def list(self, request):
-        access.require(request.user, Permission.VIEW_CONSULTATION, object_type="network.consultationgroup")
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        obj = self.get_object()
-        access.require(request.user, Permission.VIEW_CONSULTATION, obj)
-        return Response(self.get_serializer(obj).data)
+    view_permission = Permission.VIEW_CONSULTATION
 
     def create(self, request):
         access.require(request.user, Permission.MANAGE_CONSULTATION_GROUPS, object_type="network.consultationgroup")
@@ -129,7 +121,7 @@ class GroupViewSet(NonPatientViewSet):
 
 
 @extend_schema(tags=["network"])
-class MeetingViewSet(NonPatientViewSet):
+class MeetingViewSet(ListRetrieveMixin, NonPatientViewSet):
     """Meetings of the caller's groups; the facilitator schedules them and records attendance."""
 
     scope = staticmethod(selectors.visible_meetings)
@@ -137,15 +129,10 @@ class MeetingViewSet(NonPatientViewSet):
     serializer_class = MeetingSerializer
     http_method_names = ["get", "post", "head", "options"]
 
-    def list(self, request):
-        access.require(request.user, Permission.VIEW_CONSULTATION, object_type="network.meeting")
-        page = self.paginate_queryset(self.get_queryset().prefetch_related("attendance"))
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+    view_permission = Permission.VIEW_CONSULTATION
 
-    def retrieve(self, request, pk=None):
-        obj = self.get_object()
-        access.require(request.user, Permission.VIEW_CONSULTATION, obj)
-        return Response(self.get_serializer(obj).data)
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related("attendance")
 
     @extend_schema(request=ScheduleSerializer, responses=MeetingSerializer(many=True))
     def create(self, request):
@@ -187,7 +174,7 @@ def ics_response(meeting):
 
 
 @extend_schema(tags=["network"])
-class PresentationViewSet(NonPatientViewSet):
+class PresentationViewSet(ListRetrieveMixin, NonPatientViewSet):
     """Case presentations of the caller's groups: the presenter's summary and de-identified values only."""
 
     scope = staticmethod(selectors.visible_presentations)
@@ -195,15 +182,7 @@ class PresentationViewSet(NonPatientViewSet):
     serializer_class = PresentationSerializer
     http_method_names = ["get", "post", "head", "options"]
 
-    def list(self, request):
-        access.require(request.user, Permission.VIEW_PRESENTATIONS, object_type="network.presentation")
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        obj = self.get_object()
-        access.require(request.user, Permission.VIEW_PRESENTATIONS, obj)
-        return Response(self.get_serializer(obj).data)
+    view_permission = Permission.VIEW_PRESENTATIONS
 
     @extend_schema(request=PresentSerializer, responses=PresentationSerializer)
     def create(self, request):

@@ -1,6 +1,7 @@
 """Writes for peer consultation: groups, recurring meetings, attendance and de-identified case presentations.
 Keyword-only, actor first, atomic, audited."""
 
+import uuid
 import zoneinfo
 from datetime import timedelta
 
@@ -78,16 +79,8 @@ def meetings_schedule(
 
 @transaction.atomic
 def _meetings_create(actor, group, starts, time_zone, video_link, ce_hours, duration_minutes):
-    first = Meeting(
-        group=group,
-        starts_at=starts[0],
-        time_zone=time_zone,
-        video_link=video_link,
-        ce_hours=ce_hours,
-        duration_minutes=duration_minutes,
-    )
-    first.full_clean(exclude=["group"])
-    meetings = [first] + [
+    series = uuid.uuid4()
+    meetings = [
         Meeting(
             group=group,
             starts_at=start,
@@ -95,10 +88,11 @@ def _meetings_create(actor, group, starts, time_zone, video_link, ce_hours, dura
             video_link=video_link,
             ce_hours=ce_hours,
             duration_minutes=duration_minutes,
-            series=first.series,
+            series=series,
         )
-        for start in starts[1:]
+        for start in starts
     ]
+    meetings[0].full_clean(exclude=["group"])
     Meeting.objects.bulk_create(meetings)
     for meeting in meetings:
         audit_record(actor, AuditEvent.Action.CREATE, meeting)

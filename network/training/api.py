@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import NonPatientViewSet
+from kapcare.api.base import ListRetrieveMixin, NonPatientViewSet
 from kapcare.api.serializers import StrictFieldsMixin
 
 from . import selectors, services
@@ -57,7 +57,7 @@ class CompletionSerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["network"])
-class CourseViewSet(NonPatientViewSet):
+class CourseViewSet(ListRetrieveMixin, NonPatientViewSet):
     """The network's course catalogue. Coordinators add courses."""
 
     scope = staticmethod(selectors.courses)
@@ -65,15 +65,7 @@ class CourseViewSet(NonPatientViewSet):
     serializer_class = TrainingCourseSerializer
     http_method_names = ["get", "post", "head", "options"]
 
-    def list(self, request):
-        access.require(request.user, Permission.VIEW_TRAINING, object_type="network.course")
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        obj = self.get_object()
-        access.require(request.user, Permission.VIEW_TRAINING, obj)
-        return Response(self.get_serializer(obj).data)
+    view_permission = Permission.VIEW_TRAINING
 
     def create(self, request):
         access.require(request.user, Permission.MANAGE_COURSES, object_type="network.course")
@@ -84,7 +76,7 @@ class CourseViewSet(NonPatientViewSet):
 
 
 @extend_schema(tags=["network"])
-class EnrolmentViewSet(NonPatientViewSet):
+class EnrolmentViewSet(ListRetrieveMixin, NonPatientViewSet):
     """Enrolments: a clinician's own; a coordinator's medical group's clinicians'."""
 
     scope = staticmethod(selectors.visible_enrolments)
@@ -92,15 +84,7 @@ class EnrolmentViewSet(NonPatientViewSet):
     serializer_class = EnrolmentSerializer
     http_method_names = ["get", "post", "head", "options"]
 
-    def list(self, request):
-        access.require(request.user, Permission.VIEW_TRAINING, object_type="network.enrolment")
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
-
-    def retrieve(self, request, pk=None):
-        obj = self.get_object()
-        access.require(request.user, Permission.VIEW_TRAINING, obj)
-        return Response(self.get_serializer(obj).data)
+    view_permission = Permission.VIEW_TRAINING
 
     def create(self, request):
         access.require(request.user, Permission.ENROL_IN_COURSE, object_type="network.enrolment")
