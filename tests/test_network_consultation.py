@@ -389,3 +389,37 @@ def test_the_demo_has_trained_clinicians_and_a_group_with_two_past_meetings_and_
         assert transcript.missing == [c for c, _ in transcript.required if c.title != "KAP foundations"]
         assert KAPTraining.objects.filter(clinician=clinician).count() == 1
     assert credentials.missing_to_sign(User.objects.get(email="prescriber@demo.kapcare.test"), "CA") == []
+
+
+PAGE_STATUS = {
+    # role: (group page, meeting page, presentation page)
+    "therapist_a": (200, 200, 200),
+    "prescriber": (200, 200, 200),
+    "coordinator": (200, 200, 403),
+    "therapist_b": (404, 404, 404),
+    "patient": (403, 403, 403),
+    "admin": (403, 403, 403),
+}
+
+
+@pytest.mark.parametrize("role", sorted(PAGE_STATUS))
+def test_each_role_opens_the_group_pages_the_policy_allows(client, cast, patient_a, coordinator, role):
+    from network.consultation import services
+
+    peers = group(coordinator, cast["therapist_a"], cast["prescriber"])
+    meeting = past_meeting(cast["therapist_a"], peers)
+    presentation = services.presentation_create(
+        actor=cast["therapist_a"], group=peers, patient=patient_a, title="A case", summary="Partial response."
+    )
+    client.force_login(cast[role])
+
+    statuses = tuple(
+        client.get(page).status_code
+        for page in (
+            f"/network/groups/{peers.pk}/",
+            f"/network/meetings/{meeting.pk}/",
+            f"/network/presentations/{presentation.pk}/",
+        )
+    )
+
+    assert statuses == PAGE_STATUS[role]

@@ -35,7 +35,10 @@ def certificate_response(enrolment):
     if not enrolment.certificate:
         raise Http404("No certificate has been uploaded.")
     extension = enrolment.certificate.name.rsplit(".", 1)[-1]
-    handle = enrolment.certificate.open("rb")
+    try:
+        handle = enrolment.certificate.open("rb")
+    except FileNotFoundError:
+        raise Http404("The certificate file is missing; upload it again.") from None
     return FileResponse(
         handle,
         as_attachment=True,
