@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from icalendar import Calendar
 
 from assessments import questionnaire_services
+from network.consultation import services as consultation_services
 from network.consultation.models import Attendance, Presentation
 from network.training import selectors as training_selectors
 from patients import services as patient_services
@@ -100,7 +103,7 @@ def test_nothing_identifying_reaches_a_member_outside_the_care_team(
     created = _present(api, therapist_a, peers, case, meeting=str(meeting.pk))
     assert created.status_code == 201, created.content
     presentation = Presentation.objects.get()
-    consultation_services_record(therapist_a, meeting, [therapist_a, therapist_b])
+    consultation_services.attendance_record(actor=therapist_a, meeting=meeting, attendees=[therapist_a, therapist_b])
     client.force_login(therapist_b)
     pages = [
         "/network/groups/",
@@ -137,12 +140,6 @@ def test_nothing_identifying_reaches_a_member_outside_the_care_team(
     ]
     assert detail["dose_plan"]["full_dose_mg"] == "200.0" and "instructions" not in str(detail["dose_plan"])
     assert "patient" not in detail
-
-
-def consultation_services_record(facilitator, meeting, attendees):
-    from network.consultation import services
-
-    return services.attendance_record(actor=facilitator, meeting=meeting, attendees=attendees)
 
 
 def test_a_presentation_keeps_no_link_to_the_patient():
@@ -404,11 +401,9 @@ PAGE_STATUS = {
 
 @pytest.mark.parametrize("role", sorted(PAGE_STATUS))
 def test_each_role_opens_the_group_pages_the_policy_allows(client, cast, patient_a, coordinator, role):
-    from network.consultation import services
-
     peers = group(coordinator, cast["therapist_a"], cast["prescriber"])
     meeting = past_meeting(cast["therapist_a"], peers)
-    presentation = services.presentation_create(
+    presentation = consultation_services.presentation_create(
         actor=cast["therapist_a"], group=peers, patient=patient_a, title="A case", summary="Partial response."
     )
     client.force_login(cast[role])
@@ -423,3 +418,23 @@ def test_each_role_opens_the_group_pages_the_policy_allows(client, cast, patient
     )
 
     assert statuses == PAGE_STATUS[role]
+
+
+def _queries(api, user, url):
+    client = api.as_user(user)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("url", ["/api/v1/network/groups/", "/api/v1/network/meetings/"])
+def test_the_lists_cost_the_same_queries_for_one_group_or_three(api, coordinator, therapist_a, therapist_b, url):
+    first = group(coordinator, therapist_a, therapist_b)
+    past_meeting(therapist_a, first)
+    one = _queries(api, therapist_a, url)
+    for name in ("Second", "Third"):
+        peers = group(coordinator, therapist_a, therapist_b, name=name)
+        meeting = past_meeting(therapist_a, peers)
+        consultation_services.attendance_record(actor=therapist_a, meeting=meeting, attendees=[therapist_b])
+
+    assert _queries(api, therapist_a, url) == one

@@ -24,7 +24,9 @@ from .models import ConsultationGroup, Meeting, Presentation
 
 class GroupSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     facilitator = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(role__in=User.CLINICIAN_ROLES))
-    members = serializers.PrimaryKeyRelatedField(many=True, queryset=User.objects.filter(role__in=User.CLINICIAN_ROLES))
+    members = serializers.PrimaryKeyRelatedField(
+        many=True, write_only=True, queryset=User.objects.filter(role__in=User.CLINICIAN_ROLES)
+    )
 
     class Meta:
         model = ConsultationGroup
@@ -33,7 +35,7 @@ class GroupSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     def to_representation(self, group):
         data = super().to_representation(group)
-        data["members"] = [str(pk) for pk in group.memberships.values_list("clinician_id", flat=True)]
+        data["members"] = [str(membership.clinician_id) for membership in group.memberships.all()]
         return data
 
 

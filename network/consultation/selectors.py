@@ -9,7 +9,8 @@ from .models import Attendance, ConsultationGroup, Meeting, Presentation
 
 
 def visible_groups(user):
-    return access.visible_consultation_groups(user, ConsultationGroup.objects.select_related("facilitator"))
+    groups = ConsultationGroup.objects.select_related("facilitator").prefetch_related("memberships")
+    return access.visible_consultation_groups(user, groups)
 
 
 def visible_meetings(user):
