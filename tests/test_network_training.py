@@ -307,3 +307,18 @@ def test_the_catalogue_page_enrols_and_shows_the_coordinator_what_to_verify(
     assert "KAP-5150" not in page.content.decode()  # therapist A's completion is not therapist B's business
     assert queue.status_code == 200 and "KAP-5150" in queue.content.decode()
     assert refused.status_code == 403
+
+
+def test_a_coordinator_adds_a_course_on_the_page_and_nobody_else_can(client, coordinator, therapist_a):
+    from network.training.models import Course
+
+    body = {"title": "Integration circles", "provider": "KAP Institute", "ce_hours": "1.50", "required_for": ""}
+    client.force_login(therapist_a)
+    refused = client.post("/network/training/courses/new/", body)
+    client.force_login(coordinator)
+    bad = client.post("/network/training/courses/new/", {**body, "ce_hours": "-3"})
+    added = client.post("/network/training/courses/new/", body)
+
+    assert refused.status_code == 403
+    assert bad.status_code == added.status_code == 302
+    assert list(Course.objects.values_list("title", "ce_hours")) == [("Integration circles", Decimal("1.50"))]

@@ -11,6 +11,7 @@ router.register("transcripts", api.TranscriptViewSet, basename="transcript")
 urlpatterns = [
     path("api/v1/network/", include(router.urls)),
     path("network/training/", views.catalogue, name="training"),
+    path("network/training/courses/new/", views.course_add, name="training-course-add"),
     path("network/training/courses/<uuid:course_id>/enrol/", views.enrol, name="training-enrol"),
     path("network/training/enrolments/<uuid:pk>/complete/", views.complete, name="training-complete"),
     path("network/training/enrolments/<uuid:pk>/verify/", views.verify, name="training-verify"),

@@ -17,7 +17,7 @@ from kapcare.rules import RuleRefused
 
 from . import selectors, services
 from .certificates import certificate_response
-from .forms import CompletionForm
+from .forms import CompletionForm, CourseForm
 
 
 def _enrolment(request, pk, action=AuditEvent.Action.READ):
@@ -40,8 +40,25 @@ def catalogue(request):
         "to_verify": enrolments.filter(completed_on__isnull=False, verified_at__isnull=True)
         if access.can(request.user, Permission.VERIFY_TRAINING)
         else [],
+        "course_form": CourseForm() if access.can(request.user, Permission.MANAGE_COURSES) else None,
     }
     return render(request, "network/training/catalogue.html", context)
+
+
+@login_required
+@require_POST
+def course_add(request):
+    """A coordinator adds a course to the catalogue."""
+    access.require(request.user, Permission.MANAGE_COURSES, object_type="network.course")
+    form = CourseForm(request.POST)
+    if form.is_valid():
+        course = services.course_create(actor=request.user, **form.cleaned_data)
+        messages.success(request, f"{course} is in the catalogue.")
+    else:
+        messages.error(
+            request, "The course was not added: " + "; ".join(e for errors in form.errors.values() for e in errors)
+        )
+    return redirect("network:training")
 
 
 @login_required
