@@ -17,7 +17,7 @@ from icalendar import Calendar
 
 from assessments import questionnaire_services
 from network.consultation import services as consultation_services
-from network.consultation.models import Attendance, Presentation
+from network.consultation.models import Attendance, ConsultationGroup, Presentation
 from network.training import selectors as training_selectors
 from patients import services as patient_services
 
@@ -438,3 +438,38 @@ def test_the_lists_cost_the_same_queries_for_one_group_or_three(api, coordinator
         consultation_services.attendance_record(actor=therapist_a, meeting=meeting, attendees=[therapist_b])
 
     assert _queries(api, therapist_a, url) == one
+
+
+def test_a_coordinator_forms_a_group_and_its_facilitator_schedules_on_the_pages(
+    client, coordinator, therapist_a, therapist_b, prescriber, outside_world
+):
+    client.force_login(coordinator)
+    stranger = outside_world["therapist"]
+    refused = client.post("/network/groups/", {"name": "Peers", "facilitator": stranger.pk, "members": [stranger.pk]})
+    formed = client.post(
+        "/network/groups/", {"name": "Peers", "facilitator": therapist_a.pk, "members": [therapist_b.pk]}
+    )
+    peers = ConsultationGroup.objects.get()
+    schedule = {
+        "starts_at": "2099-03-03T18:30",
+        "time_zone": "America/Chicago",
+        "video_link": "https://video.example.test/peers",
+        "ce_hours": "1.00",
+        "duration_minutes": 60,
+        "count": 2,
+        "every_weeks": 2,
+    }
+    client.force_login(prescriber)
+    not_theirs = client.post(f"/network/groups/{peers.pk}/schedule/", schedule)
+    client.force_login(therapist_b)
+    member = client.post(f"/network/groups/{peers.pk}/schedule/", schedule)
+    client.force_login(therapist_a)
+    scheduled = client.post(f"/network/groups/{peers.pk}/schedule/", schedule)
+
+    assert refused.status_code == 400 and formed.status_code == 302
+    assert not_theirs.status_code == 404  # the prescriber is not in this group
+    assert member.status_code == 403  # a member, not the facilitator
+    assert scheduled.status_code == 302, scheduled.content.decode()
+    starts = [meeting.local_start for meeting in peers.meetings.all()]
+    assert [(day.month, day.day, day.hour, day.minute) for day in starts] == [(3, 3, 18, 30), (3, 17, 18, 30)]
+    assert str(starts[0].tzinfo) == "America/Chicago"

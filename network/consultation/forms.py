@@ -28,3 +28,28 @@ class AttendanceForm(forms.Form):
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["attendees"].queryset = members
+
+
+class GroupForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    facilitator = forms.ModelChoiceField(queryset=None)
+    members = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, clinicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["facilitator"].queryset = clinicians
+        self.fields["members"].queryset = clinicians
+
+
+class ScheduleForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label="First meeting (local time)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    time_zone = forms.CharField(max_length=64, initial="America/Los_Angeles")
+    video_link = forms.URLField(max_length=500, assume_scheme="https")
+    ce_hours = forms.DecimalField(
+        label="CE hours per meeting", max_digits=4, decimal_places=2, min_value=0, max_value=8
+    )
+    duration_minutes = forms.IntegerField(min_value=15, max_value=480, initial=60)
+    count = forms.IntegerField(label="How many meetings", min_value=1, max_value=52, initial=1)
+    every_weeks = forms.IntegerField(label="Every how many weeks", min_value=1, max_value=8, initial=2)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("network/groups/", views.group_list, name="groups"),
     path("network/groups/<uuid:pk>/", views.group_detail, name="group"),
     path("network/groups/<uuid:pk>/present/", views.present, name="present"),
+    path("network/groups/<uuid:pk>/schedule/", views.schedule, name="schedule"),
     path("network/meetings/<uuid:pk>/", views.meeting_detail, name="meeting"),
     path("network/meetings/<uuid:pk>/meeting.ics", views.meeting_ics, name="meeting-ics"),
     path("network/presentations/<uuid:pk>/", views.presentation_detail, name="presentation"),

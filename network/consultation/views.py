@@ -17,7 +17,7 @@ from kapcare.audit.services import audit_denied
 
 from . import selectors, services
 from .api import ics_response
-from .forms import AttendanceForm, PresentationForm
+from .forms import AttendanceForm, GroupForm, PresentationForm, ScheduleForm
 
 
 def _one(request, queryset, pk, object_type, action=AuditEvent.Action.READ):
@@ -30,8 +30,40 @@ def _one(request, queryset, pk, object_type, action=AuditEvent.Action.READ):
 
 @login_required
 def group_list(request):
+    """The caller's groups; a coordinator also forms new ones here."""
     access.require(request.user, Permission.VIEW_CONSULTATION, object_type="network.consultationgroup")
-    return render(request, "network/consultation/groups.html", {"groups": selectors.visible_groups(request.user)})
+    form, status = None, 200
+    if access.can(request.user, Permission.MANAGE_CONSULTATION_GROUPS):
+        form = GroupForm(request.POST or None, clinicians=access.visible_clinicians(request.user))
+    if request.method == "POST":
+        access.require(request.user, Permission.MANAGE_CONSULTATION_GROUPS, object_type="network.consultationgroup")
+        status = 400
+        if form.is_valid():
+            group = services.group_create(actor=request.user, **form.cleaned_data)
+            return redirect("network:group", pk=group.pk)
+    context = {"groups": selectors.visible_groups(request.user), "form": form}
+    return render(request, "network/consultation/groups.html", context, status=status)
+
+
+@login_required
+def schedule(request, pk):
+    """The facilitator schedules a series of meetings at the same local time."""
+    access.require(request.user, Permission.VIEW_CONSULTATION, object_type="network.meeting")
+    group = _one(request, selectors.visible_groups(request.user), pk, "network.consultationgroup")
+    access.require_facilitator(request.user, group)
+    form, status = ScheduleForm(request.POST or None), 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = {**form.cleaned_data, "starts_at": timezone.make_naive(form.cleaned_data["starts_at"])}
+            try:
+                services.meetings_schedule(actor=request.user, group=group, **data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Meetings scheduled.")
+                return redirect("network:group", pk=group.pk)
+    return render(request, "network/consultation/schedule.html", {"form": form, "group": group}, status=status)
 
 
 @login_required
@@ -45,6 +77,7 @@ def group_detail(request, pk):
         "meetings": group.meetings.all(),
         "presentations": selectors.visible_presentations(request.user).filter(group=group) if show_cases else None,
         "can_present": access.can(request.user, Permission.PRESENT_CASE),
+        "is_facilitator": group.facilitator_id == request.user.pk,
         "now": timezone.now(),
     }
     return render(request, "network/consultation/group.html", context)
