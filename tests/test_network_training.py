@@ -306,6 +306,7 @@ def test_the_catalogue_page_enrols_and_shows_the_coordinator_what_to_verify(
     assert page.status_code == 200 and "Record completion" in page.content.decode()
     assert "KAP-5150" not in page.content.decode()  # therapist A's completion is not therapist B's business
     assert queue.status_code == 200 and "KAP-5150" in queue.content.decode()
+    assert queue.content.decode().count("Add a course") == 1 and "Add a course" not in page.content.decode()
     assert refused.status_code == 403
 
 
