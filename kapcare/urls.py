@@ -60,6 +60,7 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("messaging.reminders.urls")),
     path("", include("records.urls")),
+    path("", include("network.urls")),
 ]
 
 handler404 = "kapcare.views.not_found"

@@ -18,7 +18,7 @@ from kapcare.audit.services import audit_record
 from kapcare.services import service
 from kapcare.us_states import USState
 
-from .models import ApiToken, ReferralStateException, User
+from .models import ApiToken, KAPTraining, ReferralStateException, User
 
 
 @service(Permission.GRANT_REFERRAL_EXCEPTION, object_type="accounts.referralstateexception")
@@ -81,3 +81,24 @@ def api_tokens_revoke_all(*, actor, user):
         for api_token in tokens:
             audit_record(actor, AuditEvent.Action.DELETE, api_token)
         return AuthToken.objects.filter(user=user).delete()[0]
+
+
+@transaction.atomic
+def kap_training_record(
+    *, actor, clinician, completed_on, provider: str, title: str, certificate_number: str = ""
+) -> KAPTraining:
+    """Record that `clinician` completed KAP training (credentials.py reads it before a signature or a referral).
+    Called by the network's training service when a coordinator verifies a completion; recording the same
+    course completion again returns the row already kept."""
+    if clinician.role not in User.CLINICIAN_ROLES:
+        raise ValidationError("Only a therapist or a prescriber has KAP training recorded.")
+    training, created = KAPTraining.objects.get_or_create(
+        clinician=clinician,
+        completed_on=completed_on,
+        title=title[:200],
+        provider=provider[:200],
+        defaults={"certificate_number": certificate_number[:100]},
+    )
+    if created:
+        audit_record(actor, AuditEvent.Action.CREATE, training)
+    return training

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "messaging.reminders",
     "records",
     "demo",
+    "network.apps.NetworkConfig",
 ]
 
 MIDDLEWARE = [
@@ -184,6 +185,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Files only their owner and coordinators may read (training certificates): outside any public URL, served
+# only through access-checked views (network.training.storage).
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(DATA_DIR / "private")))
+CERTIFICATE_MAX_BYTES = env.int("CERTIFICATE_MAX_BYTES", default=5 * 1024 * 1024)
+# Continuing-education hours the network expects of each clinician per calendar year (the transcript's target).
+NETWORK_CE_HOURS_PER_YEAR = env.int("NETWORK_CE_HOURS_PER_YEAR", default=12)
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated API call answers 401 with `WWW-Authenticate: Token`.

@@ -20,6 +20,7 @@ from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraini
 from kapcare.us_states import USState
 from messaging import services as messaging_services
 from messaging.models import Message, MessageRecipient, Notification, Thread
+from network.seed import seed_network_demo
 from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
@@ -207,6 +208,14 @@ class Command(BaseCommand):
         self._score_history(users)
         self._conversation(users)
         self._visits(users)
+        clinicians = [users[local] for local in ("prescriber", "therapist", "therapist2", "therapist3")]
+        seed_network_demo(
+            coordinator=users["coordinator"],
+            clinicians=clinicians,
+            facilitator=users["prescriber"],
+            presenter=users["therapist"],
+            patient=Patient.objects.get(email=demo_email("patient")),
+        )
         if options["verbosity"] > 0:
             self.stdout.write(f"Demo data ready ({created} patients added).")
             self.stdout.write(self.logins())
