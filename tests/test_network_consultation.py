@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from icalendar import Calendar
 
-from assessments import questionnaire_services
+from assessments.questionnaires import services as questionnaire_services
 from network.consultation import services as consultation_services
 from network.consultation.models import Attendance, ConsultationGroup, Presentation
 from network.training import selectors as training_selectors
