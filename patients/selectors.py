@@ -9,7 +9,7 @@ from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetc
 from django.utils import timezone
 
 from kapcare import access
-from kapcare.accounts.models import Licence
+from kapcare.accounts import credentials
 
 from .models import (
     AlertRole,
@@ -52,18 +52,16 @@ def patient_for_chart(user, patient_id, *, action):
 
 
 def prescriber_for_new_patient(patient):
-    """A prescriber of the patient's medical group, licensed in the patient's state with a current
-    licence, with the fewest active patients; None when the group has no such prescriber."""
+    """A prescriber of the patient's medical group cleared to sign in the patient's state (approved, trained,
+    current verified licence and DEA registration there), with the fewest active patients; None when the group
+    has no such prescriber."""
     User = get_user_model()
-    now, today = timezone.now(), timezone.localdate()
-    active = Q(care_teams__active_to__isnull=True) | Q(care_teams__active_to__gt=now)
+    active = Q(care_teams__active_to__isnull=True) | Q(care_teams__active_to__gt=timezone.now())
+    prescribers = User.objects.filter(
+        role=User.Role.PRESCRIBER, is_active=True, organization_id=patient.medical_group_id
+    )
     return (
-        User.objects.filter(
-            role=User.Role.PRESCRIBER,
-            is_active=True,
-            organization_id=patient.medical_group_id,
-        )
-        .filter(Exists(Licence.objects.filter(clinician=OuterRef("pk"), state=patient.state, expires_on__gte=today)))
+        credentials.cleared_to_sign(prescribers, patient.state)
         .annotate(caseload=Count("care_teams", filter=active))
         .order_by("caseload", "last_name", "id")
         .first()

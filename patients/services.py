@@ -226,12 +226,20 @@ def _check_referrer_may_join(patient, therapist):
     credentials.require_to_refer(therapist, patient.state)
 
 
+def _check_credentials_to_treat(patient, clinician, field):
+    """A clinician joins a care team only approved, trained and with current verified credentials for the
+    patient's state (kapcare.accounts.credentials.missing_to_treat)."""
+    gaps = credentials.missing_to_treat(clinician, patient.state)
+    if gaps:
+        state = patient.get_state_display()
+        what = "is not licensed in" if credentials.licence_gap(clinician, patient.state) else "cannot practise in"
+        raise ValidationError({field: f"{clinician} {what} {state} ({'; '.join(gaps)})."})
+
+
 def _check_prescriber_may_treat(patient, prescriber):
     if prescriber.role != prescriber.Role.PRESCRIBER or prescriber.organization_id != patient.medical_group_id:
         raise ValidationError({"prescriber": f"{prescriber} is not a prescriber of {patient.medical_group}."})
-    gap = credentials.licence_gap(prescriber, patient.state)
-    if gap:
-        raise ValidationError({"prescriber": f"{prescriber} is not licensed in {patient.get_state_display()} ({gap})."})
+    _check_credentials_to_treat(patient, prescriber, "prescriber")
 
 
 def _put_on_team(*, actor, patient, clinician, role):
@@ -281,9 +289,7 @@ def _check_therapist_of_group(patient, therapist):
 
 def _check_therapist_may_treat(patient, therapist):
     _check_therapist_of_group(patient, therapist)
-    gap = credentials.licence_gap(therapist, patient.state)
-    if gap:
-        raise ValidationError({"therapist": f"{therapist} is not licensed in {patient.get_state_display()} ({gap})."})
+    _check_credentials_to_treat(patient, therapist, "therapist")
 
 
 def therapist_assign(*, actor, patient: Patient, therapist) -> CareTeamMember:

@@ -312,17 +312,18 @@ class Command(BaseCommand):
         compacts), so a referral or an evaluation tried with the demo accounts is never refused for the
         patient's state; the licence rules themselves are shown by the tests with single-state clinicians."""
         npi = "1" + "".join(c for c in licence_number if c.isdigit()).rjust(9, "0")
-        ClinicianProfile.objects.get_or_create(user=user, defaults={"npi": npi})
+        ClinicianProfile.objects.get_or_create(user=user, defaults={"npi": npi, "approved_at": timezone.now()})
+        verified = {"verified_at": timezone.now(), "verification_note": "Demo data: state board lookup."}
         expires = timezone.localdate() + timedelta(days=540)
         kind = Licence.Kind.MD if role == User.Role.PRESCRIBER else Licence.Kind.LMFT
         for state in USState.values:
             number = licence_number if state == "CA" else f"{licence_number}-{state}"
             Licence.objects.get_or_create(
-                clinician=user, state=state, number=number, defaults={"expires_on": expires, "kind": kind}
+                clinician=user, state=state, number=number, defaults={"expires_on": expires, "kind": kind, **verified}
             )
             if role == User.Role.PRESCRIBER:
                 DEARegistration.objects.get_or_create(
-                    clinician=user, state=state, number="BO1234563", defaults={"expires_on": expires}
+                    clinician=user, state=state, number="BO1234563", defaults={"expires_on": expires, **verified}
                 )
         KAPTraining.objects.get_or_create(
             clinician=user,
