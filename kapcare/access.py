@@ -84,6 +84,8 @@ class Permission(Enum):
     VIEW_IDENTITY_CHANGES = "view_identity_changes"
     RECONCILE_REFERRAL = "reconcile_referral"
     VIEW_SESSION_CHANGE_REASON = "view_session_change_reason"
+    VIEW_ASSIGNMENT_QUEUE = "view_assignment_queue"
+    REVIEW_APPLICATION = "review_application"
 
 
 class Rule(NamedTuple):
@@ -435,6 +437,20 @@ RULES = {
         AuditEvent.Action.UPDATE,
         "Referrals of addresses already on record are reconciled by the medical group's coordinators.",
     ),
+    # Patients waiting for a clinician on their team (no prescriber licensed in their state, or a clinician whose
+    # credentials lapsed): the coordinators of the medical group assign one.
+    Permission.VIEW_ASSIGNMENT_QUEUE: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.LIST,
+        "The assignment queue is kept by the medical group's coordinators.",
+    ),
+    # Applications to join the network: a coordinator of the medical group applied to invites, verifies each
+    # credential, asks for corrections, approves or declines. Applicants are not patients; no clinician sees them.
+    Permission.REVIEW_APPLICATION: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Applications to join the network are reviewed by the medical group's coordinators.",
+    ),
 }
 
 
@@ -560,3 +576,11 @@ def visible_reconciliations(user):
     if user.is_authenticated and user.role == Role.COORDINATOR and user.organization_id:
         return ReferralReconciliation.objects.filter(medical_group_id=user.organization_id)
     return ReferralReconciliation.objects.none()
+
+
+def visible_applications(user, applications):
+    """Applications to join the network (a queryset of network.joining's Application, passed in because that app
+    sits above this one): a coordinator sees those to their own medical group; nobody else sees any."""
+    if user.is_authenticated and user.role == Role.COORDINATOR and user.organization_id:
+        return applications.filter(medical_group_id=user.organization_id)
+    return applications.none()

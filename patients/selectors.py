@@ -13,6 +13,7 @@ from kapcare.accounts import credentials
 
 from .models import (
     AlertRole,
+    AssignmentNeed,
     CareTeamMember,
     ConsentDocument,
     ConsentKind,
@@ -288,3 +289,15 @@ def reconciliations_for_list(user, *, status=ReferralReconciliation.Status.PENDI
     """Referrals of known addresses waiting for (or resolved by) the user's medical group, oldest first."""
     entries = access.visible_reconciliations(user).select_related("existing_patient", "referred_by", "resolved_by")
     return entries.filter(status=status) if status else entries
+
+
+def assignment_queue(user, *, limit=None):
+    """The patients of the coordinator's medical group waiting for a clinician on their care team, oldest first."""
+    needs = (
+        AssignmentNeed.objects.open()
+        .filter(patient__in=access.visible_patients(user))
+        .select_related("patient", "clinician")
+        if access.can(user, access.Permission.VIEW_ASSIGNMENT_QUEUE)
+        else AssignmentNeed.objects.none()
+    )
+    return list(needs[:limit] if limit else needs)

@@ -29,6 +29,7 @@ from kapcare.versions import check_version
 from . import selectors
 from .models import (
     AlertRole,
+    AssignmentNeed,
     CareTeamMember,
     ConsentDocument,
     ConsentSignature,
@@ -137,6 +138,9 @@ def _refer(*, actor, fields, referral, invite):
     prescriber = selectors.prescriber_for_new_patient(patient)
     if prescriber is not None:
         _put_prescriber_on_team(actor=actor, patient=patient, prescriber=prescriber)
+    else:
+        _queue_assignment(actor=actor, patient=patient, reason=AssignmentNeed.Reason.NO_PRESCRIBER)
+    patient.prescriber_notice = _prescriber_notice(patient, prescriber)
     if invite:
         invitation_send(actor=actor, patient=patient)
     return patient
@@ -162,7 +166,57 @@ def _refer_known_email(*, actor, patient, referral):
     audit_record(actor, AuditEvent.Action.CREATE, entry)
     patient.pk = entry.pk
     patient.referral = Referral(patient=patient, **entry.details)
+    patient.prescriber_notice = _prescriber_notice(patient, selectors.prescriber_for_new_patient(patient))
     return patient
+
+
+def _prescriber_notice(patient, prescriber):
+    """What the referring therapist is told when no prescriber could be assigned (None when one was). It depends
+    only on the medical group and the state, so a referral of a known address is answered the same way."""
+    if prescriber is not None:
+        return None
+    return (
+        f"No approved prescriber of {patient.medical_group} holds a licence in {patient.get_state_display()} yet. "
+        "The referral is accepted and waits in the coordinator's assignment queue; a prescriber will be assigned."
+    )
+
+
+def _queue_assignment(*, actor, patient, reason, role=CareTeamMember.Role.PRESCRIBER, clinician=None, detail=""):
+    """Put the patient on the coordinators' assignment queue for `role`, once (an open row stays as it is)."""
+    if AssignmentNeed.objects.open().filter(patient=patient, role=role).exists():
+        return None
+    need = AssignmentNeed.objects.create(
+        patient=patient, role=role, reason=reason, clinician=clinician, detail=detail[:500]
+    )
+    audit_record(actor, AuditEvent.Action.CREATE, need)
+    return need
+
+
+def assignment_needs_flag_lapsed(*, today: date | None = None) -> int:
+    """The daily sweep: every patient whose therapist or prescriber can no longer practise for them (a licence or
+    DEA registration for the patient's state expired, approval or training missing) goes on the coordinators'
+    assignment queue for handover. The clinician stays on the team meanwhile (the gates refuse new work); nothing
+    is dropped. Returns how many rows were added."""
+    today = today or timezone.localdate()
+    members = CareTeamMember.objects.active().select_related("clinician", "patient")
+    gaps = {}
+    added = 0
+    for member in members.filter(clinician__role__in=[r.value for r in CareTeamMember.Role]).iterator():
+        key = (member.clinician_id, member.patient.state)
+        if key not in gaps:
+            gaps[key] = credentials.missing_to_treat(member.clinician, member.patient.state, today)
+        if gaps[key]:
+            with transaction.atomic():
+                need = _queue_assignment(
+                    actor=None,
+                    patient=member.patient,
+                    reason=AssignmentNeed.Reason.HANDOVER,
+                    role=member.role,
+                    clinician=member.clinician,
+                    detail="; ".join(gaps[key]),
+                )
+            added += need is not None
+    return added
 
 
 def reconciliation_link(*, actor, entry: ReferralReconciliation, note: str = "") -> ReferralReconciliation:
@@ -255,6 +309,10 @@ def _put_on_team(*, actor, patient, clinician, role):
     if created:
         audit_record(actor, AuditEvent.Action.CREATE, member)
         _hand_over_open_alerts(actor=actor, patient=patient, member=member)
+    for need in AssignmentNeed.objects.open().filter(patient=patient, role=role):
+        need.resolved_at, need.resolved_by = now, actor
+        need.save(update_fields=["resolved_at", "resolved_by"])
+        audit_record(actor, AuditEvent.Action.UPDATE, need, fields=["resolved_at"])
     return member
 
 

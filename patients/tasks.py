@@ -25,3 +25,9 @@ def email_invitation(invitation_id):
 def email_previous_address(change_id):
     """Ids in: the change's id, never the address."""
     services.email_change_notify(change_id=change_id)
+
+
+@shared_task(name="patients.tasks.flag_lapsed_credentials")
+def flag_lapsed_credentials():
+    """The patients of clinicians whose credentials lapsed go on the coordinators' assignment queue."""
+    return services.assignment_needs_flag_lapsed()
