@@ -9,6 +9,7 @@ from kapcare import views
 from kapcare.audit.api import AuditEventViewSet
 from messaging.api import MessageViewSet, NotificationViewSet
 from messaging.reminders.api import ReminderViewSet
+from network.api import register as register_network_api
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
@@ -40,6 +41,7 @@ router.register("messages", MessageViewSet, basename="message")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("reminders", ReminderViewSet, basename="reminder")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
+register_network_api(router)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -57,6 +59,7 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("messaging.reminders.urls")),
     path("", include("records.urls")),
+    path("", include("network.urls")),
 ]
 
 handler404 = "kapcare.views.not_found"

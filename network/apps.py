@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class NetworkConfig(AppConfig):
+    """The KAP network (ARCHITECTURE.md, "Where the next capabilities go"): joining and credential verification
+    (network.joining), training and peer consultation. It writes the facts the practice gates read (approval,
+    credentials, training) into kapcare.accounts through that app's services."""
+
+    name = "network"
+    verbose_name = "The KAP network"
