@@ -237,7 +237,8 @@ def test_approval_opens_a_usable_account_with_the_verified_credentials(
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200
     set_password = client.post(
-        form_page.request["PATH_INFO"], {"password1": "a-new-long-passphrase-42", "password2": "a-new-long-passphrase-42"}
+        form_page.request["PATH_INFO"],
+        {"password1": "a-new-long-passphrase-42", "password2": "a-new-long-passphrase-42"},
     )
     assert set_password.status_code == 302
     assert log_in(client, user, password="a-new-long-passphrase-42").status_code == 302
@@ -245,7 +246,11 @@ def test_approval_opens_a_usable_account_with_the_verified_credentials(
 
 
 def test_a_declared_training_is_recorded_only_when_verified(api, client, coordinator, medical_group, practice_a):
-    training = {"training_provider": "Fluence", "training_title": "KAP certificate", "training_completed_on": "2025-05-01"}
+    training = {
+        "training_provider": "Fluence",
+        "training_title": "KAP certificate",
+        "training_completed_on": "2025-05-01",
+    }
     apply(client, medical_group, **training)
     application = Application.objects.get()
     coordinator_api = verify_all(api, coordinator, application)
@@ -291,7 +296,9 @@ def test_only_the_medical_groups_coordinators_reach_applications(
     for user in (therapist_a, prescriber, admin_user):
         assert api.as_user(user).get(APPLICATIONS).status_code == 403
         assert api.as_user(user).get(f"{APPLICATIONS}{application.pk}/").status_code == 403
-    other = UserFactory(role=User.Role.COORDINATOR, organization=MedicalGroupFactory(), email="other.coord@example.test")
+    other = UserFactory(
+        role=User.Role.COORDINATOR, organization=MedicalGroupFactory(), email="other.coord@example.test"
+    )
     enrol_totp(other)
     assert api.as_user(other).get(APPLICATIONS).json()["results"] == []
     assert api.as_user(other).get(f"{APPLICATIONS}{application.pk}/").status_code == 404

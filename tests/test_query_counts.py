@@ -75,6 +75,10 @@ DASHBOARD_QUERIES = {role: count + ESCALATED_ALERT_PANELS.get(role, 0) for role,
 # the therapist's and prescriber's dashboards (one query).
 HELD_PANELS = {"therapist_a": 1, "prescriber": 1}
 DASHBOARD_QUERIES = {role: count + HELD_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# The network (issue 17): the coordinator's assignment queue and credentials expiring (licences, DEA
+# registrations), one query each.
+NETWORK_PANELS = {"coordinator": 3}
+DASHBOARD_QUERIES = {role: count + NETWORK_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -230,5 +234,6 @@ LOADED_LIST_QUERIES = {
 # Issue 12: the clinicians' dashboards list the dosing sessions on hold (+1); the coordinator's dashboard lists
 # alerts escalated to them (+1); their chart shows those alerts (+1) and the form to assign a therapist, whose
 # choices are one query (+1).
-LOADED_DASHBOARD_QUERIES = {"therapist": 27, "prescriber": 27, "coordinator": 18, "admin": 7, "patient": 19}
+# Issue 17: the coordinator's dashboard lists the assignment queue and the credentials expiring (+3).
+LOADED_DASHBOARD_QUERIES = {"therapist": 27, "prescriber": 27, "coordinator": 21, "admin": 7, "patient": 19}
 LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 28}
