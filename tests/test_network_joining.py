@@ -241,7 +241,7 @@ def test_approval_opens_a_usable_account_with_the_verified_credentials(
         {"password1": "a-new-long-passphrase-42", "password2": "a-new-long-passphrase-42"},
     )
     assert set_password.status_code == 302
-    assert log_in(client, user, password="a-new-long-passphrase-42").status_code == 302
+    assert log_in(client, user, password=password).status_code == 302
     assert client.get("/")["Location"] == ACTIVATE, "the second factor is enrolled at first sign-in"
 
 
