@@ -236,10 +236,8 @@ def test_approval_opens_a_usable_account_with_the_verified_credentials(
     client.logout()
     form_page = client.get(link, follow=True)
     assert form_page.status_code == 200
-    set_password = client.post(
-        form_page.request["PATH_INFO"],
-        {"password1": "a-new-long-passphrase-42", "password2": "a-new-long-passphrase-42"},
-    )
+    password = "a-new-long-passphrase-42"
+    set_password = client.post(form_page.request["PATH_INFO"], {"password1": password, "password2": password})
     assert set_password.status_code == 302
     assert log_in(client, user, password=password).status_code == 302
     assert client.get("/")["Location"] == ACTIVATE, "the second factor is enrolled at first sign-in"
