@@ -19,6 +19,7 @@ from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraini
 from kapcare.us_states import USState
 from messaging import services as messaging_services
 from messaging.models import Message, MessageRecipient, Notification, Thread
+from network.joining.demo import seed_applicants
 from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
@@ -190,6 +191,10 @@ class Command(BaseCommand):
             created += self._patient(*row, users=users)
         self._score_history(users)
         self._conversation(users)
+        # Issue 17: an approved applicant (Robin Hale, a therapist not yet trained) and a pending one.
+        seed_applicants(
+            coordinator=users["coordinator"], practice=organizations[PRACTICE_A], domain=DOMAIN, password=PASSWORD
+        )
         if options["verbosity"] > 0:
             self.stdout.write(f"Demo data ready ({created} patients added).")
             self.stdout.write(self.logins())
@@ -269,6 +274,7 @@ class Command(BaseCommand):
         for local, _first, _last, role, org, _licence in STAFF:
             lines.append(f"  {demo_email(local):34} {role.label:13} {org or ''}")
         lines.append(f"  {demo_email('patient'):34} {'Patient':13} mid-course")
+        lines.append(f"  {demo_email('applicant.approved'):34} {'Therapist':13} approved by the network, not yet trained")
         lines.append(
             "  Other demo patients sign in the same way, e.g. casey.nguyen@ (intake) and riley.patel@ (evaluation)."
         )
