@@ -274,7 +274,7 @@ class Command(BaseCommand):
         for local, _first, _last, role, org, _licence in STAFF:
             lines.append(f"  {demo_email(local):34} {role.label:13} {org or ''}")
         lines.append(f"  {demo_email('patient'):34} {'Patient':13} mid-course")
-        lines.append(f"  {demo_email('applicant.approved'):34} {'Therapist':13} approved by the network, not yet trained")
+        lines.append(f"  {demo_email('applicant.approved'):34} {'Therapist':13} approved, not yet trained")
         lines.append(
             "  Other demo patients sign in the same way, e.g. casey.nguyen@ (intake) and riley.patel@ (evaluation)."
         )
