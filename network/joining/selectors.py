@@ -1,5 +1,7 @@
 """Reads of applications to join the network; every one starts from kapcare.access."""
 
+import uuid
+
 from django.db.models import Prefetch
 
 from kapcare import access
@@ -14,7 +16,12 @@ def applications_for(user, *, status=None):
 
 
 def application_detail(user, pk):
-    """One visible application with its credentials and checks, or None (the caller answers 404)."""
+    """One visible application with its credentials and checks, or None (the caller answers 404): a malformed
+    id too."""
+    try:
+        pk = uuid.UUID(str(pk))
+    except ValueError:
+        return None
     checks = Prefetch("checks", queryset=CredentialCheck.objects.select_related("checked_by"))
     return (
         applications_for(user)
