@@ -15,18 +15,7 @@ class DeclarationForm(forms.ModelForm):
 
     class Meta:
         model = Application
-        fields = [
-            "first_name",
-            "last_name",
-            "npi",
-            "malpractice_carrier",
-            "malpractice_policy_number",
-            "malpractice_expires_on",
-            "training_provider",
-            "training_title",
-            "training_completed_on",
-            "training_certificate_number",
-        ]
+        fields = list(Application.APPLICANT_FIELDS)
         widgets = {"malpractice_expires_on": DATE, "training_completed_on": DATE}
 
 

@@ -47,6 +47,19 @@ class Application(models.Model):
         DECLINED = "declined", "Declined"
 
     ROLES = [(User.Role.THERAPIST.value, "Therapist"), (User.Role.PRESCRIBER.value, "Prescriber")]
+    # What the applicant declares about themself (their credentials are rows of their own).
+    APPLICANT_FIELDS = (
+        "first_name",
+        "last_name",
+        "npi",
+        "malpractice_carrier",
+        "malpractice_policy_number",
+        "malpractice_expires_on",
+        "training_provider",
+        "training_title",
+        "training_completed_on",
+        "training_certificate_number",
+    )
     LINK_VALID_DAYS = 14
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

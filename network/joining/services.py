@@ -25,19 +25,6 @@ from kapcare.rules import RuleRefused
 from . import selectors
 from .models import Application, ApplicationDEARegistration, ApplicationLicence, CredentialCheck, npi_is_valid
 
-APPLICANT_FIELDS = (
-    "first_name",
-    "last_name",
-    "npi",
-    "malpractice_carrier",
-    "malpractice_policy_number",
-    "malpractice_expires_on",
-    "training_provider",
-    "training_title",
-    "training_completed_on",
-    "training_certificate_number",
-)
-
 
 class LinkUnusable(Exception):
     """The applicant's link is unknown, expired, or the application is no longer waiting for them."""
@@ -88,7 +75,7 @@ def _check_declaration(application, licences, dea_registrations):
 
 
 def _build(application, fields, licences, dea_registrations):
-    for name in APPLICANT_FIELDS:
+    for name in Application.APPLICANT_FIELDS:
         if name in fields:
             setattr(application, name, fields[name] if fields[name] is not None else "")
     for name in ("malpractice_expires_on", "training_completed_on"):
