@@ -78,6 +78,9 @@ def refer(page):
     page.fill("#id_date_of_birth", "1987-07-07")
     page.select_option("#id_state", "CA")
     page.check("input[name=referral_reasons][value=trd]")
+    page.fill("#id_reason_for_referral", "Three failed SSRI trials; wants to try KAP.")
+    page.fill("#id_current_medications", "Sertraline 100 mg daily")
+    page.fill("#id_clinical_summary", "Engaged in weekly therapy, stable housing, good support.")
     page.click("main button[type=submit]")
 
 

@@ -34,7 +34,7 @@ class ReferralExceptionForm(forms.Form):
 def _clinicians(user):
     return (
         access.visible_clinicians(user)
-        .select_related("organization")
+        .select_related("organization", "clinician_profile__approved_by")
         .prefetch_related(
             "licences",
             "dea_registrations",

@@ -29,15 +29,18 @@ class JoinForm(DeclarationForm):
     field_order = ["email", "role", "medical_group"]
 
 
+BLANK = [("", "---------")]  # an empty row stays unchanged, so the formset skips it
+
+
 class LicenceForm(forms.Form):
-    kind = forms.ChoiceField(choices=Licence.Kind.choices, label="Licence type")
-    state = forms.ChoiceField(choices=USState.choices)
+    kind = forms.ChoiceField(choices=BLANK + Licence.Kind.choices, label="Licence type")
+    state = forms.ChoiceField(choices=BLANK + USState.choices)
     number = forms.CharField(max_length=50)
     expires_on = forms.DateField(widget=DATE)
 
 
 class DEAForm(forms.Form):
-    state = forms.ChoiceField(choices=USState.choices)
+    state = forms.ChoiceField(choices=BLANK + USState.choices)
     number = forms.CharField(max_length=9, label="DEA number")
     expires_on = forms.DateField(widget=DATE)
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -103,13 +103,21 @@ def application_apply(*, email: str, medical_group, role: str, fields: dict, lic
         raise ValidationError({"medical_group": "Choose the medical group you apply to."})
     licences, dea_registrations = _build(application, fields, licences, dea_registrations)
     with transaction.atomic():
-        known = _email_is_taken(email)
-        if not known:
-            application.save()
-            _keep(application, licences, dea_registrations)
-            audit_record(AnonymousUser(), AuditEvent.Action.CREATE, application)
+        known = _email_is_taken(email) or not _kept(application, licences, dea_registrations)
         context = {"first_name": application.first_name, "known": known, "medical_group": medical_group}
         _mail_on_commit(email, "Your application to the KAPCare network", "received", context)
+
+
+def _kept(application, licences, dea_registrations):
+    """Save a new application; False when the same address applied at the same moment (the constraint)."""
+    try:
+        with transaction.atomic():
+            application.save()
+    except IntegrityError:
+        return False
+    _keep(application, licences, dea_registrations)
+    audit_record(AnonymousUser(), AuditEvent.Action.CREATE, application)
+    return True
 
 
 def _mail_on_commit(email, subject, template, context):
