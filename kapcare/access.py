@@ -97,6 +97,8 @@ class Permission(Enum):
     MANAGE_CONSULTATION_GROUPS = "manage_consultation_groups"
     VIEW_PRESENTATIONS = "view_presentations"
     PRESENT_CASE = "present_case"
+    VIEW_ASSIGNMENT_QUEUE = "view_assignment_queue"
+    REVIEW_APPLICATION = "review_application"
 
 
 class Rule(NamedTuple):
@@ -517,6 +519,20 @@ RULES = {
         AuditEvent.Action.CREATE,
         "Only a therapist or a prescriber in the group presents a case, from a patient on their own care team.",
     ),
+    # Patients waiting for a clinician on their team (no prescriber licensed in their state, or a clinician whose
+    # credentials lapsed): the coordinators of the medical group assign one.
+    Permission.VIEW_ASSIGNMENT_QUEUE: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.LIST,
+        "The assignment queue is kept by the medical group's coordinators.",
+    ),
+    # Applications to join the network: a coordinator of the medical group applied to invites, verifies each
+    # credential, asks for corrections, approves or declines. Applicants are not patients; no clinician sees them.
+    Permission.REVIEW_APPLICATION: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Applications to join the network are reviewed by the medical group's coordinators.",
+    ),
 }
 
 
@@ -598,3 +614,11 @@ def get_visible(queryset, pk, *, user, action, model=None, patient_field="pk"):
 
 
 PRIVATE_NOTE_TYPE = "treatment.psychotherapynote"  # the audit object type of a psychotherapy note
+
+
+def visible_applications(user, applications):
+    """Applications to join the network (a queryset of network.joining's Application, passed in because that app
+    sits above this one): a coordinator sees those to their own medical group; nobody else sees any."""
+    if user.is_authenticated and user.role == Role.COORDINATOR and user.organization_id:
+        return applications.filter(medical_group_id=user.organization_id)
+    return applications.none()

@@ -53,6 +53,9 @@ app.conf.beat_schedule = {
     "reconcile-due-work": every(
         float(os.environ.get("KAPCARE_DUE_WORK_RECONCILE_SECONDS", 900)), "patients.tasks.reconcile_due_work"
     ),
+    # A clinician whose licence, DEA registration or approval lapsed takes no new work (the gates refuse it); their
+    # patients go on the coordinators' assignment queue for handover. Hourly: a lapse shows the day it happens.
+    "flag-lapsed-credentials": every(3600.0, "patients.tasks.flag_lapsed_credentials"),
     # A copy of a record that left is kept only while its link works (24 hours); then its files are deleted.
     "purge-expired-record-exports": every(3600.0, "records.tasks.purge_expired_record_exports"),
 }

@@ -8,6 +8,7 @@ from assessments.questionnaires.api import QuestionnaireResponseViewSet
 from kapcare import views
 from messaging.api import MessageViewSet, NotificationViewSet
 from messaging.reminders.api import ReminderViewSet
+from network.api import register as register_network_api
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
@@ -43,6 +44,7 @@ router.register("reminders", ReminderViewSet, basename="reminder")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
+register_network_api(router)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -1,6 +1,19 @@
-"""The network's models, kept in its sub-packages and imported here so Django finds them."""
+"""The network's models live in sub-packages; each is imported here so Django finds it."""
 
 from network.consultation.models import Attendance, ConsultationGroup, GroupMembership, Meeting, Presentation
+from network.joining.models import Application, ApplicationDEARegistration, ApplicationLicence, CredentialCheck
 from network.training.models import Course, Enrolment
 
-__all__ = ["Attendance", "ConsultationGroup", "Course", "Enrolment", "GroupMembership", "Meeting", "Presentation"]
+__all__ = [
+    "Application",
+    "ApplicationDEARegistration",
+    "ApplicationLicence",
+    "Attendance",
+    "ConsultationGroup",
+    "Course",
+    "CredentialCheck",
+    "Enrolment",
+    "GroupMembership",
+    "Meeting",
+    "Presentation",
+]

@@ -259,6 +259,54 @@ class CareTeamMember(models.Model):
         return f"{self.clinician} ({self.get_role_display()}) for {self.patient_id}"
 
 
+class AssignmentNeedQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+
+class AssignmentNeed(models.Model):
+    """A row of the coordinators' assignment queue: a patient who needs a clinician put on the care team, because
+    no approved prescriber holds a licence in the patient's state at referral, or because a clinician on the team
+    can no longer practise for the patient (a credential expired: hand the patient over). Nothing is silently
+    dropped: the row stays open until a cleared clinician takes that role on the team."""
+
+    class Reason(models.TextChoices):
+        NO_PRESCRIBER = "no_prescriber", "No prescriber licensed in the patient's state"
+        HANDOVER = "handover", "Clinician's credentials lapsed: hand over"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assignment_needs")
+    role = models.CharField(max_length=20, choices=CareTeamMember.Role.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The clinician to hand over from.",
+    )
+    detail = models.CharField(max_length=500, blank=True, help_text="Which credential is missing (no patient data).")
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AssignmentNeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "role"], condition=Q(resolved_at__isnull=True), name="assignment_need_open_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.get_role_display()}) for {self.patient_id}"
+
+
 # Consent and education ------------------------------------------------------------------------
 
 

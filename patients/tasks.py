@@ -32,3 +32,9 @@ def reconcile_due_work():
     """Stored due work follows the clock too (a questionnaire's window opens, a visit passes its grace), and
     writes that went around the services: recompute it from the rules."""
     return due_work.reconcile()
+
+
+@shared_task(name="patients.tasks.flag_lapsed_credentials")
+def flag_lapsed_credentials():
+    """The patients of clinicians whose credentials lapsed go on the coordinators' assignment queue."""
+    return services.assignment_needs_flag_lapsed()

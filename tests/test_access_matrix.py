@@ -197,6 +197,13 @@ RECONCILE = {role: row(404, 404, 404, 404) for role in ROLES} | {
     "anonymous": row(401, 401, 401, 401),
 }
 LIST_RECONCILIATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
+# Issue 17. Applications to join the network are the medical group's coordinators' alone (they are not patient
+# data: `{id}` here is no application, so a coordinator gets 404; tests/test_network_joining.py reads real ones
+# across medical groups).
+REVIEW_APPLICATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
+INVITE_APPLICANT = REVIEW_APPLICATIONS | {"coordinator": 201}
+NO_SUCH_APPLICATION = REVIEW_APPLICATIONS | {"coordinator": 404}
+INVITATION = {"email": "matrix.applicant@example.test", "first_name": "Mat", "last_name": "Rix", "role": "therapist"}
 
 # The network (issue 17): training and peer consultation, kind "network": expectations by role only, `{id}` a
 # record of the network state `network_ids` builds (therapist A's completed KAP training, a group therapist A
@@ -333,6 +340,19 @@ ROUTES = {
     },
     "/api/v1/referral-reconciliations/{id}/link/": {"POST": (RECONCILE, {"note": "Same DOB."}, "patient")},
     "/api/v1/referral-reconciliations/{id}/decline/": {"POST": (RECONCILE, {"note": "Not them."}, "patient")},
+    "/api/v1/network/applications/": {
+        "GET": (REVIEW_APPLICATIONS, None, "none"),
+        "POST": (INVITE_APPLICANT, INVITATION, "none"),
+    },
+    "/api/v1/network/applications/{id}/": {"GET": (NO_SUCH_APPLICATION, None, "none")},
+    "/api/v1/network/applications/{id}/checks/": {
+        "POST": (NO_SUCH_APPLICATION, {"item": "npi", "outcome": "verified", "source": "NPPES"}, "none")
+    },
+    "/api/v1/network/applications/{id}/request-corrections/": {
+        "POST": (NO_SUCH_APPLICATION, {"corrections": "Your NPI."}, "none")
+    },
+    "/api/v1/network/applications/{id}/approve/": {"POST": (NO_SUCH_APPLICATION, {}, "none")},
+    "/api/v1/network/applications/{id}/decline/": {"POST": (NO_SUCH_APPLICATION, {}, "none")},
     # Intakes (issue 3): `{id}` of a detail route is the target patient's draft intake (RECORD_IDS).
     "/api/v1/intakes/": {
         "GET": (LIST, None, "none"),

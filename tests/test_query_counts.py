@@ -76,6 +76,10 @@ DASHBOARD_QUERIES = {role: count + ESCALATED_ALERT_PANELS.get(role, 0) for role,
 # Visits (issue 19): the prescriber's follow-ups, booked or still to book (one query).
 VISIT_PANELS = {"prescriber": 1}
 DASHBOARD_QUERIES = {role: count + VISIT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# The network (issue 17): the coordinator's assignment queue and credentials expiring (licences, DEA
+# registrations), one query each.
+NETWORK_PANELS = {"coordinator": 3}
+DASHBOARD_QUERIES = {role: count + NETWORK_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.fixture(scope="module", params=SIZES)
@@ -266,8 +270,9 @@ LOADED_LIST_QUERIES = {
 # alerts escalated to them (+1); their chart shows those alerts (+1) and the form to assign a therapist, whose
 # choices are one query (+1).
 # Issue 15: the clinicians' work panels read the stored due work (seed_load stores it); issue 19 adds the
-# prescriber's follow-up bookings (one query). The same at every size.
-LOADED_DASHBOARD_QUERIES = {"therapist": 25, "prescriber": 26, "coordinator": 17, "admin": 7, "patient": 19}
+# prescriber's follow-up bookings (one query); issue 17 the coordinator's assignment queue and credentials
+# expiring (+3). The same at every size.
+LOADED_DASHBOARD_QUERIES = {"therapist": 25, "prescriber": 26, "coordinator": 20, "admin": 7, "patient": 19}
 LOADED_CHART_QUERIES = {"therapist": 35, "prescriber": 35, "coordinator": 27}
 
 

@@ -160,6 +160,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
+    # The public "join the network" form (network.joining): per address, and per e-mail applied with.
+    "network_application": "10/h/ip,3/h/key",
 }
 MFA_ADAPTER = "kapcare.accounts.adapter.MFAAdapter"  # stores second-factor secrets encrypted
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

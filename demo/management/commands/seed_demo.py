@@ -20,6 +20,7 @@ from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraini
 from kapcare.us_states import USState
 from messaging import services as messaging_services
 from messaging.models import Message, MessageRecipient, Notification, Thread
+from network.joining.demo import seed_applicants
 from network.seed import seed_network_demo
 from patients import content
 from patients import selectors as patient_selectors
@@ -216,6 +217,10 @@ class Command(BaseCommand):
             presenter=users["therapist"],
             patient=Patient.objects.get(email=demo_email("patient")),
         )
+        # Issue 17: an approved applicant (Robin Hale, a therapist not yet trained) and a pending one.
+        seed_applicants(
+            coordinator=users["coordinator"], practice=organizations[PRACTICE_A], domain=DOMAIN, password=PASSWORD
+        )
         if options["verbosity"] > 0:
             self.stdout.write(f"Demo data ready ({created} patients added).")
             self.stdout.write(self.logins())
@@ -317,6 +322,7 @@ class Command(BaseCommand):
         for local, _first, _last, role, org, _licence in STAFF:
             lines.append(f"  {demo_email(local):34} {role.label:13} {org or ''}")
         lines.append(f"  {demo_email('patient'):34} {'Patient':13} mid-course")
+        lines.append(f"  {demo_email('applicant.approved'):34} {'Therapist':13} approved, not yet trained")
         lines.append(
             "  Other demo patients sign in the same way, e.g. casey.nguyen@ (intake) and riley.patel@ (evaluation)."
         )
@@ -360,17 +366,18 @@ class Command(BaseCommand):
         compacts), so a referral or an evaluation tried with the demo accounts is never refused for the
         patient's state; the licence rules themselves are shown by the tests with single-state clinicians."""
         npi = "1" + "".join(c for c in licence_number if c.isdigit()).rjust(9, "0")
-        ClinicianProfile.objects.get_or_create(user=user, defaults={"npi": npi})
+        ClinicianProfile.objects.get_or_create(user=user, defaults={"npi": npi, "approved_at": timezone.now()})
+        verified = {"verified_at": timezone.now(), "verification_note": "Demo data: state board lookup."}
         expires = timezone.localdate() + timedelta(days=540)
         kind = Licence.Kind.MD if role == User.Role.PRESCRIBER else Licence.Kind.LMFT
         for state in USState.values:
             number = licence_number if state == "CA" else f"{licence_number}-{state}"
             Licence.objects.get_or_create(
-                clinician=user, state=state, number=number, defaults={"expires_on": expires, "kind": kind}
+                clinician=user, state=state, number=number, defaults={"expires_on": expires, "kind": kind, **verified}
             )
             if role == User.Role.PRESCRIBER:
                 DEARegistration.objects.get_or_create(
-                    clinician=user, state=state, number="BO1234563", defaults={"expires_on": expires}
+                    clinician=user, state=state, number="BO1234563", defaults={"expires_on": expires, **verified}
                 )
         KAPTraining.objects.get_or_create(
             clinician=user,

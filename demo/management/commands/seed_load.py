@@ -235,24 +235,24 @@ class Command(BaseCommand):
             )
             for n in range(1, (therapist_count + 1) // 2 + 1)
         ]
-        expires = date(self.now.year + 2, 1, 31)
         therapists = []
+        current = {"expires_on": date(self.now.year + 2, 1, 31), "verified_at": self.now}
         for n in range(1, therapist_count + 1):
             user = self.user(
                 f"therapist{n:02d}@{DOMAIN}", User.Role.THERAPIST, "Therapist", f"T{n:02d}", practices[(n - 1) // 2]
             )
-            ClinicianProfile.objects.create(user=user)
+            ClinicianProfile.objects.create(user=user, approved_at=self.now)
             # Licensed wherever the load's patients live: each therapist's clients are spread over the states.
             for state in STATES:
-                Licence.objects.create(clinician=user, state=state, number=f"LMFT-{n:05d}", expires_on=expires)
+                Licence.objects.create(clinician=user, state=state, number=f"LMFT-{n:05d}", **current)
             KAPTraining.objects.create(clinician=user, completed_on=date(2024, 3, 1), provider="Load", title="KAP")
             therapists.append(user)
         prescribers = []
         for n, state in enumerate(STATES[:prescriber_count], start=1):
             user = self.user(f"prescriber{n}@{DOMAIN}", User.Role.PRESCRIBER, "Prescriber", f"P{n}", group)
-            ClinicianProfile.objects.create(user=user)
-            Licence.objects.create(clinician=user, state=state, number=f"MD-{n:05d}", expires_on=expires)
-            DEARegistration.objects.create(clinician=user, state=state, number=f"BP{n:07d}", expires_on=expires)
+            ClinicianProfile.objects.create(user=user, approved_at=self.now)
+            Licence.objects.create(clinician=user, state=state, number=f"MD-{n:05d}", **current)
+            DEARegistration.objects.create(clinician=user, state=state, number=f"BP{n:07d}", **current)
             KAPTraining.objects.create(clinician=user, completed_on=date(2024, 3, 1), provider="Load", title="KAP")
             prescribers.append(user)
         coordinator = self.user(f"coordinator@{DOMAIN}", User.Role.COORDINATOR, "Coordinator", "Load", group)
