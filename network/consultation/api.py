@@ -11,7 +11,6 @@ from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.accounts.models import User
 from kapcare.api.base import ListRetrieveMixin, NonPatientViewSet
 from kapcare.api.serializers import StrictFieldsMixin
 from kapcare.audit.models import AuditEvent
@@ -24,10 +23,8 @@ from .models import ConsultationGroup, Meeting, Presentation
 
 
 class GroupSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    facilitator = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(role__in=User.CLINICIAN_ROLES))
-    members = serializers.PrimaryKeyRelatedField(
-        many=True, write_only=True, queryset=User.objects.filter(role__in=User.CLINICIAN_ROLES)
-    )
+    facilitator = serializers.PrimaryKeyRelatedField(queryset=selectors.clinicians())
+    members = serializers.PrimaryKeyRelatedField(many=True, write_only=True, queryset=selectors.clinicians())
 
     class Meta:
         model = ConsultationGroup
@@ -152,11 +149,11 @@ class MeetingViewSet(ListRetrieveMixin, NonPatientViewSet):
         meeting = self.get_object()
         body = AttendanceSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        people = list(User.objects.filter(pk__in=body.validated_data["attendees"]))
+        people = list(selectors.people(body.validated_data["attendees"]))
         if len(people) != len(set(body.validated_data["attendees"])):
             raise ValidationError({"attendees": "Only the group's members can be recorded as attending."})
         services.attendance_record(actor=request.user, meeting=meeting, attendees=people)
-        return Response(self.get_serializer(Meeting.objects.get(pk=meeting.pk)).data)
+        return Response(self.get_serializer(selectors.visible_meetings(request.user).get(pk=meeting.pk)).data)
 
     @extend_schema(responses={(200, "text/calendar"): bytes})
     @action(detail=True, methods=["get"])

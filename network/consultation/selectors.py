@@ -24,6 +24,16 @@ def visible_presentations(user):
     return Presentation.objects.filter(group__in=groups).select_related("group", "meeting", "presenter")
 
 
+def clinicians():
+    """Every clinician account: what a group's facilitator and members are chosen from (the service narrows
+    them to the actor's network)."""
+    return User.objects.filter(role__in=User.CLINICIAN_ROLES)
+
+
+def people(ids):
+    return User.objects.filter(pk__in=ids)
+
+
 def members(group):
     return User.objects.filter(pk__in=group.memberships.values("clinician_id")).order_by("last_name", "first_name")
 

@@ -14,6 +14,7 @@ from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.services import service
 
 from . import deidentify
 from .models import Attendance, ConsultationGroup, GroupMembership, Meeting, Presentation
@@ -22,14 +23,9 @@ MEETING_NOT_STARTED = "meeting_not_started"
 MAX_MEETINGS_IN_SERIES = 52
 
 
+@service(Permission.MANAGE_CONSULTATION_GROUPS, object_type="network.consultationgroup")
 def group_create(*, actor, name: str, facilitator, members) -> ConsultationGroup:
     """A coordinator forms a group of their medical group's clinicians, one of whom facilitates."""
-    access.require(actor, Permission.MANAGE_CONSULTATION_GROUPS, object_type="network.consultationgroup")
-    return _group_create(actor, name, facilitator, members)
-
-
-@transaction.atomic
-def _group_create(actor, name, facilitator, members):
     name = (name or "").strip()
     allowed = set(access.visible_clinicians(actor).values_list("pk", flat=True))
     people = {facilitator, *members}
@@ -48,14 +44,17 @@ def _group_create(actor, name, facilitator, members):
     return group
 
 
+def _require_facilitator(*, actor, group, **_arguments):
+    access.require_facilitator(actor, group)
+
+
+@service(Permission.VIEW_CONSULTATION, on="group", before=_require_facilitator)
 def meetings_schedule(
     *, actor, group, starts_at, time_zone: str, video_link: str, ce_hours, duration_minutes=60, count=1, every_weeks=1
 ) -> list[Meeting]:
     """The facilitator schedules `count` meetings, `every_weeks` apart at the same local time in `time_zone`
     (the wall clock stays put across daylight-saving changes). The first must be in the future; a `starts_at`
     without an offset is a time in `time_zone`."""
-    access.require(actor, Permission.VIEW_CONSULTATION, group)
-    access.require_facilitator(actor, group)
     errors = {}
     if time_zone not in zoneinfo.available_timezones():
         errors["time_zone"] = "Choose a time zone, such as America/New_York."
@@ -77,7 +76,6 @@ def meetings_schedule(
     return _meetings_create(actor, group, starts, time_zone, video_link, ce_hours, duration_minutes)
 
 
-@transaction.atomic
 def _meetings_create(actor, group, starts, time_zone, video_link, ce_hours, duration_minutes):
     series = uuid.uuid4()
     meetings = [
@@ -99,30 +97,28 @@ def _meetings_create(actor, group, starts, time_zone, video_link, ce_hours, dura
     return meetings
 
 
+@transaction.atomic
 def meetings_create_past_for_demo(*, actor, group, starts_at, time_zone, video_link, ce_hours) -> Meeting:
     """Demo data only (network.seed): a meeting that already took place. Real meetings are scheduled ahead."""
     return _meetings_create(actor, group, [starts_at], time_zone, video_link, ce_hours, 60)[0]
 
 
+def _require_meeting_facilitator(*, actor, meeting, **_arguments):
+    access.require_facilitator(actor, meeting.group, meeting)
+
+
+@service(Permission.VIEW_CONSULTATION, on="meeting", before=_require_meeting_facilitator)
 def attendance_record(*, actor, meeting, attendees) -> list[Attendance]:
     """The facilitator records who attended a meeting that has started: exactly `attendees` (members of the
     group), so recording again corrects the list. Each attendance earns the meeting's CE hours."""
-    group = meeting.group
-    access.require(actor, Permission.VIEW_CONSULTATION, meeting)
-    access.require_facilitator(actor, group, meeting)
     if meeting.starts_at > timezone.now():
         raise RuleRefused(
             "Rule “attendance after the meeting starts”: this meeting has not started yet.", MEETING_NOT_STARTED
         )
-    members = set(group.memberships.values_list("clinician_id", flat=True))
+    members = set(meeting.group.memberships.values_list("clinician_id", flat=True))
     wanted = {person.pk for person in attendees}
     if wanted - members:
         raise ValidationError({"attendees": "Only the group's members can be recorded as attending."})
-    return _attendance_set(actor, meeting, wanted)
-
-
-@transaction.atomic
-def _attendance_set(actor, meeting, wanted):
     existing = {row.clinician_id: row for row in meeting.attendance.all()}
     for clinician_id in set(existing) - wanted:
         audit_record(actor, AuditEvent.Action.DELETE, existing[clinician_id])
@@ -133,18 +129,22 @@ def _attendance_set(actor, meeting, wanted):
     return list(meeting.attendance.all())
 
 
+def _require_patient_access(*, actor, patient, include_scores, include_dose_plan, **_arguments):
+    """The presenter reads the patient's record: its values are refused (and audited) unless they may."""
+    access.require(actor, Permission.VIEW_PATIENT, patient)
+    if include_scores:
+        access.require(actor, Permission.VIEW_QUESTIONNAIRES, patient)
+    if include_dose_plan:
+        access.require(actor, Permission.VIEW_DOSE_PLAN, patient)
+
+
+@service(Permission.PRESENT_CASE, on="group", before=_require_patient_access)
 def presentation_create(
     *, actor, group, patient, title: str, summary: str, meeting=None, include_scores=True, include_dose_plan=True
 ) -> Presentation:
     """A clinician of the group presents a case. `patient` comes from the presenter's own access
     (access.visible_patients); the presentation keeps only the presenter's words and de-identified values,
     never a link to the patient. The words are refused if they name, date or copy the record."""
-    access.require(actor, Permission.PRESENT_CASE, group)
-    access.require(actor, Permission.VIEW_PATIENT, patient)
-    if include_scores:
-        access.require(actor, Permission.VIEW_QUESTIONNAIRES, patient)
-    if include_dose_plan:
-        access.require(actor, Permission.VIEW_DOSE_PLAN, patient)
     title, summary = (title or "").strip(), (summary or "").strip()
     errors = {}
     if not title:
@@ -157,11 +157,6 @@ def presentation_create(
         raise ValidationError(errors)
     deidentify.check_free_text(title, patient, field="title")
     deidentify.check_free_text(summary, patient, field="summary")
-    return _presentation_create(actor, group, meeting, patient, title, summary, include_scores, include_dose_plan)
-
-
-@transaction.atomic
-def _presentation_create(actor, group, meeting, patient, title, summary, include_scores, include_dose_plan):
     presentation = Presentation.objects.create(
         group=group,
         meeting=meeting,

@@ -25,7 +25,7 @@ class TrainingCourseSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
 
 class EnrolmentSerializer(StrictFieldsMixin, serializers.ModelSerializer):
-    course = serializers.PrimaryKeyRelatedField(queryset=Course.objects.filter(active=True))
+    course = serializers.PrimaryKeyRelatedField(queryset=selectors.active_courses())
     clinician_name = serializers.CharField(source="clinician.__str__", read_only=True)
     has_certificate = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=["enrolled", "completed", "verified"], read_only=True)

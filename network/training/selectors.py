@@ -12,9 +12,13 @@ from ..consultation.models import Attendance
 from .models import Course, Enrolment
 
 
+def active_courses():
+    return Course.objects.filter(active=True)
+
+
 def courses(user):
     """The catalogue: active courses, for whoever may view training (the role is checked by the caller)."""
-    return Course.objects.filter(active=True)
+    return active_courses()
 
 
 def visible_enrolments(user):
@@ -80,8 +84,6 @@ def transcript(clinician, today=None) -> Transcript:
     result.periods = sorted(periods.values(), key=lambda p: p.year, reverse=True)
     result.entries.sort(key=lambda entry: entry[0], reverse=True)
     result.required = [
-        (course, by_course.get(course.pk))
-        for course in Course.objects.filter(active=True)
-        if course.is_required_of(clinician.role)
+        (course, by_course.get(course.pk)) for course in active_courses() if course.is_required_of(clinician.role)
     ]
     return result

@@ -12,6 +12,7 @@ from kapcare.accounts import services as account_services
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.services import service
 
 from .certificates import certificate_type
 from .models import Course, Enrolment
@@ -45,14 +46,17 @@ def enrolment_create(*, actor, course) -> Enrolment:
     return enrolment
 
 
+def _require_own_enrolment(*, actor, enrolment, **_arguments):
+    if enrolment.clinician_id != actor.pk:
+        audit_record(actor, AuditEvent.Action.UPDATE, enrolment, denied=True)
+        raise PermissionDenied("Only the enrolled clinician records their completion.")
+
+
+@service(Permission.ENROL_IN_COURSE, on="enrolment", before=_require_own_enrolment)
 def enrolment_complete(*, actor, enrolment, completed_on, certificate_number: str, certificate) -> Enrolment:
     """The enrolled clinician records completion: the date, the certificate's number and the certificate file
     (PDF, PNG or JPEG by content, size-limited). Replaces an earlier unverified completion; a verified one is
     locked. `enrolment` comes from selectors.visible_enrolments."""
-    access.require(actor, Permission.ENROL_IN_COURSE, enrolment)
-    if enrolment.clinician_id != actor.pk:
-        audit_record(actor, AuditEvent.Action.UPDATE, enrolment, denied=True)
-        raise PermissionDenied("Only the enrolled clinician records their completion.")
     errors = {}
     if completed_on is None:
         errors["completed_on"] = "Give the date you completed the course."
@@ -64,11 +68,6 @@ def enrolment_complete(*, actor, enrolment, completed_on, certificate_number: st
     if errors:
         raise ValidationError(errors)
     mime, extension = certificate_type(certificate)
-    return _enrolment_complete(actor, enrolment, completed_on, certificate_number[:100], certificate, mime, extension)
-
-
-@transaction.atomic
-def _enrolment_complete(actor, enrolment, completed_on, number, certificate, mime, extension):
     enrolment = Enrolment.objects.select_for_update().get(pk=enrolment.pk)
     if enrolment.verified_at:
         raise RuleRefused(
@@ -77,7 +76,7 @@ def _enrolment_complete(actor, enrolment, completed_on, number, certificate, mim
         )
     previous = enrolment.certificate.name
     enrolment.completed_on = completed_on
-    enrolment.certificate_number = number
+    enrolment.certificate_number = certificate_number[:100]
     enrolment.certificate_type = mime
     enrolment.certificate.save(f"certificate.{extension}", certificate, save=False)
     enrolment.save()
@@ -90,15 +89,10 @@ def _enrolment_complete(actor, enrolment, completed_on, number, certificate, mim
     return enrolment
 
 
+@service(Permission.VERIFY_TRAINING, on="enrolment")
 def enrolment_verify(*, actor, enrolment) -> Enrolment:
     """A coordinator verifies a completion against its certificate. For the network's KAP training this records
     the clinician's KAP training, so they may practise (kapcare.accounts.credentials)."""
-    access.require(actor, Permission.VERIFY_TRAINING, enrolment)
-    return _enrolment_verify(actor, enrolment)
-
-
-@transaction.atomic
-def _enrolment_verify(actor, enrolment):
     enrolment = Enrolment.objects.select_for_update().select_related("course", "clinician").get(pk=enrolment.pk)
     if enrolment.verified_at:
         raise RuleRefused("Rule “verified once”: this completion is already verified.", ALREADY_VERIFIED)
