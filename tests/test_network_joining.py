@@ -11,9 +11,8 @@ from django.utils import timezone
 
 from kapcare.accounts.models import KAPTraining, User
 from kapcare.audit.models import AuditEvent
+from kapcare.tests.test_mfa import ACTIVATE, log_in
 from network.joining.models import Application, CredentialCheck, npi_is_valid
-
-from .test_mfa import ACTIVATE, log_in
 
 NPI = "1234567893"  # the CMS example: its last digit is the Luhn check digit
 APPLICATIONS = "/api/v1/network/applications/"

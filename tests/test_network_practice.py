@@ -11,10 +11,10 @@ from django.utils import timezone
 from kapcare.accounts.models import KAPTraining, Licence
 from patients import services as patient_services
 from patients.models import AssignmentNeed, CareTeamMember, Patient
+from patients.tests.test_referral import REFERRAL
 
 from .course_states import EVALUATION, ready_for_evaluation
 from .factories import ClinicianProfileFactory, UserFactory, enrol_totp
-from .test_referral import REFERRAL
 
 CLIENT = {"first_name": "Quinn", "last_name": "Quarry", "email": "quinn@example.test", "date_of_birth": "1990-02-02"}
 

@@ -76,9 +76,9 @@ DASHBOARD_QUERIES = {role: count + ESCALATED_ALERT_PANELS.get(role, 0) for role,
 # Visits (issue 19): the prescriber's follow-ups, booked or still to book (one query).
 VISIT_PANELS = {"prescriber": 1}
 DASHBOARD_QUERIES = {role: count + VISIT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
-# The network (issue 17): the coordinator's assignment queue and credentials expiring (licences, DEA
-# registrations), one query each.
-NETWORK_PANELS = {"coordinator": 3}
+# The network (issue 17): the coordinator's assignment queue (patient A2 waits for a prescriber: its rows and their
+# audit INSERT) and credentials expiring (licences, DEA registrations: one query each).
+NETWORK_PANELS = {"coordinator": 4}
 DASHBOARD_QUERIES = {role: count + NETWORK_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 

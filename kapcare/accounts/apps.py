@@ -8,3 +8,5 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+        # Services enqueue this app's tasks by name (kapcare.celery.enqueue_on_commit): register them everywhere.
+        from . import tasks  # noqa: F401

@@ -6,7 +6,6 @@ documented exception that lets a therapist refer clients from a state their lice
 """
 
 from datetime import timedelta
-from functools import partial
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
@@ -24,6 +23,7 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.celery import enqueue_on_commit
 from kapcare.services import service
 from kapcare.us_states import USState
 
@@ -94,14 +94,11 @@ def clinician_account_open(
             facts.append(KAPTraining.objects.create(clinician=user, **training))
         for fact in [user, *facts]:
             audit_record(actor, AuditEvent.Action.CREATE, fact)
-        transaction.on_commit(partial(_send_welcome, user.pk))
+        enqueue_on_commit(WELCOME_TASK, user.pk)
     return user
 
 
-def _send_welcome(user_id):
-    from .tasks import email_clinician_welcome  # tasks call services; importing here avoids the cycle
-
-    email_clinician_welcome.delay(user_id)
+WELCOME_TASK = "kapcare.accounts.tasks.email_clinician_welcome"
 
 
 def clinician_welcome_email(*, user_id) -> bool:

@@ -4,6 +4,8 @@ from celery import shared_task
 from django.utils import timezone
 from knox.models import AuthToken
 
+from . import services
+
 
 @shared_task
 def purge_expired_api_tokens():
@@ -19,6 +21,4 @@ def purge_expired_api_tokens():
 )
 def email_clinician_welcome(user_id):
     """Ids in, one service call: the link is made at sending time, never carried in the task."""
-    from .services import clinician_welcome_email
-
-    clinician_welcome_email(user_id=user_id)
+    services.clinician_welcome_email(user_id=user_id)
