@@ -202,6 +202,7 @@ def test_corrections_send_a_link_and_a_corrected_credential_needs_checking_again
     assert "NPI" not in refused.json()["detail"], "unchanged credentials stay verified"
 
 
+@pytest.mark.celery_eager  # the welcome e-mail is a task
 def test_approval_opens_a_usable_account_with_the_verified_credentials(
     api, client, coordinator, medical_group, practice_a
 ):

@@ -186,11 +186,13 @@ def test_enrolling_twice_is_refused(api, coordinator, therapist_a):
 
 @pytest.fixture
 def untrained_prescriber(medical_group):
-    prescriber = UserFactory(role=User.Role.PRESCRIBER, organization=medical_group, email="new.prescriber@example.test")
-    Licence.objects.create(clinician=prescriber, state="CA", number="NEW-1", expires_on=date(2099, 1, 1))
-    from kapcare.accounts.models import DEARegistration
+    from kapcare.accounts.models import ClinicianProfile, DEARegistration
 
-    DEARegistration.objects.create(clinician=prescriber, state="CA", number="BN1234567", expires_on=date(2099, 1, 1))
+    prescriber = UserFactory(role=User.Role.PRESCRIBER, organization=medical_group, email="new.prescriber@example.test")
+    ClinicianProfile.objects.create(user=prescriber, approved_at=timezone.now())  # approved by the network (issue 17)
+    verified = {"expires_on": date(2099, 1, 1), "verified_at": timezone.now()}  # and its credentials checked
+    Licence.objects.create(clinician=prescriber, state="CA", number="NEW-1", **verified)
+    DEARegistration.objects.create(clinician=prescriber, state="CA", number="BN1234567", **verified)
     enrol_totp(prescriber)
     return prescriber
 

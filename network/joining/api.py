@@ -9,7 +9,6 @@ from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.accounts.models import Organization
 from kapcare.api.base import ScopedViewSet
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied
@@ -100,7 +99,7 @@ class CorrectionsSerializer(serializers.Serializer):
 
 class DecisionSerializer(serializers.Serializer):
     practice = serializers.PrimaryKeyRelatedField(
-        queryset=Organization.objects.filter(kind=Organization.Kind.THERAPY_PRACTICE), required=False, allow_null=True
+        queryset=selectors.therapy_practices(), required=False, allow_null=True
     )
     note = serializers.CharField(max_length=500, required=False, allow_blank=True)
 

@@ -5,6 +5,7 @@ import uuid
 from django.db.models import Prefetch
 
 from kapcare import access
+from kapcare.accounts.models import Organization
 
 from .models import Application, CredentialCheck
 
@@ -48,3 +49,8 @@ def unverified_items(application):
         for _, label, value, check in verification_of(application)
         if check is None or check.outcome != CredentialCheck.Outcome.VERIFIED
     ]
+
+
+def therapy_practices():
+    """The practices an approved therapist may join (the approval form's choices)."""
+    return Organization.objects.filter(kind=Organization.Kind.THERAPY_PRACTICE)
