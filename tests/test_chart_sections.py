@@ -76,7 +76,8 @@ def test_a_section_the_role_may_not_read_is_refused_with_a_reason(client, course
     response = client.get(chart_url(course_patient, "measures"))
 
     assert response.status_code == 403
-    assert f'href="{chart_url(course_patient, "measures")}"' not in client.get(chart_url(course_patient)).content.decode()
+    overview = client.get(chart_url(course_patient)).content.decode()
+    assert f'href="{chart_url(course_patient, "measures")}"' not in overview
 
 
 def test_another_practices_patient_is_not_found_on_every_section(client, course_patient, therapist_b):
