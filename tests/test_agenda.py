@@ -2,6 +2,7 @@
 do before each; other practices' sessions never appear."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -13,11 +14,11 @@ from .course_states import ready_for_evaluation, signed_dose_plan, signed_evalua
 
 @pytest.fixture
 def booked(patient_a, therapist_a, prescriber):
-    """A preparation session for Avery booked three days ahead at 10:00."""
+    """A preparation session for Avery booked three days ahead at 10:00, her time (clinic hours)."""
     ready_for_evaluation(patient_a)
     signed_evaluation(prescriber, patient_a)
     signed_dose_plan(prescriber, patient_a)
-    at = timezone.localtime() + timedelta(days=3)
+    at = timezone.localtime(timezone=ZoneInfo(patient_a.time_zone)) + timedelta(days=3)
     at = at.replace(hour=10, minute=0, second=0, microsecond=0)
     return session_services.session_schedule(actor=therapist_a, patient=patient_a, kind="preparation", scheduled_at=at)
 
@@ -31,7 +32,7 @@ def test_the_week_lists_the_session_on_its_day_and_the_day_view_moves_by_day(cli
     next_day = client.get(f"/agenda/?view=day&date={day + timedelta(days=1):%Y-%m-%d}").content.decode()
 
     assert "Preparation session" in week and "Avery Alder" in week and week.count('class="card agenda-day"') == 7
-    assert "10:00" in the_day and "1 session." in the_day
+    assert f"{timezone.localtime(booked.scheduled_at):%H:%M}" in the_day and "1 session." in the_day
     assert "Avery Alder" not in next_day and "Nothing booked." in next_day
 
 
