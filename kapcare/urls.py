@@ -8,6 +8,7 @@ from assessments.questionnaires.api import QuestionnaireResponseViewSet
 from kapcare import views
 from messaging.api import MessageViewSet, NotificationViewSet
 from messaging.reminders.api import ReminderViewSet
+from outcomes.api import OutcomesViewSet, ResearchExportViewSet
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
@@ -43,6 +44,8 @@ router.register("reminders", ReminderViewSet, basename="reminder")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
+router.register("outcomes", OutcomesViewSet, basename="outcomes")
+router.register("research-exports", ResearchExportViewSet, basename="research-export")
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -60,6 +63,7 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("messaging.reminders.urls")),
     path("", include("records.urls")),
+    path("", include("outcomes.urls")),
 ]
 
 handler404 = "kapcare.views.not_found"
