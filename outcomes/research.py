@@ -179,8 +179,9 @@ def _patients_by_value(rows, key):
 
 
 def suppress(rows, minimum=ResearchExport.MIN_CELL):
-    """Replace every value describing fewer than `minimum` patients: each column alone, then the combination of
-    the quasi-identifiers (whose rows then lose all of them)."""
+    """Replace every value describing fewer than `minimum` patients: each column alone; then, while a row's
+    combination of quasi-identifiers is shared by fewer patients, its quasi-identifiers one by one, the most
+    identifying (the age band) first."""
     for column in COLUMNS:
         if column in NOT_SUPPRESSED:
             continue
@@ -188,11 +189,16 @@ def suppress(rows, minimum=ResearchExport.MIN_CELL):
         for row in rows:
             if row[column] not in (None, "") and len(counts[row[column]]) < minimum:
                 row[column] = SUPPRESSED
-    combination = _patients_by_value(rows, lambda row: tuple(row[name] for name in QUASI_IDENTIFIERS))
-    for row in rows:
-        if len(combination[tuple(row[name] for name in QUASI_IDENTIFIERS)]) < minimum:
-            row.update(dict.fromkeys(QUASI_IDENTIFIERS, SUPPRESSED))
+    for name in QUASI_IDENTIFIERS:
+        combination = _patients_by_value(rows, _quasi_identifiers)
+        for row in rows:
+            if len(combination[_quasi_identifiers(row)]) < minimum:
+                row[name] = SUPPRESSED
     return rows
+
+
+def _quasi_identifiers(row):
+    return tuple(row[name] for name in QUASI_IDENTIFIERS)
 
 
 def dataset(courses, progress=lambda percent: None):
