@@ -41,7 +41,7 @@ def report_json(report):
     return data
 
 
-class OutcomesViewSet(AuditedDenialsMixin, viewsets.ViewSet):
+class OutcomesViewSet(AuditedDenialsMixin, viewsets.GenericViewSet):
     audit_object_type = "outcomes.report"
 
     @extend_schema(
@@ -58,7 +58,7 @@ class OutcomesViewSet(AuditedDenialsMixin, viewsets.ViewSet):
         return Response(report_json(report))
 
 
-class ResearchExportViewSet(AuditedDenialsMixin, viewsets.ViewSet):
+class ResearchExportViewSet(AuditedDenialsMixin, viewsets.GenericViewSet):
     audit_object_type = "outcomes.researchexport"
 
     @extend_schema(

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_record, audit_record_many
+from kapcare.audit.services import audit_denied, audit_record, audit_record_many
 from kapcare.celery import enqueue_on_commit
 from kapcare.rules import RuleRefused
 from kapcare.services import service
@@ -22,25 +22,36 @@ class ExportGone(Exception):
     """The download link has expired (410): the files are deleted, a new export must be asked for."""
 
 
-@service(Permission.EXPORT_RESEARCH, object_type="outcomes.researchexport")
+def _refuse(actor, message, code):
+    audit_denied(actor, AuditEvent.Action.CREATE, object_type="outcomes.researchexport", object_id="")
+    raise RuleRefused(message, code=code)
+
+
+def _export_allowed(*, actor, filters):
+    """The rules an export request must pass, refused (409) and audited outside the transaction."""
+    if ResearchExport.objects.filter(
+        requested_by=actor, status__in=[ResearchExport.Status.QUEUED, ResearchExport.Status.RUNNING]
+    ).exists():
+        _refuse(
+            actor,
+            "A research export is already being prepared: wait for it to finish before asking for another.",
+            "export_in_progress",
+        )
+    patients = selectors.cohort_courses(actor, filters).values("patient_id").distinct().count()
+    if patients < ResearchExport.MIN_CELL:
+        _refuse(
+            actor,
+            f"These filters select {'no' if not patients else 'fewer than 11'} patients: a research export needs at "
+            "least 11, so that no patient can be singled out. Widen the filters.",
+            "export_too_few_patients",
+        )
+
+
+@service(Permission.EXPORT_RESEARCH, object_type="outcomes.researchexport", before=_export_allowed)
 def research_export_request(*, actor, filters) -> tuple:
     """Ask for the de-identified export of the cohort these filters select; returns (export, token). The token is
     shown once, in the link, and stored hashed. Refused while one is being prepared, and for a cohort of fewer than
     11 patients (nothing could be released)."""
-    if ResearchExport.objects.filter(
-        requested_by=actor, status__in=[ResearchExport.Status.QUEUED, ResearchExport.Status.RUNNING]
-    ).exists():
-        raise RuleRefused(
-            "A research export is already being prepared: wait for it to finish before asking for another.",
-            code="export_in_progress",
-        )
-    patients = selectors.cohort_courses(actor, filters).values("patient_id").distinct().count()
-    if patients < ResearchExport.MIN_CELL:
-        raise RuleRefused(
-            f"These filters select {'no' if not patients else 'fewer than 11'} patients: a research export needs at "
-            "least 11, so that no patient can be singled out. Widen the filters.",
-            code="export_too_few_patients",
-        )
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     export = ResearchExport.objects.create(
