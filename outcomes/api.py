@@ -3,6 +3,7 @@
 from dataclasses import asdict
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
@@ -53,6 +54,9 @@ class OutcomesViewSet(AuditedDenialsMixin, viewsets.GenericViewSet):
     def list(self, request):
         access.require(request.user, Permission.VIEW_OUTCOMES, object_type=self.audit_object_type)
         chosen = _filters(request)
+        if connection.vendor != "postgresql":
+            detail = "The outcome figures are computed in PostgreSQL; this server runs on SQLite."
+            return Response({"detail": detail, "code": "needs_postgresql"}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
         report = selectors.outcomes_report(request.user, chosen)
         audit_report(request.user, object_type=self.audit_object_type, detail={"filters": chosen.as_query()})
         return Response(report_json(report))

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -48,6 +49,8 @@ def _bad_filters(request, errors):
 
 
 def _page(request, chosen, *, refusal=None, status=200):
+    if connection.vendor != "postgresql":  # the zero-setup SQLite of `make run`: the figures' SQL is PostgreSQL's
+        return render(request, "outcomes/needs_postgresql.html", status=503)
     report = selectors.outcomes_report(request.user, chosen)
     audit_report(request.user, object_type="outcomes.report", detail={"filters": chosen.as_query()})
     context = {
