@@ -2,7 +2,6 @@
 
 import secrets
 
-from django.db import transaction
 from django.utils import timezone
 
 from kapcare.access import Permission
@@ -95,7 +94,7 @@ def research_export_build(*, export_id) -> ResearchExport | None:
         ResearchExport.objects.filter(pk=export.pk).update(progress=percent)
 
     try:
-        with transaction.atomic():
+        with selectors.without_jit():
             rows, patient_ids = research.dataset(selectors.cohort_courses(user, filters), progress)
             ResearchExport.objects.filter(pk=export.pk).update(
                 data_csv=research.to_csv(rows, research.COLUMNS),
