@@ -95,21 +95,22 @@ def _gone(request):
     return render(request, "outcomes/export_gone.html", status=410)
 
 
-@login_required
-def research_export(request, token):
+def _export_page(request, token, template):
     export = selectors.research_export_by_token(request.user, token)
     if export.is_expired():
         return _gone(request)
-    return render(request, "outcomes/export_status.html", {"export": export, "token": token})
+    return render(request, template, {"export": export, "token": token})
+
+
+@login_required
+def research_export(request, token):
+    return _export_page(request, token, "outcomes/export_status.html")
 
 
 @login_required
 def research_export_status(request, token):
     """The status partial htmx polls: no patient data."""
-    export = selectors.research_export_by_token(request.user, token)
-    if export.is_expired():
-        return _gone(request)
-    return render(request, "outcomes/_export_progress.html", {"export": export, "token": token})
+    return _export_page(request, token, "outcomes/_export_progress.html")
 
 
 @login_required

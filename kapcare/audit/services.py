@@ -74,14 +74,19 @@ def audit_record_many(actor, action, objects):
 
 def audit_denied(actor, action, *, object_type, object_id, patient_id=None):
     """A refused attempt. `patient_id` files it in that patient's history when the patient exists."""
+    return _save_one(actor, action, object_type=object_type, object_id=object_id, patient_id=patient_id, denied=True)
+
+
+def _save_one(actor, action, *, object_type, object_id, patient_id, denied, detail=None):
     event = _event(
         actor,
         action,
         object_type=object_type,
         object_id=object_id,
         patient_id=patient_id,
-        denied=True,
+        denied=denied,
         context=request_context.current(),
+        detail=detail,
     )
     event.save()
     return event
@@ -111,15 +116,5 @@ def audit_admin_action(actor, action, obj, *, fields=(), before=None, after=None
 def audit_report(actor, *, object_type, detail=None):
     """A read of figures over many patients that names none (the outcomes page): one event, with its filters
     (ids and dates, never patient data) in `detail`."""
-    event = _event(
-        actor,
-        AuditEvent.Action.READ,
-        object_type=object_type,
-        object_id="",
-        patient_id=None,
-        denied=False,
-        context=request_context.current(),
-        detail=detail,
-    )
-    event.save()
-    return event
+    read = AuditEvent.Action.READ
+    return _save_one(actor, read, object_type=object_type, object_id="", patient_id=None, denied=False, detail=detail)
