@@ -64,7 +64,7 @@ class FilterForm(forms.Form):
     clinician = forms.ModelChoiceField(queryset=User.objects.none(), required=False)
     reason = forms.ChoiceField(choices=[("", "Any referral reason"), *Referral.Reason.choices], required=False)
 
-    PARAMS = {"from": "start", "to": "end", "practice": "practice", "clinician": "clinician", "reason": "reason"}
+    PARAMS = ("from", "to", "practice", "clinician", "reason")
     NAMES = {"start": "from", "end": "to"}
 
     def __init__(self, user, query):
