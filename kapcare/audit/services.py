@@ -13,6 +13,11 @@ def _patient_id_of(obj):
     return getattr(obj, "patient_id", None)
 
 
+def _about(obj):
+    """The event's fields naming one object and its patient."""
+    return {"object_type": obj._meta.label_lower, "object_id": obj.pk, "patient_id": _patient_id_of(obj)}
+
+
 def _actor_name(actor, signed_in):
     if not signed_in:
         return "KAPCare (system)" if actor is None else "Not signed in"
@@ -40,35 +45,13 @@ def _event(actor, action, *, object_type, object_id, patient_id, denied, context
 def audit_record(actor, action, obj, *, denied=False, fields=()):
     """One event about one object (a patient or a record that belongs to one). `fields`: the names (never
     the values) of the fields a change touched."""
-    event = _event(
-        actor,
-        action,
-        object_type=obj._meta.label_lower,
-        object_id=obj.pk,
-        patient_id=_patient_id_of(obj),
-        denied=denied,
-        context=request_context.current(),
-        fields=fields,
-    )
-    event.save()
-    return event
+    return _save_one(actor, action, **_about(obj), denied=denied, fields=fields)
 
 
 def audit_record_many(actor, action, objects):
     """One event per object shown in a list, written in a single INSERT."""
     context = request_context.current()
-    events = [
-        _event(
-            actor,
-            action,
-            object_type=obj._meta.label_lower,
-            object_id=obj.pk,
-            patient_id=_patient_id_of(obj),
-            denied=False,
-            context=context,
-        )
-        for obj in objects
-    ]
+    events = [_event(actor, action, **_about(obj), denied=False, context=context) for obj in objects]
     return AuditEvent.objects.bulk_create(events)
 
 
@@ -77,7 +60,7 @@ def audit_denied(actor, action, *, object_type, object_id, patient_id=None):
     return _save_one(actor, action, object_type=object_type, object_id=object_id, patient_id=patient_id, denied=True)
 
 
-def _save_one(actor, action, *, object_type, object_id, patient_id, denied, detail=None):
+def _save_one(actor, action, *, object_type, object_id, patient_id, denied, fields=(), detail=None):
     event = _event(
         actor,
         action,
@@ -86,6 +69,7 @@ def _save_one(actor, action, *, object_type, object_id, patient_id, denied, deta
         patient_id=patient_id,
         denied=denied,
         context=request_context.current(),
+        fields=fields,
         detail=detail,
     )
     event.save()
@@ -98,19 +82,7 @@ def audit_admin_action(actor, action, obj, *, fields=(), before=None, after=None
     detail = {"via": "admin", "fields": sorted(fields)}
     if before or after:
         detail.update(before=before or {}, after=after or {})
-    event = _event(
-        actor,
-        action,
-        object_type=obj._meta.label_lower,
-        object_id=obj.pk,
-        patient_id=_patient_id_of(obj),
-        denied=False,
-        context=request_context.current(),
-        fields=sorted(fields),
-        detail=detail,
-    )
-    event.save()
-    return event
+    return _save_one(actor, action, **_about(obj), denied=False, fields=sorted(fields), detail=detail)
 
 
 def audit_report(actor, *, object_type, detail=None):
