@@ -8,6 +8,7 @@ from assessments.questionnaires.api import QuestionnaireResponseViewSet
 from kapcare import views
 from messaging.api import MessageViewSet, NotificationViewSet
 from messaging.reminders.api import ReminderViewSet
+from network.api import register as register_network_api
 from outcomes.api import OutcomesViewSet, ResearchExportViewSet
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
@@ -46,6 +47,7 @@ router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
 router.register("outcomes", OutcomesViewSet, basename="outcomes")
 router.register("research-exports", ResearchExportViewSet, basename="research-export")
+register_network_api(router)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -64,6 +66,7 @@ urlpatterns = [
     path("", include("messaging.reminders.urls")),
     path("", include("records.urls")),
     path("", include("outcomes.urls")),
+    path("", include("network.urls")),
 ]
 
 handler404 = "kapcare.views.not_found"
