@@ -63,6 +63,9 @@ PATIENTS = [
     ("Jamie", "Ortiz", "jamie.ortiz", date(1975, 11, 8), "therapist3", Stage.PREPARATION),
     ("Avery", "Thompson", "avery.thompson", date(1969, 2, 14), "therapist3", Stage.MAINTENANCE),
     ("Drew", "Kowalski", "drew.kowalski", date(1983, 8, 21), "therapist3", Stage.COMPLETED),
+    # A completed course for each therapist (Drew's is Alex's), so every clinician's outcomes page has figures.
+    ("Quinn", "Harper", "quinn.harper", date(1990, 3, 5), "therapist", Stage.COMPLETED),
+    ("Robin", "Diaz", "robin.diaz", date(1981, 7, 19), "therapist2", Stage.COMPLETED),
 ]
 # The demo patients live in California; their future sessions are booked at clinic hours, their time.
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -182,6 +185,8 @@ CONVERSATION = [
 # Taylor's questionnaires: days ago, PHQ-9 total, GAD-7 total. Baseline before the preparation session,
 # then before each dosing session and since (dosing sessions 21 and 14 days ago, see _course).
 SCORE_HISTORY = [(33, 19, 15), (22, 16, 13), (15, 11, 10), (8, 8, 7), (2, 6, 5)]
+# The completed courses' histories: Taylor's, lower by this much (each ends in remission, PHQ-9 under 5).
+COMPLETED_WITH_SCORES = (("drew.kowalski", 2), ("quinn.harper", 3), ("robin.diaz", 4))
 
 
 def spread(total, count):
@@ -326,21 +331,24 @@ class Command(BaseCommand):
     @staticmethod
     def _score_history(users):
         """Taylor's PHQ-9 and GAD-7 over the course: high at baseline, improving across the dosing sessions
-        (none with item 9 above 0, none rising). Added once: skipped when Taylor already has responses."""
-        patient = Patient.objects.filter(email=demo_email("patient")).first()
-        if patient is None or patient.user is None or QuestionnaireResponse.objects.filter(patient=patient).exists():
-            return
+        (none with item 9 above 0, none rising); and the same shape, a little lower, for the patients whose courses
+        completed (the outcomes pages' response and remission). Added once per patient: skipped when the
+        patient already has responses."""
         now = timezone.now()
-        for days_ago, phq9, gad7 in SCORE_HISTORY:
-            for instrument, total, count in (("phq9", phq9, 9), ("gad7", gad7, 7)):
-                response = questionnaire_services.questionnaire_submit(
-                    actor=patient.user, patient=patient, instrument=instrument, answers=spread(total, count)
-                )
-                # Demo data only: the service stamps a response with the time it is submitted; the history
-                # lies in the past, so its time is set afterwards. Real responses are never back-dated.
-                QuestionnaireResponse.objects.filter(pk=response.pk).update(
-                    submitted_at=now - timedelta(days=days_ago, hours=2)
-                )
+        for local, lower in (("patient", 0), *COMPLETED_WITH_SCORES):
+            patient = Patient.objects.filter(email=demo_email(local)).first()
+            if patient is None or patient.user is None or patient.questionnaire_responses.exists():
+                continue
+            for days_ago, phq9, gad7 in SCORE_HISTORY:
+                for instrument, total, count in (("phq9", phq9 - lower, 9), ("gad7", gad7 - lower, 7)):
+                    response = questionnaire_services.questionnaire_submit(
+                        actor=patient.user, patient=patient, instrument=instrument, answers=spread(total, count)
+                    )
+                    # Demo data only: the service stamps a response with the time it is submitted; the history
+                    # lies in the past, so its time is set afterwards. Real responses are never back-dated.
+                    QuestionnaireResponse.objects.filter(pk=response.pk).update(
+                        submitted_at=now - timedelta(days=days_ago, hours=2)
+                    )
 
     @staticmethod
     def logins():
