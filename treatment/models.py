@@ -4,6 +4,7 @@ sub-package and is re-exported here, so `from treatment.models import X` keeps w
 from treatment.adverse_events.models import AdverseEvent
 from treatment.course.models import CarePolicy, DosePlan, FollowUp, TreatmentCourse
 from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
+from treatment.prescriptions.models import PDMPCheck, PharmacyNotice, Prescription, PrescriptionFill
 from treatment.sessions.models import (
     BoosterDose,
     ChaperoneCheckIn,
@@ -35,6 +36,10 @@ __all__ = [
     "DosingRecord",
     "FollowUp",
     "IntegrationSummary",
+    "PDMPCheck",
+    "PharmacyNotice",
+    "Prescription",
+    "PrescriptionFill",
     "PsychotherapyNote",
     "Schedule",
     "SessionChange",
