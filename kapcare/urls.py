@@ -17,6 +17,7 @@ from records.api import FhirRecordViewSet
 from treatment.adverse_events.api import AdverseEventViewSet
 from treatment.course.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
 from treatment.notes.api import IntegrationSummaryViewSet, PsychotherapyNoteViewSet, SessionNoteViewSet
+from treatment.prescriptions.api import PDMPCheckViewSet, PrescriptionViewSet
 from treatment.sessions.api import SessionViewSet
 from treatment.visits.api import VisitSlotViewSet, VisitViewSet
 
@@ -41,6 +42,8 @@ router.register("messages", MessageViewSet, basename="message")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("reminders", ReminderViewSet, basename="reminder")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("prescriptions", PrescriptionViewSet, basename="prescription")
+router.register("pdmp-checks", PDMPCheckViewSet, basename="pdmp-check")
 router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
 

@@ -84,3 +84,7 @@ def dispensed_quantity(prescription):
 
 def policy_for(patient):
     return CarePolicy.for_group(patient.medical_group_id)
+
+
+def visible_pdmp_checks(user):
+    return PDMPCheck.objects.filter(patient__in=visible_patients(user))
