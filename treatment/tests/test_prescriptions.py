@@ -247,3 +247,40 @@ def test_a_fill_before_issue_in_the_future_or_on_a_cancelled_prescription_is_ref
     with pytest.raises(RuleRefused):
         fill(prescriber, rx, timezone.localdate())
     assert not rx.fills.exists()
+
+
+# The printable prescription -----------------------------------------------------------------------------------
+
+
+def pdf_text(content):
+    import io
+
+    from pypdf import PdfReader
+
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def test_the_prescription_pdf_has_what_a_pharmacy_needs_and_its_hash(api, plan, prescriber, patient_a, therapist_a):
+    pdmp(prescriber, patient_a)
+    rx = issue(prescriber, patient_a, channel="faxed")
+    api.force_authenticate(patient_a.user)
+    response = api.get(f"/api/v1/prescriptions/{rx.pk}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    text = " ".join(pdf_text(response.content).split())
+    for expected in (
+        patient_a.full_name,
+        "Ketamine 100.0 mg",
+        "sublingual rapid-dissolve tablet",
+        rx.directions[:30],
+        "3.0 tablets",
+        "Refills 2",
+        "Days' supply 42",
+        "Bay Compounding",
+        "NCPDP 0512345",
+        rx.dea_registration.number,
+        rx.issued_on.isoformat(),
+        "Faxed",
+        "Schedule III",
+    ):
+        assert expected in text, expected
+    assert rx.content_hash in text.replace(" ", "")
