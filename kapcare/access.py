@@ -92,6 +92,7 @@ class Permission(Enum):
     VIEW_PRESCRIPTIONS = "view_prescriptions"
     WRITE_PRESCRIPTION = "write_prescription"
     RECORD_FILL = "record_fill"
+    KEEP_CONTROLLED_LOG = "keep_controlled_log"
 
 
 class Rule(NamedTuple):
@@ -477,6 +478,13 @@ RULES = {
         frozenset({Role.PRESCRIBER, Role.THERAPIST, Role.PATIENT}),
         AuditEvent.Action.CREATE,
         "The medicine picked up or delivered is recorded by the patient or the clinicians on their care team.",
+    ),
+    # A site's controlled-substance log (receipts, administrations, witnessed waste, counts) is kept by the
+    # medical group's prescribers; patients and coordinators never see it (visible_stock_sites).
+    Permission.KEEP_CONTROLLED_LOG: Rule(
+        frozenset({Role.PRESCRIBER}),
+        AuditEvent.Action.CREATE,
+        "The controlled-substance log is kept by the medical group's prescribers.",
     ),
     # A referral of an address KAPCare already knows waits for a coordinator of the medical group, who checks
     # whether it is the same person (the referring therapist joins the team) or declines it.

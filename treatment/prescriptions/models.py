@@ -220,3 +220,107 @@ class PharmacyNotice(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.prescription_id}"
+
+
+class StockSite(models.Model):
+    """An office that holds ketamine for in-office (intramuscular) dosing, with its own controlled-substance log."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    medical_group = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="stock_sites")
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class StockEntry(models.Model):
+    """One line of a site's controlled-substance log, in mg of ketamine. Append-only. A receipt opens a lot
+    (number, expiry); an administration (linked to its dosing session) and a waste (witnessed by a second
+    clinician) draw on a lot; a count records what was physically there against the running balance."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "Receipt"
+        ADMINISTRATION = "administration", "Administration"
+        WASTE = "waste", "Waste (witnessed)"
+        COUNT = "count", "Count"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey(StockSite, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    lot = models.CharField(max_length=50)
+    expires_on = models.DateField(null=True, blank=True, help_text="For a receipt: the lot's expiry.")
+    quantity_mg = models.DecimalField(
+        "quantity (mg): received, given, wasted, or counted",
+        max_digits=8,
+        decimal_places=1,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    expected_mg = models.DecimalField(
+        "balance expected at a count (mg)", max_digits=8, decimal_places=1, null=True, blank=True
+    )
+    session = models.ForeignKey(
+        "treatment.TherapySession", null=True, blank=True, on_delete=models.PROTECT, related_name="stock_entries"
+    )
+    patient = models.ForeignKey("patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    witness = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "stock entries"
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="administration") | Q(session__isnull=False), name="stock_administration_session"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="waste") | (Q(witness__isnull=False) & ~Q(witness=models.F("recorded_by"))),
+                name="stock_waste_witnessed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.quantity_mg} mg ({self.lot})"
+
+    @property
+    def discrepancy_mg(self):
+        if self.kind != self.Kind.COUNT or self.expected_mg is None:
+            return None
+        return self.quantity_mg - self.expected_mg
+
+
+class MedicineCount(models.Model):
+    """Take-home tablets remaining, reported by the patient or counted at a dosing session, against what the
+    fills and the doses recorded leave. A mismatch is flagged to the prescriber (a safety alert)."""
+
+    class Source(models.TextChoices):
+        PATIENT = "patient", "Reported by the patient"
+        CLINICIAN = "clinician", "Counted at a dosing session"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="medicine_counts")
+    session = models.ForeignKey(
+        "treatment.TherapySession", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    remaining = models.DecimalField(max_digits=6, decimal_places=1, validators=[MinValueValidator(Decimal("0"))])
+    expected = models.DecimalField(max_digits=6, decimal_places=1)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self):
+        return f"{self.remaining} left ({self.patient_id})"
+
+    @property
+    def discrepancy(self):
+        return self.remaining - self.expected
