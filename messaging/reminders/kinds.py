@@ -489,4 +489,4 @@ for _code in (Kind.SESSION_NOTE_UNSIGNED, Kind.SESSION_DOCUMENTATION_MISSING):
     kind(_code, link=chart_link)(hooks.still_due)
 kind(Kind.MESSAGE_DIGEST, link=home_link)(hooks.still_due)
 
-from . import prescription_kinds, visit_kinds  # noqa: E402, F401 (registered like the kinds above)
+from . import visit_kinds  # noqa: E402, F401 (visits: registered like the kinds above)
