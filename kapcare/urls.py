@@ -17,7 +17,7 @@ from records.api import FhirRecordViewSet
 from treatment.adverse_events.api import AdverseEventViewSet
 from treatment.course.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
 from treatment.notes.api import IntegrationSummaryViewSet, PsychotherapyNoteViewSet, SessionNoteViewSet
-from treatment.prescriptions.api import PDMPCheckViewSet, PrescriptionViewSet
+from treatment.prescriptions.api import MedicineCountViewSet, PDMPCheckViewSet, PrescriptionViewSet, StockLogView
 from treatment.sessions.api import SessionViewSet
 from treatment.visits.api import VisitSlotViewSet, VisitViewSet
 
@@ -44,6 +44,7 @@ router.register("reminders", ReminderViewSet, basename="reminder")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("prescriptions", PrescriptionViewSet, basename="prescription")
 router.register("pdmp-checks", PDMPCheckViewSet, basename="pdmp-check")
+router.register("medicine-counts", MedicineCountViewSet, basename="medicine-count")
 router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
 
@@ -52,6 +53,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/patients/<str:pk>/fhir/", FhirRecordViewSet.as_view({"get": "retrieve"}), name="patient-fhir"),
+    path("api/v1/stock-log/", StockLogView.as_view(), name="stock-log"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -579,6 +579,26 @@ ROUTES = {
         "GET": (PDMP_ONLY_PRESCRIBER, None, "patient"),
         "PATCH": (NOT_A_METHOD, {"note": "x"}, "patient"),
     },
+    "/api/v1/medicine-counts/": {
+        "GET": (LIST | {"coordinator": 403, "admin": 403}, None, "none"),
+        "POST": (
+            allowed_as(READ_PRESCRIPTIONS, 201),
+            lambda user, patient: {"patient": str(patient.pk), "remaining": "0"},
+            "patient",
+        ),
+    },
+    "/api/v1/medicine-counts/?patient={id}": {"GET": (READ_PRESCRIPTIONS, None, "patient")},
+    "/api/v1/medicine-counts/{id}/": {
+        "GET": (READ_PRESCRIPTIONS, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"remaining": "3"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    # The controlled-substance log (issue 21, point 4) belongs to a site, not a patient: the medical group's
+    # prescribers keep it; nobody else reads it (403, audited).
+    "/api/v1/stock-log/": {
+        "GET": (LIST_PRESCRIBER, None, "none"),
+        "POST": (LIST_PRESCRIBER | {"prescriber": 201}, lambda user: stock_receipt_body(user), "none"),
+    },
     "/api/v1/visit-slots/?patient={id}": {"GET": (BOOK_VISIT, None, "patient")},
     # Reminders (issue 7): the delivery log, read-only, for the care team and the group's coordinators; the
     # patient is refused (403) and outsiders get 404. `{id}` is a reminder about the target patient.
@@ -822,12 +842,33 @@ RECORD_IDS = {
     "/api/v1/prescriptions/{id}/cancel/": lambda patient: prescription_id(patient),
     "/api/v1/prescriptions/{id}/fills/": lambda patient: prescription_id(patient),
     "/api/v1/pdmp-checks/{id}/": lambda patient: pdmp_check_id(patient),
+    "/api/v1/medicine-counts/{id}/": lambda patient: medicine_count_id(patient),
     "/api/v1/visits/{id}/cancel/": lambda patient: visit_id(patient),
     "/api/v1/visits/{id}/reschedule/": lambda patient: visit_id(patient),
     "/api/v1/referral-reconciliations/{id}/": lambda patient: reconciliation_id(patient),
     "/api/v1/referral-reconciliations/{id}/link/": lambda patient: reconciliation_id(patient),
     "/api/v1/referral-reconciliations/{id}/decline/": lambda patient: reconciliation_id(patient),
 }
+
+
+def medicine_count_id(patient):
+    from treatment.models import MedicineCount
+
+    return MedicineCount.objects.create(
+        patient=patient, source="clinician", remaining=3, expected=3, recorded_by=patient.referred_by
+    ).pk
+
+
+def stock_receipt_body(user):
+    """A receipt at a site of the cast's medical group (the prescriber's)."""
+    from kapcare.accounts.models import Organization
+    from treatment.models import StockSite
+
+    group = Organization.objects.filter(kind="medical_group").order_by("name").first()
+    if user.is_authenticated and user.role == "prescriber":
+        group = user.organization
+    site, _ = StockSite.objects.get_or_create(medical_group=group, name="Office", defaults={"address": "1 Main St"})
+    return {"site": str(site.pk), "kind": "receipt", "lot": "L1", "expires_on": "2099-01-01", "quantity_mg": "100"}
 
 
 def pdmp_check_id(patient):

@@ -1,20 +1,24 @@
 """Prescriptions over the API: `/api/v1/prescriptions/` (list, issue; `cancel`, `fills`, `pdf`) and
 `/api/v1/pdmp-checks/`. Patients read their own prescriptions; clinicians their team's; coordinators none."""
 
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from kapcare import access
 from kapcare.access import Permission
+from kapcare.api.base import AuditedDenialsMixin
 from kapcare.api.serializers import StrictFieldsMixin
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from treatment.course.api import CourseScopedViewSet
 
-from . import pdf, selectors, services
-from .models import PDMPCheck, Prescription, PrescriptionFill
+from . import pdf, selectors, services, stock
+from .models import MedicineCount, PDMPCheck, Prescription, PrescriptionFill, StockEntry
 
 
 class PrescriptionSerializer(serializers.ModelSerializer):
@@ -151,7 +155,7 @@ class PrescriptionViewSet(CourseScopedViewSet):
         return response
 
 
-@extend_schema(tags=["prescriptions"])
+@extend_schema(tags=["pdmp checks"])
 class PDMPCheckViewSet(CourseScopedViewSet):
     """PDMP checks the prescriber attested, newest first; POST attests one."""
 
@@ -170,3 +174,143 @@ class PDMPCheckViewSet(CourseScopedViewSet):
         data.pop("patient")
         check = services.pdmp_check_record(actor=request.user, patient=patient, **data)
         return Response(self.get_serializer(check).data, status=201)
+
+
+class MedicineCountSerializer(serializers.ModelSerializer):
+    discrepancy = serializers.DecimalField(max_digits=6, decimal_places=1, read_only=True)
+
+    class Meta:
+        model = MedicineCount
+        fields = ["id", "patient", "session", "source", "remaining", "expected", "discrepancy", "recorded_at"]
+        read_only_fields = fields
+
+
+class MedicineCountCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    patient = serializers.UUIDField()
+    remaining = serializers.DecimalField(max_digits=6, decimal_places=1, min_value=0)
+    session = serializers.UUIDField(required=False, allow_null=True, help_text="The dosing session counted at.")
+
+
+@extend_schema(tags=["medicine counts"])
+class MedicineCountViewSet(CourseScopedViewSet):
+    """Take-home tablets remaining (the patient's report, or a count at a dosing session) against what the fills
+    and doses leave; a mismatch raises a safety alert to the prescriber."""
+
+    scope = staticmethod(selectors.visible_medicine_counts)
+    model = MedicineCount
+    serializer_class = MedicineCountSerializer
+    view_permission = Permission.VIEW_PRESCRIPTIONS
+    http_method_names = ["get", "post", "head", "options"]
+
+    @extend_schema(request=MedicineCountCreateSerializer, responses={201: MedicineCountSerializer})
+    def create(self, request):
+        patient = self._target_patient(request.data, Permission.RECORD_FILL)
+        serializer = MedicineCountCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        session = None
+        if data.get("session"):
+            session = selectors.dosing_session_of(request.user, patient, data["session"])
+            if session is None:
+                raise ValidationError({"session": "No such session of this patient."})
+        count = stock.medicine_count_record(
+            actor=request.user, patient=patient, remaining=data["remaining"], session=session
+        )
+        return Response(self.get_serializer(count).data, status=201)
+
+
+class StockEntrySerializer(serializers.ModelSerializer):
+    discrepancy_mg = serializers.DecimalField(max_digits=8, decimal_places=1, read_only=True)
+
+    class Meta:
+        model = StockEntry
+        fields = [
+            "id",
+            "kind",
+            "lot",
+            "expires_on",
+            "quantity_mg",
+            "expected_mg",
+            "discrepancy_mg",
+            "session",
+            "witness",
+            "note",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class StockEntryCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    site = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=StockEntry.Kind.choices)
+    lot = serializers.CharField(max_length=50)
+    quantity_mg = serializers.DecimalField(max_digits=8, decimal_places=1, min_value=0)
+    expires_on = serializers.DateField(required=False, allow_null=True, help_text="A receipt: the lot's expiry.")
+    session = serializers.UUIDField(required=False, allow_null=True, help_text="An administration: its session.")
+    witness = serializers.UUIDField(required=False, allow_null=True, help_text="Waste: the second clinician.")
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+def _site_summary(site):
+    return {
+        "id": str(site.pk),
+        "name": site.name,
+        "balance_mg": str(stock.site_balance(site)),
+        "entries": StockEntrySerializer(site.entries.all(), many=True).data,
+        "discrepancies": [
+            {"entry": str(found.entry.pk), "what": found.what} for found in stock.discrepancy_report(site)
+        ],
+    }
+
+
+class StockLogView(AuditedDenialsMixin, APIView):
+    """`GET /api/v1/stock-log/`: each site of the prescriber's medical group with its running balance, entries and
+    discrepancy report. `POST`: a receipt, administration, witnessed waste or count (409 names a refused rule,
+    e.g. a negative balance)."""
+
+    audit_object_type = "treatment.stockentry"
+    lookup_url_kwarg, lookup_field = None, "pk"  # AuditedDenialsMixin reads them; this view has no object id
+
+    @extend_schema(tags=["stock log"], responses=OpenApiResponse(description="Sites and their logs."))
+    def get(self, request):
+        access.require(request.user, Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stocksite")
+        return Response({"sites": [_site_summary(site) for site in selectors.stock_sites_of(request.user)]})
+
+    @extend_schema(tags=["stock log"], request=StockEntryCreateSerializer, responses={201: StockEntrySerializer})
+    def post(self, request):
+        access.require(request.user, Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stockentry")
+        serializer = StockEntryCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        site = selectors.stock_site_of(request.user, data.pop("site"))
+        if site is None:
+            raise ValidationError({"site": "No such site in your medical group."})
+        entry = _write_entry(request.user, site, data)
+        return Response(StockEntrySerializer(entry).data, status=201)
+
+
+def _write_entry(actor, site, data):
+    kind, lot, note = data["kind"], data["lot"], data.get("note", "")
+    if kind == StockEntry.Kind.RECEIPT:
+        return stock.stock_receive(
+            actor=actor,
+            site=site,
+            lot=lot,
+            expires_on=data.get("expires_on"),
+            quantity_mg=data["quantity_mg"],
+            note=note,
+        )
+    if kind == StockEntry.Kind.COUNT:
+        return stock.stock_count(actor=actor, site=site, lot=lot, counted_mg=data["quantity_mg"], note=note)
+    if kind == StockEntry.Kind.WASTE:
+        witness = selectors.clinician(data.get("witness"))
+        if witness is None:
+            raise ValidationError({"witness": "Name the clinician who witnessed the waste."})
+        return stock.stock_waste(
+            actor=actor, site=site, lot=lot, quantity_mg=data["quantity_mg"], witness=witness, note=note
+        )
+    session = selectors.site_session(site, data.get("session"))
+    if session is None:
+        raise ValidationError({"session": "Name the dosing session of a patient of this medical group."})
+    return stock.stock_administer(actor=actor, site=site, lot=lot, session=session, quantity_mg=data["quantity_mg"])

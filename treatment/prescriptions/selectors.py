@@ -3,12 +3,13 @@
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
-from kapcare.accounts.models import DEARegistration
+from kapcare.accounts.models import DEARegistration, User
 from patients.access import visible_patients
 from treatment.course.models import CarePolicy, DosePlan
+from treatment.sessions.models import TherapySession
 from treatment.visits.models import Visit
 
-from .models import PDMPCheck, Prescription, PrescriptionFill
+from .models import MedicineCount, PDMPCheck, Prescription, PrescriptionFill
 from .rules import fills_left
 
 
@@ -88,3 +89,39 @@ def policy_for(patient):
 
 def visible_pdmp_checks(user):
     return PDMPCheck.objects.filter(patient__in=visible_patients(user))
+
+
+def visible_medicine_counts(user):
+    return MedicineCount.objects.filter(patient__in=visible_patients(user))
+
+
+def stock_sites_of(user):
+    """The sites whose log the user keeps, with their entries (oldest first), in two queries."""
+    from .stock import visible_stock_sites
+
+    return list(visible_stock_sites(user).prefetch_related("entries"))
+
+
+def stock_site_of(user, site_id):
+    from .stock import visible_stock_sites
+
+    return visible_stock_sites(user).filter(pk=site_id).first()
+
+
+def dosing_session_of(user, patient, session_id):
+    return TherapySession.objects.filter(patient__in=visible_patients(user), patient=patient, pk=session_id).first()
+
+
+def clinician(user_id):
+    """A clinician by id (a waste witness), or None."""
+    if not user_id:
+        return None
+    return User.objects.filter(pk=user_id, role__in=User.CLINICIAN_ROLES).select_related("organization").first()
+
+
+def site_session(site, session_id):
+    """A dosing session of a patient of the site's medical group, or None."""
+    if not session_id:
+        return None
+    sessions = TherapySession.objects.dosing().filter(patient__medical_group_id=site.medical_group_id)
+    return sessions.select_related("patient").filter(pk=session_id).first()

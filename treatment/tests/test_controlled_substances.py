@@ -134,3 +134,28 @@ def test_a_count_that_does_not_match_is_flagged_to_the_prescriber(filled, patien
 def test_a_coordinator_records_no_count(filled, patient_a, coordinator):
     with pytest.raises(PermissionDenied):
         stock.medicine_count_record(actor=coordinator, patient=patient_a, remaining=9)
+
+
+# Over the API ---------------------------------------------------------------------------------------------------
+
+
+def test_the_stock_log_over_the_api_balances_and_refuses_a_negative_balance(api, site, prescriber, therapist_a):
+    api.force_authenticate(prescriber)
+    body = {"site": str(site.pk), "lot": LOT}
+    receipt = {**body, "kind": "receipt", "expires_on": "2099-01-01", "quantity_mg": "200"}
+    assert api.post("/api/v1/stock-log/", receipt, format="json").status_code == 201
+    waste = {**body, "kind": "waste", "quantity_mg": "250", "witness": str(therapist_a.pk), "note": "Dropped vial"}
+    refused = api.post("/api/v1/stock-log/", waste, format="json")
+    assert refused.status_code == 409 and refused.json()["code"] == "stock_negative_balance"
+    count = api.post("/api/v1/stock-log/", {**body, "kind": "count", "quantity_mg": "190"}, format="json")
+    assert count.status_code == 201
+    [summary] = api.get("/api/v1/stock-log/").json()["sites"]
+    assert summary["balance_mg"] == "200.0" and "counted 190.0" in summary["discrepancies"][0]["what"]
+    api.force_authenticate(therapist_a)
+    assert api.get("/api/v1/stock-log/").status_code == 403
+
+
+def test_a_patient_reports_tablets_left_over_the_api(api, filled, patient_a):
+    api.force_authenticate(patient_a.user)
+    response = api.post("/api/v1/medicine-counts/", {"patient": str(patient_a.pk), "remaining": "9"}, format="json")
+    assert response.status_code == 201 and response.json()["discrepancy"] == "0.0"
