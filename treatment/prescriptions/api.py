@@ -21,6 +21,16 @@ from . import pdf, selectors, services, stock
 from .models import MedicineCount, PDMPCheck, Prescription, PrescriptionFill, StockEntry
 
 
+def _patient_and_data(view, request, serializer_class, permission):
+    """The patient the body names (looked up through access first) and the rest of the validated body."""
+    patient = view._target_patient(request.data, permission)
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = dict(serializer.validated_data)
+    data.pop("patient")
+    return patient, data
+
+
 class PrescriptionSerializer(serializers.ModelSerializer):
     dea_number = serializers.CharField(source="dea_registration.number", read_only=True)
     dea_state = serializers.CharField(source="dea_registration.state", read_only=True)
@@ -119,11 +129,7 @@ class PrescriptionViewSet(CourseScopedViewSet):
 
     @extend_schema(request=PrescriptionCreateSerializer, responses={201: PrescriptionSerializer})
     def create(self, request):
-        patient = self._target_patient(request.data, Permission.WRITE_PRESCRIPTION)
-        serializer = PrescriptionCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("patient")
+        patient, data = _patient_and_data(self, request, PrescriptionCreateSerializer, Permission.WRITE_PRESCRIPTION)
         rx = services.prescription_issue(actor=request.user, patient=patient, data=data)
         return Response(self.get_serializer(rx).data, status=201)
 
@@ -167,11 +173,7 @@ class PDMPCheckViewSet(CourseScopedViewSet):
 
     @extend_schema(request=PDMPCheckCreateSerializer, responses={201: PDMPCheckSerializer})
     def create(self, request):
-        patient = self._target_patient(request.data, Permission.WRITE_PRESCRIPTION)
-        serializer = PDMPCheckCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("patient")
+        patient, data = _patient_and_data(self, request, PDMPCheckCreateSerializer, Permission.WRITE_PRESCRIPTION)
         check = services.pdmp_check_record(actor=request.user, patient=patient, **data)
         return Response(self.get_serializer(check).data, status=201)
 
@@ -204,10 +206,7 @@ class MedicineCountViewSet(CourseScopedViewSet):
 
     @extend_schema(request=MedicineCountCreateSerializer, responses={201: MedicineCountSerializer})
     def create(self, request):
-        patient = self._target_patient(request.data, Permission.RECORD_FILL)
-        serializer = MedicineCountCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        patient, data = _patient_and_data(self, request, MedicineCountCreateSerializer, Permission.RECORD_FILL)
         session = None
         if data.get("session"):
             session = selectors.dosing_session_of(request.user, patient, data["session"])
