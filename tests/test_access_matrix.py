@@ -1163,6 +1163,7 @@ PAGES = {
     "/patients/{id}/messages/": READ_CLINICAL,
     "/patients/{id}/messages/patient/": READ_PATIENT_THREAD,
     "/patients/{id}/record/": EXPORT_RECORD,
+    "/patients/{id}/prescriptions/": READ_PRESCRIPTIONS,
 }
 PAGE_CASES = [pytest.param(page, role, id=f"{page} {role}") for page in PAGES for role in ROLES]
 

@@ -284,3 +284,15 @@ def test_the_prescription_pdf_has_what_a_pharmacy_needs_and_its_hash(api, plan, 
     ):
         assert expected in text, expected
     assert rx.content_hash in text.replace(" ", "")
+
+
+def test_the_patient_sees_their_prescriptions_and_prints_one(client, plan, prescriber, patient_a):
+    pdmp(prescriber, patient_a)
+    rx = issue(prescriber, patient_a)
+    client.force_login(patient_a.user)
+    page = client.get(f"/patients/{patient_a.pk}/prescriptions/")
+    assert page.status_code == 200 and "Bay Compounding" in page.content.decode()
+    printed = client.get(f"/patients/{patient_a.pk}/prescriptions/{rx.pk}.pdf")
+    assert printed.status_code == 200 and rx.content_hash in pdf_text(printed.content).replace(" ", "").replace(
+        "\n", ""
+    )
