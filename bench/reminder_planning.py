@@ -1,10 +1,9 @@
 """Reminder planning time at two data sizes with the same number of due reminders (issue 8, `make bench`).
 
-Planning must touch only due work: its time at 100,000 patients should be within 2x of its time at 10,000.
+Planning must touch only due work: its time at 100,000 patients should be within 1.5x of its time at 10,000.
 This is the hook `make bench` calls, once per database: it prints a line for bench/results.md with the
-planning time and the number of reminders due. seed_load's due work grows with the patients, so the two
-sizes of `make bench` do not yet hold the due count fixed: that needs a seed_load option that keeps the
-records due in the planning window to a fixed number of patients (see the report of issue 8).
+planning time and the number of reminders due. scripts/bench.sh seeds every size with
+`seed_load --due-follow-ups N` (BENCH_DUE_FOLLOW_UPS), which keeps the due work to N follow-ups at any size.
 
     DJANGO_SETTINGS_MODULE=kapcare.settings.bench python -m bench.reminder_planning > fragment.md
 """

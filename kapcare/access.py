@@ -93,6 +93,16 @@ class Permission(Enum):
     WRITE_PRESCRIPTION = "write_prescription"
     RECORD_FILL = "record_fill"
     KEEP_CONTROLLED_LOG = "keep_controlled_log"
+    VIEW_TRAINING = "view_training"
+    MANAGE_COURSES = "manage_courses"
+    ENROL_IN_COURSE = "enrol_in_course"
+    VERIFY_TRAINING = "verify_training"
+    VIEW_CONSULTATION = "view_consultation"
+    MANAGE_CONSULTATION_GROUPS = "manage_consultation_groups"
+    VIEW_PRESENTATIONS = "view_presentations"
+    PRESENT_CASE = "present_case"
+    VIEW_ASSIGNMENT_QUEUE = "view_assignment_queue"
+    REVIEW_APPLICATION = "review_application"
 
 
 class Rule(NamedTuple):
@@ -493,6 +503,65 @@ RULES = {
         AuditEvent.Action.UPDATE,
         "Referrals of addresses already on record are reconciled by the medical group's coordinators.",
     ),
+    # The network (issue 17): training and peer consultation. None of it is patient data, except what a case
+    # presentation is made from, and that is read through the presenter's own access (PRESENT_CASE below).
+    Permission.VIEW_TRAINING: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.READ,
+        "Courses and transcripts are for the network's clinicians and the medical group's coordinators.",
+    ),
+    Permission.MANAGE_COURSES: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.CREATE,
+        "Only a coordinator of the medical group adds courses to the catalogue.",
+    ),
+    Permission.ENROL_IN_COURSE: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.CREATE,
+        "Only a therapist or a prescriber enrols in a course and records its completion.",
+    ),
+    # A completion gates practice once verified (the network's KAP training), so nobody verifies their own.
+    Permission.VERIFY_TRAINING: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Only a coordinator of the medical group verifies a completed course against its certificate.",
+    ),
+    Permission.VIEW_CONSULTATION: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.READ,
+        "Peer consultation groups are for the network's clinicians and the medical group's coordinators.",
+    ),
+    Permission.MANAGE_CONSULTATION_GROUPS: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.CREATE,
+        "Only a coordinator of the medical group forms consultation groups and chooses their members.",
+    ),
+    # Presentations are clinical (if de-identified): the group's clinicians discuss them; coordinators organise
+    # the meetings and see attendance, not the cases.
+    Permission.VIEW_PRESENTATIONS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.READ,
+        "Case presentations are shown to the group's clinicians; coordinators see meetings and attendance.",
+    ),
+    Permission.PRESENT_CASE: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER}),
+        AuditEvent.Action.CREATE,
+        "Only a therapist or a prescriber in the group presents a case, from a patient on their own care team.",
+    ),
+    # Patients waiting for a clinician on their team (no prescriber licensed in their state, or a clinician whose
+    # credentials lapsed): the coordinators of the medical group assign one.
+    Permission.VIEW_ASSIGNMENT_QUEUE: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.LIST,
+        "The assignment queue is kept by the medical group's coordinators.",
+    ),
+    # Applications to join the network: a coordinator of the medical group applied to invites, verifies each
+    # credential, asks for corrections, approves or declines. Applicants are not patients; no clinician sees them.
+    Permission.REVIEW_APPLICATION: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Applications to join the network are reviewed by the medical group's coordinators.",
+    ),
 }
 
 
@@ -508,6 +577,36 @@ def visible_clinicians(user):
     if user.role in User.CLINICIAN_ROLES:
         return clinicians.filter(pk=user.pk)
     return clinicians.none()
+
+
+def of_visible_clinicians(user, queryset, field="clinician"):
+    """Rows of `queryset` that belong to a clinician the user may see (visible_clinicians): a clinician's own
+    enrolments, certificates and transcript; their medical group's clinicians' for a coordinator."""
+    return queryset.filter(**{f"{field}__in": visible_clinicians(user)})
+
+
+def visible_consultation_groups(user, groups):
+    """Narrow a queryset of consultation groups to those the user may see: a clinician the groups they
+    facilitate or belong to; a coordinator their medical group's groups; nobody else any."""
+    if not user.is_authenticated:
+        return groups.none()
+    if user.role in User.CLINICIAN_ROLES:
+        mine = groups.model.objects.filter(Q(facilitator=user) | Q(memberships__clinician=user)).values("pk")
+        return groups.filter(pk__in=mine)
+    if user.role == Role.COORDINATOR and user.organization_id:
+        return groups.filter(medical_group_id=user.organization_id)
+    return groups.none()
+
+
+NOT_THE_FACILITATOR = "Only the group's facilitator schedules its meetings and records who attended."
+
+
+def require_facilitator(user, group, obj=None):
+    """403 (audited) unless the user facilitates `group` (from visible_consultation_groups)."""
+    if user.is_authenticated and group.facilitator_id == user.pk:
+        return
+    audit_record(user, AuditEvent.Action.UPDATE, obj or group, denied=True)
+    raise PermissionDenied(NOT_THE_FACILITATOR)
 
 
 def can(user, permission):
@@ -544,3 +643,11 @@ def get_visible(queryset, pk, *, user, action, model=None, patient_field="pk"):
 
 
 PRIVATE_NOTE_TYPE = "treatment.psychotherapynote"  # the audit object type of a psychotherapy note
+
+
+def visible_applications(user, applications):
+    """Applications to join the network (a queryset of network.joining's Application, passed in because that app
+    sits above this one): a coordinator sees those to their own medical group; nobody else sees any."""
+    if user.is_authenticated and user.role == Role.COORDINATOR and user.organization_id:
+        return applications.filter(medical_group_id=user.organization_id)
+    return applications.none()

@@ -48,6 +48,14 @@ app.conf.beat_schedule = {
     "sweep-reminders": every(
         float(os.environ.get("KAPCARE_REMINDER_SWEEP_SECONDS", 60)), "messaging.tasks.sweep_reminders"
     ),
+    # Dashboards read the stored due work; services keep it in step with their writes, and this recomputes
+    # it from the rules for what only time changes (a questionnaire opening, a follow-up past its grace).
+    "reconcile-due-work": every(
+        float(os.environ.get("KAPCARE_DUE_WORK_RECONCILE_SECONDS", 900)), "patients.tasks.reconcile_due_work"
+    ),
+    # A clinician whose licence, DEA registration or approval lapsed takes no new work (the gates refuse it); their
+    # patients go on the coordinators' assignment queue for handover. Hourly: a lapse shows the day it happens.
+    "flag-lapsed-credentials": every(3600.0, "patients.tasks.flag_lapsed_credentials"),
     # A copy of a record that left is kept only while its link works (24 hours); then its files are deleted.
     "purge-expired-record-exports": every(3600.0, "records.tasks.purge_expired_record_exports"),
 }

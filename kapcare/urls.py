@@ -8,6 +8,7 @@ from assessments.questionnaires.api import QuestionnaireResponseViewSet
 from kapcare import views
 from messaging.api import MessageViewSet, NotificationViewSet
 from messaging.reminders.api import ReminderViewSet
+from network.api import register as register_network_api
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
@@ -47,6 +48,7 @@ router.register("pdmp-checks", PDMPCheckViewSet, basename="pdmp-check")
 router.register("medicine-counts", MedicineCountViewSet, basename="medicine-count")
 router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
+register_network_api(router)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -65,6 +67,7 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("messaging.reminders.urls")),
     path("", include("records.urls")),
+    path("", include("network.urls")),
 ]
 
 handler404 = "kapcare.views.not_found"

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Value, When
+from django.db.models.functions import Coalesce, Concat, Trim
 from django.utils import timezone
 
 from kapcare import access
 from kapcare.access import Permission
+from patients import access as patient_access
 from patients.access import visible_patients
 from patients.models import CareTeamMember
 from treatment.adverse_events import selectors as adverse_event_selectors
@@ -48,6 +50,36 @@ def visible_messages(user):
         .prefetch_related(Prefetch("recipients", queryset=MessageRecipient.objects.select_related("user")))
         .order_by("-created_at", "-id")
     )
+
+
+def _for_api(messages):
+    """Messages as the API shows them: their thread joined, the people's names from the database (no user rows
+    built per message), receipts prefetched, newest first."""
+    full_name = Trim(Concat("author__first_name", Value(" "), "author__last_name"))
+    for_name = Trim(Concat("for_clinician__first_name", Value(" "), "for_clinician__last_name"))
+    return (
+        messages.select_related("thread")
+        .prefetch_related(Prefetch("recipients", queryset=MessageRecipient.objects.select_related("user")))
+        .annotate(
+            author_name=Case(When(author__isnull=True, then=Value("KAPCare")), default=full_name),
+            author_role=Coalesce("author__role", Value("system")),
+            for_clinician_name=Case(When(for_clinician__isnull=False, then=for_name), default=None),
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def messages_for_api(user):
+    """visible_messages(user) as the API shows them."""
+    return _for_api(Message.objects.filter(patient__in=patient_access.visible_patients(user)))
+
+
+def thread_messages_for_api(patient, kind):
+    """(messages, how many) of one thread of a patient that came from kapcare.access (so already visible), as
+    the API shows them: through the thread's index, with no pass over the caller's other patients, and counted
+    without the joins the names need."""
+    messages = Message.objects.filter(thread__patient=patient, thread__kind=kind)
+    return _for_api(messages), messages.count()
 
 
 def readable_messages(user):

@@ -7,9 +7,10 @@ from django.db.models import Exists, OuterRef
 
 from kapcare.access import RULES, Role, require
 from kapcare.accounts.models import User
-from kapcare.audit.services import audit_record
+from kapcare.audit.models import AuditEvent
+from kapcare.audit.services import audit_denied, audit_record
 
-from .models import AlertRole, CareTeamMember, Patient, ReferralReconciliation, SafetyAlertRecipient
+from .models import AlertRole, CareTeamMember, DueItem, Patient, ReferralReconciliation, SafetyAlertRecipient
 
 
 def visible_patients(user):
@@ -76,3 +77,35 @@ def only_openable_alerts(user, alerts):
     if user.is_authenticated and user.role == Role.COORDINATOR:
         return alerts.filter(Exists(_escalated_to(user)))
     return alerts
+
+
+# Who works each kind of stored due work (patients.models.DueItem.role): the team's clinicians, or one of them.
+DUE_WORK_ROLES = {
+    DueItem.Role.TEAM: frozenset(User.CLINICIAN_ROLES),
+    DueItem.Role.THERAPIST: frozenset({Role.THERAPIST}),
+    DueItem.Role.PRESCRIBER: frozenset({Role.PRESCRIBER}),
+}
+DUE_WORK_REFUSED = "This list is the work of another role on the care team."
+
+
+def visible_due_items(user):
+    """The open due work of the user's patients that the user's role does (404-scoped like any record)."""
+    roles = [due_role for due_role, roles in DUE_WORK_ROLES.items() if user.is_authenticated and user.role in roles]
+    return DueItem.objects.open().filter(patient__in=visible_patients(user), role__in=roles)
+
+
+def require_due_work(user, due_role):
+    """Refuse (403, audited) a list of due work that the user's role does not do."""
+    if user.is_authenticated and user.role in DUE_WORK_ROLES[due_role]:
+        return
+    audit_denied(user, AuditEvent.Action.LIST, object_type="patients.dueitem", object_id="")
+    raise PermissionDenied(DUE_WORK_REFUSED)
+
+
+def visible_patient_count(user):
+    """How many patients visible_patients(user) holds. A clinician's from their care-team rows alone (the
+    care_team_clinician index), not a pass over every patient."""
+    if user.is_authenticated and user.role in User.CLINICIAN_ROLES:
+        memberships = CareTeamMember.objects.active().filter(clinician=user)
+        return memberships.values("patient_id").distinct().count()
+    return visible_patients(user).count()

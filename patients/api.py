@@ -15,6 +15,7 @@ from .serializers import (
     PatientDetailSerializer,
     PatientSerializer,
     ReferralCreateSerializer,
+    ReferralResultSerializer,
 )
 
 
@@ -28,7 +29,8 @@ class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def list(self, request):
-        page = self.audited_page(self.get_queryset())
+        patients, count = selectors.patient_list_for_api(request.user)
+        page = self.audited_page(patients, count=count)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_serializer_class(self):
@@ -42,14 +44,14 @@ class PatientViewSet(ScopedViewSet, mixins.ListModelMixin):
         patient = self.audited_read(self.get_object())
         return Response(self.get_serializer(patient).data, headers={"ETag": f'"{version_of(patient)}"'})
 
-    @extend_schema(request=ReferralCreateSerializer, responses={201: PatientDetailSerializer})
+    @extend_schema(request=ReferralCreateSerializer, responses={201: ReferralResultSerializer})
     def create(self, request):
         access.require(request.user, Permission.REFER_PATIENT, object_type="patients.patient")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields, referral = serializer.split()
         patient = services.patient_refer(actor=request.user, referral=referral, **fields)
-        return Response(PatientDetailSerializer(patient, context=self.get_serializer_context()).data, status=201)
+        return Response(ReferralResultSerializer(patient, context=self.get_serializer_context()).data, status=201)
 
     def partial_update(self, request, pk=None):
         patient = self.get_object()

@@ -259,6 +259,54 @@ class CareTeamMember(models.Model):
         return f"{self.clinician} ({self.get_role_display()}) for {self.patient_id}"
 
 
+class AssignmentNeedQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+
+class AssignmentNeed(models.Model):
+    """A row of the coordinators' assignment queue: a patient who needs a clinician put on the care team, because
+    no approved prescriber holds a licence in the patient's state at referral, or because a clinician on the team
+    can no longer practise for the patient (a credential expired: hand the patient over). Nothing is silently
+    dropped: the row stays open until a cleared clinician takes that role on the team."""
+
+    class Reason(models.TextChoices):
+        NO_PRESCRIBER = "no_prescriber", "No prescriber licensed in the patient's state"
+        HANDOVER = "handover", "Clinician's credentials lapsed: hand over"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assignment_needs")
+    role = models.CharField(max_length=20, choices=CareTeamMember.Role.choices)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The clinician to hand over from.",
+    )
+    detail = models.CharField(max_length=500, blank=True, help_text="Which credential is missing (no patient data).")
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = AssignmentNeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "role"], condition=Q(resolved_at__isnull=True), name="assignment_need_open_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.get_role_display()}) for {self.patient_id}"
+
+
 # Consent and education ------------------------------------------------------------------------
 
 
@@ -505,7 +553,11 @@ class SafetyAlert(models.Model):
             # One alert of a kind per source record: a retried rule does not alert twice.
             models.UniqueConstraint(fields=["kind", "source_type", "source_id"], name="safety_alert_once_per_source"),
         ]
-        indexes = [models.Index(fields=["patient", "-raised_at"], name="safety_alert_patient_time")]
+        indexes = [
+            models.Index(fields=["patient", "-raised_at"], name="safety_alert_patient_time"),
+            # Alerts raised in a window, any patient (the reminder backstop): bench/NOTES.md has the EXPLAIN.
+            models.Index(fields=["raised_at"], name="safety_alert_raised_at"),
+        ]
 
     def __str__(self):
         return f"{self.kind_label} for {self.patient_id}"
@@ -584,3 +636,70 @@ class SafetyAlertAcknowledgement(models.Model):
 
     def __str__(self):
         return f"Alert {self.alert_id} acknowledged by {self.clinician_id} as {self.role}"
+
+
+# Due work ----------------------------------------------------------------------------------------------
+
+
+class DueItemQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+    def in_panel_order(self):
+        return self.order_by("urgency", "due_at", "id")
+
+
+class DueItem(models.Model):
+    """One piece of work due for a patient (a questionnaire, a follow-up visit, a note to sign...), stored so
+    that dashboards read "open, due before X, most urgent first, the first N" from an index instead of
+    deriving the schedule for a whole caseload. The rules stay where they are (treatment's selectors); these
+    rows are a cache of their answer, kept by the services that change the facts (in the same transaction,
+    through `patients.due_work.refresh`) and reconciled by a beat task and `manage.py reconcile_due_work`.
+
+    Who must act is the `role` on the patient's care team, read through the care team when the panel is
+    read, so a care team change never leaves a row with a stale owner. `object_id` points at the record the
+    work is about (its model follows from `kind`); `key` tells two items of one kind apart (an instrument's
+    code, a record's id). `urgency` orders within a kind (lower first), then `due_at`."""
+
+    class Kind(models.TextChoices):
+        QUESTIONNAIRE = "questionnaire", "Questionnaire due"
+        FOLLOW_UP = "follow_up", "Follow-up visit due"
+        DOCUMENTATION = "documentation", "Documentation missing before a follow-up"
+        NOTE_TO_SIGN = "note_to_sign", "Progress note to sign"
+        DOSE_PLAN_ENDING = "dose_plan_ending", "Dose plan nearing exhaustion"
+        HELD_SESSION = "held_session", "Dosing session on hold"
+
+    class Role(models.TextChoices):
+        THERAPIST = "therapist", "Therapist"
+        PRESCRIBER = "prescriber", "Prescriber"
+        TEAM = "team", "Therapist and prescriber"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="due_items")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    key = models.CharField(max_length=40)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    object_id = models.UUIDField(null=True, blank=True)
+    due_at = models.DateTimeField()
+    due_on = models.DateField()  # the day it is due on the clinic's calendar, as the rule said
+    urgency = models.SmallIntegerField(default=1)
+    detail = models.CharField(max_length=400, blank=True)  # the rule's reason in words, no free text
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DueItemQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "kind", "key"], condition=Q(resolved_at__isnull=True), name="due_item_one_open"
+            ),
+        ]
+        indexes = [
+            # The panels: open rows of a kind, most urgent and soonest first (then the care team probe).
+            models.Index(
+                fields=["kind", "urgency", "due_at", "id"], condition=Q(resolved_at__isnull=True), name="due_item_panel"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.patient_id} on {self.due_on}"

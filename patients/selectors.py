@@ -9,11 +9,13 @@ from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetc
 from django.utils import timezone
 
 from kapcare import access
-from kapcare.accounts.models import Licence
+from kapcare.accounts import credentials
 
+from . import access as patient_access
 from .access import only_openable_alerts, visible_patients, visible_reconciliations
 from .models import (
     AlertRole,
+    AssignmentNeed,
     CareTeamMember,
     ConsentDocument,
     ConsentKind,
@@ -46,6 +48,13 @@ def patients_for_api(user):
     return visible_patients(user).for_list().select_related("referral")
 
 
+def patient_list_for_api(user):
+    """(the page's queryset, how many) for the API's list: only the columns the list shows, counted from the
+    care-team index for a clinician (kapcare.access.visible_patient_count)."""
+    columns = ("id", "first_name", "last_name", "email", "date_of_birth", "phone", "state", "time_zone", "stage")
+    return patient_access.visible_patients(user).for_list().only(*columns), patient_access.visible_patient_count(user)
+
+
 def patient_for_chart(user, patient_id, *, action):
     """One visible patient with their care team, or 404 (audited)."""
     patients = patients_for_list(user).select_related("referral", "referred_by", "medical_group")
@@ -53,18 +62,16 @@ def patient_for_chart(user, patient_id, *, action):
 
 
 def prescriber_for_new_patient(patient):
-    """A prescriber of the patient's medical group, licensed in the patient's state with a current
-    licence, with the fewest active patients; None when the group has no such prescriber."""
+    """A prescriber of the patient's medical group cleared to sign in the patient's state (approved, trained,
+    current verified licence and DEA registration there), with the fewest active patients; None when the group
+    has no such prescriber."""
     User = get_user_model()
-    now, today = timezone.now(), timezone.localdate()
-    active = Q(care_teams__active_to__isnull=True) | Q(care_teams__active_to__gt=now)
+    active = Q(care_teams__active_to__isnull=True) | Q(care_teams__active_to__gt=timezone.now())
+    prescribers = User.objects.filter(
+        role=User.Role.PRESCRIBER, is_active=True, organization_id=patient.medical_group_id
+    )
     return (
-        User.objects.filter(
-            role=User.Role.PRESCRIBER,
-            is_active=True,
-            organization_id=patient.medical_group_id,
-        )
-        .filter(Exists(Licence.objects.filter(clinician=OuterRef("pk"), state=patient.state, expires_on__gte=today)))
+        credentials.cleared_to_sign(prescribers, patient.state)
         .annotate(caseload=Count("care_teams", filter=active))
         .order_by("caseload", "last_name", "id")
         .first()
@@ -297,3 +304,15 @@ def reconciliations_for_list(user, *, status=ReferralReconciliation.Status.PENDI
     """Referrals of known addresses waiting for (or resolved by) the user's medical group, oldest first."""
     entries = visible_reconciliations(user).select_related("existing_patient", "referred_by", "resolved_by")
     return entries.filter(status=status) if status else entries
+
+
+def assignment_queue(user, *, limit=None):
+    """The patients of the coordinator's medical group waiting for a clinician on their care team, oldest first."""
+    needs = (
+        AssignmentNeed.objects.open()
+        .filter(patient__in=patient_access.visible_patients(user))
+        .select_related("patient", "clinician")
+        if access.can(user, access.Permission.VIEW_ASSIGNMENT_QUEUE)
+        else AssignmentNeed.objects.none()
+    )
+    return list(needs[:limit] if limit else needs)

@@ -71,6 +71,16 @@ class PatientDetailSerializer(PatientSerializer):
         return data
 
 
+class ReferralResultSerializer(PatientDetailSerializer):
+    """The answer to a referral: the patient, and `prescriber_notice` when no prescriber could be assigned (no
+    approved prescriber holds a licence in the patient's state): the coordinator's assignment queue has it."""
+
+    prescriber_notice = serializers.CharField(read_only=True, allow_null=True, default=None)
+
+    class Meta(PatientDetailSerializer.Meta):
+        fields = [*PatientDetailSerializer.Meta.fields, "prescriber_notice"]
+
+
 class ReferralCreateSerializer(PatientSerializer):
     """A therapist's referral: the patient's details plus what the prescriber needs to know."""
 

@@ -30,8 +30,10 @@ from kapcare.versions import check_version
 
 from . import selectors
 from .access import require_safety_alert, safety_alert_role
+from .due_work import keeps_due_work
 from .models import (
     AlertRole,
+    AssignmentNeed,
     CareTeamMember,
     ConsentDocument,
     ConsentSignature,
@@ -77,6 +79,7 @@ REFERRAL_INPUT = {
 
 
 @service(Permission.REFER_PATIENT, object_type="patients.patient")
+@keeps_due_work
 def patient_refer(
     *,
     actor,
@@ -122,6 +125,9 @@ def patient_refer(
     prescriber = selectors.prescriber_for_new_patient(patient)
     if prescriber is not None:
         _put_prescriber_on_team(actor=actor, patient=patient, prescriber=prescriber)
+    else:
+        _queue_assignment(actor=actor, patient=patient, reason=AssignmentNeed.Reason.NO_PRESCRIBER)
+    patient.prescriber_notice = _prescriber_notice(patient, prescriber)
     if invite:
         invitation_send(actor=actor, patient=patient)
     return patient
@@ -155,7 +161,57 @@ def _refer_known_email(*, actor, patient, referral):
     audit_record(actor, AuditEvent.Action.CREATE, entry)
     patient.pk = entry.pk
     patient.referral = Referral(patient=patient, **entry.details)
+    patient.prescriber_notice = _prescriber_notice(patient, selectors.prescriber_for_new_patient(patient))
     return patient
+
+
+def _prescriber_notice(patient, prescriber):
+    """What the referring therapist is told when no prescriber could be assigned (None when one was). It depends
+    only on the medical group and the state, so a referral of a known address is answered the same way."""
+    if prescriber is not None:
+        return None
+    return (
+        f"No approved prescriber of {patient.medical_group} holds a licence in {patient.get_state_display()} yet. "
+        "The referral is accepted and waits in the coordinator's assignment queue; a prescriber will be assigned."
+    )
+
+
+def _queue_assignment(*, actor, patient, reason, role=CareTeamMember.Role.PRESCRIBER, clinician=None, detail=""):
+    """Put the patient on the coordinators' assignment queue for `role`, once (an open row stays as it is)."""
+    if AssignmentNeed.objects.open().filter(patient=patient, role=role).exists():
+        return None
+    need = AssignmentNeed.objects.create(
+        patient=patient, role=role, reason=reason, clinician=clinician, detail=detail[:500]
+    )
+    audit_record(actor, AuditEvent.Action.CREATE, need)
+    return need
+
+
+def assignment_needs_flag_lapsed(*, today: date | None = None) -> int:
+    """The daily sweep: every patient whose therapist or prescriber can no longer practise for them (a licence or
+    DEA registration for the patient's state expired, approval or training missing) goes on the coordinators'
+    assignment queue for handover. The clinician stays on the team meanwhile (the gates refuse new work); nothing
+    is dropped. Returns how many rows were added."""
+    today = today or timezone.localdate()
+    members = CareTeamMember.objects.active().select_related("clinician", "patient")
+    gaps = {}
+    added = 0
+    for member in members.filter(clinician__role__in=[r.value for r in CareTeamMember.Role]).iterator():
+        key = (member.clinician_id, member.patient.state)
+        if key not in gaps:
+            gaps[key] = credentials.missing_to_treat(member.clinician, member.patient.state, today)
+        if gaps[key]:
+            with transaction.atomic():
+                need = _queue_assignment(
+                    actor=None,
+                    patient=member.patient,
+                    reason=AssignmentNeed.Reason.HANDOVER,
+                    role=member.role,
+                    clinician=member.clinician,
+                    detail="; ".join(gaps[key]),
+                )
+            added += need is not None
+    return added
 
 
 @service(Permission.RECONCILE_REFERRAL, on="entry")
@@ -219,12 +275,20 @@ def _check_referrer_may_join(patient, therapist):
     credentials.require_to_refer(therapist, patient.state)
 
 
+def _check_credentials_to_treat(patient, clinician, field):
+    """A clinician joins a care team only approved, trained and with current verified credentials for the
+    patient's state (kapcare.accounts.credentials.missing_to_treat)."""
+    gaps = credentials.missing_to_treat(clinician, patient.state)
+    if gaps:
+        state = patient.get_state_display()
+        what = "is not licensed in" if credentials.licence_gap(clinician, patient.state) else "cannot practise in"
+        raise ValidationError({field: f"{clinician} {what} {state} ({'; '.join(gaps)})."})
+
+
 def _check_prescriber_may_treat(patient, prescriber):
     if prescriber.role != prescriber.Role.PRESCRIBER or prescriber.organization_id != patient.medical_group_id:
         raise ValidationError({"prescriber": f"{prescriber} is not a prescriber of {patient.medical_group}."})
-    gap = credentials.licence_gap(prescriber, patient.state)
-    if gap:
-        raise ValidationError({"prescriber": f"{prescriber} is not licensed in {patient.get_state_display()} ({gap})."})
+    _check_credentials_to_treat(patient, prescriber, "prescriber")
 
 
 def _put_on_team(*, actor, patient, clinician, role):
@@ -240,6 +304,10 @@ def _put_on_team(*, actor, patient, clinician, role):
     if created:
         audit_record(actor, AuditEvent.Action.CREATE, member)
         _hand_over_open_alerts(actor=actor, patient=patient, member=member)
+    for need in AssignmentNeed.objects.open().filter(patient=patient, role=role):
+        need.resolved_at, need.resolved_by = now, actor
+        need.save(update_fields=["resolved_at", "resolved_by"])
+        audit_record(actor, AuditEvent.Action.UPDATE, need, fields=["resolved_at"])
     return member
 
 
@@ -248,6 +316,7 @@ def _put_prescriber_on_team(*, actor, patient, prescriber):
     return _put_on_team(actor=actor, patient=patient, clinician=prescriber, role=CareTeamMember.Role.PRESCRIBER)
 
 
+@keeps_due_work
 def prescriber_assign(*, actor, patient: Patient, prescriber) -> CareTeamMember:
     """A coordinator assigns (or changes) the patient's prescriber. The previous one leaves the team."""
     access.require(actor, Permission.ASSIGN_PRESCRIBER, patient)
@@ -274,11 +343,10 @@ def _check_therapist_of_group(patient, therapist):
 
 def _check_therapist_may_treat(patient, therapist):
     _check_therapist_of_group(patient, therapist)
-    gap = credentials.licence_gap(therapist, patient.state)
-    if gap:
-        raise ValidationError({"therapist": f"{therapist} is not licensed in {patient.get_state_display()} ({gap})."})
+    _check_credentials_to_treat(patient, therapist, "therapist")
 
 
+@keeps_due_work
 def therapist_assign(*, actor, patient: Patient, therapist) -> CareTeamMember:
     """A coordinator matches the patient with a therapist, or a new one: the previous therapist leaves the team,
     and the safety alerts still open for the therapist are handed over to the new one."""
@@ -706,6 +774,7 @@ def _enqueue_safety_alert_notification(alert_id):
         task.delay(str(alert_id))
 
 
+@keeps_due_work
 def safety_alert_raise(
     *, patient: Patient, kind: str, reason: str, source, severity: str = SafetyAlert.Severity.HIGH, actor=None
 ) -> SafetyAlert:
@@ -783,6 +852,7 @@ def safety_alert_escalated(*, alert_id, user_id) -> SafetyAlertRecipient | None:
 
 
 @service(Permission.ACKNOWLEDGE_SAFETY_ALERT, on="alert", check=require_safety_alert)
+@keeps_due_work
 def safety_alert_acknowledge(*, actor, alert: SafetyAlert, note: str) -> SafetyAlertAcknowledgement:
     """The patient's therapist or prescriber (whoever holds the role now) records that they saw the alert and
     what they did, in their role; a coordinator it was escalated to records their action as the coordinator.

@@ -2,7 +2,7 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
-from . import services
+from . import due_work, services
 
 
 @shared_task(
@@ -25,3 +25,16 @@ def email_invitation(invitation_id):
 def email_previous_address(change_id):
     """Ids in: the change's id, never the address."""
     services.email_change_notify(change_id=change_id)
+
+
+@shared_task(name="patients.tasks.reconcile_due_work")
+def reconcile_due_work():
+    """Stored due work follows the clock too (a questionnaire's window opens, a visit passes its grace), and
+    writes that went around the services: recompute it from the rules."""
+    return due_work.reconcile()
+
+
+@shared_task(name="patients.tasks.flag_lapsed_credentials")
+def flag_lapsed_credentials():
+    """The patients of clinicians whose credentials lapsed go on the coordinators' assignment queue."""
+    return services.assignment_needs_flag_lapsed()

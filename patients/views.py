@@ -282,6 +282,8 @@ def refer_patient(request):
             status = 409
         else:
             messages.success(request, f"{patient.first_name} is referred; an invitation to the portal is on its way.")
+            if patient.prescriber_notice:  # no prescriber could be assigned: the coordinator's queue has it
+                messages.warning(request, patient.prescriber_notice)
             return redirect("dashboards:patient-chart", patient.pk)
     return render(request, "patients/refer.html", {"form": form}, status=status)
 

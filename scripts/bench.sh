@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # `make bench`: gunicorn (2 sync workers, kapcare.settings.bench) against PostgreSQL filled by seed_load, loaded
-# by wrk from a separate process; prints one table and writes bench/results.md (README "Performance and proof").
+# by wrk from a separate process, at each size; prints one table with the sizes side by side and writes
+# bench/results.md (README "Performance and proof").
 #
-#   BENCH_PATIENTS=10000     patients of the measured database (kapcare_bench)
-#   BENCH_COMPARE=1000       patients of a second database (kapcare_bench_compare) whose queries per request
-#                            must equal the first's (0 skips it)
+#   BENCH_PATIENTS="10000 100000"  patients of the measured databases, smallest first (BENCH_PATIENTS=1000: smoke)
+#   BENCH_COMPARE=1000       patients of a database whose queries per request must equal the others' (0 skips it)
+#   BENCH_DB=kapcare_bench   database name prefix: one database per size, <prefix>_<patients>
+#   BENCH_DUE_FOLLOW_UPS=200 follow-ups due tomorrow at every size (seed_load --due-follow-ups): reminder
+#                            planning has the same due work at each size
 #   BENCH_SECONDS=10 BENCH_WARMUP=2 BENCH_CLIENTS=8   wrk duration, warm-up and concurrent connections
+#   BENCH_REQUEST_TIMEOUT=60 seconds one request may take before its row is marked "timeout"
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PATIENTS=${BENCH_PATIENTS:-10000}
+SIZES=${BENCH_PATIENTS:-10000 100000}
+DB=${BENCH_DB:-kapcare_bench}
+DUE=${BENCH_DUE_FOLLOW_UPS:-200}
 COMPARE=${BENCH_COMPARE:-1000}
 PORT=${BENCH_PORT:-8899}
 PG=postgres://postgres@127.0.0.1:5432
@@ -35,7 +41,8 @@ ensure_database() {
   createdb -h 127.0.0.1 -U postgres "$name"
   $PY manage.py migrate --noinput -v0
   echo "$name: loading $patients patients ..."
-  /usr/bin/time -f "seed_load --patients $patients: %e s" $PY manage.py seed_load --patients "$patients"
+  /usr/bin/time -f "seed_load --patients $patients: %e s" \
+    $PY manage.py seed_load --patients "$patients" --due-follow-ups "$DUE" 2>&1 | tee -a "$work/seed.log" >&2
 }
 
 start_server() {
@@ -48,8 +55,8 @@ start_server() {
 
 compare_args=()
 if [ "$COMPARE" != 0 ]; then
-  ensure_database kapcare_bench_compare "$COMPARE"
-  start_server kapcare_bench_compare
+  ensure_database "${DB}_$COMPARE" "$COMPARE"
+  start_server "${DB}_$COMPARE"
   $PY -m bench.prepare > "$work/compare-clients.json"
   $PY bench/run.py --base "http://127.0.0.1:$PORT" --clients "$work/compare-clients.json" --queries-only --save "$work/compare.json"
   stop_server
@@ -57,9 +64,15 @@ if [ "$COMPARE" != 0 ]; then
   compare_args=(--compare-queries "$work/compare.json")
 fi
 
-ensure_database kapcare_bench "$PATIENTS"
-$PY -m bench.reminder_planning >> "$work/reminders.md"
-start_server kapcare_bench
-$PY -m bench.prepare > "$work/clients.json"
-$PY bench/run.py --base "http://127.0.0.1:$PORT" --clients "$work/clients.json" --out bench/results.md \
-  "${compare_args[@]}" --extra "$work/reminders.md"
+runs=()
+for patients in $SIZES; do
+  ensure_database "${DB}_$patients" "$patients"
+  $PY -m bench.reminder_planning >> "$work/reminders.md"
+  start_server "${DB}_$patients"
+  $PY -m bench.prepare > "$work/clients.json"
+  $PY bench/run.py --base "http://127.0.0.1:$PORT" --clients "$work/clients.json" --save "$work/run-$patients.json"
+  stop_server
+  runs+=("$work/run-$patients.json")
+done
+grep -h "^seed_load" "$work/seed.log" 2>/dev/null | sed 's/^/Seeded: /' >> "$work/reminders.md" || true
+$PY bench/run.py --report "${runs[@]}" "${compare_args[@]}" --extra "$work/reminders.md" --out bench/results.md

@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.utils import timezone
 
 from assessments.models import MEDICAL_CONDITIONS
 from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraining, Licence, Organization, User
@@ -53,8 +54,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class ClinicianProfileFactory(factory.django.DjangoModelFactory):
-    """A clinician's profile with current credentials: a licence in `licence_state` (and each state of
-    `also_licensed_in`), KAP training, and for a prescriber a DEA registration in each of those states."""
+    """A clinician's profile, approved by the network, with current verified credentials: a licence in
+    `licence_state` (and each state of `also_licensed_in`), KAP training, and for a prescriber a DEA
+    registration in each of those states."""
 
     class Meta:
         model = ClinicianProfile
@@ -63,6 +65,7 @@ class ClinicianProfileFactory(factory.django.DjangoModelFactory):
     also_licensed_in = ()
     licence_number = factory.Sequence(lambda n: f"LIC-{n:05d}")
     licence_expires = date(2099, 12, 31)  # current in every time the tests travel to
+    approved_at = factory.LazyFunction(timezone.now)  # approved by the network, as every cast clinician
 
     @classmethod
     def _create(cls, model_class, *args, licence_state, also_licensed_in, licence_number, licence_expires, **kwargs):
@@ -70,11 +73,17 @@ class ClinicianProfileFactory(factory.django.DjangoModelFactory):
         user = profile.user
         for n, state in enumerate([licence_state, *also_licensed_in]):
             number = licence_number if n == 0 else f"{licence_number}-{state}"
-            Licence.objects.create(clinician=user, state=state, number=number, expires_on=licence_expires)
+            Licence.objects.create(
+                clinician=user, state=state, number=number, expires_on=licence_expires, verified_at=timezone.now()
+            )
             if user.role == User.Role.PRESCRIBER:
                 digits = "".join(c for c in number if c.isdigit())[-7:].rjust(7, "0")
                 DEARegistration.objects.create(
-                    clinician=user, state=state, number=f"B{state[0]}{digits}", expires_on=licence_expires
+                    clinician=user,
+                    state=state,
+                    number=f"B{state[0]}{digits}",
+                    expires_on=licence_expires,
+                    verified_at=timezone.now(),
                 )
         KAPTraining.objects.create(
             clinician=user, completed_on=date(2024, 3, 1), provider="KAP Institute", title="KAP foundations"

@@ -12,7 +12,9 @@ A denial must leak no field of the patient, change no row, and leave an audit ro
 Later issues add their routes' rows here; a route under /api/ missing from ROUTES fails the suite.
 
 The cast and the four targets are made once for the module (`world`), and each case runs in its own
-savepoint inside that, as `tests/test_fuzz_api.py` does; one xdist worker runs the whole module.
+savepoint inside that, as `tests/test_fuzz_api.py` does. Not an xdist group: as one group on one worker the
+module took twice as long (likely the dead rows of 1,168 rolled-back savepoints piling up in one transaction,
+which the write check scans), so each worker runs about half the cases.
 """
 
 import re
@@ -27,8 +29,6 @@ from kapcare.audit.models import AuditEvent
 from patients.models import Patient
 
 from .fixtures import kept_for_the_module, make_world
-
-pytestmark = pytest.mark.xdist_group("access_matrix")
 
 ROLES = ["therapist_a", "therapist_b", "prescriber", "coordinator", "patient", "other_patient", "admin", "anonymous"]
 TARGETS = ["A", "A2", "B", "X"]
@@ -204,6 +204,106 @@ PDMP_ONLY_PRESCRIBER = {**PRESCRIBER_WRITES, "therapist_a": row(403, 404, 404, 4
 LIST_PRESCRIBER = dict.fromkeys(ROLES, 403) | {"prescriber": 200, "anonymous": 401}
 
 LIST_RECONCILIATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
+# Issue 17. Applications to join the network are the medical group's coordinators' alone (they are not patient
+# data: `{id}` here is no application, so a coordinator gets 404; tests/test_network_joining.py reads real ones
+# across medical groups).
+REVIEW_APPLICATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
+INVITE_APPLICANT = REVIEW_APPLICATIONS | {"coordinator": 201}
+NO_SUCH_APPLICATION = REVIEW_APPLICATIONS | {"coordinator": 404}
+INVITATION = {"email": "matrix.applicant@example.test", "first_name": "Mat", "last_name": "Rix", "role": "therapist"}
+
+# The network (issue 17): training and peer consultation, kind "network": expectations by role only, `{id}` a
+# record of the network state `network_ids` builds (therapist A's completed KAP training, a group therapist A
+# facilitates with the prescriber as member, a past meeting, and therapist A's presentation of patient A).
+STAFF = dict.fromkeys(ROLES, 403) | dict.fromkeys(["therapist_a", "therapist_b", "prescriber", "coordinator"], 200)
+STAFF |= {"anonymous": 401}
+COORDINATOR_CREATES = dict.fromkeys(ROLES, 403) | {"coordinator": 201, "anonymous": 401}
+CLINICIAN_ENROLS = dict.fromkeys(ROLES, 403) | {"therapist_a": 201, "therapist_b": 201, "prescriber": 201}
+CLINICIAN_ENROLS |= {"anonymous": 401}
+THERAPIST_A_AND_COORDINATOR = dict.fromkeys(ROLES, 404) | {"therapist_a": 200, "coordinator": 200, "anonymous": 401}
+IN_THE_GROUP = THERAPIST_A_AND_COORDINATOR | {"prescriber": 200}
+CASES = IN_THE_GROUP | {"coordinator": 403}
+FACILITATOR_ONLY = IN_THE_GROUP | {"prescriber": 403, "coordinator": 403}
+LIST_CASES = STAFF | {"coordinator": 403}
+NETWORK_NOT_A_METHOD = dict.fromkeys(ROLES, 405) | {"anonymous": 401}
+
+NETWORK_ROUTES = {
+    "/api/v1/network/courses/": {
+        "GET": (STAFF, None, "network"),
+        "POST": (COORDINATOR_CREATES, {"title": "Music", "provider": "KI", "ce_hours": "2.00"}, "network"),
+    },
+    "/api/v1/network/courses/{id}/": {
+        "GET": (STAFF, None, "network"),
+        "DELETE": (NETWORK_NOT_A_METHOD, None, "network"),
+    },
+    "/api/v1/network/enrolments/": {
+        "GET": (STAFF, None, "network"),
+        "POST": (CLINICIAN_ENROLS, lambda user, ids: {"course": ids["elective"]}, "network"),
+    },
+    "/api/v1/network/enrolments/{id}/": {
+        "GET": (THERAPIST_A_AND_COORDINATOR, None, "network"),
+        "PATCH": (NETWORK_NOT_A_METHOD, {"certificate_number": "X"}, "network"),
+    },
+    # The completion is multipart (a file): a JSON body reaches the owner as 415, everyone else is stopped first.
+    "/api/v1/network/enrolments/{id}/complete/": {
+        "POST": (THERAPIST_A_AND_COORDINATOR | {"therapist_a": 415, "coordinator": 403}, {"x": 1}, "network")
+    },
+    "/api/v1/network/enrolments/{id}/verify/": {
+        "POST": (THERAPIST_A_AND_COORDINATOR | {"therapist_a": 403}, None, "network")
+    },
+    "/api/v1/network/enrolments/{id}/certificate/": {"GET": (THERAPIST_A_AND_COORDINATOR, None, "network")},
+    "/api/v1/network/transcripts/{id}/": {"GET": (THERAPIST_A_AND_COORDINATOR, None, "network")},
+    "/api/v1/network/groups/": {
+        "GET": (STAFF, None, "network"),
+        "POST": (
+            COORDINATOR_CREATES,
+            lambda user, ids: {"name": "Peers", "facilitator": ids["therapist_b"], "members": [ids["therapist_a"]]},
+            "network",
+        ),
+    },
+    "/api/v1/network/groups/{id}/": {
+        "GET": (IN_THE_GROUP, None, "network"),
+        "DELETE": (NETWORK_NOT_A_METHOD, None, "network"),
+    },
+    "/api/v1/network/meetings/": {
+        "GET": (STAFF, None, "network"),
+        "POST": (
+            FACILITATOR_ONLY
+            | {"therapist_a": 201, "therapist_b": 404, "patient": 403, "other_patient": 403, "admin": 403},
+            lambda user, ids: {
+                "group": ids["group"],
+                "starts_at": (timezone.now() + timedelta(days=7)).isoformat(),
+                "time_zone": "America/Los_Angeles",
+                "video_link": "https://video.example.test/peer",
+                "ce_hours": "1.00",
+            },
+            "network",
+        ),
+    },
+    "/api/v1/network/meetings/{id}/": {"GET": (IN_THE_GROUP, None, "network")},
+    "/api/v1/network/meetings/{id}/ics/": {"GET": (IN_THE_GROUP, None, "network")},
+    "/api/v1/network/meetings/{id}/attendance/": {
+        "POST": (FACILITATOR_ONLY, lambda user, ids: {"attendees": [ids["prescriber"]]}, "network")
+    },
+    "/api/v1/network/presentations/": {
+        "GET": (LIST_CASES, None, "network"),
+        "POST": (
+            dict.fromkeys(ROLES, 403) | {"therapist_a": 201, "prescriber": 201, "therapist_b": 404, "anonymous": 401},
+            lambda user, ids: {
+                "group": ids["group"],
+                "patient": ids["patient_record"],
+                "title": "Slow responder",
+                "summary": "Partial response by week 4.",
+            },
+            "network",
+        ),
+    },
+    "/api/v1/network/presentations/{id}/": {
+        "GET": (CASES, None, "network"),
+        "PATCH": (NETWORK_NOT_A_METHOD, {"title": "x"}, "network"),
+    },
+}
+
 
 # Visits (issue 19): when they are is shown to everyone who sees the patient; the patient, the prescriber on the
 # team and the group's coordinators book, move and cancel them (the therapist is refused). The fixtures publish
@@ -247,6 +347,19 @@ ROUTES = {
     },
     "/api/v1/referral-reconciliations/{id}/link/": {"POST": (RECONCILE, {"note": "Same DOB."}, "patient")},
     "/api/v1/referral-reconciliations/{id}/decline/": {"POST": (RECONCILE, {"note": "Not them."}, "patient")},
+    "/api/v1/network/applications/": {
+        "GET": (REVIEW_APPLICATIONS, None, "none"),
+        "POST": (INVITE_APPLICANT, INVITATION, "none"),
+    },
+    "/api/v1/network/applications/{id}/": {"GET": (NO_SUCH_APPLICATION, None, "none")},
+    "/api/v1/network/applications/{id}/checks/": {
+        "POST": (NO_SUCH_APPLICATION, {"item": "npi", "outcome": "verified", "source": "NPPES"}, "none")
+    },
+    "/api/v1/network/applications/{id}/request-corrections/": {
+        "POST": (NO_SUCH_APPLICATION, {"corrections": "Your NPI."}, "none")
+    },
+    "/api/v1/network/applications/{id}/approve/": {"POST": (NO_SUCH_APPLICATION, {}, "none")},
+    "/api/v1/network/applications/{id}/decline/": {"POST": (NO_SUCH_APPLICATION, {}, "none")},
     # Intakes (issue 3): `{id}` of a detail route is the target patient's draft intake (RECORD_IDS).
     "/api/v1/intakes/": {
         "GET": (LIST, None, "none"),
@@ -609,6 +722,7 @@ ROUTES = {
         "PATCH": (NOT_A_METHOD, {"status": "sent"}, "patient"),
         "DELETE": (NOT_A_METHOD, None, "patient"),
     },
+    **NETWORK_ROUTES,
 }
 
 # One case per route, method and role; it asks about each target patient in turn (they are independent:
@@ -624,7 +738,7 @@ ROLE_CASES = [
     pytest.param(route, method, role, id=f"{method} {route} {role}")
     for route, methods in ROUTES.items()
     for method, (_expected, _body, kind) in methods.items()
-    if kind != "patient"
+    if kind in ("none", "public")
     for role in ROLES
 ]
 
@@ -1107,6 +1221,75 @@ def test_route_without_target(api, cast, route, method, role):
     if expected >= 400:
         assert Patient.objects.count() == before
         assert AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count() == denied_before + 1
+
+
+NETWORK_CASES = [
+    pytest.param(route, method, role, id=f"{method} {route} {role}")
+    for route, methods in ROUTES.items()
+    for method, (_expected, _body, kind) in methods.items()
+    if kind == "network"
+    for role in ROLES
+]
+
+
+def network_ids(cast, targets):
+    """The network state `{id}` and bodies name, built through the services: ids by name, as strings."""
+    from tests import network_states
+
+    coordinator, therapist_a, prescriber = cast["coordinator"], cast["therapist_a"], cast["prescriber"]
+    enrolment = network_states.completed(therapist_a, network_states.course(coordinator, kap=True))
+    elective = network_states.course(coordinator, title="Music in sessions", hours="2.00")
+    peers = network_states.group(coordinator, therapist_a, prescriber)
+    meeting = network_states.past_meeting(therapist_a, peers)
+    from network.consultation import services as consultation_services
+
+    presentation = consultation_services.presentation_create(
+        actor=therapist_a, group=peers, patient=targets["A"], title="A case", summary="Partial response by week 4."
+    )
+    ids = {
+        "/api/v1/network/courses/{id}/": enrolment.course_id,
+        "/api/v1/network/groups/{id}/": peers.pk,
+        "/api/v1/network/transcripts/{id}/": therapist_a.pk,
+        "/api/v1/network/presentations/{id}/": presentation.pk,
+        "elective": elective.pk,
+        "group": peers.pk,
+        "patient_record": targets["A"].pk,
+        "meeting": meeting.pk,
+        "enrolment": enrolment.pk,
+    }
+    ids |= {role: user.pk for role, user in cast.items() if user.is_authenticated}
+    return {name: str(value) for name, value in ids.items()}
+
+
+def _network_path(route, ids):
+    for prefix, key in (("/api/v1/network/enrolments/", "enrolment"), ("/api/v1/network/meetings/", "meeting")):
+        if route.startswith(prefix):
+            return route.format(id=ids[key])
+    return route.format(id=ids.get(route, ""))
+
+
+@pytest.mark.parametrize(("route", "method", "role"), NETWORK_CASES)
+def test_network_route(api, settings, tmp_path, cast, targets, route, method, role):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
+    ids = network_ids(cast, targets)
+    expectations, body, _kind = ROUTES[route][method]
+    expected = expectations[role]
+    data = body(cast[role], ids) if callable(body) else body
+    client = api.as_user(cast[role])
+    marks = write_marks()
+    denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
+
+    with transaction.atomic():
+        response = getattr(client, method.lower())(_network_path(route, ids), data=data, format="json")
+
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        assert response["Content-Type"].startswith("application/json")
+        assert tables_changed_since(marks) == [], "a refused request changed a row"
+        assert targets["A"].last_name not in response.content.decode()
+        if expected in (401, 403, 404):
+            denied = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
+            assert denied == denied_before + 1
 
 
 VISIBLE_IN_LIST = {

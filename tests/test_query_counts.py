@@ -52,21 +52,20 @@ API_LIST_QUERIES = 9
 # The prescriber's dashboard adds its evaluation queue: one query, plus the queue's screening flags when the
 # queue is not empty (it is empty here: these patients are only referred).
 # Clinicians' dashboards add the safety alerts waiting for them (one query).
-# The prescriber's adds recent side effects (one query) and the follow-ups due and the dose plans nearing
-# exhaustion (one query each).
-DASHBOARD_QUERIES = {"therapist_a": 16, "prescriber": 20, "coordinator": 15, "patient": 11, "admin": 6}
-# Questionnaires due (issue 6), on the clinicians' dashboards and the patient's: three queries (open courses,
-# their sessions, their responses) however many.
-QUESTIONNAIRE_PANELS = {"therapist_a": 3, "prescriber": 3, "patient": 3}
+# The prescriber's adds recent side effects (one query).
+DASHBOARD_QUERIES = {"therapist_a": 15, "prescriber": 17, "coordinator": 14, "patient": 11, "admin": 6}
+# The work due (issue 15), read from the stored due work: one LIMIT query per kind the role works (the therapist:
+# questionnaires, notes to sign, documentation before a follow-up, sessions on hold; the prescriber: questionnaires,
+# follow-ups, dose plans ending, documentation, sessions on hold) and one COUNT for all; the rows carry what the
+# panels say, so nothing more is read for them.
+# The patient's own questionnaires due are derived for them alone: three queries (open courses, sessions,
+# responses) however many.
+QUESTIONNAIRE_PANELS = {"therapist_a": 5, "prescriber": 6, "patient": 3}
 DASHBOARD_QUERIES = {role: count + QUESTIONNAIRE_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 # Sessions (issue 5): the therapist's patients by stage, today's and upcoming sessions and current dose plans
 # (one query each); the coordinator's upcoming sessions and the patient's own (one query each).
 SESSION_PANELS = {"therapist_a": 3, "coordinator": 1, "patient": 1}
 DASHBOARD_QUERIES = {role: count + SESSION_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
-# Session documentation (issue 5): the therapist's unsigned notes and, for the clinicians, sessions missing
-# documentation before the next follow-up (one query each).
-NOTE_PANELS = {"therapist_a": 2, "prescriber": 1}
-DASHBOARD_QUERIES = {role: count + NOTE_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 # Messaging (issue 7): every page's notification badge (one COUNT, so every role); the clinicians' unread
 # messages per patient on the page and the patient's unread messages (one query each).
 MESSAGING_PANELS = {"therapist_a": 2, "prescriber": 2, "coordinator": 1, "patient": 2, "admin": 1}
@@ -74,13 +73,13 @@ DASHBOARD_QUERIES = {role: count + MESSAGING_PANELS[role] for role, count in DAS
 # Alerts that follow the care team (issue 12): the coordinator's panel of alerts escalated to them (one query).
 ESCALATED_ALERT_PANELS = {"coordinator": 1}
 DASHBOARD_QUERIES = {role: count + ESCALATED_ALERT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
-# Clinical safety (issue 12): the booked dosing sessions on hold (an open risk alert, a follow-up overdue), on
-# the therapist's and prescriber's dashboards (one query).
-HELD_PANELS = {"therapist_a": 1, "prescriber": 1}
-DASHBOARD_QUERIES = {role: count + HELD_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 # Visits (issue 19): the prescriber's follow-ups, booked or still to book (one query).
 VISIT_PANELS = {"prescriber": 1}
 DASHBOARD_QUERIES = {role: count + VISIT_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# The network (issue 17): the coordinator's assignment queue (patient A2 waits for a prescriber: its rows and their
+# audit INSERT) and credentials expiring (licences, DEA registrations: one query each).
+NETWORK_PANELS = {"coordinator": 4}
+DASHBOARD_QUERIES = {role: count + NETWORK_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.fixture(scope="module", params=SIZES)
@@ -88,9 +87,9 @@ def crowd(request, django_db_setup, django_db_blocker):
     """The cast of tests/fixtures.py, and `size` more patients referred by therapist A with the prescriber on their
     team: made once per size for the module's tests (the tests of one size run together)."""
     with kept_for_the_module(django_db_blocker):
-        cast, _patients = make_world()
+        cast, patients = make_world()
         make_patients(request.param, cast["therapist_a"], cast["prescriber"], cast["coordinator"])
-        yield {"size": request.param, **cast}
+        yield {"size": request.param, "patient_a": patients["A"], **cast}
 
 
 def test_patient_list_api(api, crowd, db):
@@ -98,6 +97,31 @@ def test_patient_list_api(api, crowd, db):
 
     assert queries_for(client, "/api/v1/patients/") == API_LIST_QUERIES
     assert client.get("/api/v1/patients/").json()["count"] == crowd["size"] + 1  # and patient A
+
+
+# The messages list for one patient: the patient's lookup, page count, page, receipts, one audit INSERT (plus
+# the session's bookkeeping as for the patient list).
+API_MESSAGES_QUERIES = 11
+
+
+def test_messages_list_api(api, crowd, db):
+    from messaging.services import message_send
+
+    therapist_a, prescriber, patient_a = crowd["therapist_a"], crowd["prescriber"], crowd["patient_a"]
+    size = crowd["size"]
+    for n in range(size):
+        message_send(actor=(therapist_a, prescriber)[n % 2], patient=patient_a, body=f"Note {n}")
+    client = api.as_user(therapist_a)
+    path = f"/api/v1/messages/?patient={patient_a.pk}&page_size=200"
+
+    assert queries_for(client, path) == API_MESSAGES_QUERIES
+    body = client.get(path).json()
+    assert body["count"] == len(body["results"]) == size
+    newest = body["results"][0]
+    assert newest["body"] == f"Note {size - 1}"
+    author = (therapist_a, prescriber)[(size - 1) % 2]
+    assert (newest["author_name"], newest["author_role"]) == (author.get_full_name(), author.role)
+    assert newest["for_clinician_name"] is None
 
 
 @pytest.mark.parametrize("role", sorted(DASHBOARD_QUERIES))
@@ -202,9 +226,22 @@ def test_the_chart_costs_the_same_whatever_the_patient_has(db, client, size):
     counts = {}
     for role in ("therapist", "prescriber", "coordinator"):
         client.force_login(staff[role])
-        counts[role] = queries_for(client, f"/patients/{patient.pk}/")
+        counts[role] = chart_queries(client, patient)
 
     assert counts == LOADED_CHART_QUERIES, counts
+
+
+CHART_SECTIONS = ["sessions", "measures", "course", "notes", "safety", "messages", "documents", "reminders", "history"]
+
+
+def chart_queries(client, patient):
+    """{"overview" or section: queries} for the chart's pages this user's role may open (issue 16)."""
+    base = f"/patients/{patient.pk}/"
+    counts = {"overview": queries_for(client, base)}
+    for section in CHART_SECTIONS:
+        if client.get(f"{base}chart/{section}/").status_code != 403:
+            counts[section] = queries_for(client, f"{base}chart/{section}/")
+    return counts
 
 
 # Exact budgets with full records (measured on the integrated tree of issue 8). A list: session, user, second
@@ -215,7 +252,7 @@ THERAPIST_LISTS = {
     "audit-events": 11,
     "intakes": 11,
     "consent-documents": 7,
-    "consent-signatures": 9,
+    "consent-signatures": 7,
     "evaluations": 11,
     "courses": 11,
     "dose-plans": 12,
@@ -230,6 +267,7 @@ THERAPIST_LISTS = {
     "messages": 10,
     "notifications": 7,
     "reminders": 7,
+    "visits": 7,
 }
 LOADED_LIST_QUERIES = {
     "therapist": THERAPIST_LISTS,
@@ -237,10 +275,75 @@ LOADED_LIST_QUERIES = {
     # The therapist's access history asks once for their own psychotherapy notes on the patient, so they see
     # refused attempts on them (issue 13); the prescriber keeps no such notes.
     "prescriber": {prefix: count for prefix, count in THERAPIST_LISTS.items() if prefix != "psychotherapy-notes"}
-    | {"audit-events": THERAPIST_LISTS["audit-events"] - 1},
+    | {"audit-events": THERAPIST_LISTS["audit-events"] - 1}
+    # Only the prescriber (and the patient) books visits, from the prescriber's open times (issue 19).
+    | {"visit-slots": 11},
 }
 # Issue 12: the clinicians' dashboards list the dosing sessions on hold (+1); the coordinator's dashboard lists
 # alerts escalated to them (+1); their chart shows those alerts (+1) and the form to assign a therapist, whose
 # choices are one query (+1).
-LOADED_DASHBOARD_QUERIES = {"therapist": 27, "prescriber": 27, "coordinator": 18, "admin": 7, "patient": 19}
-LOADED_CHART_QUERIES = {"therapist": 36, "prescriber": 36, "coordinator": 28}
+# Issue 15: the clinicians' work panels read the stored due work (seed_load stores it); issue 19 adds the
+# prescriber's follow-up bookings (one query); issue 17 the coordinator's assignment queue and credentials
+# expiring (+3). The same at every size.
+LOADED_DASHBOARD_QUERIES = {"therapist": 25, "prescriber": 26, "coordinator": 20, "admin": 7, "patient": 19}
+# Issue 16: the chart is an overview (under the 36 the one-page chart cost) and sections, each a page of its
+# own; the tabs' counts are one query on each. A coordinator is refused Measures and Access history (403).
+CLINICIAN_CHART = {
+    "overview": 28,
+    "sessions": 22,
+    "measures": 15,
+    "course": 22,
+    "notes": 22,
+    "safety": 13,
+    "messages": 11,
+    "documents": 17,
+    "reminders": 12,
+    "history": 11,
+}
+LOADED_CHART_QUERIES = {
+    "therapist": CLINICIAN_CHART,
+    "prescriber": CLINICIAN_CHART,
+    "coordinator": {
+        "overview": 21,
+        "sessions": 17,
+        "course": 17,
+        "notes": 17,
+        "safety": 12,
+        "messages": 11,
+        "documents": 17,
+        "reminders": 12,
+    },
+}
+
+
+# Issue 15: each work panel shows its most urgent few and counts them all -------------------------------------
+
+
+@pytest.mark.parametrize("size", [1, 20, 60])
+def test_work_panels_show_the_most_urgent_few_and_count_them_all(db, client, size):
+    """Panels from seed data: at most PANEL_LIMIT rows each, most urgent first, the count equal to everything
+    the rules say is due, and the same queries per dashboard at 1, 20 and 60 patients."""
+    from messaging.dashboards.due_selectors import PANEL_LIMIT, Panels, dashboard_panels
+
+    from .test_due_work import derived
+
+    staff = load(size)
+    counts, overflowing = {}, set()
+    for role in ("therapist", "prescriber"):
+        user = staff[role]
+        client.force_login(user)
+        counts[role] = queries_for(client, "/")
+        panels: Panels = dashboard_panels(user)
+        everything = derived(user)
+        for kind, rows in panels.rows.items():
+            assert len(rows) == min(PANEL_LIMIT, len(everything[kind])), (role, kind)
+            assert panels.counts[kind] == len(everything[kind]), (role, kind)
+            keys = [(row.urgency, row.due_at, row.pk) for row in rows]
+            assert keys == sorted(keys)
+            if panels.counts[kind] > PANEL_LIMIT:
+                overflowing.add(kind)
+                assert "See all" in client.get("/").content.decode()
+
+    assert counts == {role: LOADED_DASHBOARD_QUERIES[role] for role in ("therapist", "prescriber")}
+    if size == 60:
+        assert overflowing, "seed data this size should fill at least one panel past its limit"

@@ -5,6 +5,8 @@ signed, copied for the rows signed so far), the kernel's check constraint, and i
 
 import django.db.models.deletion
 from django.conf import settings
+import importlib
+
 from django.db import migrations, models
 from django.db.models import F
 
@@ -22,9 +24,27 @@ DROP_LEGACY = {
 }
 
 
+# SQLite rebuilds a table to add a column or a constraint, which a trigger on another table naming it would
+# break: 0004's flag-review triggers step aside meanwhile.
+FLAG_REVIEW_TRIGGERS = [
+    sql
+    for sql in importlib.import_module("assessments.migrations.0004_lock_signed_evaluations").SQLITE_FORWARD
+    if "ON assessments_evaluationflagreview" in sql
+]
+
+
 def drop_legacy_triggers(apps, schema_editor):
-    for sql in DROP_LEGACY.get(schema_editor.connection.vendor, []):
+    statements = [*DROP_LEGACY.get(schema_editor.connection.vendor, [])]
+    if schema_editor.connection.vendor == "sqlite":
+        statements += [f"DROP TRIGGER IF EXISTS assessments_evaluationflagreview_refuse_{op};" for op in ("update", "delete")]
+    for sql in statements:
         schema_editor.execute(sql, params=None)
+
+
+def restore_flag_review_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in FLAG_REVIEW_TRIGGERS:
+            schema_editor.execute(sql, params=None)
 
 
 def fill_signed_by(apps, schema_editor):
@@ -55,5 +75,6 @@ class Migration(migrations.Migration):
             model_name='evaluation',
             constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), models.Q(('signed_at__isnull', False), models.Q(('content_hash', ''), _negated=True), ('signed_by__isnull', False)), _connector='OR'), name='assessments_evaluation_signed_complete'),
         ),
+        migrations.RunPython(restore_flag_review_triggers, migrations.RunPython.noop),
         kapcare.signing.operations.SignedRecordTriggers(model_name="evaluation"),
     ]

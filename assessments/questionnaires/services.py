@@ -14,10 +14,12 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.services import service
 from patients import services as patient_services
+from patients.due_work import keeps_due_work
 from patients.models import Patient
 
 
 @service(Permission.SUBMIT_QUESTIONNAIRE, on="patient")
+@keeps_due_work
 def questionnaire_submit(
     *, actor, patient, instrument: str, answers: list, difficulty: int | None = None, difficulty_required=False
 ) -> QuestionnaireResponse:

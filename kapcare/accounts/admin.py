@@ -38,7 +38,10 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 class ClinicianProfileInline(admin.StackedInline):
     model = ClinicianProfile
+    fk_name = "user"
     can_delete = False
+    # The network's approval is written by a coordinator's approval of the application (network.joining).
+    readonly_fields = ["approved_at", "approved_by"]
 
 
 class CredentialInline(admin.TabularInline):

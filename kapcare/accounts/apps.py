@@ -7,4 +7,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        # Services enqueue this app's tasks by name (kapcare.celery.enqueue_on_commit): register them everywhere.
+        from . import (
+            signals,  # noqa: F401
+            tasks,  # noqa: F401
+        )

@@ -98,13 +98,22 @@ class User(AbstractUser):
 
 class ClinicianProfile(models.Model):
     """What identifies a clinician beyond the account. Their credentials (licences, DEA registrations, KAP
-    training) are lists of their own below: the facts the signing and referral rules read."""
+    training) are lists of their own below: the facts the signing and referral rules read.
+
+    `approved_at` is the network's approval (network.joining writes it when a coordinator approves the
+    application): until then the clinician cannot refer, be assigned or sign."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="clinician_profile")
     npi = models.CharField("NPI", max_length=10, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self):
         return str(self.user)
+
+    @property
+    def is_approved(self):
+        return self.approved_at is not None
 
 
 class Credential(models.Model):
@@ -153,7 +162,11 @@ class Licence(Credential):
         constraints = [
             models.UniqueConstraint(fields=["clinician", "state", "number"], name="licence_once_per_clinician")
         ]
-        indexes = [models.Index(fields=["state", "expires_on"], name="licence_state_expiry")]
+        indexes = [
+            models.Index(fields=["state", "expires_on"], name="licence_state_expiry"),
+            # Licences expiring soon, any state (the credential reminder): bench/NOTES.md has the EXPLAIN.
+            models.Index(fields=["expires_on"], name="licence_expiry"),
+        ]
 
     def __str__(self):
         return f"{self.state} licence {self.number}"

@@ -1,12 +1,18 @@
 """Reads for the account pages: clinicians' credentials (through kapcare.access) and a person's own API tokens."""
 
+from datetime import timedelta
+
 from django.db.models import Prefetch
 from django.utils import timezone
 from knox.models import AuthToken
 
 from kapcare import access
+from kapcare.access import Permission
 
-from .models import ApiToken, ReferralStateException
+from .models import ApiToken, DEARegistration, Licence, ReferralStateException
+
+EXPIRING_WITHIN_DAYS = 60
+EXPIRED_SHOWN_DAYS = 90
 
 
 def clinicians_with_credentials(user):
@@ -14,7 +20,7 @@ def clinicians_with_credentials(user):
     live referral exceptions (one query each)."""
     return (
         access.visible_clinicians(user)
-        .select_related("organization")
+        .select_related("organization", "clinician_profile__approved_by")
         .prefetch_related(
             "licences",
             "dea_registrations",
@@ -36,3 +42,25 @@ def live_api_tokens(user):
 def own_api_tokens(user):
     """The user's own API tokens, to look one up by id (someone else's is not found)."""
     return ApiToken.objects.select_related("auth_token").filter(auth_token__user=user)
+
+
+def expiring_credentials(user, *, today=None, limit=None):
+    """The licences and DEA registrations of the clinicians a coordinator oversees that expire within
+    EXPIRING_WITHIN_DAYS or expired in the last EXPIRED_SHOWN_DAYS, soonest first; [] for anyone else."""
+    if not access.can(user, Permission.REVIEW_APPLICATION):  # the coordinators who verify credentials
+        return []
+    today = today or timezone.localdate()
+    window = {
+        "clinician__in": access.visible_clinicians(user).filter(is_active=True),
+        "expires_on__lte": today + timedelta(days=EXPIRING_WITHIN_DAYS),
+        "expires_on__gte": today - timedelta(days=EXPIRED_SHOWN_DAYS),
+    }
+    found = [
+        *Licence.objects.filter(**window).select_related("clinician"),
+        *DEARegistration.objects.filter(**window).select_related("clinician"),
+    ]
+    for credential in found:
+        credential.days_left = (credential.expires_on - today).days
+        credential.label = "DEA registration" if isinstance(credential, DEARegistration) else "Licence"
+    found.sort(key=lambda credential: (credential.expires_on, str(credential.clinician)))
+    return found[:limit] if limit else found

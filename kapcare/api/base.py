@@ -1,6 +1,9 @@
 """The scoped base viewset: the only way an API view reaches objects."""
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.http import Http404
 from rest_framework import permissions, viewsets
+from rest_framework.response import Response
 
 from kapcare import access
 from kapcare.audit.models import AuditEvent
@@ -57,12 +60,46 @@ class ScopedViewSet(AuditedDenialsMixin, viewsets.GenericViewSet):
         self.check_object_permissions(self.request, obj)
         return obj
 
-    def audited_page(self, queryset):
-        """Paginate, and record one audit row per object shown (one INSERT)."""
-        page = self.paginate_queryset(queryset)
+    def audited_page(self, queryset, *, count=None):
+        """Paginate, and record one audit row per object shown (one INSERT). `count`: the number of rows, when
+        the caller has it cheaper than `queryset.count()`."""
+        page = self.paginator.paginate_queryset(queryset, self.request, view=self, count=count)
         audit_record_many(self.request.user, AuditEvent.Action.LIST, page)
         return page
 
     def audited_read(self, obj):
         audit_record(self.request.user, AuditEvent.Action.READ, obj)
         return obj
+
+
+class NonPatientViewSet(ScopedViewSet):
+    """A ScopedViewSet for records that belong to no patient (courses, consultation groups): a lookup outside
+    `scope(user)` is a 404, audited without a patient."""
+
+    def get_object(self):
+        pk = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        action = AuditEvent.Action.READ if self.request.method in permissions.SAFE_METHODS else AuditEvent.Action.UPDATE
+        try:
+            obj = self.get_queryset().get(pk=pk)
+        except (ObjectDoesNotExist, ValidationError, ValueError):
+            audit_denied(self.request.user, action, object_type=self.audit_object_type, object_id=pk)
+            raise Http404("No such record, or it is not yours to see.") from None
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+
+class ListRetrieveMixin:
+    """`list` and `retrieve` for a NonPatientViewSet whose readers need `view_permission`: a role without it
+    is refused the list (403); an object outside the scope is 404, then a role without it 403."""
+
+    view_permission = None
+
+    def list(self, request):
+        access.require(request.user, self.view_permission, object_type=self.audit_object_type)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        obj = self.get_object()
+        access.require(request.user, self.view_permission, obj)
+        return Response(self.get_serializer(obj).data)

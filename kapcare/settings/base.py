@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "messaging.reminders",
     "records",
     "demo",
+    "network.apps.NetworkConfig",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
+    # The public "join the network" form (network.joining): per address, and per e-mail applied with.
+    "network_application": "10/h/ip,3/h/key",
 }
 MFA_ADAPTER = "kapcare.accounts.adapter.MFAAdapter"  # stores second-factor secrets encrypted
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -184,11 +187,17 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Files only their owner and coordinators may read (training certificates): outside any public URL, served
+# only through access-checked views (network.training.storage).
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(DATA_DIR / "private")))
+CERTIFICATE_MAX_BYTES = env.int("CERTIFICATE_MAX_BYTES", default=5 * 1024 * 1024)
+# Continuing-education hours the network expects of each clinician per calendar year (the transcript's target).
+NETWORK_CE_HOURS_PER_YEAR = env.int("NETWORK_CE_HOURS_PER_YEAR", default=12)
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated API call answers 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "kapcare.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["kapcare.api.permissions.IsAuthenticatedWithSecondFactor"],

@@ -32,7 +32,9 @@ def lapse(clinician):
 def renew(clinician, state="CA"):
     next_year = timezone.localdate() + timedelta(days=365)
     clinician.licences.filter(state=state).update(expires_on=next_year)
-    DEARegistration.objects.create(clinician=clinician, state=state, number="BR7654321", expires_on=next_year)
+    DEARegistration.objects.create(
+        clinician=clinician, state=state, number="BR7654321", expires_on=next_year, verified_at=timezone.now()
+    )
     KAPTraining.objects.create(
         clinician=clinician, completed_on=timezone.localdate(), provider="Fluence", title="KAP certificate"
     )
@@ -122,8 +124,9 @@ def test_the_licence_must_be_for_the_patients_state(api, prescriber, patient_a):
     assert refused.status_code == 409
     assert "no licence in California on file" in refused.json()["detail"]
     assert "no DEA registration for California on file" in refused.json()["detail"]
-    Licence.objects.create(clinician=prescriber, state="CA", number="A-1", expires_on=timezone.localdate())
-    DEARegistration.objects.create(clinician=prescriber, state="CA", number="BA1", expires_on=timezone.localdate())
+    today = {"expires_on": timezone.localdate(), "verified_at": timezone.now()}
+    Licence.objects.create(clinician=prescriber, state="CA", number="A-1", **today)
+    DEARegistration.objects.create(clinician=prescriber, state="CA", number="BA1", **today)
     assert api.as_user(prescriber).post("/api/v1/evaluations/", body, format="json").status_code == 201, "today counts"
 
 
@@ -265,7 +268,8 @@ def test_the_admin_records_credentials_and_every_change_is_audited(client, presc
 
 
 def test_the_data_migration_carries_each_single_licence_profile_into_the_credential_lists(db):
-    before, after = [("accounts", "0001_initial")], [("accounts", "0002_add_clinician_credentials")]
+    """...and (0004) the clinicians who practised before the network's approval existed stay approved."""
+    before = [("accounts", "0001_initial")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
@@ -283,7 +287,7 @@ def test_the_data_migration_carries_each_single_licence_profile_into_the_credent
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending trigger events before ALTER TABLE
 
     executor = MigrationExecutor(connection)
-    executor.migrate(after)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
     licence = Licence.objects.get(clinician_id=user.pk)
     assert (licence.state, licence.number, licence.expires_on) == ("OR", "MD-00042", date(2031, 1, 31))
@@ -291,6 +295,8 @@ def test_the_data_migration_carries_each_single_licence_profile_into_the_credent
     assert (dea.state, dea.number, dea.expires_on) == ("OR", "BO1234563", date(2031, 1, 31))
     assert KAPTraining.objects.get(clinician_id=user.pk).completed_on == date(2024, 3, 1)
     assert User.objects.get(pk=user.pk).clinician_profile.npi == "1000000042"
+    assert User.objects.get(pk=user.pk).clinician_profile.is_approved
+    assert licence.is_verified and "before the network verified" in licence.verification_note
 
 
 def test_the_credentials_page_shows_each_clinician_their_own_and_the_coordinator_the_groups(
@@ -345,7 +351,9 @@ def test_moving_the_patient_to_a_state_needs_the_therapists_licence_there_too(
 ):
     """Referred in California, then moved: a therapist licensed in California only would treat an Oregon
     client without ever being asked."""
-    Licence.objects.create(clinician=prescriber, state="OR", number="OR-1", expires_on=date(2099, 12, 31))
+    Licence.objects.create(
+        clinician=prescriber, state="OR", number="OR-1", expires_on=date(2099, 12, 31), verified_at=timezone.now()
+    )
     therapist_a.licences.filter(state="OR").delete()
     url = f"/api/v1/patients/{patient_a.pk}/"
 

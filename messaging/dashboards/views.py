@@ -9,15 +9,12 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
 from patients import selectors as patient_selectors
-from patients.forms import AssignPrescriberForm, AssignTherapistForm
 from treatment.adverse_events import selectors as adverse_event_selectors
-from treatment.course import selectors as course_selectors
 from treatment.measurement import selectors as measurement_selectors
-from treatment.measurement.views import scores_for_chart
-from treatment.notes import selectors as note_selectors
 from treatment.sessions import selectors as session_selectors
 from treatment.visits import selectors as visit_selectors
 
+from . import due_selectors
 from . import selectors as dashboard_selectors
 
 DASHBOARD_PAGE_SIZE = 50
@@ -34,13 +31,9 @@ def dashboard(request):
         return render(request, "messaging/dashboards/dashboard_admin.html")
     page = Paginator(patient_selectors.patients_for_list(user), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     patients = dashboard_selectors.annotate_dashboard_page(user, list(page.object_list))
-    # Each panel is one query (the questionnaire schedule three) and lists its most urgent rows only.
+    # Each panel is one query and lists its most urgent rows only.
     # The prescriber's evaluation queue ([] for everyone else).
     evaluation_queue = assessment_selectors.evaluation_queue(user, limit=DASHBOARD_PANEL_LIMIT)
-    follow_ups_due, plans_nearing_exhaustion = [], []
-    if access.can(user, Permission.WRITE_FOLLOW_UP):  # the prescriber's lists
-        follow_ups_due = course_selectors.follow_ups_due(user, limit=DASHBOARD_PANEL_LIMIT)
-        plans_nearing_exhaustion = course_selectors.dose_plans_nearing_exhaustion(user, limit=DASHBOARD_PANEL_LIMIT)
     # The prescriber's follow-ups, booked (when) or not yet (book by): treatment.visits.
     follow_up_bookings = visit_selectors.follow_up_bookings(user) if user.role == User.Role.PRESCRIBER else []
     # Safety: the alerts waiting for this clinician, and (prescribers) recent side effects.
@@ -50,18 +43,14 @@ def dashboard(request):
         if user.role == User.Role.PRESCRIBER
         else []
     )
-    questionnaires_due = measurement_selectors.questionnaires_due(user) if user.role in User.CLINICIAN_ROLES else []
-    questionnaires_due = questionnaires_due[:DASHBOARD_PANEL_LIMIT]  # the most overdue first
-    # Session documentation: the therapist's unsigned notes and, for the clinicians, completed sessions still
-    # undocumented before the next follow-up visit.
-    unsigned_notes = note_selectors.unsigned_notes(user, limit=DASHBOARD_PANEL_LIMIT)
-    missing_documentation = note_selectors.missing_before_follow_up(user, limit=DASHBOARD_PANEL_LIMIT)
+    # The work due (questionnaires, follow-ups, dose plans ending, notes to sign, documentation before a visit,
+    # sessions on hold): the most urgent rows of each kind the role works, from the stored due work.
+    panels = due_selectors.dashboard_panels(user)
     # Sessions (the therapist's and the coordinator's schedule): patients by stage, today's and upcoming sessions
     # with their checklist state; the therapist also sees each patient's current dose plan.
     show_sessions = user.role in (User.Role.THERAPIST, User.Role.COORDINATOR)
     stage_counts = session_selectors.patients_by_stage(user) if user.role == User.Role.THERAPIST else []
     upcoming_sessions = session_selectors.upcoming_sessions(user, limit=DASHBOARD_PANEL_LIMIT) if show_sessions else []
-    held_sessions = session_selectors.held_dosing_sessions(user, limit=DASHBOARD_PANEL_LIMIT)
     current_plans = (
         session_selectors.current_dose_plans(user, limit=DASHBOARD_PANEL_LIMIT)
         if user.role == User.Role.THERAPIST
@@ -73,14 +62,9 @@ def dashboard(request):
         for patient in [
             *patients,
             *(entry.patient for entry in evaluation_queue),
-            *(entry.patient for entry in follow_ups_due),
+            *(row.patient for rows in panels.rows.values() for row in rows),
             *(entry.patient for entry in follow_up_bookings),
-            *(plan.patient for plan in plans_nearing_exhaustion),
-            *(entry.patient for entry in questionnaires_due),
-            *(session.patient for session in unsigned_notes),
-            *(entry.session.patient for entry in missing_documentation),
             *(entry.session.patient for entry in upcoming_sessions),
-            *(entry.session.patient for entry in held_sessions),
             *(plan.patient for plan in current_plans),
         ]
     }
@@ -92,7 +76,6 @@ def dashboard(request):
             "show_sessions": show_sessions,
             "stage_counts": stage_counts,
             "upcoming_sessions": upcoming_sessions,
-            "held_sessions": held_sessions,
             "show_checklist_state": access.can(user, Permission.VIEW_CHECKLIST),
             "current_plans": current_plans,
             "page": page,
@@ -100,16 +83,13 @@ def dashboard(request):
             "can_refer": access.can(user, Permission.REFER_PATIENT),
             "show_flags": access.can(user, Permission.VIEW_SCREENING_FLAGS),
             "evaluation_queue": evaluation_queue,
-            "follow_ups_due": follow_ups_due,
-            "plans_nearing_exhaustion": plans_nearing_exhaustion,
             "show_alerts": user.role in (*User.CLINICIAN_ROLES, User.Role.COORDINATOR),
             "open_alerts": open_alerts,
             "show_side_effects": user.role == User.Role.PRESCRIBER,
             "recent_side_effects": recent_side_effects,
-            "unsigned_notes": unsigned_notes,
-            "missing_documentation": missing_documentation,
             "show_questionnaires_due": user.role in User.CLINICIAN_ROLES,
-            "questionnaires_due": questionnaires_due,
+            "due_counts": panels.counts,
+            **panels.entries(),
             "follow_up_bookings": follow_up_bookings,
         },
     )
@@ -135,38 +115,3 @@ def _patient_dashboard(request):
             "my_sessions": session_selectors.upcoming_sessions(request.user, days=30),
         },
     )
-
-
-@login_required
-def patient_chart(request, patient_id):
-    patient = patient_selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.READ)
-    access.require(request.user, Permission.VIEW_PATIENT, patient)
-    audit_record(request.user, AuditEvent.Action.READ, patient)
-    user = request.user
-    context = {
-        "patient": patient,
-        "intake_chart": assessment_selectors.intake_for_chart(user, patient),
-        "course_chart": course_selectors.course_for_chart(user, patient),
-        "consent_status": patient_selectors.consent_status(patient),
-        "education_progress": patient_selectors.education_progress(patient),
-        "can_view_history": access.can(user, Permission.VIEW_ACCESS_HISTORY),
-        "can_view_referral": access.can(user, Permission.VIEW_REFERRAL_DETAIL),
-        "can_invite": access.can(user, Permission.INVITE_PATIENT) and not patient.user_id,
-        "latest_invitation": patient.invitations.order_by("-created_at").first(),
-        "assign_form": AssignPrescriberForm(patient=patient)
-        if access.can(user, Permission.ASSIGN_PRESCRIBER)
-        else None,
-        "assign_therapist_form": AssignTherapistForm(patient=patient)
-        if access.can(user, Permission.ASSIGN_THERAPIST)
-        else None,
-        "scores": scores_for_chart(user, patient),
-        "chart_alerts": patient_selectors.safety_alerts_for_chart(user, patient)
-        if access.can(user, Permission.VIEW_SAFETY_ALERTS)
-        else None,
-        "side_effects": adverse_event_selectors.adverse_events_of_patient(user, patient)
-        if access.can(user, Permission.VIEW_ADVERSE_EVENTS)
-        else None,
-        "can_report_side_effect": access.can(user, Permission.REPORT_ADVERSE_EVENT) and user.role != User.Role.PATIENT,
-    }
-    note_selectors.attach_documentation_state(user, context["course_chart"].sessions)
-    return render(request, "messaging/dashboards/chart.html", context)

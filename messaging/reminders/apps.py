@@ -7,4 +7,8 @@ class RemindersConfig(AppConfig):
     verbose_name = "Reminders"
 
     def ready(self):
-        from . import prescription_kinds  # noqa: F401 (registers its kinds in kinds.KINDS, without an import circle)
+        # The visits' reminder kinds register themselves beside the others (kinds.py), once every app is loaded.
+        from . import (
+            prescription_kinds,  # noqa: F401 (prescriptions' kinds, registered the same way)
+            visit_kinds,  # noqa: F401
+        )

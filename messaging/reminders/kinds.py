@@ -488,5 +488,3 @@ for _code in (Kind.QUESTIONNAIRE_DUE, Kind.QUESTIONNAIRE_OVERDUE):
 for _code in (Kind.SESSION_NOTE_UNSIGNED, Kind.SESSION_DOCUMENTATION_MISSING):
     kind(_code, link=chart_link)(hooks.still_due)
 kind(Kind.MESSAGE_DIGEST, link=home_link)(hooks.still_due)
-
-from . import visit_kinds  # noqa: E402, F401 (visits: registered like the kinds above)

@@ -236,7 +236,7 @@ class RefusingBackend(LocmemBackend):
 
 @pytest.mark.django_db
 def test_transient_failures_are_retried_with_backoff(settings, busy_day, django_capture_on_commit_callbacks):
-    settings.EMAIL_BACKEND = "tests.test_reminders.FlakyBackend"
+    settings.EMAIL_BACKEND = "messaging.tests.test_reminders.FlakyBackend"
     FlakyBackend.failures = 2
     outbox.plan()
     reminder = Reminder.objects.get(kind=Kind.FOLLOW_UP_TOMORROW)
@@ -262,7 +262,7 @@ def test_transient_failures_are_retried_with_backoff(settings, busy_day, django_
 
 @pytest.mark.django_db
 def test_it_gives_up_after_the_limit_and_says_why(settings, busy_day):
-    settings.EMAIL_BACKEND = "tests.test_reminders.FlakyBackend"
+    settings.EMAIL_BACKEND = "messaging.tests.test_reminders.FlakyBackend"
     settings.REMINDER_MAX_ATTEMPTS = 3
     FlakyBackend.failures = 10
     outbox.plan()
@@ -280,7 +280,7 @@ def test_it_gives_up_after_the_limit_and_says_why(settings, busy_day):
 
 @pytest.mark.django_db
 def test_a_refused_address_fails_at_once(settings, busy_day):
-    settings.EMAIL_BACKEND = "tests.test_reminders.RefusingBackend"
+    settings.EMAIL_BACKEND = "messaging.tests.test_reminders.RefusingBackend"
     outbox.plan()
     reminder = Reminder.objects.get(kind=Kind.FOLLOW_UP_TOMORROW)
 
@@ -507,7 +507,9 @@ def test_follow_up_reminders_go_to_the_prescriber_then_the_coordinator(patient_a
     today = timezone.localdate()
     soon = follow_up_due(patient_a, today + timedelta(days=6))
     outbox.plan()
-    assert list(Reminder.objects.values_list("kind", "recipient")) == [(Kind.FOLLOW_UP_SOON, prescriber.pk)]
+    prescriber_reminders = Reminder.objects.exclude(kind=Kind.FOLLOW_UP_TO_BOOK)
+    assert list(prescriber_reminders.values_list("kind", "recipient")) == [(Kind.FOLLOW_UP_SOON, prescriber.pk)]
+    assert Reminder.objects.get(kind=Kind.FOLLOW_UP_TO_BOOK).recipient == patient_a.user, "the patient books it"
 
     with time_machine.travel(timezone.now() + timedelta(days=5)):
         outbox.plan()
@@ -520,7 +522,7 @@ def test_follow_up_reminders_go_to_the_prescriber_then_the_coordinator(patient_a
         outbox.plan()
         outbox.plan()
     assert Reminder.objects.filter(kind=Kind.FOLLOW_UP_OVERDUE_COORDINATOR, recipient=coordinator).count() == 1
-    assert Reminder.objects.filter(object_id=str(soon.pk)).count() == 4
+    assert prescriber_reminders.filter(object_id=str(soon.pk)).count() == 4
 
 
 @pytest.mark.django_db
@@ -684,12 +686,14 @@ def test_the_chart_shows_the_patients_reminders_to_the_team_not_to_the_patient(
 ):
     failed_and_sent(patient_a, prescriber)
     client.force_login(therapist_a)
-    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient_a.pk}/chart/reminders/").content.decode()
     assert 'id="chart-reminders-heading"' in chart
     assert "SMTPServerDisconnected" in chart and str(prescriber) in chart
 
     client.force_login(patient_a.user)
-    assert 'id="chart-reminders-heading"' not in client.get(f"/patients/{patient_a.pk}/").content.decode()
+    assert (
+        'id="chart-reminders-heading"' not in client.get(f"/patients/{patient_a.pk}/chart/reminders/").content.decode()
+    )
 
 
 @pytest.mark.django_db

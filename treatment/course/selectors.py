@@ -293,14 +293,16 @@ class DueFollowUp:
 
 def follow_ups_due(user, *, today=None, within_days=FOLLOW_UP_DUE_WITHIN_DAYS, limit=50) -> list[DueFollowUp]:
     """The prescriber's visits due within `within_days` or past due, most overdue first. One query."""
+    return follow_ups_due_among(visible_follow_ups(user), today=today, within_days=within_days, limit=limit)
+
+
+def follow_ups_due_among(follow_ups, *, today=None, within_days=None, limit=None) -> list[DueFollowUp]:
+    """follow_ups_due over a FollowUp queryset; `within_days` None: every pending visit of an open course."""
     today = today or timezone.localdate()
-    rows = (
-        visible_follow_ups(user)
-        .pending()
-        .filter(course__ended_at__isnull=True, due_on__lte=today + timedelta(days=within_days))
-        .select_related("patient")
-        .order_by("due_on", "patient__last_name", "patient__first_name", "id")[:limit]
-    )
+    rows = follow_ups.pending().filter(course__ended_at__isnull=True)
+    if within_days is not None:
+        rows = rows.filter(due_on__lte=today + timedelta(days=within_days))
+    rows = rows.select_related("patient").order_by("due_on", "patient__last_name", "patient__first_name", "id")
     return [
         DueFollowUp(
             follow_up=row,
@@ -309,7 +311,7 @@ def follow_ups_due(user, *, today=None, within_days=FOLLOW_UP_DUE_WITHIN_DAYS, l
             days_overdue=max((today - row.due_on).days, 0),
             days_until=max((row.due_on - today).days, 0),
         )
-        for row in rows
+        for row in rows[:limit]
     ]
 
 
@@ -317,6 +319,11 @@ def dose_plans_nearing_exhaustion(user, *, remaining_at_most=NEARLY_EXHAUSTED_RE
     """Active dose plans of open courses with at most `remaining_at_most` dosing sessions left (authorized
     minus completed), fewest left first. Each plan carries `used`, `booked`, `remaining` and `next_follow_up_on`
     (the pending visit's due date, or None). One query."""
+    return list(plans_nearing_exhaustion_among(visible_dose_plans(user), remaining_at_most=remaining_at_most)[:limit])
+
+
+def plans_nearing_exhaustion_among(plans, *, remaining_at_most=NEARLY_EXHAUSTED_REMAINING):
+    """dose_plans_nearing_exhaustion over a DosePlan queryset, as a queryset."""
 
     def sessions(status):
         return Coalesce(
@@ -332,9 +339,8 @@ def dose_plans_nearing_exhaustion(user, *, remaining_at_most=NEARLY_EXHAUSTED_RE
         )
 
     next_visit = FollowUp.objects.pending().filter(course=OuterRef("course")).values("due_on")[:1]
-    return list(
-        visible_dose_plans(user)
-        .signed()
+    return (
+        plans.signed()
         .filter(course__ended_at__isnull=True)
         .annotate(
             used=sessions(TherapySession.Status.COMPLETED),
@@ -344,7 +350,7 @@ def dose_plans_nearing_exhaustion(user, *, remaining_at_most=NEARLY_EXHAUSTED_RE
         .annotate(remaining=F("doses_authorized") - F("used"))
         .filter(remaining__lte=remaining_at_most)
         .select_related("patient")
-        .order_by("remaining", "patient__last_name", "patient__first_name", "id")[:limit]
+        .order_by("remaining", "patient__last_name", "patient__first_name", "id")
     )
 
 

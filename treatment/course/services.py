@@ -23,6 +23,7 @@ from kapcare.rules import RuleRefused
 from kapcare.services import service
 from kapcare.signing.services import record_sign, record_transition
 from patients import services as patient_services
+from patients.due_work import keeps_due_work
 from patients.models import Patient, Stage
 from treatment.course import gates
 from treatment.course.models import CarePolicy, DosePlan, FollowUp, TreatmentCourse
@@ -88,6 +89,7 @@ def course_refresh(*, actor, patient) -> Patient:
 
 
 @service(Permission.WRITE_EVALUATION, on="evaluation")
+@keeps_due_work
 def evaluation_sign_and_advance_course(*, actor, evaluation) -> Evaluation:
     """Sign the prescriber's evaluation (assessments' rules) and move the course on from it."""
     patient = _lock_patient(evaluation.patient)
@@ -221,6 +223,7 @@ def dose_plan_missing(plan) -> dict:
 
 
 @service(Permission.WRITE_DOSE_PLAN, on="plan")
+@keeps_due_work
 def dose_plan_sign(*, actor, plan) -> DosePlan:
     """Sign the draft: it becomes the course's active plan and the previous version is superseded (kept).
     Refused until the required fields are filled (naming them), and without a signed eligible evaluation."""
@@ -301,6 +304,7 @@ def follow_up_locked(follow_up):
 
 
 @service(Permission.WRITE_FOLLOW_UP, on="patient")
+@keeps_due_work
 def follow_up_start(*, actor, patient) -> tuple[FollowUp, bool]:
     """The patient's next follow-up visit for the prescriber to write: the pending one, or a new one due today
     when none is pending. Returns (follow-up, created). Refused without a signed eligible evaluation and once
@@ -320,6 +324,7 @@ def follow_up_start(*, actor, patient) -> tuple[FollowUp, bool]:
 
 
 @service(Permission.WRITE_FOLLOW_UP, on="follow_up")
+@keeps_due_work
 def follow_up_save_draft(*, actor, follow_up, data: dict) -> FollowUp:
     """Save the prescriber's note (nothing required yet). `due_on` reschedules the visit (today or later).
     Raises RuleRefused when the follow-up is signed."""
@@ -386,6 +391,7 @@ def follow_up_missing(follow_up, today) -> dict:
 
 
 @service(Permission.WRITE_FOLLOW_UP, on="follow_up")
+@keeps_due_work
 def follow_up_sign(*, actor, follow_up) -> FollowUp:
     """Sign and lock the note, and apply its decision in the same transaction:
     - more doses: a new dose plan version authorizing that many more (the draft version when one is written,

@@ -2,8 +2,10 @@
 
 Schedule (kap-domain.md §9): the baseline set (PHQ-9, GAD-7, and PCL-5 when trauma is a referral reason) before
 the first dose; then the set before each integration session and every `CarePolicy.questionnaire_interval_days`
-(14 by default) while a course is active (the first dose given, the course not ended). Nothing is stored: what
-is due is derived from the course's sessions and the responses, like an overdue follow-up.
+(14 by default) while a course is active (the first dose given, the course not ended). What is due is derived
+from the course's sessions and the responses, like an overdue follow-up; the clinicians' dashboards read the
+answer stored as due work (treatment.due_work, patients.due_work), which the services and a beat task keep equal
+to this derivation.
 
 Responses belong to the course whose window holds them: a course's window runs from the end of the patient's
 previous course (or the beginning) to its own end, so a baseline answered at intake, before the course opened,
@@ -144,10 +146,18 @@ def _open_courses(patient_queryset):
 def questionnaires_due(user, *, patient=None, now=None) -> list[Due]:
     """The questionnaires due for the user's patients with an open course (or just `patient`), overdue first,
     then by due date. Always three queries, whatever the number of patients (none included)."""
-    now = now or timezone.now()
     patients = visible_patients(user)
     if patient is not None:
         patients = patients.filter(pk=patient.pk)
+    return questionnaires_due_among(
+        patients, responses=questionnaire_selectors.visible_questionnaire_responses(user), now=now
+    )
+
+
+def questionnaires_due_among(patients, *, responses, now=None) -> list[Due]:
+    """questionnaires_due for a queryset of patients, reading `responses` (a QuestionnaireResponse queryset):
+    the rule itself, for a user's view or for the stored due work (treatment.due_work)."""
+    now = now or timezone.now()
     open_courses = TreatmentCourse.objects.open().filter(patient__in=patients)
     courses = list(_open_courses(patients))
     sessions = {}
@@ -158,9 +168,7 @@ def questionnaires_due(user, *, patient=None, now=None) -> list[Due]:
     ).order_by("scheduled_at", "id"):
         sessions.setdefault(session.course_id, []).append(session)
     answered = {}
-    rows = questionnaire_selectors.visible_questionnaire_responses(user).filter(
-        patient__in=open_courses.values("patient_id")
-    )
+    rows = responses.filter(patient__in=open_courses.values("patient_id"))
     for patient_id, code, submitted_at in rows.values_list("patient_id", "instrument", "submitted_at"):
         answered.setdefault(patient_id, {}).setdefault(code, []).append(submitted_at)
     due = []

@@ -6,6 +6,8 @@ the sign service; a dose plan keeps its one transition, signed -> superseded wit
 
 import django.db.models.deletion
 from django.conf import settings
+import importlib
+
 from django.db import migrations, models
 from django.db.models import F
 
@@ -26,9 +28,29 @@ DROP_LEGACY = {
 SIGNER = {"DosePlan": "prescriber", "FollowUp": "prescriber", "SessionNote": "author"}
 
 
+# SQLite rebuilds a table to add a column or a constraint, which a trigger on another table naming it would
+# break: 0006's frozen-with-the-note triggers (they read treatment_sessionnote) step aside meanwhile.
+LOCK_0006 = importlib.import_module("treatment.migrations.0006_lock_signed_session_documentation")
+FROZEN = [sql for sql in LOCK_0006.SQLITE_FORWARD if "_frozen_" in sql]
+DROP_FROZEN = [
+    f"DROP TRIGGER IF EXISTS {table}_frozen_{op};"
+    for table in LOCK_0006.FROZEN_WITH_NOTE
+    for op in ("insert", "update", "delete")
+]
+
+
 def drop_legacy_triggers(apps, schema_editor):
-    for sql in DROP_LEGACY.get(schema_editor.connection.vendor, []):
+    statements = [*DROP_LEGACY.get(schema_editor.connection.vendor, [])]
+    if schema_editor.connection.vendor == "sqlite":
+        statements += DROP_FROZEN
+    for sql in statements:
         schema_editor.execute(sql, params=None)
+
+
+def restore_frozen_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in FROZEN:
+            schema_editor.execute(sql, params=None)
 
 
 def fill_signed_by(apps, schema_editor):
@@ -82,6 +104,7 @@ class Migration(migrations.Migration):
             model_name='sessionnote',
             constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), models.Q(('signed_at__isnull', False), models.Q(('content_hash', ''), _negated=True), ('signed_by__isnull', False)), _connector='OR'), name='treatment_sessionnote_signed_complete'),
         ),
+        migrations.RunPython(restore_frozen_triggers, migrations.RunPython.noop),
         kapcare.signing.operations.SignedRecordTriggers(
             model_name="doseplan", transition=["signed", "superseded", ["superseded_at", "updated_at"]]
         ),

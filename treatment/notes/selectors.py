@@ -206,10 +206,10 @@ def documented_session_ids(session_ids) -> set:
     )
 
 
-def _undocumented_sessions(user):
-    """Completed sessions of the user's patients whose progress note is not signed (none, or a draft)."""
+def _undocumented_sessions(patients):
+    """Completed sessions of these patients whose progress note is not signed (none, or a draft)."""
     return (
-        TherapySession.objects.filter(patient__in=visible_patients(user))
+        TherapySession.objects.filter(patient__in=patients)
         .completed()
         .filter(Q(note__isnull=True) | Q(note__status=SessionNote.Status.DRAFT))
         .select_related("patient", "note")
@@ -220,12 +220,16 @@ def unsigned_notes(user, *, limit=50) -> list[TherapySession]:
     """The therapist's sessions awaiting a signed note: completed without one, or with a draft. One query."""
     if not access.can(user, Permission.WRITE_SESSION_NOTE):
         return []
+    return list(sessions_with_unsigned_notes(visible_patients(user))[:limit])
+
+
+def sessions_with_unsigned_notes(patients):
+    """unsigned_notes for a queryset of patients, as a queryset."""
     draft = Q(note__status=SessionNote.Status.DRAFT)
-    sessions = TherapySession.objects.filter(patient__in=visible_patients(user)).filter(
+    sessions = TherapySession.objects.filter(patient__in=patients).filter(
         draft | Q(status=TherapySession.Status.COMPLETED, note__isnull=True)
     )
-    sessions = sessions.select_related("patient", "note")
-    return list(sessions.order_by("scheduled_at", "id")[:limit])
+    return sessions.select_related("patient", "note").order_by("scheduled_at", "id")
 
 
 @dataclass(frozen=True)
@@ -241,10 +245,15 @@ def missing_before_follow_up(user, *, today=None, limit=50) -> list[MissingBefor
     visit first: what the prescriber will ask the therapist for. One query."""
     if not access.can(user, Permission.VIEW_SESSION_NOTE):
         return []
+    return missing_before_follow_up_among(visible_patients(user), today=today, limit=limit)
+
+
+def missing_before_follow_up_among(patients, *, today=None, limit=None) -> list[MissingBeforeFollowUp]:
+    """missing_before_follow_up for a queryset of patients."""
     today = today or timezone.localdate()
     due_on = FollowUp.objects.pending().filter(course=OuterRef("course")).values("due_on")[:1]
     rows = (
-        _undocumented_sessions(user)
+        _undocumented_sessions(patients)
         .filter(course__ended_at__isnull=True)
         .annotate(follow_up_due_on=Subquery(due_on))
         .filter(follow_up_due_on__isnull=False)

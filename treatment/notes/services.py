@@ -18,6 +18,7 @@ from kapcare.rules import RuleRefused
 from kapcare.services import service
 from kapcare.signing.models import content_sha256
 from kapcare.signing.services import record_sign
+from patients.due_work import keeps_due_work
 from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
 from treatment.notes.selectors import documentation_missing, visible_psychotherapy_notes
 from treatment.sessions.models import BoosterDose, ChaperoneCheckIn, DosingRecord, TherapySession, VitalsReading
@@ -61,6 +62,7 @@ def _clean_text(text, *, field, limit, required_message=None):
 
 
 @service(Permission.WRITE_SESSION_NOTE, on="session")
+@keeps_due_work
 def note_save_draft(*, actor, session, body: str) -> SessionNote:
     """Write the session's progress note as a draft (created on first save). Refused once it is signed."""
     body = _clean_text(body, field="body", limit=NOTE_LIMIT)
@@ -92,6 +94,7 @@ def note_missing(session, note) -> dict:
 
 
 @service(Permission.WRITE_SESSION_NOTE, on="session")
+@keeps_due_work
 def note_sign(*, actor, session) -> SessionNote:
     """Sign and lock the session's progress note with a hash of its text and the session's record. Refused
     (ValidationError naming each missing part) until it is written and, for a dosing session, the pre-dose

@@ -32,9 +32,11 @@ def active_plan(patient):
 
 
 def dea_for_state(prescriber, state, today=None):
-    """The prescriber's current DEA registration for the state, or None."""
+    """The prescriber's current, verified DEA registration for the state, or None."""
     today = today or timezone.localdate()
-    registrations = DEARegistration.objects.filter(clinician=prescriber, state=state, expires_on__gte=today)
+    registrations = DEARegistration.objects.filter(
+        clinician=prescriber, state=state, expires_on__gte=today, verified_at__isnull=False
+    )
     return registrations.order_by("-expires_on").first()
 
 

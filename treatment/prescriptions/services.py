@@ -80,7 +80,7 @@ def _require_fresh_pdmp(patient, policy, today):
 
 def _require_dea(actor, patient, today):
     registration = selectors.dea_for_state(actor, patient.state, today)
-    gap = credentials.licence_gap(actor, patient.state, today)
+    gap = credentials.licence_gap(actor, patient.state, today) or credentials.dea_gap(actor, patient.state, today)
     if registration is None or gap:
         missing = gap or f"no current DEA registration for {patient.get_state_display()}"
         raise RuleRefused(

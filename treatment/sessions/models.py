@@ -110,6 +110,8 @@ class TherapySession(models.Model):
         indexes = [
             models.Index(fields=["patient", "kind", "scheduled_at"], name="session_patient_kind_time"),
             models.Index(fields=["status", "scheduled_at"], name="session_status_time"),
+            # Dosing sessions booked in a window (the dosing reminder): bench/NOTES.md has the EXPLAIN.
+            models.Index(fields=["kind", "status", "scheduled_at"], name="session_kind_status_time"),
         ]
 
     def __str__(self):

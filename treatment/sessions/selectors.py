@@ -247,13 +247,17 @@ def held_dosing_sessions(user, *, now=None, limit=50) -> list[HeldSession]:
     alert). One query."""
     if user.role not in ("therapist", "prescriber"):
         return []
+    return held_dosing_sessions_among(visible_sessions(user), now=now, limit=limit)
+
+
+def held_dosing_sessions_among(sessions, *, now=None, limit=None) -> list[HeldSession]:
+    """held_dosing_sessions over a TherapySession queryset."""
     now = now or timezone.now()
     alert = SafetyAlert.objects.filter(patient=OuterRef("patient")).holding_dose().order_by("raised_at", "id")
     pending = FollowUp.objects.pending().filter(course=OuterRef("course"))
     grace = CarePolicy.objects.filter(medical_group=OuterRef("patient__medical_group"))
     rows = (
-        visible_sessions(user)
-        .filter(status=TherapySession.Status.SCHEDULED, kind=TherapySession.Kind.DOSING)
+        sessions.filter(status=TherapySession.Status.SCHEDULED, kind=TherapySession.Kind.DOSING)
         .annotate(
             alert_kind=Subquery(alert.values("kind")[:1]),
             alert_raised_at=Subquery(alert.values("raised_at")[:1]),

@@ -18,6 +18,7 @@ from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from kapcare.services import service
 from patients import services as patient_services
+from patients.due_work import keeps_due_work
 from patients.models import CareTeamMember, SafetyAlert
 from treatment.course import gates
 from treatment.course.models import CarePolicy, DosePlan
@@ -112,6 +113,7 @@ def _check_details(*, kind, modality, duration_minutes, location, video_link):
 
 
 @service(Permission.SCHEDULE_SESSION, on="patient")
+@keeps_due_work
 def session_schedule(
     *,
     actor,
@@ -234,6 +236,7 @@ def _require_reason(reason):
 
 
 @service(Permission.CHANGE_SESSION, on="session")
+@keeps_due_work
 def session_reschedule(*, actor, session, scheduled_at, reason: str, late_entry: bool = False) -> TherapySession:
     """Move a scheduled session to another time, with the reason (kept as a SessionChange). A dosing session
     is checked against the dosing gates again at its new time. Moving it to a start more than 15 minutes ago
@@ -288,6 +291,7 @@ def session_reschedule(*, actor, session, scheduled_at, reason: str, late_entry:
 
 
 @service(Permission.CHANGE_SESSION, on="session")
+@keeps_due_work
 def session_cancel(*, actor, session, reason: str) -> TherapySession:
     """Cancel a scheduled session, with the reason. A cancelled dosing session frees its dose in the ledger."""
     return _session_set_status(
@@ -296,6 +300,7 @@ def session_cancel(*, actor, session, reason: str) -> TherapySession:
 
 
 @service(Permission.CHANGE_SESSION, on="session")
+@keeps_due_work
 def session_no_show(*, actor, session, reason: str) -> TherapySession:
     """Record that the patient did not come (after the session's start time), with what is known."""
     return _session_set_status(
@@ -354,6 +359,7 @@ def _refuse_after_dose(session, doing):
 
 
 @service(Permission.COMPLETE_SESSION, on="session")
+@keeps_due_work
 def session_complete(*, actor, session) -> TherapySession:
     """The therapist records that a scheduled session took place. A dosing session is completed by recording
     its end (`dosing_end`), which needs the dose taken: it uses a dose from the ledger and moves the course to
@@ -593,6 +599,7 @@ def latest_pre_dose(session, readings=None):
 
 
 @service(Permission.RECORD_DOSING, on="session")
+@keeps_due_work
 def dose_record(*, actor, session, dose_mg, taken_at=None) -> DosingRecord:
     """Mark the dose taken (mg, time). Refused unless every dosing gate holds again now and the latest pre-dose
     vitals are in range (a hold); the dose may not exceed the dose plan's full dose. Recorded once."""
@@ -748,6 +755,7 @@ END_CRITERIA = ("alert_and_oriented", "vitals_near_baseline", "safe_transport")
 
 
 @service(Permission.RECORD_DOSING, on="session")
+@keeps_due_work
 def dosing_end(*, actor, session, criteria: dict, ended_at=None) -> DosingRecord:
     """Record the end of a dosing session: the end criteria (alert and oriented, vitals back near baseline, safe
     transport), all met, after end-of-session vitals; the end time. This completes the session (the ledger

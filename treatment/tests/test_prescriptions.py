@@ -144,14 +144,13 @@ def test_prescribing_needs_a_dea_registration_for_the_patients_state(plan, presc
     with pytest.raises(RuleRefused) as refused:
         issue(prescriber, patient_a)
     assert refused.value.code == "dea_registration_for_state"
-    assert "no current DEA registration for California" in refused.value.message
+    assert "the DEA registration for California expired on" in refused.value.message
 
 
 def test_a_prescriber_licensed_in_two_states_prescribes_under_each_states_registration(plan, prescriber, patient_a):
-    Licence.objects.create(clinician=prescriber, state="OR", number="OR-1", expires_on=date(2099, 1, 1))
-    oregon = DEARegistration.objects.create(
-        clinician=prescriber, state="OR", number="BO7654321", expires_on=date(2099, 1, 1)
-    )
+    verified = {"expires_on": date(2099, 1, 1), "verified_at": timezone.now()}
+    Licence.objects.create(clinician=prescriber, state="OR", number="OR-1", **verified)
+    oregon = DEARegistration.objects.create(clinician=prescriber, state="OR", number="BO7654321", **verified)
     pdmp(prescriber, patient_a)
     california = issue(prescriber, patient_a)
     assert california.dea_registration.state == "CA"
@@ -296,3 +295,10 @@ def test_the_patient_sees_their_prescriptions_and_prints_one(client, plan, presc
     assert printed.status_code == 200 and rx.content_hash in pdf_text(printed.content).replace(" ", "").replace(
         "\n", ""
     )
+
+
+def test_an_unverified_dea_registration_does_not_count(plan, prescriber, patient_a):
+    pdmp(prescriber, patient_a)
+    DEARegistration.objects.filter(clinician=prescriber, state="CA").update(verified_at=None)
+    with pytest.raises(RuleRefused, match="not verified yet"):
+        issue(prescriber, patient_a)

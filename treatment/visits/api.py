@@ -18,10 +18,9 @@ from rest_framework.response import Response
 from assessments.serializers import StrictFieldsMixin
 from kapcare import access
 from kapcare.access import Permission
-from kapcare.api.base import ScopedViewSet
 from kapcare.us_states import USState
 from patients.access import visible_patients
-from patients.api_base import PATIENT_FILTER
+from patients.api_base import PATIENT_FILTER, PatientScopedViewSet
 from treatment.course.api import CourseScopedViewSet
 
 from . import selectors, services
@@ -121,7 +120,7 @@ class SlotQuerySerializer(serializers.Serializer):
 
 
 @extend_schema(tags=["visits"])
-class VisitSlotViewSet(ScopedViewSet):
+class VisitSlotViewSet(PatientScopedViewSet):
     """Open times of the patient's prescriber for a visit of `kind`, for those who may book it."""
 
     scope = staticmethod(visible_patients)
@@ -136,6 +135,7 @@ class VisitSlotViewSet(ScopedViewSet):
         responses=serializers.ListSerializer(child=serializers.DictField()),
     )
     def list(self, request):
+        access.require(request.user, Permission.BOOK_VISIT, object_type=self.audit_object_type)
         patient = self.patient_from_query(Permission.BOOK_VISIT)
         if patient is None:
             raise serializers.ValidationError({"patient": "Name the patient: ?patient=<id>."})

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import time_machine
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -20,6 +21,8 @@ from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraini
 from kapcare.us_states import USState
 from messaging import services as messaging_services
 from messaging.models import Message, MessageRecipient, Notification, Thread
+from network.joining.demo import seed_applicants
+from network.seed import seed_network_demo
 from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
@@ -41,7 +44,7 @@ DOMAIN = "demo.kapcare.test"
 MEDICAL_GROUP = "Cascade Medical Group"
 PRACTICE_A = "Riverside Therapy Collective"
 PRACTICE_B = "Harbor Counseling"
-LATE_ENTRY_REASON = "Demo data: the course so far, entered after the sessions took place."
+DEMO_TIME_ZONE = "America/Los_Angeles"  # the demo patients live in California
 
 # email, first, last, role, organization, licence number (clinicians)
 STAFF = [
@@ -203,6 +206,31 @@ def spread(total, count):
     return answers
 
 
+def local_hour(moment, hour, tz=DEMO_TIME_ZONE):
+    """`moment`'s day at `hour`:00 in the demo patients' time zone: sessions at clinic hours, not at 00:30."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def front_door_at(stage):
+    """When a demo patient was referred and did their intake: ahead of the evaluation that followed."""
+    return evaluation_at(stage) - timedelta(days=10) if stage in COURSE_STAGES else timezone.now() - timedelta(hours=2)
+
+
+def evaluation_at(stage):
+    """When the prescriber signed the evaluation and dose plan: three days before the first session (24 days
+    ago), so the first follow-up visit, due 30 days after it, falls due in a few days; or four days ago for a
+    patient still preparing."""
+    days_ago = 4 if stage == Stage.PREPARATION else 27
+    return local_hour(timezone.now() - timedelta(days=days_ago), 15)
+
+
+def on_the_clock(moment):
+    """Run the services as at `moment`, so each record is stamped when it clinically happened (issue 16): the
+    demo's past is not all dated the minute it was seeded. The clock stops, not ticks, while frozen."""
+    return time_machine.travel(moment, tick=False)
+
+
 def demo_email(local):
     return f"{local}@{DOMAIN}"
 
@@ -222,6 +250,18 @@ class Command(BaseCommand):
         self._conversation(users)
         self._visits(users)
         self._prescriptions(users)
+        clinicians = [users[local] for local in ("prescriber", "therapist", "therapist2", "therapist3")]
+        seed_network_demo(
+            coordinator=users["coordinator"],
+            clinicians=clinicians,
+            facilitator=users["prescriber"],
+            presenter=users["therapist"],
+            patient=Patient.objects.get(email=demo_email("patient")),
+        )
+        # Issue 17: an approved applicant (Robin Hale, a therapist not yet trained) and a pending one.
+        seed_applicants(
+            coordinator=users["coordinator"], practice=organizations[PRACTICE_A], domain=DOMAIN, password=PASSWORD
+        )
         if options["verbosity"] > 0:
             self.stdout.write(f"Demo data ready ({created} patients added).")
             self.stdout.write(self.logins())
@@ -349,6 +389,7 @@ class Command(BaseCommand):
         for local, _first, _last, role, org, _licence in STAFF:
             lines.append(f"  {demo_email(local):34} {role.label:13} {org or ''}")
         lines.append(f"  {demo_email('patient'):34} {'Patient':13} mid-course")
+        lines.append(f"  {demo_email('applicant.approved'):34} {'Therapist':13} approved, not yet trained")
         lines.append(
             "  Other demo patients sign in the same way, e.g. casey.nguyen@ (intake) and riley.patel@ (evaluation)."
         )
@@ -392,17 +433,18 @@ class Command(BaseCommand):
         compacts), so a referral or an evaluation tried with the demo accounts is never refused for the
         patient's state; the licence rules themselves are shown by the tests with single-state clinicians."""
         npi = "1" + "".join(c for c in licence_number if c.isdigit()).rjust(9, "0")
-        ClinicianProfile.objects.get_or_create(user=user, defaults={"npi": npi})
+        ClinicianProfile.objects.get_or_create(user=user, defaults={"npi": npi, "approved_at": timezone.now()})
+        verified = {"verified_at": timezone.now(), "verification_note": "Demo data: state board lookup."}
         expires = timezone.localdate() + timedelta(days=540)
         kind = Licence.Kind.MD if role == User.Role.PRESCRIBER else Licence.Kind.LMFT
         for state in USState.values:
             number = licence_number if state == "CA" else f"{licence_number}-{state}"
             Licence.objects.get_or_create(
-                clinician=user, state=state, number=number, defaults={"expires_on": expires, "kind": kind}
+                clinician=user, state=state, number=number, defaults={"expires_on": expires, "kind": kind, **verified}
             )
             if role == User.Role.PRESCRIBER:
                 DEARegistration.objects.get_or_create(
-                    clinician=user, state=state, number="BO1234563", defaults={"expires_on": expires}
+                    clinician=user, state=state, number="BO1234563", defaults={"expires_on": expires, **verified}
                 )
         KAPTraining.objects.get_or_create(
             clinician=user,
@@ -413,6 +455,23 @@ class Command(BaseCommand):
         email = demo_email(local)
         if Patient.objects.filter(email=email).exists():
             return 0
+        with on_the_clock(front_door_at(stage)):  # referral, portal, consents and intake, a while back
+            patient = self._front_door(first, last, email, born, therapist, stage, users=users)
+        # Signed on today's clock: the consent documents in force were published when the database was made.
+        if stage == Stage.INTAKE:
+            self._sign(patient, kinds=["kap_informed_consent"])
+        elif stage in PAST_FRONT_DOOR:
+            self._sign(patient)
+        if stage in COURSE_STAGES:
+            self._course(patient, stage, therapist=users[therapist], prescriber=users["prescriber"])
+            if stage == Stage.DOSING:
+                self._documentation(patient, therapist=users[therapist])
+            patient.refresh_from_db()
+        if patient.stage != stage:  # every stage is derived from the records made above, never set
+            raise CommandError(f"Demo patient {first} reached the stage {patient.stage}, not {stage}.")
+        return 1
+
+    def _front_door(self, first, last, email, born, therapist, stage, *, users):
         patient = patient_services.patient_refer(
             actor=users[therapist],
             first_name=first,
@@ -429,7 +488,6 @@ class Command(BaseCommand):
             self._join_portal(patient, first, last, email)
         if stage == Stage.INTAKE:
             assessment_services.intake_save_draft(actor=patient.user, patient=patient, data={"height_cm": 165})
-            self._sign(patient, kinds=["kap_informed_consent"])
         if stage in PAST_FRONT_DOOR:
             flagged = stage == Stage.EVALUATION
             patient_services.patient_update_profile(
@@ -441,7 +499,6 @@ class Command(BaseCommand):
                 chaperone_name="Jordan Brooks" if first == "Taylor" else "A. Contact",
                 chaperone_phone="+1 415 555 0199",
             )
-            self._sign(patient)
             assessment_services.intake_submit(
                 actor=patient.user,
                 patient=patient,
@@ -449,14 +506,7 @@ class Command(BaseCommand):
                 medications=FLAGGED_MEDICATIONS if flagged else MEDICATIONS,
             )
             patient.refresh_from_db()
-        if stage in COURSE_STAGES:
-            self._course(patient, stage, therapist=users[therapist], prescriber=users["prescriber"])
-            if stage == Stage.DOSING:
-                self._documentation(patient, therapist=users[therapist])
-            patient.refresh_from_db()
-        if patient.stage != stage:  # every stage is derived from the records made above, never set
-            raise CommandError(f"Demo patient {first} reached the stage {patient.stage}, not {stage}.")
-        return 1
+        return patient
 
     @staticmethod
     def _course(patient, stage, *, therapist, prescriber):
@@ -464,15 +514,16 @@ class Command(BaseCommand):
         preparation session and dosing sessions each followed by an integration session, all through the
         services so every gate is passed as it would be in real use."""
         flags = ScreeningFlag.objects.filter(intake__patient=patient, intake__status="submitted")
-        evaluation = assessment_services.evaluation_save_draft(
-            actor=prescriber,
-            patient=patient,
-            data=EVALUATION,
-            flag_reviews=[{"flag": flag.pk, "outcome": "confirmed", "reason": ""} for flag in flags],
-        )
-        course_services.evaluation_sign_and_advance_course(actor=prescriber, evaluation=evaluation)
-        plan = course_services.dose_plan_save_draft(actor=prescriber, patient=patient, data=DOSE_PLAN)
-        course_services.dose_plan_sign(actor=prescriber, plan=plan)
+        with on_the_clock(evaluation_at(stage)):  # signed before the first session
+            evaluation = assessment_services.evaluation_save_draft(
+                actor=prescriber,
+                patient=patient,
+                data=EVALUATION,
+                flag_reviews=[{"flag": flag.pk, "outcome": "confirmed", "reason": ""} for flag in flags],
+            )
+            course_services.evaluation_sign_and_advance_course(actor=prescriber, evaluation=evaluation)
+            plan = course_services.dose_plan_save_draft(actor=prescriber, patient=patient, data=DOSE_PLAN)
+            course_services.dose_plan_sign(actor=prescriber, plan=plan)
         now = timezone.now()
         if stage == Stage.PREPARATION:
             session_services.session_schedule(
@@ -480,27 +531,29 @@ class Command(BaseCommand):
             )
             return
         doses = 2 if stage == Stage.DOSING else 3
-        sessions = [("preparation", 30)]
+        sessions = [("preparation", 24)]
         for n in range(doses):
             sessions += [("dosing", 21 - 7 * n), ("integration", 20 - 7 * n)]
         for n, (kind, days_ago) in enumerate(sessions):
-            at = (now - timedelta(days=days_ago)).replace(hour=16, minute=0, second=0, microsecond=0)
+            at = local_hour(now - timedelta(days=days_ago), 10)
             remote = kind == "dosing" and n == 3  # the second dose at home, on video with a chaperone
-            session = session_services.session_schedule(
-                actor=therapist,
-                patient=patient,
-                kind=kind,
-                scheduled_at=at,
-                modality="remote" if remote else "in_person",
-                location="" if remote else "Suite 4, 210 Grove Street",
-                video_link="https://video.demo.kapcare.test/room/demo" if remote else "",
-                chaperone={"name": "Sam Brooks", "phone": "+1 415 555 0142"} if remote else None,
-                reason=LATE_ENTRY_REASON,  # the demo's past, entered today: late entries, on the real timeline
-            )
+            with on_the_clock(at - timedelta(hours=20)):  # booked the day before, after the previous session
+                session = session_services.session_schedule(
+                    actor=therapist,
+                    patient=patient,
+                    kind=kind,
+                    scheduled_at=at,
+                    modality="remote" if remote else "in_person",
+                    location="" if remote else "Suite 4, 210 Grove Street",
+                    video_link="https://video.demo.kapcare.test/room/demo" if remote else "",
+                    chaperone={"name": "Sam Brooks", "phone": "+1 415 555 0142"} if remote else None,
+                )
             if kind == "dosing":
-                Command._dosing_record(therapist, session, at=at, remote=remote)
+                with on_the_clock(at + timedelta(minutes=150)):  # documented as the session ends
+                    Command._dosing_record(therapist, session, at=at, remote=remote)
             else:
-                session_services.session_complete(actor=therapist, session=session)
+                with on_the_clock(at + timedelta(hours=1)):
+                    session_services.session_complete(actor=therapist, session=session)
         if stage == Stage.DOSING:  # the next dose, booked: every gate holds
             session_services.session_schedule(
                 actor=therapist, patient=patient, kind="dosing", scheduled_at=local_at(2, 10)
@@ -523,8 +576,9 @@ class Command(BaseCommand):
             if maintenance
             else "Remission after three sessions; the patient and both clinicians agree to end the course.",
         }
-        follow_up = course_services.follow_up_save_draft(actor=prescriber, follow_up=follow_up, data=note)
-        course_services.follow_up_sign(actor=prescriber, follow_up=follow_up)
+        with on_the_clock(now - timedelta(days=2)):  # the visit after the last integration session
+            follow_up = course_services.follow_up_save_draft(actor=prescriber, follow_up=follow_up, data=note)
+            course_services.follow_up_sign(actor=prescriber, follow_up=follow_up)
 
     @staticmethod
     def _dosing_record(therapist, session, *, at, remote):
@@ -572,9 +626,10 @@ class Command(BaseCommand):
         for session in sessions:
             if session.kind == TherapySession.Kind.INTEGRATION:
                 note_services.integration_summary_save(actor=therapist, session=session, data=INTEGRATION_SUMMARY)
-            note_services.note_save_draft(actor=therapist, session=session, body=SESSION_NOTES[session.kind])
-            if session != latest:
-                note_services.note_sign(actor=therapist, session=session)
+            with on_the_clock(session.scheduled_at + timedelta(hours=4)):  # written and signed that day
+                note_services.note_save_draft(actor=therapist, session=session, body=SESSION_NOTES[session.kind])
+                if session != latest:
+                    note_services.note_sign(actor=therapist, session=session)
         note_services.psychotherapy_note_save(
             actor=therapist,
             session=sessions[1],

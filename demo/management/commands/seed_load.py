@@ -5,24 +5,28 @@ account, a referral, a care team, a submitted intake, a signed evaluation, a cou
 2-12 sessions, 3-15 questionnaire responses and audit rows; plus the records of later issues (vitals, notes,
 messages, reminders) when their models are installed (`EXTRA_SEEDERS`).
 
-Rows go in with `bulk_create`, a chunk of patients per transaction, never through the per-row services: this
-is load for measuring reads, not a check of the write rules (the tests do that). It lives in the topmost app
-because it spans every app. It refuses to run twice on one database: the audit trail cannot be deleted, so
-"start again" means a fresh database.
+Rows go in with COPY (`copy_rows`), a chunk of patients per transaction, never through the per-row services:
+this is load for measuring reads, not a check of the write rules (the tests do that). Progress goes to stderr.
+`--due-follow-ups N` holds the work due for reminders to N follow-ups at any size (the planning bench).
+It lives in the topmost app because it spans every app. It refuses to run twice on one database: the audit
+trail cannot be deleted, so "start again" means a fresh database.
 """
 
+import io
+import json
 import random
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from assessments import instruments
@@ -31,6 +35,7 @@ from kapcare.accounts.models import ClinicianProfile, DEARegistration, KAPTraini
 from kapcare.audit.models import AuditEvent
 from kapcare.signing.mode import signing
 from kapcare.signing.models import content_sha256
+from patients import due_work
 from patients.models import CareTeamMember, Patient, Referral, Stage
 from patients.time_zones import STATE_TIME_ZONES
 from treatment.models import DosePlan, FollowUp, TherapySession, TreatmentCourse
@@ -150,8 +155,16 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (the same seed, the same data).")
         parser.add_argument("--therapists", type=int, default=THERAPISTS, help="Therapists, two to a practice.")
         parser.add_argument("--prescribers", type=int, default=PRESCRIBERS, choices=range(1, len(STATES) + 1))
+        parser.add_argument(
+            "--due-follow-ups",
+            type=int,
+            default=None,
+            help="Exactly this many follow-up visits due tomorrow and nothing else in a reminder window (no dosing "
+            "session in the next two days, every questionnaire just answered): reminder planning then has the same "
+            "due work at any size.",
+        )
 
-    def handle(self, *, patients, seed, therapists, prescribers, **options):
+    def handle(self, *, patients, seed, therapists, prescribers, due_follow_ups, **options):
         if patients < 1 or therapists < 1:
             raise CommandError("--patients and --therapists must be at least 1.")
         if Organization.objects.filter(name=MEDICAL_GROUP).exists():
@@ -165,7 +178,12 @@ class Command(BaseCommand):
         self.random = random.Random(seed)  # noqa: S311 (synthetic data, not secrets)
         self.now = timezone.now()
         self.password_hash = make_password(PASSWORD)
+        self.due_follow_ups = due_follow_ups
         staff = self.create_staff(therapists, prescribers)
+        self.in_test = connection.in_atomic_block
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            self.superuser = cursor.fetchone()[0]
         total_rows = 0
         for first in range(0, patients, CHUNK):
             count = min(CHUNK, patients - first)
@@ -177,7 +195,12 @@ class Command(BaseCommand):
                     seeder(self, rows, staff)
                 self.insert(rows)
             total_rows += rows.count()
-            self.stdout.write(f"  {first + count} patients, {total_rows} rows, {time.monotonic() - started:.1f} s")
+            self.stderr.write(
+                f"  {first + count}/{patients} patients, {total_rows} rows, {time.monotonic() - started:.1f} s"
+            )
+        # Rows went in around the services, so their due work is stored here, as the beat task would.
+        due_rows = due_work.reconcile()
+        self.stderr.write(f"  due work stored: {due_rows} rows, {time.monotonic() - started:.1f} s")
         if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
             with connection.cursor() as cursor:
                 # The visibility map too, so index-only scans need no heap fetches, as on a settled database.
@@ -212,24 +235,24 @@ class Command(BaseCommand):
             )
             for n in range(1, (therapist_count + 1) // 2 + 1)
         ]
-        expires = date(self.now.year + 2, 1, 31)
         therapists = []
+        current = {"expires_on": date(self.now.year + 2, 1, 31), "verified_at": self.now}
         for n in range(1, therapist_count + 1):
             user = self.user(
                 f"therapist{n:02d}@{DOMAIN}", User.Role.THERAPIST, "Therapist", f"T{n:02d}", practices[(n - 1) // 2]
             )
-            ClinicianProfile.objects.create(user=user)
+            ClinicianProfile.objects.create(user=user, approved_at=self.now)
             # Licensed wherever the load's patients live: each therapist's clients are spread over the states.
             for state in STATES:
-                Licence.objects.create(clinician=user, state=state, number=f"LMFT-{n:05d}", expires_on=expires)
+                Licence.objects.create(clinician=user, state=state, number=f"LMFT-{n:05d}", **current)
             KAPTraining.objects.create(clinician=user, completed_on=date(2024, 3, 1), provider="Load", title="KAP")
             therapists.append(user)
         prescribers = []
         for n, state in enumerate(STATES[:prescriber_count], start=1):
             user = self.user(f"prescriber{n}@{DOMAIN}", User.Role.PRESCRIBER, "Prescriber", f"P{n}", group)
-            ClinicianProfile.objects.create(user=user)
-            Licence.objects.create(clinician=user, state=state, number=f"MD-{n:05d}", expires_on=expires)
-            DEARegistration.objects.create(clinician=user, state=state, number=f"BP{n:07d}", expires_on=expires)
+            ClinicianProfile.objects.create(user=user, approved_at=self.now)
+            Licence.objects.create(clinician=user, state=state, number=f"MD-{n:05d}", **current)
+            DEARegistration.objects.create(clinician=user, state=state, number=f"BP{n:07d}", **current)
             KAPTraining.objects.create(clinician=user, completed_on=date(2024, 3, 1), provider="Load", title="KAP")
             prescribers.append(user)
         coordinator = self.user(f"coordinator@{DOMAIN}", User.Role.COORDINATOR, "Coordinator", "Load", group)
@@ -304,13 +327,27 @@ class Command(BaseCommand):
                     course=course,
                     patient=patient,
                     prescriber=prescriber,
-                    due_on=(self.now + timedelta(days=rnd.randint(-5, 90))).date(),
+                    due_on=self.follow_up_due_on(),
                 )
             )
         self.sessions(rows, patient, course, plan, therapist, stage, evaluated_at)
         self.questionnaires(rows, patient, account, evaluated_at)
         self.audit_trail(rows, patient, therapist, prescriber, account, evaluation)
         rows.by_model.setdefault("patients", []).append((patient, therapist, prescriber, account))
+
+    def follow_up_due_on(self):
+        """Anywhere from 5 days late to 90 ahead; with --due-follow-ups, tomorrow for that many, else 30-90 ahead."""
+        if self.due_follow_ups is None:
+            return (self.now + timedelta(days=self.random.randint(-5, 90))).date()
+        if self.due_follow_ups > 0:
+            self.due_follow_ups -= 1
+            return (self.now + timedelta(days=1)).date()
+        return (self.now + timedelta(days=self.random.randint(30, 90))).date()
+
+    def upcoming_at(self):
+        """When a session still ahead is booked: 1-14 days on; with --due-follow-ups, after the dosing reminder's
+        two-day window."""
+        return self.now + timedelta(days=self.random.randint(1 if self.due_follow_ups is None else 3, 14))
 
     def intake(self, patient, account, submitted_at):
         answers = dict.fromkeys(MEDICAL_CONDITIONS, False)
@@ -410,7 +447,7 @@ class Command(BaseCommand):
             at = at + timedelta(days=rnd.randint(3, 8))
             ahead = n >= count - upcoming
             if ahead:
-                at = max(at, self.now + timedelta(days=rnd.randint(1, 14)))
+                at = max(at, self.upcoming_at())
             session = rows.add(
                 only_fields(
                     TherapySession,
@@ -433,8 +470,12 @@ class Command(BaseCommand):
 
     def questionnaires(self, rows, patient, account, start):
         rnd = self.random
-        for n in range(rnd.randint(3, 15)):
+        count = rnd.randint(3, 15)
+        for n in range(count):
             code = QUESTIONNAIRES[n % len(QUESTIONNAIRES)]
+            submitted_at = min(start + timedelta(days=7 * n + 1), self.now)
+            if self.due_follow_ups is not None and n >= count - len(QUESTIONNAIRES):
+                submitted_at = self.now - timedelta(hours=1)  # each instrument just answered: none due
             instrument = instruments.get(code)
             answers = [rnd.choice(instrument.values[:3]) for _ in instrument.items]
             if code == "phq9":
@@ -448,7 +489,7 @@ class Command(BaseCommand):
                     total_score=total,
                     severity=instrument.severity(total),
                     entered_by=account,
-                    submitted_at=min(start + timedelta(days=7 * n + 1), self.now),
+                    submitted_at=submitted_at,
                 )
             )
 
@@ -479,11 +520,62 @@ class Command(BaseCommand):
     # Writing -------------------------------------------------------------------------------------
 
     def insert(self, rows):
-        """Each model's rows in one go, parents first (the order they were first added)."""
+        """Each model's rows in one COPY, parents first (the order they were first added). Outside a test's
+        transaction, and where the database user may, without the per-row foreign-key triggers: the seeder
+        makes every parent before its children (the tiny-size test runs with the checks on)."""
+        if not self.in_test and self.superuser:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL session_replication_role = replica")
         for model, objs in rows.by_model.items():
-            if isinstance(model, str):
-                continue  # bookkeeping for the extra seeders
-            model.objects.bulk_create(objs, batch_size=BATCH)
+            if not isinstance(model, str):  # str keys are bookkeeping for the extra seeders
+                copy_rows(model, objs)
+
+
+def copy_rows(model, objs):
+    """COPY the objects into the model's table, as bulk_create would store them, at a fraction of its cost:
+    ids from the sequence first (for models with an integer key), foreign keys from the parents' ids."""
+    fields = [f for f in model._meta.concrete_fields if not f.generated]
+    if model._meta.pk.db_returning:  # AutoField: ask the sequence for the ids, as INSERT would
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, model._meta.pk.column, len(objs)],
+            )
+            for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = pk
+    buffer, writers = io.StringIO(), [copy_writer(field) for field in fields]
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="seed_load")
+        values = (write(field.pre_save(obj, True)) for field, write in zip(fields, writers, strict=True))
+        buffer.write("\t".join(values) + "\n")
+    buffer.seek(0)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN", buffer
+        )
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_writer(field):
+    """A function of a field's value to its text in COPY's format. The seeder's values are already of the
+    column's type (str, int, UUID, Decimal, date, aware datetime, choices): only JSON and booleans need turning."""
+    if isinstance(field, models.JSONField):
+        text = partial(json.dumps, cls=field.encoder)
+    elif isinstance(field, models.BooleanField):
+        text = {True: "t", False: "f"}.__getitem__
+    else:
+        text = str
+
+    def write(value):
+        return "\\N" if value is None else text(value).translate(COPY_ESCAPES)
+
+    return write
 
 
 # Records of later issues, seeded when their models are installed: each function gets the command, the chunk's

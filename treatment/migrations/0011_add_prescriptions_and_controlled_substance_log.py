@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_add_api_token_and_encrypt_mfa_secrets'),
         ('patients', '0010_describe_consent_email_change_flag'),
-        ('treatment', '0009_add_visits_and_calendars'),
+        ('treatment', '0010_indexes_for_planning'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

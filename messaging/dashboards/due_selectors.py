@@ -1,0 +1,138 @@
+"""The dashboards' work panels, read from the stored due work (patients.models.DueItem): each panel is the
+most urgent few rows of one kind (one indexed query with a LIMIT), every panel's count comes from one
+aggregate, and "see all" pages through a kind with a keyset cursor. The records a panel links to are read
+for the rows shown only. Every read starts from kapcare.access."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from assessments import instruments
+from patients import access as patient_access
+from patients.models import DueItem
+from treatment.course import selectors as course_selectors
+from treatment.due_work import KIND_ROLES, start_of_day
+
+Kind = DueItem.Kind
+PANEL_LIMIT = 10
+SEE_ALL_PAGE = 50
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _window(kind, today):
+    """The panel's "due before": follow-up visits within the week ahead (or past due); the rest all open work."""
+    if kind == Kind.FOLLOW_UP:
+        return Q(due_at__lt=start_of_day(today + timedelta(days=course_selectors.FOLLOW_UP_DUE_WITHIN_DAYS + 1)))
+    return Q()
+
+
+def due_rows(user, kind, *, limit, after=None, today=None):
+    """Open rows of one kind for the user, most urgent first, after the keyset `after` (urgency, due_at, id)."""
+    rows = patient_access.visible_due_items(user).filter(_window(kind, today or timezone.localdate()), kind=kind)
+    if after is not None:
+        urgency, due_at, pk = after
+        rows = rows.filter(
+            Q(urgency__gt=urgency)
+            | Q(urgency=urgency, due_at__gt=due_at)
+            | Q(urgency=urgency, due_at=due_at, pk__gt=pk)
+        )
+    return list(rows.select_related("patient").in_panel_order()[:limit])
+
+
+def due_counts(user, kinds, *, today=None) -> dict:
+    """{kind: open rows} for the user's panels, in one query."""
+    today = today or timezone.localdate()
+    if not kinds:
+        return {}
+    counts = patient_access.visible_due_items(user).aggregate(
+        **{kind: Count("pk", filter=Q(_window(kind, today), kind=kind)) for kind in kinds}
+    )
+    return {kind: counts[kind] for kind in kinds}
+
+
+# Cursors: "urgency.microseconds since the epoch.id", the last row of the page before ----------------------------
+
+
+def cursor_of(row) -> str:
+    return f"{row.urgency}.{(row.due_at - EPOCH) // timedelta(microseconds=1)}.{row.pk}"
+
+
+def parse_cursor(text):
+    """(urgency, due_at, id) from a cursor, or ValueError."""
+    urgency, micros, pk = (int(part) for part in text.split("."))
+    if not (-(2**15) <= urgency < 2**15 and 0 < pk < 2**63):
+        raise ValueError("cursor out of range")
+    return urgency, EPOCH + timedelta(microseconds=micros), pk
+
+
+# The panels ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A stored row as a panel shows it: what is due for whom, by when, counted from `today`."""
+
+    row: DueItem
+    today: date
+
+    patient = property(lambda self: self.row.patient)
+    due_on = property(lambda self: self.row.due_on)
+    due_at = property(lambda self: self.row.due_at)
+    detail = property(lambda self: self.row.detail)
+    reason = detail  # a questionnaire's reason, in the words of the schedule
+    object_id = property(lambda self: self.row.object_id)
+    code = property(lambda self: self.row.key)  # a questionnaire's instrument
+
+    @property
+    def instrument(self):
+        return instruments.get(self.row.key)
+
+    @property
+    def days_overdue(self):
+        return max((self.today - self.due_on).days, 0)
+
+    @property
+    def days_until(self):
+        return (self.due_on - self.today).days
+
+    @property
+    def overdue(self):
+        return self.days_overdue > 0
+
+
+@dataclass
+class Panels:
+    """The work panels of one clinician's dashboard: rows shown per kind, and each kind's full count."""
+
+    rows: dict
+    counts: dict
+    today: date
+
+    def entries(self):
+        """{template name: [WorkItem]} for the dashboard's panels."""
+        return {name: [WorkItem(row, self.today) for row in self.rows.get(kind, [])] for kind, name in PANELS.items()}
+
+
+PANELS = {
+    Kind.QUESTIONNAIRE: "questionnaires_due",
+    Kind.FOLLOW_UP: "follow_ups_due",
+    Kind.DOSE_PLAN_ENDING: "plans_nearing_exhaustion",
+    Kind.NOTE_TO_SIGN: "unsigned_notes",
+    Kind.DOCUMENTATION: "missing_documentation",
+    Kind.HELD_SESSION: "held_sessions",
+}
+
+
+def panel_kinds(user) -> list:
+    """The kinds of due work on this user's dashboard (their role's share of the team's work)."""
+    return [kind for kind, due_role in KIND_ROLES.items() if user.role in patient_access.DUE_WORK_ROLES[due_role]]
+
+
+def dashboard_panels(user, *, limit=PANEL_LIMIT, today=None) -> Panels:
+    """The user's work panels: one LIMIT query per kind and one count for all."""
+    today = today or timezone.localdate()
+    kinds = panel_kinds(user) if user.is_authenticated else []
+    rows = {kind: due_rows(user, kind, limit=limit, today=today) for kind in kinds}
+    return Panels(rows=rows, counts=due_counts(user, kinds, today=today), today=today)

@@ -1,0 +1,108 @@
+"""The course of care's due work, from the rules where they live (the measurement schedule, follow-ups, notes,
+dose plans, holds), in the shape patients.due_work stores. Registered by TreatmentConfig.ready()."""
+
+from datetime import UTC, datetime, time
+
+from django.utils import timezone
+
+from assessments.models import QuestionnaireResponse
+from patients.due_work import Due
+from patients.models import DueItem
+from treatment.course import selectors as course_selectors
+from treatment.measurement import selectors as measurement_selectors
+from treatment.notes import selectors as note_selectors
+from treatment.sessions import selectors as session_selectors
+
+from .models import DosePlan, FollowUp, TherapySession
+
+Kind, Role = DueItem.Kind, DueItem.Role
+# Who on the care team does each kind of work (kapcare.access.DUE_WORK_ROLES says which user roles that is).
+KIND_ROLES = {
+    Kind.QUESTIONNAIRE: Role.TEAM,
+    Kind.FOLLOW_UP: Role.PRESCRIBER,
+    Kind.DOSE_PLAN_ENDING: Role.PRESCRIBER,
+    Kind.NOTE_TO_SIGN: Role.THERAPIST,
+    Kind.DOCUMENTATION: Role.TEAM,
+    Kind.HELD_SESSION: Role.TEAM,
+}
+
+
+def start_of_day(day):
+    """A calendar day as the instant it starts (UTC), to order date-due items with timed ones."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _item(kind, patient_id, key, *, on=None, at=None, object_id=None, urgency=1, detail=""):
+    """A Due on a day (`on`) or at a moment (`at`)."""
+    at = at or start_of_day(on)
+    on = on or timezone.localdate(at)
+    return Due(patient_id, kind, str(key), KIND_ROLES[kind], at, on, object_id, urgency, detail)
+
+
+def _questionnaires(patients, now):
+    responses = QuestionnaireResponse.objects.all()
+    for due in measurement_selectors.questionnaires_due_among(patients, responses=responses, now=now):
+        yield _item(Kind.QUESTIONNAIRE, due.patient.pk, due.code, on=due.due_on, detail=due.reason)
+
+
+def _follow_ups(patients, now):
+    rows = FollowUp.objects.filter(patient__in=patients)
+    for due in course_selectors.follow_ups_due_among(rows, today=timezone.localdate(now)):
+        pk = due.follow_up.pk
+        yield _item(Kind.FOLLOW_UP, due.patient.pk, pk, on=due.due_on, object_id=pk)
+
+
+def _session_words(session):
+    return f"{session.get_kind_display().lower()} session, {timezone.localdate(session.scheduled_at):%b %-d, %Y}"
+
+
+def _documentation(patients, now):
+    for due in note_selectors.missing_before_follow_up_among(patients, today=timezone.localdate(now)):
+        pk, detail = due.session.pk, _session_words(due.session)
+        yield _item(Kind.DOCUMENTATION, due.patient.pk, pk, on=due.follow_up_due_on, object_id=pk, detail=detail)
+
+
+def _notes_to_sign(patients, now):
+    for session in note_selectors.sessions_with_unsigned_notes(patients):
+        pk, state = session.pk, "draft not signed" if getattr(session, "note", None) else "no note yet"
+        detail = f"{_session_words(session)} · {state}"
+        yield _item(Kind.NOTE_TO_SIGN, session.patient_id, pk, at=session.scheduled_at, object_id=pk, detail=detail)
+
+
+def _plan_words(plan):
+    booked = f" ({plan.booked} booked)" if plan.booked else ""
+    visit = f"next follow-up due {plan.next_follow_up_on:%b %-d, %Y}" if plan.next_follow_up_on else ""
+    left = f"{plan.remaining} of {plan.doses_authorized} dosing session{'s' if plan.doses_authorized != 1 else ''}"
+    return f"version {plan.version}: {left} left{booked} · {visit or 'no follow-up planned'}"
+
+
+def _dose_plans_ending(patients, now):
+    for plan in course_selectors.plans_nearing_exhaustion_among(DosePlan.objects.filter(patient__in=patients)):
+        on = plan.next_follow_up_on or timezone.localdate(plan.signed_at)
+        urgency, detail = max(plan.remaining, 0), _plan_words(plan)
+        yield _item(
+            Kind.DOSE_PLAN_ENDING, plan.patient_id, plan.pk, on=on, object_id=plan.pk, urgency=urgency, detail=detail
+        )
+
+
+def _held_sessions(patients, now):
+    sessions = TherapySession.objects.filter(patient__in=patients)
+    for held in session_selectors.held_dosing_sessions_among(sessions, now=now):
+        session = held.session
+        yield _item(
+            Kind.HELD_SESSION,
+            session.patient_id,
+            session.pk,
+            at=session.scheduled_at,
+            object_id=session.pk,
+            urgency=0,
+            detail=held.hold.message,
+        )
+
+
+RULES = (_questionnaires, _follow_ups, _documentation, _notes_to_sign, _dose_plans_ending, _held_sessions)
+
+
+def derive(patients, now) -> list[Due]:
+    """Every item the course-of-care rules say is due now for these patients (a Patient queryset)."""
+    return [item for rule in RULES for item in rule(patients, now)]
