@@ -109,6 +109,11 @@ class Instrument:
     functional_item: FunctionalItem | None = None
     response_fall_percent: int | None = None
     remission_below: int | None = None
+    rated_by: str = "patient"  # "clinician": the prescriber rates it (CGI-S, CGI-I), not the patient
+
+    @property
+    def clinician_rated(self):
+        return self.rated_by == "clinician"
 
     @property
     def values(self):
@@ -263,6 +268,7 @@ def _instrument(data):
         functional_item=_functional_item(data.get("functional_item")),
         response_fall_percent=outcomes.get("response_fall_percent"),
         remission_below=outcomes.get("remission_below"),
+        rated_by=data.get("rated_by", "patient"),
     )
 
 

@@ -91,6 +91,10 @@ class Permission(Enum):
     KEEP_CALENDAR_FEED = "keep_calendar_feed"
     VIEW_OUTCOMES = "view_outcomes"
     EXPORT_RESEARCH = "export_research"
+    VIEW_PRESCRIPTIONS = "view_prescriptions"
+    WRITE_PRESCRIPTION = "write_prescription"
+    RECORD_FILL = "record_fill"
+    KEEP_CONTROLLED_LOG = "keep_controlled_log"
     VIEW_TRAINING = "view_training"
     MANAGE_COURSES = "manage_courses"
     ENROL_IN_COURSE = "enrol_in_course"
@@ -468,6 +472,31 @@ RULES = {
         frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
         AuditEvent.Action.CREATE,
         "Calendar feeds are for the clinicians and the patients: the people with visits and sessions.",
+    ),
+    # Prescriptions (issue 21): the patient sees their own (what to pick up, how to take it), the clinicians
+    # their team's; coordinators see no clinical detail. Only the prescriber on the team writes, cancels or
+    # attests the PDMP check; the medicine in hand (pickup, delivery) is recorded by the patient or a clinician.
+    Permission.VIEW_PRESCRIPTIONS: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.PATIENT}),
+        AuditEvent.Action.READ,
+        "Prescriptions are shown to the patient and the clinicians on their care team.",
+    ),
+    Permission.WRITE_PRESCRIPTION: Rule(
+        frozenset({Role.PRESCRIBER}),
+        AuditEvent.Action.CREATE,
+        "Only the prescriber on this care team can prescribe, cancel a prescription or attest a PDMP check.",
+    ),
+    Permission.RECORD_FILL: Rule(
+        frozenset({Role.PRESCRIBER, Role.THERAPIST, Role.PATIENT}),
+        AuditEvent.Action.CREATE,
+        "The medicine picked up or delivered is recorded by the patient or the clinicians on their care team.",
+    ),
+    # A site's controlled-substance log (receipts, administrations, witnessed waste, counts) is kept by the
+    # medical group's prescribers; patients and coordinators never see it (visible_stock_sites).
+    Permission.KEEP_CONTROLLED_LOG: Rule(
+        frozenset({Role.PRESCRIBER}),
+        AuditEvent.Action.CREATE,
+        "The controlled-substance log is kept by the medical group's prescribers.",
     ),
     # A referral of an address KAPCare already knows waits for a coordinator of the medical group, who checks
     # whether it is the same person (the referring therapist joins the team) or declines it.

@@ -19,6 +19,7 @@ from records.api import FhirRecordViewSet
 from treatment.adverse_events.api import AdverseEventViewSet
 from treatment.course.api import CourseViewSet, DosePlanViewSet, EvaluationViewSet, FollowUpViewSet
 from treatment.notes.api import IntegrationSummaryViewSet, PsychotherapyNoteViewSet, SessionNoteViewSet
+from treatment.prescriptions.api import MedicineCountViewSet, PDMPCheckViewSet, PrescriptionViewSet, StockLogView
 from treatment.sessions.api import SessionViewSet
 from treatment.visits.api import VisitSlotViewSet, VisitViewSet
 
@@ -43,6 +44,9 @@ router.register("messages", MessageViewSet, basename="message")
 router.register("notifications", NotificationViewSet, basename="notification")
 router.register("reminders", ReminderViewSet, basename="reminder")
 router.register("visits", VisitViewSet, basename="visit")
+router.register("prescriptions", PrescriptionViewSet, basename="prescription")
+router.register("pdmp-checks", PDMPCheckViewSet, basename="pdmp-check")
+router.register("medicine-counts", MedicineCountViewSet, basename="medicine-count")
 router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
 router.register("outcomes", OutcomesViewSet, basename="outcomes")
@@ -54,6 +58,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/patients/<str:pk>/fhir/", FhirRecordViewSet.as_view({"get": "retrieve"}), name="patient-fhir"),
+    path("api/v1/stock-log/", StockLogView.as_view(), name="stock-log"),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

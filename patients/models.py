@@ -529,6 +529,7 @@ class SafetyAlert(models.Model):
         CSSRS_RISK = "cssrs_risk", "C-SSRS screen: moderate or high risk"
         PHQ9_RISE = "phq9_rise", "PHQ-9 rose by 5 or more"
         VITALS_OUT_OF_RANGE = "vitals_out_of_range", "Vital signs out of range"
+        MEDICINE_COUNT_DISCREPANCY = "medicine_count_discrepancy", "Take-home tablet count does not match"
 
     class Severity(models.TextChoices):
         URGENT = "urgent", "Urgent"

@@ -4,6 +4,8 @@ import json
 
 from django.template.loader import render_to_string
 
+from kapcare.pdf import html_to_pdf
+
 from .models import RecordExport
 
 
@@ -23,10 +25,7 @@ def document_html(contents: dict, export: RecordExport) -> str:
 
 
 def document_pdf(html: str) -> bytes:
-    # Imported here: WeasyPrint loads Pango when imported, which only the export worker needs.
-    from weasyprint import HTML
-
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def json_bytes(document: dict) -> bytes:

@@ -196,6 +196,13 @@ RECONCILE = {role: row(404, 404, 404, 404) for role in ROLES} | {
     "coordinator": row(200, 200, 200, 404),
     "anonymous": row(401, 401, 401, 401),
 }
+# Prescriptions (issue 21): the patient reads their own and records the medicine in hand, the clinicians on the
+# team read them; only the prescriber on the team prescribes, cancels and attests PDMP checks (which only
+# prescribers read); coordinators see no clinical detail.
+READ_PRESCRIPTIONS = {**READ_PATIENT, "coordinator": row(403, 403, 403, 404)}
+PDMP_ONLY_PRESCRIBER = {**PRESCRIBER_WRITES, "therapist_a": row(403, 404, 404, 404)}
+LIST_PRESCRIBER = dict.fromkeys(ROLES, 403) | {"prescriber": 200, "anonymous": 401}
+
 LIST_RECONCILIATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
 # Issue 17. Applications to join the network are the medical group's coordinators' alone (they are not patient
 # data: `{id}` here is no application, so a coordinator gets 404; tests/test_network_joining.py reads real ones
@@ -633,6 +640,78 @@ ROUTES = {
             "patient",
         )
     },
+    "/api/v1/prescriptions/": {
+        "GET": (LIST | {"coordinator": 403, "admin": 403}, None, "none"),
+        "POST": (
+            allowed_as(PRESCRIBER_WRITES, 409),  # no signed dose plan yet: the rule refuses
+            lambda user, patient: {
+                "patient": str(patient.pk),
+                "directions": "One tablet under the tongue.",
+                "quantity": "3",
+                "refills": 0,
+                "days_supply": 30,
+                "pharmacy_name": "Bay Compounding",
+                "pharmacy_address": "12 Market St",
+                "pharmacy_phone": "+1 415 555 0100",
+                "pharmacy_ncpdp_id": "0512345",
+                "channel": "printed",
+            },
+            "patient",
+        ),
+    },
+    "/api/v1/prescriptions/?patient={id}": {"GET": (READ_PRESCRIPTIONS, None, "patient")},
+    "/api/v1/prescriptions/{id}/": {
+        "GET": (READ_PRESCRIPTIONS, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"refills": 5}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    "/api/v1/prescriptions/{id}/pdf/": {"GET": (READ_PRESCRIPTIONS, None, "patient")},
+    "/api/v1/prescriptions/{id}/cancel/": {"POST": (PRESCRIBER_WRITES, {"reason": "Dose changed."}, "patient")},
+    "/api/v1/prescriptions/{id}/fills/": {
+        "POST": (
+            allowed_as(READ_PRESCRIPTIONS, 201),
+            lambda user, patient: {"filled_on": timezone.localdate().isoformat(), "method": "pickup"},
+            "patient",
+        )
+    },
+    "/api/v1/pdmp-checks/": {
+        "GET": (LIST_PRESCRIBER, None, "none"),
+        "POST": (
+            allowed_as(PDMP_ONLY_PRESCRIBER, 201),
+            lambda user, patient: {
+                "patient": str(patient.pk),
+                "checked_on": timezone.localdate().isoformat(),
+                "state": "CA",
+                "result": "no_concerns",
+            },
+            "patient",
+        ),
+    },
+    "/api/v1/pdmp-checks/?patient={id}": {"GET": (PDMP_ONLY_PRESCRIBER, None, "patient")},
+    "/api/v1/pdmp-checks/{id}/": {
+        "GET": (PDMP_ONLY_PRESCRIBER, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"note": "x"}, "patient"),
+    },
+    "/api/v1/medicine-counts/": {
+        "GET": (LIST | {"coordinator": 403, "admin": 403}, None, "none"),
+        "POST": (
+            allowed_as(READ_PRESCRIPTIONS, 201),
+            lambda user, patient: {"patient": str(patient.pk), "remaining": "0"},
+            "patient",
+        ),
+    },
+    "/api/v1/medicine-counts/?patient={id}": {"GET": (READ_PRESCRIPTIONS, None, "patient")},
+    "/api/v1/medicine-counts/{id}/": {
+        "GET": (READ_PRESCRIPTIONS, None, "patient"),
+        "PATCH": (NOT_A_METHOD, {"remaining": "3"}, "patient"),
+        "DELETE": (NOT_A_METHOD, None, "patient"),
+    },
+    # The controlled-substance log (issue 21, point 4) belongs to a site, not a patient: the medical group's
+    # prescribers keep it; nobody else reads it (403, audited).
+    "/api/v1/stock-log/": {
+        "GET": (LIST_PRESCRIBER, None, "none"),
+        "POST": (LIST_PRESCRIBER | {"prescriber": 201}, lambda user: stock_receipt_body(user), "none"),
+    },
     "/api/v1/visit-slots/?patient={id}": {"GET": (BOOK_VISIT, None, "patient")},
     # Reminders (issue 7): the delivery log, read-only, for the care team and the group's coordinators; the
     # patient is refused (403) and outsiders get 404. `{id}` is a reminder about the target patient.
@@ -879,12 +958,77 @@ RECORD_IDS = {
     "/api/v1/notifications/{id}/read/": lambda patient: notification_id(patient),
     "/api/v1/reminders/{id}/": lambda patient: reminder_id(patient),
     "/api/v1/visits/{id}/": lambda patient: visit_id(patient),
+    "/api/v1/prescriptions/{id}/": lambda patient: prescription_id(patient),
+    "/api/v1/prescriptions/{id}/pdf/": lambda patient: prescription_id(patient),
+    "/api/v1/prescriptions/{id}/cancel/": lambda patient: prescription_id(patient),
+    "/api/v1/prescriptions/{id}/fills/": lambda patient: prescription_id(patient),
+    "/api/v1/pdmp-checks/{id}/": lambda patient: pdmp_check_id(patient),
+    "/api/v1/medicine-counts/{id}/": lambda patient: medicine_count_id(patient),
     "/api/v1/visits/{id}/cancel/": lambda patient: visit_id(patient),
     "/api/v1/visits/{id}/reschedule/": lambda patient: visit_id(patient),
     "/api/v1/referral-reconciliations/{id}/": lambda patient: reconciliation_id(patient),
     "/api/v1/referral-reconciliations/{id}/link/": lambda patient: reconciliation_id(patient),
     "/api/v1/referral-reconciliations/{id}/decline/": lambda patient: reconciliation_id(patient),
 }
+
+
+def medicine_count_id(patient):
+    from treatment.models import MedicineCount
+
+    return MedicineCount.objects.create(
+        patient=patient, source="clinician", remaining=3, expected=3, recorded_by=patient.referred_by
+    ).pk
+
+
+def stock_receipt_body(user):
+    """A receipt at a site of the cast's medical group (the prescriber's)."""
+    from kapcare.accounts.models import Organization
+    from treatment.models import StockSite
+
+    group = Organization.objects.filter(kind="medical_group").order_by("name").first()
+    if user.is_authenticated and user.role == "prescriber":
+        group = user.organization
+    site, _ = StockSite.objects.get_or_create(medical_group=group, name="Office", defaults={"address": "1 Main St"})
+    return {"site": str(site.pk), "kind": "receipt", "lot": "L1", "expires_on": "2099-01-01", "quantity_mg": "100"}
+
+
+def pdmp_check_id(patient):
+    from treatment.models import PDMPCheck
+
+    return PDMPCheck.objects.create(
+        patient=patient, prescriber=_prescriber(), checked_on=timezone.localdate(), state="CA", result="no_concerns"
+    ).pk
+
+
+def prescription_id(patient):
+    """A printed prescription of 3 tablets, refills 2, on a dose plan of the patient, by the cast's prescriber."""
+    from kapcare.accounts.models import DEARegistration
+    from treatment.models import DosePlan, PDMPCheck, Prescription
+
+    prescriber = _prescriber()
+    return Prescription.objects.create(
+        patient=patient,
+        course_id=course_id(patient),
+        dose_plan=DosePlan.objects.get(pk=draft_dose_plan_id(patient)),
+        prescriber=prescriber,
+        dea_registration=DEARegistration.objects.filter(clinician=prescriber).first(),
+        pdmp_check=PDMPCheck.objects.get(pk=pdmp_check_id(patient)),
+        formulation="sublingual_rdt",
+        strength_mg=100,
+        directions="One tablet under the tongue.",
+        quantity=3,
+        quantity_derived=3,
+        refills=2,
+        days_supply=30,
+        pharmacy_name="Bay Compounding",
+        pharmacy_address="12 Market St",
+        pharmacy_phone="+1 415 555 0100",
+        pharmacy_ncpdp_id="0512345",
+        issued_on=timezone.localdate(),
+        channel="printed",
+        evaluation_encounter="telemedicine",
+        content_hash="0" * 64,
+    ).pk
 
 
 def visit_id(patient):
@@ -1209,6 +1353,7 @@ PAGES = {
     "/patients/{id}/messages/": READ_CLINICAL,
     "/patients/{id}/messages/patient/": READ_PATIENT_THREAD,
     "/patients/{id}/record/": EXPORT_RECORD,
+    "/patients/{id}/prescriptions/": READ_PRESCRIPTIONS,
 }
 PAGE_CASES = [pytest.param(page, role, id=f"{page} {role}") for page in PAGES for role in ROLES]
 

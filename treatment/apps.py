@@ -11,3 +11,4 @@ class TreatmentConfig(AppConfig):
         from . import due_work as rules
 
         due_work.register(rules.derive)  # the course of care's due work, stored by patients.due_work
+        from treatment.prescriptions import admin  # noqa: F401 (registers the prescription models' admins)

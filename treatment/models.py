@@ -4,6 +4,15 @@ sub-package and is re-exported here, so `from treatment.models import X` keeps w
 from treatment.adverse_events.models import AdverseEvent
 from treatment.course.models import CarePolicy, DosePlan, FollowUp, TreatmentCourse
 from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
+from treatment.prescriptions.models import (
+    MedicineCount,
+    PDMPCheck,
+    PharmacyNotice,
+    Prescription,
+    PrescriptionFill,
+    StockEntry,
+    StockSite,
+)
 from treatment.sessions.models import (
     BoosterDose,
     ChaperoneCheckIn,
@@ -35,12 +44,19 @@ __all__ = [
     "DosingRecord",
     "FollowUp",
     "IntegrationSummary",
+    "MedicineCount",
+    "PDMPCheck",
+    "PharmacyNotice",
+    "Prescription",
+    "PrescriptionFill",
     "PsychotherapyNote",
     "Schedule",
     "SessionChange",
     "SessionHoursException",
     "SessionNote",
     "SessionNoteAddendum",
+    "StockEntry",
+    "StockSite",
     "TherapySession",
     "TimeOff",
     "TreatmentCourse",

@@ -60,4 +60,5 @@ urlpatterns = [
         name="integration-summary-save",
     ),
     path("", include("treatment.visits.urls")),
+    path("", include("treatment.prescriptions.urls")),
 ]

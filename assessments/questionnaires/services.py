@@ -4,7 +4,7 @@ The caller has already found the patient through kapcare.access (an outsider got
 that raise safety alerts come from the instrument's data (assessments/instruments.json), not from code
 per instrument."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from assessments import instruments as instrument_data
 from assessments.models import QuestionnaireResponse
@@ -34,6 +34,8 @@ def questionnaire_submit(
     if definition is None:
         known = ", ".join(instrument_data.instruments())
         raise ValidationError({"instrument": [f"Unknown instrument {instrument!r}: use one of {known}."]})
+    if definition.clinician_rated and actor.role != User.Role.PRESCRIBER:
+        raise PermissionDenied(f"The {definition.short_name} is rated by the prescriber on the care team.")
     errors = {}
     if answer_errors := definition.errors(answers):
         errors["answers"] = answer_errors

@@ -8,4 +8,7 @@ class RemindersConfig(AppConfig):
 
     def ready(self):
         # The visits' reminder kinds register themselves beside the others (kinds.py), once every app is loaded.
-        from . import visit_kinds  # noqa: F401
+        from . import (
+            prescription_kinds,  # noqa: F401 (prescriptions' kinds, registered the same way)
+            visit_kinds,  # noqa: F401
+        )

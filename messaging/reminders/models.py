@@ -35,6 +35,9 @@ class Reminder(models.Model):
         MESSAGE_DIGEST = "message_digest", "Unread messages (daily digest)"
         VISIT_TOMORROW = "visit_tomorrow", "Prescriber visit tomorrow"
         FOLLOW_UP_TO_BOOK = "follow_up_to_book", "Book your follow-up visit"
+        REFILL_WINDOW_CLOSING = "refill_window_closing", "Prescription refills end within 14 days (6 months)"
+        PDMP_CHECK_DUE = "pdmp_check_due", "PDMP check due before the follow-up"
+        STOCK_COUNT_DUE = "stock_count_due", "Controlled-substance count due"
 
     class Channel(models.TextChoices):
         EMAIL = "email", "E-mail"

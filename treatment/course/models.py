@@ -103,6 +103,30 @@ class CarePolicy(models.Model):
         default=24,
         validators=[MinValueValidator(0), MaxValueValidator(168)],
     )
+    # Prescribing (treatment.prescriptions): how fresh a PDMP check must be, and the rule for prescribing a
+    # controlled substance after a telemedicine evaluation (the DEA flexibilities run to the end of 2026).
+    pdmp_max_age_days = models.PositiveSmallIntegerField(
+        "PDMP check valid for (days)", default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    telemedicine_rule = models.CharField(
+        "controlled substances after a telemedicine evaluation",
+        max_length=20,
+        choices=[
+            ("flexibility", "Allowed under the DEA telemedicine flexibilities, attested"),
+            ("in_person", "An in-person visit is required first"),
+        ],
+        default="flexibility",
+    )
+    telemedicine_flexibility_until = models.DateField(
+        "DEA telemedicine flexibilities end on", default=datetime.date(2026, 12, 31)
+    )
+    # Route-aware monitoring: an intramuscular dose needs vitals this many minutes after it (besides before the
+    # dose and before discharge); the minimum observation is monitoring_minutes_intramuscular.
+    peak_vitals_minutes_intramuscular = models.PositiveSmallIntegerField(
+        "vitals after an intramuscular dose at (minutes)",
+        default=40,
+        validators=[MinValueValidator(10), MaxValueValidator(120)],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -29,7 +29,11 @@ def questionnaire_list(request):
     audit_record(request.user, AuditEvent.Action.READ, patient)
     due = measurement_selectors.questionnaires_due(request.user, patient=patient)
     due_codes = {entry.code for entry in due}
-    others = [instrument for code, instrument in instruments.instruments().items() if code not in due_codes]
+    others = [
+        instrument
+        for code, instrument in instruments.instruments().items()
+        if code not in due_codes and not instrument.clinician_rated
+    ]
     return render(
         request, "treatment/measurement/questionnaire_list.html", {"patient": patient, "due": due, "others": others}
     )

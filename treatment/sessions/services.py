@@ -24,6 +24,7 @@ from treatment.course import gates
 from treatment.course.models import CarePolicy, DosePlan
 from treatment.course.services import CLOSED_STAGES, _lock_patient, course_closed, course_current, course_refresh
 from treatment.notes.models import SessionNote
+from treatment.prescriptions.monitoring import TIMED_VITALS_TOLERANCE_MINUTES, monitoring_for
 from treatment.sessions.models import (
     BoosterDose,
     ChaperoneCheckIn,
@@ -551,21 +552,31 @@ def vitals_record(
 
 
 def _check_monitoring(session, record, ended_at):
-    """The patient stays monitored the policy's minutes for the route after the dose (and any booster)."""
+    """The patient stays monitored the policy's minutes for the route after the dose (and any booster), with
+    the route's timed vitals recorded (treatment.prescriptions.monitoring: intramuscular, at 40 minutes)."""
     policy = CarePolicy.for_group(session.patient.medical_group_id)
     plan = session.dose_plan or DosePlan.objects.signed().filter(course=session.course).first()
-    minutes = policy.monitoring_minutes(plan.route if plan else "")
+    needs = monitoring_for(policy, plan.route if plan else "")
+    minutes = needs.observation_minutes
     last = max([record.dose_taken_at, *BoosterDose.objects.filter(session=session).values_list("taken_at", flat=True)])
     earliest = last + timedelta(minutes=minutes)
+    tz = gates.patient_zone(session.patient)
+    route = plan.get_route_display().lower() if plan and plan.route else "this"
     if ended_at < earliest:
-        tz = gates.patient_zone(session.patient)
-        route = plan.get_route_display().lower() if plan and plan.route else "this"
         raise RuleRefused(
             f"Rule “minimum monitoring time”: after a {route} dose the patient stays monitored at least {minutes} "
             f"minutes; the last dose was taken {gates.local(last, tz)}, so the session ends no sooner than "
             f"{gates.local(earliest, tz)}.",
             code="monitoring_time",
         )
+    for phase, after in needs.timed_vitals:
+        due = record.dose_taken_at + timedelta(minutes=after - TIMED_VITALS_TOLERANCE_MINUTES)
+        if not VitalsReading.objects.filter(session=session, phase=phase, taken_at__gte=due).exists():
+            raise RuleRefused(
+                f"Rule “route-aware monitoring”: after a {route} dose vitals are taken {after} minutes after the dose "
+                f"(from {gates.local(due, tz)}); record them before the session ends.",
+                code="monitoring_vitals_missing",
+            )
 
 
 def latest_vitals(session, phase=None):

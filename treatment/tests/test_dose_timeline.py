@@ -303,6 +303,8 @@ def test_the_monitoring_time_is_the_policys_for_the_route(api, therapist_a, pres
         confirm_checklist(therapist_a, TherapySession.objects.get(pk=booked.session_id))
         allowed(client.vitals(therapist_a, booked.session_id, "pre_dose"))
         allowed(client.dose(therapist_a, booked.session_id, mg="100.0"))
+        clock.move_to(now + timedelta(minutes=40))
+        allowed(client.vitals(therapist_a, booked.session_id, "peak"))  # intramuscular: vitals at 40 minutes
         clock.move_to(now + timedelta(minutes=140))
         allowed(client.vitals(therapist_a, booked.session_id, "end"))
         early = refused(client.end(therapist_a, booked.session_id), "monitoring_time")

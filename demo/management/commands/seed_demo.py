@@ -28,8 +28,10 @@ from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Patient, Stage
 from treatment.course import services as course_services
-from treatment.models import IntegrationSummary, TherapySession, Visit
+from treatment.models import CarePolicy, IntegrationSummary, Prescription, StockSite, TherapySession, Visit
 from treatment.notes import services as note_services
+from treatment.prescriptions import services as prescription_services
+from treatment.prescriptions import stock
 from treatment.sessions import services as session_services
 from treatment.visits import selectors as visit_selectors
 from treatment.visits import services as visit_services
@@ -105,6 +107,18 @@ DOSE_PLAN = {
     "instructions_patient": "Nothing to eat for 4 hours before. Hold the tablets under your tongue 10 minutes; spit.",
     "instructions_therapist": "Pre-dose blood pressure; recheck at 40 minutes and before the booster.",
     "benzodiazepine_hold": "",
+}
+PRESCRIPTION = {
+    "directions": "At each dosing session: 1 tablet under the tongue (2 from the second session), 1 more as the "
+    "booster if the therapist agrees. Hold 10 minutes; spit.",
+    "refills": 0,
+    "days_supply": 42,
+    "pharmacy_name": "Bayview Compounding Pharmacy",
+    "pharmacy_address": "210 Mission St, San Francisco, CA 94105",
+    "pharmacy_phone": "+1 415 555 0170",
+    "pharmacy_ncpdp_id": "0567890",
+    "channel": "printed",
+    "telemedicine_attested": True,
 }
 FOLLOW_UP_NOTE = {
     "symptoms": "Mood and sleep much improved; back at work full time. Reports feeling more connected.",
@@ -240,6 +254,7 @@ class Command(BaseCommand):
         self._score_history(users)
         self._conversation(users)
         self._visits(users)
+        self._prescriptions(users)
         clinicians = [users[local] for local in ("prescriber", "therapist", "therapist2", "therapist3")]
         seed_network_demo(
             coordinator=users["coordinator"],
@@ -277,6 +292,32 @@ class Command(BaseCommand):
             if any(need.kind == kind for need in visit_selectors.to_book(patient)):
                 slot = visit_selectors.open_slots(users["prescriber"], kind)[0]
                 visit_services.visit_book(actor=patient.user, patient=patient, kind=kind, starts_at=slot)
+
+    @staticmethod
+    def _prescriptions(users):
+        """Taylor's PDMP check and prescription for the rest of the plan (picked up), a CGI-S rating by Maya, and
+        the group's office with its controlled-substance log (a receipt, a count). Added once. After the DEA
+        telemedicine flexibilities end (CarePolicy), the prescription needs an in-person visit first: skipped."""
+        patient = Patient.objects.filter(email=demo_email("patient")).first()
+        prescriber = users["prescriber"]
+        if patient is None or Prescription.objects.filter(patient=patient).exists():
+            return
+        today = timezone.localdate()
+        prescription_services.pdmp_check_record(
+            actor=prescriber, patient=patient, checked_on=today, state=patient.state, result="no_concerns"
+        )
+        if today <= CarePolicy.for_group(patient.medical_group_id).telemedicine_flexibility_until:
+            rx = prescription_services.prescription_issue(actor=prescriber, patient=patient, data=PRESCRIPTION)
+            prescription_services.fill_record(actor=patient.user, prescription=rx, filled_on=today, method="pickup")
+        questionnaire_services.questionnaire_submit(actor=prescriber, patient=patient, instrument="cgi_s", answers=[3])
+        site, _ = StockSite.objects.get_or_create(
+            medical_group=prescriber.organization,
+            name="Cascade Medical Group office",
+            defaults={"address": "400 Harbor Way, Suite 2"},
+        )
+        lot = {"site": site, "lot": "KX-2026-118"}
+        stock.stock_receive(actor=prescriber, **lot, expires_on=today + timedelta(days=730), quantity_mg=5000)
+        stock.stock_count(actor=prescriber, **lot, counted_mg=5000)
 
     @staticmethod
     def _conversation(users):

@@ -1,0 +1,246 @@
+"""The controlled-substance log of a site (in-office intramuscular dosing) and the take-home tablet counts.
+
+Every entry is in mg of ketamine and belongs to a lot opened by a receipt. The running balance of a lot is its
+receipts less its administrations and witnessed waste; it never goes negative (the site is locked while an entry
+is written). A count records what was physically there against that balance; the discrepancy report lists the
+counts that did not balance and the administrations that do not match the dose recorded in their session."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from kapcare.access import Permission
+from kapcare.accounts.models import User
+from kapcare.audit.models import AuditEvent
+from kapcare.audit.services import audit_record
+from kapcare.rules import RuleRefused
+from kapcare.services import service
+from patients import services as patient_services
+from patients.models import SafetyAlert
+from treatment.sessions.models import BoosterDose, DosingRecord, TherapySession
+
+from .models import MedicineCount, PrescriptionFill, StockEntry, StockSite
+
+Kind = StockEntry.Kind
+DRAWS = (Kind.ADMINISTRATION, Kind.WASTE)
+COUNT_DISCREPANCY = SafetyAlert.Kind.MEDICINE_COUNT_DISCREPANCY
+
+
+def visible_stock_sites(user):
+    """The sites whose log the user keeps: the prescribers of the site's medical group."""
+    if user.is_authenticated and user.role == User.Role.PRESCRIBER and user.organization_id:
+        return StockSite.objects.filter(medical_group_id=user.organization_id)
+    return StockSite.objects.none()
+
+
+def lot_balance(site, lot) -> Decimal:
+    entries = StockEntry.objects.filter(site=site, lot=lot)
+    totals = entries.aggregate(
+        received=Sum("quantity_mg", filter=Q(kind=Kind.RECEIPT)),
+        drawn=Sum("quantity_mg", filter=Q(kind__in=DRAWS)),
+    )
+    return (totals["received"] or Decimal("0")) - (totals["drawn"] or Decimal("0"))
+
+
+def site_balance(site) -> Decimal:
+    lots = StockEntry.objects.filter(site=site, kind=Kind.RECEIPT).values_list("lot", flat=True).distinct()
+    return sum((lot_balance(site, lot) for lot in lots), Decimal("0"))
+
+
+def _locked(site):
+    return StockSite.objects.select_for_update().get(pk=site.pk)
+
+
+def _require_site(actor, site):
+    if not visible_stock_sites(actor).filter(pk=site.pk).exists():
+        raise ValidationError({"site": "No such site in your medical group."})
+
+
+def _mg(value, field="quantity_mg"):
+    try:
+        value = Decimal(str(value))
+    except ArithmeticError:
+        raise ValidationError({field: "Give a number of mg."}) from None
+    if value <= 0:
+        raise ValidationError({field: "Give a positive number of mg."})
+    return value
+
+
+def _entry(actor, site, **fields):
+    entry = StockEntry.objects.create(site=site, recorded_by=actor, **fields)
+    audit_record(actor, AuditEvent.Action.CREATE, entry)
+    return entry
+
+
+@service(Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stockentry")
+def stock_receive(*, actor, site, lot: str, expires_on, quantity_mg, note: str = "") -> StockEntry:
+    """A receipt opens a lot: its number, expiry and the mg received."""
+    _require_site(actor, site)
+    lot = (lot or "").strip()
+    if not lot or expires_on is None:
+        raise ValidationError({"lot": "Give the lot number and its expiry."})
+    site = _locked(site)
+    if StockEntry.objects.filter(site=site, lot=lot, kind=Kind.RECEIPT).exclude(expires_on=expires_on).exists():
+        raise ValidationError({"expires_on": "This lot was received before with another expiry."})
+    return _entry(
+        actor, site, kind=Kind.RECEIPT, lot=lot, expires_on=expires_on, quantity_mg=_mg(quantity_mg), note=note
+    )
+
+
+def _draw(actor, site, lot, quantity_mg, **fields):
+    site = _locked(site)
+    receipt = StockEntry.objects.filter(site=site, lot=lot, kind=Kind.RECEIPT).first()
+    if receipt is None:
+        raise ValidationError({"lot": "No lot of that number was received at this site."})
+    if receipt.expires_on < timezone.localdate():
+        raise RuleRefused(f"Lot {lot} expired on {receipt.expires_on}: it is wasted, not given.", code="lot_expired")
+    balance = lot_balance(site, lot)
+    if quantity_mg > balance:
+        raise RuleRefused(
+            f"Rule “the balance never goes negative”: lot {lot} holds {balance} mg; {quantity_mg} mg is more. "
+            "Record the receipt first, or count the lot.",
+            code="stock_negative_balance",
+        )
+    return _entry(actor, site, lot=lot, quantity_mg=quantity_mg, **fields)
+
+
+def session_dose_mg(session) -> Decimal:
+    """The mg recorded as given in a dosing session: the dose and its boosters."""
+    dose = DosingRecord.objects.filter(session=session).values_list("dose_mg", flat=True).first() or 0
+    boosters = BoosterDose.objects.filter(session=session).aggregate(mg=Sum("dose_mg"))["mg"] or 0
+    return Decimal(dose) + Decimal(boosters)
+
+
+@service(Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stockentry")
+def stock_administer(*, actor, site, lot: str, session, quantity_mg=None) -> StockEntry:
+    """An administration from a lot, linked to the in-office dosing session whose dose it gave (by default the
+    dose and boosters recorded there). One per session."""
+    _require_site(actor, site)
+    if not session.is_dosing or session.patient.medical_group_id != site.medical_group_id:
+        raise ValidationError({"session": "Choose a dosing session of a patient of this medical group."})
+    if session.modality != TherapySession.Modality.IN_PERSON:
+        raise RuleRefused("An in-office administration belongs to an in-person dosing session.", code="not_in_office")
+    given = session_dose_mg(session)
+    if not given:
+        raise RuleRefused("The session's dose is not recorded yet: record it first.", code="dose_not_taken")
+    if StockEntry.objects.filter(session=session, kind=Kind.ADMINISTRATION).exists():
+        raise RuleRefused("This session's administration is already in the log.", code="administration_recorded")
+    quantity = given if quantity_mg in (None, "") else _mg(quantity_mg)
+    return _draw(actor, site, lot, quantity, kind=Kind.ADMINISTRATION, session=session, patient_id=session.patient_id)
+
+
+@service(Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stockentry")
+def stock_waste(*, actor, site, lot: str, quantity_mg, witness, note: str) -> StockEntry:
+    """Waste from a lot, witnessed by a second clinician of the medical group, with what happened."""
+    _require_site(actor, site)
+    group = site.medical_group_id
+    of_group = witness.organization_id == group or getattr(witness.organization, "medical_group_id", None) == group
+    if witness.pk == actor.pk or not witness.is_clinician or not witness.is_active or not of_group:
+        raise RuleRefused(
+            "Rule “witnessed waste”: a second clinician of the medical group witnesses the waste.",
+            code="waste_witness",
+        )
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "Say what was wasted and why."})
+    return _draw(actor, site, lot, _mg(quantity_mg), kind=Kind.WASTE, witness=witness, note=note[:300])
+
+
+@service(Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stockentry")
+def stock_count(*, actor, site, lot: str, counted_mg, note: str = "") -> StockEntry:
+    """A physical count of a lot, kept with the balance the log expected then."""
+    _require_site(actor, site)
+    site = _locked(site)
+    if not StockEntry.objects.filter(site=site, lot=lot, kind=Kind.RECEIPT).exists():
+        raise ValidationError({"lot": "No lot of that number was received at this site."})
+    counted = Decimal(str(counted_mg))
+    if counted < 0:
+        raise ValidationError({"counted_mg": "A count is 0 or more."})
+    expected = lot_balance(site, lot)
+    return _entry(actor, site, kind=Kind.COUNT, lot=lot, quantity_mg=counted, expected_mg=expected, note=note)
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    entry: StockEntry
+    what: str
+
+
+def discrepancy_report(site) -> list[Discrepancy]:
+    """Counts that did not balance, and administrations that do not match their session's recorded dose."""
+    found = []
+    for entry in StockEntry.objects.filter(site=site, kind__in=[Kind.COUNT, Kind.ADMINISTRATION]).select_related(
+        "session"
+    ):
+        if entry.kind == Kind.COUNT and entry.discrepancy_mg:
+            found.append(
+                Discrepancy(
+                    entry, f"Lot {entry.lot}: counted {entry.quantity_mg} mg, the log says {entry.expected_mg}."
+                )
+            )
+        elif entry.kind == Kind.ADMINISTRATION and entry.quantity_mg != session_dose_mg(entry.session):
+            found.append(
+                Discrepancy(
+                    entry,
+                    f"Lot {entry.lot}: {entry.quantity_mg} mg logged for a session whose record says "
+                    f"{session_dose_mg(entry.session)} mg.",
+                )
+            )
+    return found
+
+
+# Take-home medicine ----------------------------------------------------------------------------------------
+
+
+def expected_remaining(patient) -> Decimal:
+    """Tablets the patient should hold: every fill of their tablet prescriptions, less the tablets of each dose
+    and booster taken in their sessions since the first fill."""
+    fills = PrescriptionFill.objects.filter(patient=patient, prescription__status="issued").exclude(
+        prescription__formulation="im_solution"
+    )
+    first = fills.order_by("filled_on").first()
+    if first is None:
+        return Decimal("0")
+    strength = first.prescription.strength_mg
+    received = fills.aggregate(q=Sum("quantity"))["q"] or Decimal("0")
+    since = {"session__patient": patient, "session__scheduled_at__date__gte": first.filled_on}
+    taken = DosingRecord.objects.filter(**since, dose_taken_at__isnull=False).aggregate(mg=Sum("dose_mg"))["mg"] or 0
+    taken += BoosterDose.objects.filter(**since).aggregate(mg=Sum("dose_mg"))["mg"] or 0
+    return received - (Decimal(taken) / strength).quantize(Decimal("0.1"))
+
+
+@service(Permission.RECORD_FILL, on="patient")
+def medicine_count_record(*, actor, patient, remaining, session=None) -> MedicineCount:
+    """Tablets remaining, reported by the patient or counted at a dosing session; a mismatch with what the fills
+    and doses leave raises a safety alert to the prescriber."""
+    try:
+        remaining = Decimal(str(remaining))
+    except ArithmeticError:
+        raise ValidationError({"remaining": "Give the number of tablets left."}) from None
+    if remaining < 0:
+        raise ValidationError({"remaining": "Give the number of tablets left (0 or more)."})
+    if session is not None and (session.patient_id != patient.pk or not session.is_dosing):
+        raise ValidationError({"session": "Choose a dosing session of this patient."})
+    source = MedicineCount.Source.PATIENT if actor.is_patient else MedicineCount.Source.CLINICIAN
+    count = MedicineCount.objects.create(
+        patient=patient,
+        session=session,
+        source=source,
+        remaining=remaining,
+        expected=expected_remaining(patient),
+        recorded_by=actor,
+    )
+    audit_record(actor, AuditEvent.Action.CREATE, count)
+    if count.discrepancy:
+        patient_services.safety_alert_raise(
+            patient=patient,
+            kind=COUNT_DISCREPANCY,
+            reason=f"Take-home tablets: {count.remaining} counted, {count.expected} expected.",
+            source=count,
+            severity=SafetyAlert.Severity.MODERATE,
+            actor=actor,
+        )
+    return count
