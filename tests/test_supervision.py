@@ -8,17 +8,22 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from assessments import services as assessment_services
+from assessments.models import ScreeningFlag, Severity
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from network.supervision import services
 from network.supervision.models import SupervisionCase, SupervisionPolicy
 from patients import services as patient_services
-from tests.course_states import ready_for_evaluation, signed_dose_plan, signed_evaluation
-from tests.factories import UserFactory, enrol_totp
+from tests.course_states import EVALUATION, ready_for_evaluation, sign_consents, signed_dose_plan, signed_evaluation
+from tests.factories import INTAKE_ANSWERS, UserFactory, enrol_totp
 from tests.fixtures import refer
+from treatment.adverse_events import services as adverse_event_services
+from treatment.course import services as course_services
 
 Reason = SupervisionCase.Reason
 pytestmark = pytest.mark.django_db
@@ -220,3 +225,57 @@ def test_a_supervisor_is_never_supervised_by_their_own_supervisee(coordinator, s
 def test_only_a_coordinator_assigns_supervisors(supervised, supervisor):
     with pytest.raises(PermissionDenied):
         services.supervisor_assign(actor=supervised, prescriber=supervisor, supervisor=supervised)
+
+
+def test_seed_demo_has_a_supervisor_and_reviews_in_each_state():
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)  # idempotent
+
+    supervisor = User.objects.get(email="supervisor@demo.kapcare.test")
+    cases = SupervisionCase.objects.filter(supervisor=supervisor)
+    assert cases.filter(verdict="disagree", acknowledged_at__isnull=True).count() == 1
+    assert cases.filter(verdict="agree").count() == 1
+    assert cases.filter(reviewed_at__isnull=True).exists()
+
+
+def test_an_eligible_evaluation_over_a_dismissed_absolute_flag_is_picked(
+    medical_group, patient_a, supervised, coordinator
+):
+    policy(medical_group, first_patients=0, sample_percent=0)
+    sign_consents(patient_a)
+    intake = {**INTAKE_ANSWERS, "bp_systolic": 186, "bp_diastolic": 106}
+    assessment_services.intake_submit(actor=patient_a.user, patient=patient_a, data=intake, medications=[])
+    flags = ScreeningFlag.objects.filter(intake__patient=patient_a)
+    assert Severity.ABSOLUTE in {flag.severity for flag in flags}
+    reviews = [{"flag": flag.pk, "outcome": "dismissed", "reason": "160/95 on three rechecks."} for flag in flags]
+    draft = assessment_services.evaluation_save_draft(
+        actor=supervised, patient=patient_a, data=EVALUATION, flag_reviews=reviews
+    )
+    course_services.evaluation_sign_and_advance_course(actor=supervised, evaluation=draft)
+    services.supervision_reconcile()
+
+    assert case_of(patient_a).reason == Reason.DISMISSED_ABSOLUTE_FLAG
+
+
+def discharged(prescriber, patient, decision):
+    follow_up, _created = course_services.follow_up_start(actor=prescriber, patient=patient)
+    note = {"symptoms": "Worse.", "side_effects": "See the report.", "decision": decision, "rationale": "Stop."}
+    follow_up = course_services.follow_up_save_draft(actor=prescriber, follow_up=follow_up, data=note)
+    return course_services.follow_up_sign(actor=prescriber, follow_up=follow_up)
+
+
+def test_a_discontinuation_after_an_adverse_event_is_picked_a_completion_is_not(
+    medical_group, patient_a, patient_b, therapist_a, therapist_b, supervised
+):
+    policy(medical_group, first_patients=0, sample_percent=0)
+    for patient in (patient_a, patient_b):
+        ready_for_evaluation(patient)
+        signed_evaluation(supervised, patient)
+    adverse_event_services.adverse_event_report(actor=therapist_a, patient=patient_a, kind="nausea", severity="mild")
+    adverse_event_services.adverse_event_report(actor=therapist_b, patient=patient_b, kind="nausea", severity="mild")
+    stopped = discharged(supervised, patient_a, "discontinue")
+    completed = discharged(supervised, patient_b, "complete")
+    services.supervision_reconcile()
+
+    assert SupervisionCase.objects.get(record_id=stopped.pk).reason == Reason.ADVERSE_EVENT
+    assert SupervisionCase.objects.get(record_id=completed.pk).reason == Reason.NOT_PICKED
