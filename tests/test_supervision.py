@@ -17,7 +17,7 @@ from assessments.models import ScreeningFlag, Severity
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from network.supervision import services
-from network.supervision.models import SupervisionCase, SupervisionPolicy
+from network.supervision.models import SupervisionAssignment, SupervisionCase, SupervisionPolicy
 from patients import services as patient_services
 from tests.course_states import EVALUATION, ready_for_evaluation, sign_consents, signed_dose_plan, signed_evaluation
 from tests.factories import INTAKE_ANSWERS, UserFactory, enrol_totp
@@ -279,3 +279,22 @@ def test_a_discontinuation_after_an_adverse_event_is_picked_a_completion_is_not(
 
     assert SupervisionCase.objects.get(record_id=stopped.pk).reason == Reason.ADVERSE_EVENT
     assert SupervisionCase.objects.get(record_id=completed.pk).reason == Reason.NOT_PICKED
+
+
+def test_the_admin_door_refuses_a_supervisor_supervised_by_their_supervisee(client, supervised, supervisor):
+    superuser = UserFactory(role=User.Role.ADMIN, is_staff=True, is_superuser=True, email="root@example.test")
+    enrol_totp(superuser)
+    client.force_login(superuser)
+    url = reverse("admin:network_supervisionassignment_add")
+    page = client.post(url, {"prescriber": supervisor.pk, "supervisor": supervised.pk})
+
+    assert page.status_code == 200
+    assert b"own supervisee" in page.content
+    assert not SupervisionAssignment.objects.filter(prescriber=supervisor).exists()
+
+
+def test_therapists_and_patients_have_no_supervision_page(client, therapist_a, patient_a, picked):
+    for user in (therapist_a, patient_a.user):
+        client.force_login(user)
+        assert client.get(reverse("network:supervision")).status_code == 403
+        assert client.get(reverse("network:supervision-case", args=[picked.pk])).status_code == 403
