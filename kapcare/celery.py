@@ -70,4 +70,6 @@ app.conf.beat_schedule = {
     # Supervision picks signed records by policy; the apps that sign cannot call up into the network, so this
     # considers every record signed since the last run (each once) within minutes of its signature.
     "reconcile-supervision": every(600.0, "network.supervision.tasks.reconcile_supervision"),
+    # Overdue supervision reviews remind the supervisor, then (a week on) the coordinators; each once.
+    "remind-overdue-supervision": every(3600.0, "network.supervision.tasks.remind_overdue_supervision"),
 }

@@ -16,6 +16,7 @@ from assessments import services as assessment_services
 from assessments.models import ScreeningFlag, Severity
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
+from messaging.models import Notification
 from network.supervision import services
 from network.supervision.models import SupervisionAssignment, SupervisionCase, SupervisionPolicy
 from patients import services as patient_services
@@ -298,3 +299,22 @@ def test_therapists_and_patients_have_no_supervision_page(client, therapist_a, p
         client.force_login(user)
         assert client.get(reverse("network:supervision")).status_code == 403
         assert client.get(reverse("network:supervision-case", args=[picked.pk])).status_code == 403
+
+
+def test_an_overdue_review_reminds_the_supervisor_then_the_coordinators_each_once(picked, supervisor, coordinator):
+    today = picked.due_on
+    assert services.supervision_remind_overdue(today=today) == (0, 0)  # due today: not late yet
+    assert services.supervision_remind_overdue(today=today + timedelta(days=1)) == (1, 0)
+    assert services.supervision_remind_overdue(today=today + timedelta(days=2)) == (0, 0)
+    assert services.supervision_remind_overdue(today=today + timedelta(days=8)) == (0, 1)
+    assert services.supervision_remind_overdue(today=today + timedelta(days=9)) == (0, 0)
+
+    overdue = Notification.objects.filter(kind="supervision_overdue")
+    assert sorted(n.recipient.email for n in overdue) == [coordinator.email, supervisor.email]
+    assert all(n.patient_id is None and str(picked.patient_id) not in n.url for n in overdue)
+
+
+def test_the_prescriber_is_notified_of_a_review(picked, supervisor, supervised):
+    services.supervision_review(actor=supervisor, case=picked, verdict="agree", comment="")
+
+    assert Notification.objects.get(recipient=supervised).title == "Supervision feedback: agree"

@@ -102,6 +102,8 @@ class SupervisionCase(models.Model):
     comment = models.TextField(blank=True, max_length=5000)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True, help_text="When the supervisor was told it is overdue.")
+    escalated_at = models.DateTimeField(null=True, blank=True, help_text="When the coordinators were told.")
 
     class Meta:
         ordering = ["due_on", "considered_at"]

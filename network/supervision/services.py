@@ -7,15 +7,19 @@ import hashlib
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Min
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments.models import Evaluation, EvaluationFlagReview, Severity
 from kapcare import access
 from kapcare.access import Permission
+from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.services import service
+from messaging.services import notification_create
 from treatment.adverse_events.models import AdverseEvent
 from treatment.course.models import DosePlan, FollowUp
 
@@ -24,6 +28,7 @@ from .selectors import RECORD_MODELS, policy_of
 
 Kind, Reason = SupervisionCase.Kind, SupervisionCase.Reason
 RECONCILE_WINDOW = timedelta(days=7)
+ESCALATE_AFTER = timedelta(days=7)  # past the due date, the coordinators are told too
 
 
 @service(Permission.ASSIGN_SUPERVISOR, object_type="network.supervisionassignment")
@@ -170,6 +175,8 @@ def supervision_review(*, actor, case, verdict, comment):
     case.verdict, case.comment, case.reviewed_at = verdict, comment.strip(), timezone.now()
     case.save(update_fields=["verdict", "comment", "reviewed_at"])
     audit_record(actor, AuditEvent.Action.UPDATE, case, fields=["verdict", "comment"])
+    title = f"Supervision feedback: {case.get_verdict_display().lower()}"
+    notification_create(recipients=[case.prescriber], kind="supervision_feedback", title=title, url=_url(case))
     return case
 
 
@@ -183,3 +190,43 @@ def supervision_acknowledge(*, actor, case):
         case.save(update_fields=["acknowledged_at"])
         audit_record(actor, AuditEvent.Action.UPDATE, case, fields=["acknowledged_at"])
     return case
+
+
+# Overdue reviews --------------------------------------------------------------------------------------
+
+
+def _url(case):
+    return reverse("network:supervision-case", args=[case.pk])
+
+
+def supervision_remind_overdue(*, today=None):
+    """Tell each supervisor once about a review past its due date; a week later tell the prescriber's medical
+    group's coordinators once. Rows are claimed (SKIP LOCKED) so two runs never notify twice. Returns
+    (reminded, escalated)."""
+    today = today or timezone.localdate()
+    late = SupervisionCase.objects.exclude(reason="").filter(reviewed_at__isnull=True, due_on__lt=today)
+    reminded = _notify_once(late, "reminded_at", lambda case: [case.supervisor])
+    escalated = _notify_once(late.filter(due_on__lt=today - ESCALATE_AFTER), "escalated_at", _coordinators)
+    return reminded, escalated
+
+
+def _coordinators(case):
+    return User.objects.filter(role=User.Role.COORDINATOR, organization_id=case.prescriber.organization_id)
+
+
+@transaction.atomic
+def _notify_once(cases, marker, recipients_of):
+    claimed = list(
+        cases.filter(**{f"{marker}__isnull": True})
+        .select_related("supervisor", "prescriber")
+        .select_for_update(skip_locked=True, of=("self",))
+    )
+    for case in claimed:
+        notification_create(
+            recipients=recipients_of(case),
+            kind="supervision_overdue",
+            title="A supervision review is overdue",
+            url=_url(case),
+        )
+    SupervisionCase.objects.filter(pk__in=[case.pk for case in claimed]).update(**{marker: timezone.now()})
+    return len(claimed)

@@ -18,3 +18,9 @@ def select_for_supervision(kind, record_id):
 def reconcile_supervision():
     """Beat: every recently signed record not yet considered."""
     return services.supervision_reconcile()
+
+
+@shared_task(name="network.supervision.tasks.remind_overdue_supervision")
+def remind_overdue_supervision():
+    """Beat: overdue reviews remind the supervisor, then the coordinators."""
+    return services.supervision_remind_overdue()
