@@ -2,7 +2,12 @@
 
 from network.consultation.models import Attendance, ConsultationGroup, GroupMembership, Meeting, Presentation
 from network.joining.models import Application, ApplicationDEARegistration, ApplicationLicence, CredentialCheck
-from network.supervision.models import SupervisionAssignment, SupervisionCase, SupervisionPolicy
+from network.supervision.models import (
+    SupervisionAssignment,
+    SupervisionCase,
+    SupervisionComment,
+    SupervisionPolicy,
+)
 from network.training.models import Course, Enrolment
 
 __all__ = [
@@ -19,5 +24,6 @@ __all__ = [
     "Presentation",
     "SupervisionAssignment",
     "SupervisionCase",
+    "SupervisionComment",
     "SupervisionPolicy",
 ]

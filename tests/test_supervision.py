@@ -318,3 +318,19 @@ def test_the_prescriber_is_notified_of_a_review(picked, supervisor, supervised):
     services.supervision_review(actor=supervisor, case=picked, verdict="agree", comment="")
 
     assert Notification.objects.get(recipient=supervised).title == "Supervision feedback: agree"
+
+
+def test_discuss_opens_a_thread_between_supervisor_and_prescriber_only(client, api, picked, supervisor, supervised):
+    url = reverse("network:supervision-case", args=[picked.pk])
+    client.force_login(supervised)
+    assert client.post(url, {"action": "comment", "body": "Can we talk?"}).status_code == 400  # not "discuss"
+
+    client.force_login(supervisor)
+    client.post(url, {"verdict": "discuss", "comment": "The titration pace."})
+    assert client.post(url, {"action": "comment", "body": "Tuesday at 5?"}).status_code == 302
+    base = f"/api/v1/network/supervision/cases/{picked.pk}/comment/"
+    answer = api.as_user(supervised).post(base, {"body": "Works for me."}, format="json")
+    assert answer.status_code == 201
+    page = client.get(url)
+    assert b"Tuesday at 5?" in page.content and b"Works for me." in page.content
+    assert Notification.objects.filter(kind="supervision_thread", recipient=supervisor).count() == 1

@@ -43,6 +43,16 @@ class ReviewSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
+class CommentSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+
+
+class CommentOutSerializer(serializers.Serializer):
+    author = serializers.StringRelatedField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
 class SupervisionCaseViewSet(ScopedViewSet, mixins.ListModelMixin):
     """A supervisor's queue and reviews, a prescriber's feedback, a coordinator's view of their group's cases."""
 
@@ -74,3 +84,11 @@ class SupervisionCaseViewSet(ScopedViewSet, mixins.ListModelMixin):
     def acknowledge(self, request, pk=None):
         case = services.supervision_acknowledge(actor=request.user, case=self.get_object())
         return Response(CaseSerializer(case).data)
+
+    @action(detail=True, methods=["post"], serializer_class=CommentSerializer)
+    def comment(self, request, pk=None):
+        case = self.get_object()
+        data = CommentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.supervision_comment(actor=request.user, case=case, **data.validated_data)
+        return Response(CommentOutSerializer(comment).data, status=201)

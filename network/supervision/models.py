@@ -122,3 +122,18 @@ class SupervisionCase(models.Model):
     @property
     def needs_acknowledgement(self):
         return self.verdict == self.Verdict.DISAGREE and self.acknowledged_at is None
+
+
+class SupervisionComment(models.Model):
+    """The supervision thread a "discuss" opens: supervisor and prescriber write back and forth on the case."""
+
+    case = models.ForeignKey(SupervisionCase, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"Comment by {self.author} on {self.case}"

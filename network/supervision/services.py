@@ -23,7 +23,7 @@ from messaging.services import notification_create
 from treatment.adverse_events.models import AdverseEvent
 from treatment.course.models import DosePlan, FollowUp
 
-from .models import SupervisionAssignment, SupervisionCase
+from .models import SupervisionAssignment, SupervisionCase, SupervisionComment
 from .selectors import RECORD_MODELS, policy_of
 
 Kind, Reason = SupervisionCase.Kind, SupervisionCase.Reason
@@ -190,6 +190,25 @@ def supervision_acknowledge(*, actor, case):
         case.save(update_fields=["acknowledged_at"])
         audit_record(actor, AuditEvent.Action.UPDATE, case, fields=["acknowledged_at"])
     return case
+
+
+def _require_a_party(*, actor, case, **_):
+    side = "supervisor" if case.supervisor_id == actor.pk else "prescriber"
+    access.require_supervision_side(actor, case, side)
+
+
+@service(before=_require_a_party)
+def supervision_comment(*, actor, case, body):
+    """A message in the supervision thread, which a "discuss" review opens; the other party is notified."""
+    if case.verdict != SupervisionCase.Verdict.DISCUSS:
+        raise ValidationError("A supervision thread opens when the supervisor asks to discuss.")
+    if not body.strip():
+        raise ValidationError({"body": "Write the message."})
+    comment = SupervisionComment.objects.create(case=case, author=actor, body=body.strip())
+    audit_record(actor, AuditEvent.Action.CREATE, case, fields=["comments"])
+    other = case.prescriber if actor.pk == case.supervisor_id else case.supervisor
+    notification_create(recipients=[other], kind="supervision_thread", title="New supervision message", url=_url(case))
+    return comment
 
 
 # Overdue reviews --------------------------------------------------------------------------------------

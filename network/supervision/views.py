@@ -13,7 +13,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied
 
 from . import selectors, services
-from .forms import ReviewForm
+from .forms import CommentForm, ReviewForm
 
 OBJECT_TYPE = "network.supervisioncase"
 
@@ -51,6 +51,8 @@ def case_detail(request, pk):
         "record_fields": selectors.record_fields(record) if record else None,
         "form": ReviewForm() if case.supervisor_id == request.user.pk and case.reviewed_at is None else None,
         "error": error,
+        "comments": case.comments.select_related("author"),
+        "comment_form": CommentForm() if case.verdict == case.Verdict.DISCUSS and reads_record else None,
     }
     return render(request, "network/supervision/case.html", context, status=400 if error else 200)
 
@@ -60,6 +62,9 @@ def _act(request, case):
     try:
         if request.POST.get("action") == "acknowledge":
             services.supervision_acknowledge(actor=request.user, case=case)
+            return None
+        if request.POST.get("action") == "comment":
+            services.supervision_comment(actor=request.user, case=case, body=request.POST.get("body", ""))
             return None
         form = ReviewForm(request.POST)
         if not form.is_valid():
