@@ -105,6 +105,8 @@ class Permission(Enum):
     PRESENT_CASE = "present_case"
     VIEW_ASSIGNMENT_QUEUE = "view_assignment_queue"
     REVIEW_APPLICATION = "review_application"
+    ASSIGN_SUPERVISOR = "assign_supervisor"
+    VIEW_SUPERVISION = "view_supervision"
 
 
 class Rule(NamedTuple):
@@ -577,6 +579,18 @@ RULES = {
         AuditEvent.Action.UPDATE,
         "Applications to join the network are reviewed by the medical group's coordinators.",
     ),
+    # Supervision (network.supervision): prescribers are supervised (and supervise); coordinators chase overdue
+    # reviews and say who supervises each prescriber.
+    Permission.VIEW_SUPERVISION: Rule(
+        frozenset({Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.LIST,
+        "Supervision is between the medical group's prescribers, kept by its coordinators.",
+    ),
+    Permission.ASSIGN_SUPERVISOR: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.UPDATE,
+        "Supervisors are assigned by the medical group's coordinators.",
+    ),
 }
 
 
@@ -666,3 +680,33 @@ def visible_applications(user, applications):
     if user.is_authenticated and user.role == Role.COORDINATOR and user.organization_id:
         return applications.filter(medical_group_id=user.organization_id)
     return applications.none()
+
+
+def visible_supervision_cases(user, cases):
+    """Records picked for supervision (a queryset of network.supervision's SupervisionCase, passed in because that
+    app sits above this one): a supervisor sees the cases picked for them (their supervision grant: that record
+    only, never the rest of the patient's chart); a prescriber their own reviewed work; a coordinator their
+    medical group's cases (to chase overdue reviews); nobody else any."""
+    if not user.is_authenticated:
+        return cases.none()
+    picked = cases.exclude(reason="")
+    if user.role == Role.PRESCRIBER:
+        return picked.filter(Q(supervisor=user) | Q(prescriber=user))
+    if user.role == Role.COORDINATOR and user.organization_id:
+        return picked.filter(prescriber__organization_id=user.organization_id)
+    return cases.none()
+
+
+SUPERVISION_SIDES = {
+    "supervisor": "Only the case's supervisor reviews it.",
+    "prescriber": "Only the prescriber whose work was reviewed acknowledges the feedback.",
+}
+
+
+def require_supervision_side(user, case, side):
+    """403 (audited) unless the user is the case's `side` ("supervisor" or "prescriber"); `case` comes from
+    visible_supervision_cases."""
+    if user.is_authenticated and getattr(case, f"{side}_id") == user.pk:
+        return
+    audit_record(user, AuditEvent.Action.UPDATE, case, denied=True)
+    raise PermissionDenied(SUPERVISION_SIDES[side])

@@ -2,6 +2,12 @@
 
 from network.consultation.models import Attendance, ConsultationGroup, GroupMembership, Meeting, Presentation
 from network.joining.models import Application, ApplicationDEARegistration, ApplicationLicence, CredentialCheck
+from network.supervision.models import (
+    SupervisionAssignment,
+    SupervisionCase,
+    SupervisionComment,
+    SupervisionPolicy,
+)
 from network.training.models import Course, Enrolment
 
 __all__ = [
@@ -16,4 +22,8 @@ __all__ = [
     "GroupMembership",
     "Meeting",
     "Presentation",
+    "SupervisionAssignment",
+    "SupervisionCase",
+    "SupervisionComment",
+    "SupervisionPolicy",
 ]

@@ -10,4 +10,5 @@ urlpatterns = [
     *joining,
     path("", include("network.training.urls")),
     path("", include("network.consultation.urls")),
+    path("", include("network.supervision.urls")),
 ]

@@ -210,6 +210,10 @@ LIST_RECONCILIATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymo
 REVIEW_APPLICATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
 INVITE_APPLICANT = REVIEW_APPLICATIONS | {"coordinator": 201}
 NO_SUCH_APPLICATION = REVIEW_APPLICATIONS | {"coordinator": 404}
+# Issue 18. Supervision cases: the medical group's prescribers (supervisors and supervised) and coordinators list
+# theirs; `{id}` here is no case, so they get 404 (tests/test_supervision.py reads real ones); others 403.
+LIST_SUPERVISION = dict.fromkeys(ROLES, 403) | {"prescriber": 200, "coordinator": 200, "anonymous": 401}
+NO_SUCH_CASE = LIST_SUPERVISION | {"prescriber": 404, "coordinator": 404}
 INVITATION = {"email": "matrix.applicant@example.test", "first_name": "Mat", "last_name": "Rix", "role": "therapist"}
 
 # The network (issue 17): training and peer consultation, kind "network": expectations by role only, `{id}` a
@@ -360,6 +364,13 @@ ROUTES = {
     },
     "/api/v1/network/applications/{id}/approve/": {"POST": (NO_SUCH_APPLICATION, {}, "none")},
     "/api/v1/network/applications/{id}/decline/": {"POST": (NO_SUCH_APPLICATION, {}, "none")},
+    "/api/v1/network/supervision/cases/": {"GET": (LIST_SUPERVISION, None, "none")},
+    "/api/v1/network/supervision/cases/{id}/": {"GET": (NO_SUCH_CASE, None, "none")},
+    "/api/v1/network/supervision/cases/{id}/review/": {
+        "POST": (NO_SUCH_CASE, {"verdict": "agree", "comment": ""}, "none")
+    },
+    "/api/v1/network/supervision/cases/{id}/acknowledge/": {"POST": (NO_SUCH_CASE, {}, "none")},
+    "/api/v1/network/supervision/cases/{id}/comment/": {"POST": (NO_SUCH_CASE, {"body": "Tuesday?"}, "none")},
     # Intakes (issue 3): `{id}` of a detail route is the target patient's draft intake (RECORD_IDS).
     "/api/v1/intakes/": {
         "GET": (LIST, None, "none"),

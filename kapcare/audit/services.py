@@ -40,9 +40,10 @@ def _event(actor, action, *, object_type, object_id, patient_id, denied, context
     )
 
 
-def audit_record(actor, action, obj, *, denied=False, fields=()):
+def audit_record(actor, action, obj, *, denied=False, fields=(), detail=None):
     """One event about one object (a patient or a record that belongs to one). `fields`: the names (never
-    the values) of the fields a change touched."""
+    the values) of the fields a change touched. `detail`: ids that say how the record was reached (a
+    supervision read names its case), never patient data."""
     event = _event(
         actor,
         action,
@@ -52,6 +53,7 @@ def audit_record(actor, action, obj, *, denied=False, fields=()):
         denied=denied,
         context=request_context.current(),
         fields=fields,
+        detail=detail,
     )
     event.save()
     return event

@@ -23,6 +23,7 @@ from messaging import services as messaging_services
 from messaging.models import Message, MessageRecipient, Notification, Thread
 from network.joining.demo import seed_applicants
 from network.seed import seed_network_demo
+from network.supervision.demo import seed_supervision_demo
 from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
@@ -53,6 +54,9 @@ STAFF = [
     ("therapist2", "Jordan", "Lee", User.Role.THERAPIST, PRACTICE_B, "LCSW-77120"),
     ("therapist3", "Alex", "Chen", User.Role.THERAPIST, PRACTICE_A, "LPCC-4410"),
     ("coordinator", "Priya", "Natarajan", User.Role.COORDINATOR, MEDICAL_GROUP, None),
+    # Issue 18: the supervising psychiatrist reviews the prescriber's signed work. No licence seeded, so referral
+    # never assigns them patients: they reach records only through supervision grants.
+    ("supervisor", "Ruth", "Adeyemi", User.Role.PRESCRIBER, MEDICAL_GROUP, None),
     ("admin", "Ada", "Admin", User.Role.ADMIN, None, None),
 ]
 
@@ -262,6 +266,9 @@ class Command(BaseCommand):
             facilitator=users["prescriber"],
             presenter=users["therapist"],
             patient=Patient.objects.get(email=demo_email("patient")),
+        )
+        seed_supervision_demo(
+            coordinator=users["coordinator"], prescriber=users["prescriber"], supervisor=users["supervisor"]
         )
         # Issue 17: an approved applicant (Robin Hale, a therapist not yet trained) and a pending one.
         seed_applicants(

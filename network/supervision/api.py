@@ -1,0 +1,94 @@
+"""API of supervision (/api/v1/network/supervision/cases/): the caller's cases (scoped as the web pages), the
+supervisor's review and the prescriber's acknowledgement. The record itself is read on the case's web page."""
+
+from rest_framework import mixins, serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from kapcare import access
+from kapcare.access import Permission
+from kapcare.api.base import ScopedViewSet
+
+from . import selectors, services
+from .models import SupervisionCase
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    prescriber = serializers.StringRelatedField()
+    supervisor = serializers.StringRelatedField()
+    needs_acknowledgement = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = SupervisionCase
+        fields = [
+            "id",
+            "kind",
+            "record_id",
+            "patient",
+            "prescriber",
+            "supervisor",
+            "reason",
+            "due_on",
+            "verdict",
+            "comment",
+            "reviewed_at",
+            "acknowledged_at",
+            "needs_acknowledgement",
+        ]
+        read_only_fields = fields
+
+
+class ReviewSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=SupervisionCase.Verdict.choices)
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class CommentSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+
+
+class CommentOutSerializer(serializers.Serializer):
+    author = serializers.StringRelatedField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class SupervisionCaseViewSet(ScopedViewSet, mixins.ListModelMixin):
+    """A supervisor's queue and reviews, a prescriber's feedback, a coordinator's view of their group's cases."""
+
+    scope = staticmethod(selectors.visible_cases)
+    model = SupervisionCase
+    serializer_class = CaseSerializer
+    http_method_names = ["get", "post", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        access.require(request.user, Permission.VIEW_SUPERVISION, object_type="network.supervisioncase")
+
+    def list(self, request):
+        page = self.audited_page(selectors.visible_cases(request.user))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        return Response(self.get_serializer(self.audited_read(self.get_object())).data)
+
+    @action(detail=True, methods=["post"], serializer_class=ReviewSerializer)
+    def review(self, request, pk=None):
+        case = self.get_object()
+        data = ReviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.supervision_review(actor=request.user, case=case, **data.validated_data)
+        return Response(CaseSerializer(case).data)
+
+    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    def acknowledge(self, request, pk=None):
+        case = services.supervision_acknowledge(actor=request.user, case=self.get_object())
+        return Response(CaseSerializer(case).data)
+
+    @action(detail=True, methods=["post"], serializer_class=CommentSerializer)
+    def comment(self, request, pk=None):
+        case = self.get_object()
+        data = CommentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        comment = services.supervision_comment(actor=request.user, case=case, **data.validated_data)
+        return Response(CommentOutSerializer(comment).data, status=201)
