@@ -45,7 +45,7 @@ class PatientListForm(forms.Form):
     page = forms.IntegerField(label="Page", min_value=1, max_value=1_000_000, required=False)
 
     def __init__(self, data, *, user, clinicians):
-        super().__init__(data)
+        super().__init__(data, label_suffix="")
         self.fields["clinician"].choices = [("", "Anyone"), *((str(c.pk), _clinician_label(c)) for c in clinicians)]
         self.shows_follow_ups = access.can(user, Permission.VIEW_FOLLOW_UP)
 
