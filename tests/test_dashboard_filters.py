@@ -15,7 +15,8 @@ from patients.models import SafetyAlert
 from treatment.models import FollowUp
 
 from .course_states import ready_to_dose
-from .fixtures import kept_for_the_module, make_world
+from .fixtures import kept_for_the_module, make_world, refer
+from .journeys import PHONE, clean, fits, sign_in, watch
 from .test_query_counts import make_patients, queries_for
 
 pytestmark = pytest.mark.xdist_group("dashboard_filters")
@@ -71,6 +72,9 @@ class TestAtAnySize:
 def test_search_matches_every_word_in_name_or_email(client, therapist_a, patient_a, patient_b):
     client.force_login(therapist_a)
 
+    dashboard = client.get("/").content.decode()
+    assert 'href="/?stage=referred#patients"' in dashboard  # patients by stage: each stage opens its list
+    assert names(client.get("/?stage=referred")) == ["Alder, Avery"]
     assert names(client.get("/?q=avery+alder")) == ["Alder, Avery"]
     assert names(client.get("/?q=avery%40example.test")) == ["Alder, Avery"]
     assert names(client.get("/?q=avery+load")) == []
@@ -128,10 +132,7 @@ def test_the_coordinator_filters_by_clinician(
 def test_a_prescriber_finds_an_overdue_follow_up_and_opens_the_patient(
     client, therapist_a, prescriber, patient_a, patient_b
 ):
-    ready_to_dose(therapist_a, prescriber, patient_a)
-    moved = FollowUp.objects.pending().filter(patient=patient_a).update(due_on=timezone.localdate() - timedelta(days=3))
-    assert moved == 1
-    due_work.reconcile()
+    overdue_follow_up(therapist_a, prescriber, patient_a)
     client.force_login(prescriber)
 
     dashboard = client.get("/").content.decode()
@@ -170,3 +171,39 @@ def test_the_alert_filter_lists_whom_an_alert_waits_for_me(
     assert names(client.get("/?alert=1")) == []  # acknowledged as the prescriber
     client.force_login(therapist_a)
     assert names(client.get("/?alert=1")) == ["Alder, Avery"]  # still waiting for the therapist
+
+
+def overdue_follow_up(therapist, prescriber, patient):
+    """The patient's dose plan is signed and its follow-up visit was due three days ago."""
+    ready_to_dose(therapist, prescriber, patient)
+    moved = FollowUp.objects.pending().filter(patient=patient).update(due_on=timezone.localdate() - timedelta(days=3))
+    assert moved == 1
+    due_work.reconcile()
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_prescriber_finds_an_overdue_follow_up_on_a_phone_with_the_keyboard(page, clinic_staff):
+    base, therapist, prescriber = clinic_staff["url"], clinic_staff["therapist"], clinic_staff["prescriber"]
+    patient = refer(therapist, "Avery", "Alder", "avery@example.test", account=True)
+    refer(therapist, "Blake", "Birch", "blake@example.test")
+    overdue_follow_up(therapist, prescriber, patient)
+    errors = watch(page)
+    page.set_viewport_size(PHONE)
+    sign_in(page, base, prescriber.email)
+
+    page.focus("#id_overdue")
+    page.keyboard.press("Space")
+    page.focus("#id_q")
+    page.keyboard.press("Enter")  # a plain GET form: Enter in the search box submits it
+    page.wait_for_url("**/?*overdue=on*")
+    rows = page.locator("#patients tbody th a")
+    assert rows.all_inner_texts() == ["Alder, Avery"]
+    assert page.locator("#id_overdue").is_checked()
+    fits(page)
+    rows.first.focus()
+    page.keyboard.press("Enter")
+
+    page.wait_for_url(f"**/patients/{patient.pk}/")
+    assert "Avery" in page.locator("h1").inner_text()
+    clean(errors)
