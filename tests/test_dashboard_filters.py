@@ -16,7 +16,7 @@ from treatment.models import FollowUp
 
 from .course_states import ready_to_dose
 from .fixtures import kept_for_the_module, make_world, refer
-from .journeys import PHONE, clean, fits, sign_in, watch
+from .journeys import PHONE, SHOTS, clean, fits, sign_in, watch
 from .test_query_counts import make_patients, queries_for
 
 pytestmark = pytest.mark.xdist_group("dashboard_filters")
@@ -93,6 +93,9 @@ BAD = [
     (f"clinician={uuid.uuid4()}", "Clinician on the care team"),
     ("clinician=not-an-id", "Clinician on the care team"),
     ("q=" + "x" * 101, "Search by name or e-mail"),
+    ("q=a%00b", "Null characters are not allowed"),
+    ("page=99999999999999999999", "Page"),
+    ("overdue=on&alert=off", "Tick the box"),
 ]
 
 
@@ -197,6 +200,8 @@ def test_a_prescriber_finds_an_overdue_follow_up_on_a_phone_with_the_keyboard(pa
     page.focus("#id_q")
     page.keyboard.press("Enter")  # a plain GET form: Enter in the search box submits it
     page.wait_for_url("**/?*overdue=on*")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "dashboard-filters-phone.png"), full_page=True)
     rows = page.locator("#patients tbody th a")
     assert rows.all_inner_texts() == ["Alder, Avery"]
     assert page.locator("#id_overdue").is_checked()
