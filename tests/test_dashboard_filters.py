@@ -15,8 +15,7 @@ from patients.models import SafetyAlert
 from treatment.models import FollowUp
 
 from .course_states import ready_to_dose
-from .fixtures import kept_for_the_module, make_world, refer
-from .journeys import PHONE, SHOTS, clean, fits, sign_in, watch
+from .fixtures import kept_for_the_module, make_world
 from .test_query_counts import make_patients, queries_for
 
 pytestmark = pytest.mark.xdist_group("dashboard_filters")
@@ -182,33 +181,3 @@ def overdue_follow_up(therapist, prescriber, patient):
     moved = FollowUp.objects.pending().filter(patient=patient).update(due_on=timezone.localdate() - timedelta(days=3))
     assert moved == 1
     due_work.reconcile()
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_a_prescriber_finds_an_overdue_follow_up_on_a_phone_with_the_keyboard(page, clinic_staff):
-    base, therapist, prescriber = clinic_staff["url"], clinic_staff["therapist"], clinic_staff["prescriber"]
-    patient = refer(therapist, "Avery", "Alder", "avery@example.test", account=True)
-    refer(therapist, "Blake", "Birch", "blake@example.test")
-    overdue_follow_up(therapist, prescriber, patient)
-    errors = watch(page)
-    page.set_viewport_size(PHONE)
-    sign_in(page, base, prescriber.email)
-
-    page.focus("#id_overdue")
-    page.keyboard.press("Space")
-    page.focus("#id_q")
-    page.keyboard.press("Enter")  # a plain GET form: Enter in the search box submits it
-    page.wait_for_url("**/?*overdue=on*")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "dashboard-filters-phone.png"), full_page=True)
-    rows = page.locator("#patients tbody th a")
-    assert rows.all_inner_texts() == ["Alder, Avery"]
-    assert page.locator("#id_overdue").is_checked()
-    fits(page)
-    rows.first.focus()
-    page.keyboard.press("Enter")
-
-    page.wait_for_url(f"**/patients/{patient.pk}/")
-    assert "Avery" in page.locator("h1").inner_text()
-    clean(errors)
