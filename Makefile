@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 
 TEST_WORKERS ?= auto
 
-.PHONY: run test test-fast lint fmt venv venv-dev services worker beat clean bench audit drill
+.PHONY: run test test-fast lint fmt venv venv-dev services worker beat clean bench audit drill screenshots
 
 run: venv
 	PORT=$(PORT) bash scripts/run.sh
@@ -37,6 +37,13 @@ drill: venv-dev
 	bash scripts/ensure_services.sh
 	DJANGO_SETTINGS_MODULE=kapcare.settings.test REQUIRE_SERVICES=1 \
 		$(PY) -m pytest tests/test_reminder_drills.py -s -p no:cacheprovider
+
+# The README's screenshots: each role's main page at 360 and 1366 px, taken by the browser test that checks
+# every page for sideways scrolling and axe-core violations, so they show what the tests saw.
+screenshots: venv-dev
+	bash scripts/ensure_services.sh
+	KAPCARE_SCREENSHOTS=docs/screenshots DJANGO_SETTINGS_MODULE=kapcare.settings.test REQUIRE_SERVICES=1 \
+		$(PY) -m pytest tests/test_pages_at_every_width.py -p no:cacheprovider -n 0
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .

@@ -7,7 +7,7 @@ in the table the template puts beside it, for screen readers.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from html import escape
 
 from django.utils import timezone
@@ -15,8 +15,9 @@ from django.utils.safestring import mark_safe
 
 from .instruments import Instrument
 
-WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 44, 120, 14, 44
+WIDTH, HEIGHT = 640, 300
+LEFT, RIGHT, TOP, BOTTOM = 44, 120, 14, 64  # the bottom holds the time axis, the dose labels and the legend
+LABEL_W, LABEL_H = 34, 11  # room a short label takes: closer labels are moved down a line so none overlap
 # Severity bands, mildest first: light fills that keep the points readable.
 BAND_FILLS = ("#e8f5e9", "#f1f8e9", "#fff8e1", "#fff3e0", "#ffebee", "#fce4ec")
 LINE, POINT, BASELINE, DOSE, TEXT = "#1f4e79", "#1f4e79", "#6a1b9a", "#8d6e63", "#333333"
@@ -123,12 +124,36 @@ def _axes(series, x, y, low, high):
     step = max(1, round((high - low) / 5))
     for score in range(low, high + 1, step):
         parts.append(_text(LEFT - 6, y(score) + 4, str(score), size=10, anchor="end"))
-    start, end = _span(series)
-    for fraction in (0.05, 0.5, 0.95):
-        moment = start + (end - start) * fraction
-        local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-        parts.append(_text(x(moment), HEIGHT - BOTTOM + 30, f"{local:%b} {local.day}", size=10, anchor="middle"))
+    for moment, label in time_ticks(*_span(series)):
+        px = x(moment)
+        parts.append(
+            f'<line x1="{px:.1f}" y1="{HEIGHT - BOTTOM}" x2="{px:.1f}" y2="{HEIGHT - BOTTOM + 4}" stroke="{TEXT}"/>'
+        )
+        parts.append(_text(px, HEIGHT - BOTTOM + 30, label, size=10, anchor="middle"))
     return parts
+
+
+def time_ticks(start, end):
+    """[(moment, label)] at whole local days, Mondays or first days of the month, whichever gives 2 to 7
+    ticks over the span: the marks a reader expects on a calendar, not arbitrary fractions of the span."""
+    tz = timezone.get_current_timezone()
+    first = datetime.combine(timezone.localtime(start, tz).date(), time(0), tzinfo=tz)
+    days = max(1, (end - start).days)
+    if days <= 14:
+        step = 1 if days <= 7 else 2
+        candidates = [first + timedelta(days=n) for n in range(0, days + 2, step)]
+    elif days <= 7 * 10:
+        monday = first + timedelta(days=(7 - first.weekday()) % 7)
+        weeks = 1 if days <= 7 * 6 else 2
+        candidates = [monday + timedelta(weeks=n) for n in range(0, days // 7 + 2, weeks)]
+    else:
+        candidates, month = [], first.replace(day=1)
+        while month <= end:
+            candidates.append(month)
+            month = (month + timedelta(days=32)).replace(day=1)
+        candidates = candidates[:: max(1, len(candidates) // 6)]
+    monthly = days > 7 * 10
+    return [(m, f"{m:%b}" if monthly else f"{m:%b} {m.day}") for m in candidates if start <= m <= end]
 
 
 def _doses(series, x, y):
@@ -140,6 +165,7 @@ def _doses(series, x, y):
             'stroke-width="1" stroke-dasharray="2 3"/>'
         )
         parts.append(_text(px + 3, TOP + 10, marker.label, size=10, fill=BASELINE))
+    labels = _Labels()
     for marker in series.doses:
         px = x(marker.at)
         base = HEIGHT - BOTTOM
@@ -150,7 +176,7 @@ def _doses(series, x, y):
         parts.append(
             f'<path d="M{px - 5:.1f},{base + 12} L{px + 5:.1f},{base + 12} L{px:.1f},{base + 3} Z" fill="{DOSE}"/>'
         )
-        parts.append(_text(px, base + 22, marker.label, size=9, anchor="middle", fill=DOSE))
+        parts.append(_text(px, labels.at(px, base + 22), marker.label, size=9, anchor="middle", fill=DOSE))
     return parts
 
 
@@ -179,8 +205,22 @@ def _thresholds(series, x, y):
     return parts
 
 
+class _Labels:
+    """Places short labels, moving one down a line while it would overlap one already placed (responses on the
+    same day, or dosing sessions close together)."""
+
+    def __init__(self):
+        self.placed = []
+
+    def at(self, px, py):
+        while any(abs(px - qx) < LABEL_W and abs(py - qy) < LABEL_H for qx, qy in self.placed):
+            py += LABEL_H
+        self.placed.append((px, py))
+        return py
+
+
 def _points(series, x, y):
-    parts = []
+    parts, labels = [], _Labels()
     for course in sorted({p.course for p in series.points}):
         coords = " ".join(f"{x(p.at):.1f},{y(p.total):.1f}" for p in series.points if p.course == course)
         parts.append(f'<polyline points="{coords}" fill="none" stroke="{LINE}" stroke-width="2"/>')
@@ -190,12 +230,45 @@ def _points(series, x, y):
             parts.append(
                 f'<rect x="{px - 5:.1f}" y="{py - 5:.1f}" width="10" height="10" fill="{BASELINE}" stroke="#fff"/>'
             )
-            parts.append(_text(px, py - 9, "baseline", size=10, anchor="middle", fill=BASELINE, weight="bold"))
+            parts.append(
+                _text(px, labels.at(px, py - 9), "baseline", size=10, anchor="middle", fill=BASELINE, weight="bold")
+            )
         else:
             parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4.5" fill="{POINT}" stroke="#fff"/>')
         marks = [m for m, on in (("response", point.response), ("remission", point.remission)) if on]
         if marks and not point.is_baseline:
-            parts.append(_text(px, py + 16, " + ".join(marks), size=9, anchor="middle", fill="#2e7d32", weight="bold"))
+            text = " + ".join(marks)
+            parts.append(
+                _text(px, labels.at(px, py + 16), text, size=9, anchor="middle", fill="#2e7d32", weight="bold")
+            )
+    return parts
+
+
+def _legend(series, simple):
+    """One line under the axis naming each kind of mark the chart draws."""
+    y0, items = HEIGHT - 8, []
+    if series.doses:
+        items.append(("dose", "dosing session"))
+    if series.baseline is not None:
+        items.append(("baseline", "course baseline"))
+    if not simple and series.instrument.response_fall_percent is not None and series.baseline is not None:
+        items.append(("response", f"response ({series.instrument.response_fall_percent}% fall)"))
+    if not simple and series.instrument.remission_below is not None:
+        items.append(("remission", "remission"))
+    parts, px = [], LEFT
+    for kind, label in items:
+        if kind == "dose":
+            parts.append(f'<path d="M{px},{y0} L{px + 10},{y0} L{px + 5},{y0 - 9} Z" fill="{DOSE}"/>')
+        elif kind == "baseline":
+            parts.append(f'<path d="M{px},{y0} h9 v-9 h-9 Z" fill="{BASELINE}"/>')
+        else:
+            colour, dash = ("#2e7d32", "6 3") if kind == "remission" else (BASELINE, "2 2")
+            parts.append(
+                f'<line x1="{px}" y1="{y0 - 4}" x2="{px + 16}" y2="{y0 - 4}" stroke="{colour}" '
+                f'stroke-dasharray="{dash}"/>'
+            )
+        parts.append(_text(px + 20, y0, label, size=10))
+        px += 30 + 6 * len(label)
     return parts
 
 
@@ -218,6 +291,7 @@ def render_svg(series: Series, *, element_id: str, simple: bool = False):
         *_doses(series, x, y),
         *([] if simple else _thresholds(series, x, y)),
         *_points(series, x, y),
+        *_legend(series, simple),
     ]
     if not series.points:
         body.append(_text(LEFT + 12, TOP + 28, f"No {name} responses yet.", size=13))

@@ -39,6 +39,10 @@ def endpoints(clients):
         rows.append(("messages list API, one patient", f"/api/v1/messages/?patient={patient}", token))
     for role, cookie in clients["cookies"].items():
         rows.append((f"dashboard HTML: {role}", "/", {"Cookie": cookie}))
+    # Outcomes (issue 18): the network's figures for the coordinator, a clinician's own through the API token.
+    rows.append(("outcomes API", "/api/v1/outcomes/", token))
+    if "coordinator" in clients["cookies"]:
+        rows.append(("outcomes HTML: coordinator", "/outcomes/", {"Cookie": clients["cookies"]["coordinator"]}))
     return rows
 
 

@@ -89,6 +89,8 @@ class Permission(Enum):
     BOOK_VISIT = "book_visit"
     KEEP_SCHEDULE = "keep_schedule"
     KEEP_CALENDAR_FEED = "keep_calendar_feed"
+    VIEW_OUTCOMES = "view_outcomes"
+    EXPORT_RESEARCH = "export_research"
     VIEW_TRAINING = "view_training"
     MANAGE_COURSES = "manage_courses"
     ENROL_IN_COURSE = "enrol_in_course"
@@ -473,6 +475,19 @@ RULES = {
         frozenset({Role.COORDINATOR}),
         AuditEvent.Action.UPDATE,
         "Referrals of addresses already on record are reconciled by the medical group's coordinators.",
+    ),
+    # Outcomes (issue 18): figures over the patients one may see (a clinician their own, a coordinator the
+    # group's); never a patient, who has a chart of their own. The de-identified research export is the
+    # coordinator's, for the network.
+    Permission.VIEW_OUTCOMES: Rule(
+        frozenset({Role.THERAPIST, Role.PRESCRIBER, Role.COORDINATOR}),
+        AuditEvent.Action.READ,
+        "Outcomes across patients are shown to clinicians (for their own patients) and coordinators.",
+    ),
+    Permission.EXPORT_RESEARCH: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.CREATE,
+        "The de-identified research export is made by the medical group's coordinators.",
     ),
     # The network (issue 17): training and peer consultation. None of it is patient data, except what a case
     # presentation is made from, and that is read through the presenter's own access (PRESENT_CASE below).

@@ -58,4 +58,5 @@ app.conf.beat_schedule = {
     "flag-lapsed-credentials": every(3600.0, "patients.tasks.flag_lapsed_credentials"),
     # A copy of a record that left is kept only while its link works (24 hours); then its files are deleted.
     "purge-expired-record-exports": every(3600.0, "records.tasks.purge_expired_record_exports"),
+    "purge-expired-research-exports": every(3600.0, "outcomes.tasks.purge_expired_research_exports"),
 }

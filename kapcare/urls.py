@@ -9,6 +9,7 @@ from kapcare import views
 from messaging.api import MessageViewSet, NotificationViewSet
 from messaging.reminders.api import ReminderViewSet
 from network.api import register as register_network_api
+from outcomes.api import OutcomesViewSet, ResearchExportViewSet
 from patients.alerts_api import SafetyAlertViewSet
 from patients.api import PatientViewSet
 from patients.consents_api import ConsentDocumentViewSet, ConsentSignatureViewSet
@@ -44,6 +45,8 @@ router.register("reminders", ReminderViewSet, basename="reminder")
 router.register("visits", VisitViewSet, basename="visit")
 router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
+router.register("outcomes", OutcomesViewSet, basename="outcomes")
+router.register("research-exports", ResearchExportViewSet, basename="research-export")
 register_network_api(router)
 
 urlpatterns = [
@@ -62,6 +65,7 @@ urlpatterns = [
     path("", include("messaging.urls")),
     path("", include("messaging.reminders.urls")),
     path("", include("records.urls")),
+    path("", include("outcomes.urls")),
     path("", include("network.urls")),
 ]
 

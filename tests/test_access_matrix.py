@@ -637,6 +637,13 @@ ROUTES = {
     # Reminders (issue 7): the delivery log, read-only, for the care team and the group's coordinators; the
     # patient is refused (403) and outsiders get 404. `{id}` is a reminder about the target patient.
     "/api/v1/reminders/": {"GET": (LIST_CLINICAL | {"coordinator": 200}, None, "none")},
+    # Outcomes (issue 18): figures over the patients one may see, for the clinicians and the group's coordinators;
+    # the de-identified research export is the coordinators'. The world's few patients are under the 11 an export
+    # needs, so an allowed request is refused by that rule (409).
+    "/api/v1/outcomes/": {"GET": (LIST_CLINICAL | {"coordinator": 200}, None, "none")},
+    "/api/v1/research-exports/": {
+        "POST": (dict.fromkeys(ROLES, 403) | {"coordinator": 409, "anonymous": 401}, None, "none"),
+    },
     "/api/v1/reminders/?patient={id}": {"GET": (READ_REMINDERS, None, "patient")},
     "/api/v1/reminders/{id}/": {
         "GET": (READ_REMINDERS, None, "patient"),

@@ -34,13 +34,15 @@ ALL_PATIENTS = [
     ("Jamie", "Ortiz"),
     ("Avery", "Thompson"),
     ("Drew", "Kowalski"),
+    ("Quinn", "Harper"),
+    ("Robin", "Diaz"),
 ]
-PRACTICE_A = ALL_PATIENTS[:3]  # referred by therapist@ (Riverside Therapy Collective)
-PRACTICE_B = [("Riley", "Patel")]  # referred by therapist2@ (Harbor Counseling)
+PRACTICE_A = [*ALL_PATIENTS[:3], ("Quinn", "Harper")]  # referred by therapist@ (Riverside Therapy Collective)
+PRACTICE_B = [("Riley", "Patel"), ("Robin", "Diaz")]  # referred by therapist2@ (Harbor Counseling)
 
 # login, dashboard heading, role badge, patients listed, patients that must not appear
 CLINICAL = {
-    "therapist": ("My patients", "Therapist", PRACTICE_A, [("Riley", "Patel"), *ALL_PATIENTS[4:]]),
+    "therapist": ("My patients", "Therapist", PRACTICE_A, [p for p in ALL_PATIENTS if p not in PRACTICE_A]),
     "therapist2": ("My patients", "Therapist", PRACTICE_B, [p for p in ALL_PATIENTS if p not in PRACTICE_B]),
     "prescriber": ("My patients", "Prescriber", ALL_PATIENTS, []),
     "coordinator": ("Patients of Cascade Medical Group", "Coordinator", ALL_PATIENTS, []),

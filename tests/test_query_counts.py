@@ -230,9 +230,22 @@ def test_the_chart_costs_the_same_whatever_the_patient_has(db, client, size):
     counts = {}
     for role in ("therapist", "prescriber", "coordinator"):
         client.force_login(staff[role])
-        counts[role] = queries_for(client, f"/patients/{patient.pk}/")
+        counts[role] = chart_queries(client, patient)
 
     assert counts == LOADED_CHART_QUERIES, counts
+
+
+CHART_SECTIONS = ["sessions", "measures", "course", "notes", "safety", "messages", "documents", "reminders", "history"]
+
+
+def chart_queries(client, patient):
+    """{"overview" or section: queries} for the chart's pages this user's role may open (issue 16)."""
+    base = f"/patients/{patient.pk}/"
+    counts = {"overview": queries_for(client, base)}
+    for section in CHART_SECTIONS:
+        if client.get(f"{base}chart/{section}/").status_code != 403:
+            counts[section] = queries_for(client, f"{base}chart/{section}/")
+    return counts
 
 
 # Exact budgets with full records (measured on the integrated tree of issue 8). A list: session, user, second
@@ -278,7 +291,34 @@ LOADED_LIST_QUERIES = {
 # expiring (+3); issue 16 the patient list's clinician filter choices (+1 for each clinical dashboard). The same at
 # every size.
 LOADED_DASHBOARD_QUERIES = {"therapist": 26, "prescriber": 27, "coordinator": 21, "admin": 7, "patient": 19}
-LOADED_CHART_QUERIES = {"therapist": 35, "prescriber": 35, "coordinator": 27}
+# Issue 16: the chart is an overview (under the 36 the one-page chart cost) and sections, each a page of its
+# own; the tabs' counts are one query on each. A coordinator is refused Measures and Access history (403).
+CLINICIAN_CHART = {
+    "overview": 28,
+    "sessions": 22,
+    "measures": 15,
+    "course": 22,
+    "notes": 22,
+    "safety": 13,
+    "messages": 11,
+    "documents": 17,
+    "reminders": 12,
+    "history": 11,
+}
+LOADED_CHART_QUERIES = {
+    "therapist": CLINICIAN_CHART,
+    "prescriber": CLINICIAN_CHART,
+    "coordinator": {
+        "overview": 21,
+        "sessions": 17,
+        "course": 17,
+        "notes": 17,
+        "safety": 12,
+        "messages": 11,
+        "documents": 17,
+        "reminders": 12,
+    },
+}
 
 
 # Issue 15: each work panel shows its most urgent few and counts them all -------------------------------------

@@ -4,6 +4,7 @@ from treatment.adverse_events import views as adverse_event_views
 from treatment.course import views as course_views
 from treatment.measurement import views as measurement_views
 from treatment.notes import views as note_views
+from treatment.sessions import agenda
 from treatment.sessions import views as session_views
 
 app_name = "treatment"
@@ -23,6 +24,7 @@ urlpatterns = [
         session_views.session_complete,
         name="patient-session-complete",
     ),
+    path("agenda/", agenda.agenda_page, name="agenda"),
     path("sessions/<uuid:session_id>/checklist/", session_views.own_checklist, name="session-checklist"),
     path(
         "patients/<uuid:patient_id>/side-effects/new/",

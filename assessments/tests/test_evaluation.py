@@ -234,7 +234,7 @@ def test_portal_evaluation_form_with_flags(client, prescriber, patient_a):
     assert signed.status_code == 302
     patient_a.refresh_from_db()
     assert patient_a.stage == Stage.PREPARATION
-    assert "Evaluation signed: eligible" in client.get(f"/patients/{patient_a.pk}/").content.decode()
+    assert "Evaluation signed: eligible" in client.get(f"/patients/{patient_a.pk}/chart/course/").content.decode()
 
 
 def _queue_patients(count, therapist, prescriber, coordinator):

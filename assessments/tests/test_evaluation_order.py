@@ -141,7 +141,7 @@ def test_a_confirmed_absolute_flag_blocks_eligible_through_the_api_and_the_porta
     assert allowed.status_code == 201, allowed.content
     assert allowed.json()["flag_reviews"][0]["reason"] == "White-coat effect: home readings 128/82."
     assert "White-coat effect" in client.get(page).content.decode()
-    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient_a.pk}/chart/course/").content.decode()
     assert "absolute contraindication dismissed" in chart and "White-coat effect" in chart
 
 

@@ -368,7 +368,7 @@ def test_a_therapist_enters_a_phq9_for_the_patient_from_the_chart(client, therap
     assert done.status_code == 302 and done.url.startswith(f"/patients/{patient_a.pk}/")
     stored = QuestionnaireResponse.objects.get()
     assert (stored.entered_by, stored.on_behalf, stored.total_score) == (therapist_a, True, 16)
-    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient_a.pk}/chart/measures/").content.decode()
     assert f"entered by {therapist_a}" in chart and "moderately severe" in chart
 
 

@@ -127,7 +127,7 @@ def dosed(patient_a, therapist_a, prescriber, patient):
 @pytest.mark.django_db
 def test_the_chart_shows_the_scores_against_the_dosing_sessions(client, dosed, therapist_a):
     client.force_login(therapist_a)
-    page = client.get(f"/patients/{dosed.pk}/").content.decode()
+    page = client.get(f"/patients/{dosed.pk}/chart/measures/").content.decode()
 
     assert "Scores over time" in page and '<svg xmlns="http://www.w3.org/2000/svg"' in page
     assert ">D1</text>" in page
@@ -222,3 +222,50 @@ def test_the_follow_up_note_reads_the_scores_since_the_baseline(dosed):
 
     assert len(lines) == 1 and lines[0].startswith("PHQ-9: baseline 20 (")
     assert lines[0].endswith(", -55%: response.")
+
+
+# Issue 16, point 5: charts that read well.
+
+
+def text_positions(svg, content):
+    return [
+        (float(x), float(y))
+        for x, y in re.findall(rf'<text x="([\d.]+)" y="([\d.]+)"[^>]*>{re.escape(content)}</text>', svg)
+    ]
+
+
+def test_responses_on_the_same_day_do_not_overlap_their_labels():
+    windows = measurement_selectors._windows([SimpleNamespace(ended_at=None)])
+    rows = [response(day(0), 20), response(day(10), 9), response(day(10) + timedelta(hours=2), 9)]
+    rows += [response(day(10) + timedelta(hours=4), 9)]
+    series = Series(PHQ9, points=measurement_selectors._points(PHQ9, rows, windows, {1: day(3)}))
+
+    labels = text_positions(str(render_svg(series, element_id="same-day")), "response")
+
+    assert len(labels) == 3
+    assert len({round(y) for _x, y in labels}) == 3  # each on its own line
+
+
+def test_the_time_axis_ticks_whole_days_mondays_or_months():
+    from assessments.score_chart import time_ticks
+
+    week = time_ticks(day(0), day(6))
+    assert [label for _m, label in week] == ["Jan 2", "Jan 3", "Jan 4", "Jan 5", "Jan 6", "Jan 7"]
+    weeks = time_ticks(day(0), day(40))
+    assert all(moment.weekday() == 0 for moment, _l in weeks) and 4 <= len(weeks) <= 7
+    months = time_ticks(day(0), day(200))
+    assert [label for _m, label in months][:3] == ["Feb", "Mar", "Apr"] and len(months) <= 7
+
+
+def test_the_chart_has_a_legend_for_doses_baseline_response_and_remission():
+    windows = measurement_selectors._windows([SimpleNamespace(ended_at=None)])
+    rows = [response(day(0), 20), response(day(10), 9)]
+    series = Series(
+        PHQ9, points=measurement_selectors._points(PHQ9, rows, windows, {1: day(3)}), doses=[Marker(day(3), "D1")]
+    )
+
+    svg = str(render_svg(series, element_id="legend"))
+
+    for entry in ("dosing session", "course baseline", "response (50% fall)", "remission"):
+        assert f">{entry}</text>" in svg, entry
+    assert ">response (50% fall)</text>" not in str(render_svg(series, element_id="simple", simple=True))

@@ -144,3 +144,20 @@ def audit_admin_action(actor, action, obj, *, fields=(), before=None, after=None
     )
     event.save()
     return event
+
+
+def audit_report(actor, *, object_type, detail=None):
+    """A read of figures over many patients that names none (the outcomes page): one event, with its filters
+    (ids and dates, never patient data) in `detail`."""
+    event = _event(
+        actor,
+        AuditEvent.Action.READ,
+        object_type=object_type,
+        object_id="",
+        patient_id=None,
+        denied=False,
+        context=request_context.current(),
+        detail=detail,
+    )
+    event.save()
+    return event

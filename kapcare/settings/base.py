@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "messaging",
     "messaging.reminders",
     "records",
+    "outcomes",
     "demo",
     "network.apps.NetworkConfig",
 ]

@@ -9,12 +9,8 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
 from patients import selectors as patient_selectors
-from patients.forms import AssignPrescriberForm, AssignTherapistForm
 from treatment.adverse_events import selectors as adverse_event_selectors
-from treatment.course import selectors as course_selectors
 from treatment.measurement import selectors as measurement_selectors
-from treatment.measurement.views import scores_for_chart
-from treatment.notes import selectors as note_selectors
 from treatment.sessions import selectors as session_selectors
 from treatment.visits import selectors as visit_selectors
 
@@ -139,38 +135,3 @@ def _patient_dashboard(request):
             "my_sessions": session_selectors.upcoming_sessions(request.user, days=30),
         },
     )
-
-
-@login_required
-def patient_chart(request, patient_id):
-    patient = patient_selectors.patient_for_chart(request.user, patient_id, action=AuditEvent.Action.READ)
-    access.require(request.user, Permission.VIEW_PATIENT, patient)
-    audit_record(request.user, AuditEvent.Action.READ, patient)
-    user = request.user
-    context = {
-        "patient": patient,
-        "intake_chart": assessment_selectors.intake_for_chart(user, patient),
-        "course_chart": course_selectors.course_for_chart(user, patient),
-        "consent_status": patient_selectors.consent_status(patient),
-        "education_progress": patient_selectors.education_progress(patient),
-        "can_view_history": access.can(user, Permission.VIEW_ACCESS_HISTORY),
-        "can_view_referral": access.can(user, Permission.VIEW_REFERRAL_DETAIL),
-        "can_invite": access.can(user, Permission.INVITE_PATIENT) and not patient.user_id,
-        "latest_invitation": patient.invitations.order_by("-created_at").first(),
-        "assign_form": AssignPrescriberForm(patient=patient)
-        if access.can(user, Permission.ASSIGN_PRESCRIBER)
-        else None,
-        "assign_therapist_form": AssignTherapistForm(patient=patient)
-        if access.can(user, Permission.ASSIGN_THERAPIST)
-        else None,
-        "scores": scores_for_chart(user, patient),
-        "chart_alerts": patient_selectors.safety_alerts_for_chart(user, patient)
-        if access.can(user, Permission.VIEW_SAFETY_ALERTS)
-        else None,
-        "side_effects": adverse_event_selectors.adverse_events_of_patient(user, patient)
-        if access.can(user, Permission.VIEW_ADVERSE_EVENTS)
-        else None,
-        "can_report_side_effect": access.can(user, Permission.REPORT_ADVERSE_EVENT) and user.role != User.Role.PATIENT,
-    }
-    note_selectors.attach_documentation_state(user, context["course_chart"].sessions)
-    return render(request, "messaging/dashboards/chart.html", context)

@@ -686,12 +686,14 @@ def test_the_chart_shows_the_patients_reminders_to_the_team_not_to_the_patient(
 ):
     failed_and_sent(patient_a, prescriber)
     client.force_login(therapist_a)
-    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient_a.pk}/chart/reminders/").content.decode()
     assert 'id="chart-reminders-heading"' in chart
     assert "SMTPServerDisconnected" in chart and str(prescriber) in chart
 
     client.force_login(patient_a.user)
-    assert 'id="chart-reminders-heading"' not in client.get(f"/patients/{patient_a.pk}/").content.decode()
+    assert (
+        'id="chart-reminders-heading"' not in client.get(f"/patients/{patient_a.pk}/chart/reminders/").content.decode()
+    )
 
 
 @pytest.mark.django_db

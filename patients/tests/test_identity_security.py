@@ -189,7 +189,7 @@ def test_a_consent_signed_soon_after_an_email_change_is_flagged_with_session_and
     assert signature.signer_session == "session:" + hashlib.sha256(session_key.encode()).hexdigest()
     assert session_key not in signature.signer_session
     client.force_login(therapist_a)
-    chart = client.get(f"/patients/{morgan.pk}/").content.decode()
+    chart = client.get(f"/patients/{morgan.pk}/chart/documents/").content.decode()
     assert "Check with the patient: signed from the portal account opened after their e-mail address was changed" in (
         chart
     )
@@ -213,7 +213,7 @@ def test_waiting_an_hour_after_the_change_does_not_hide_the_signature(
         assert signed.status_code == 302
         changed_at = ConsentSignature.objects.get(patient=morgan).email_changed_at
         client.force_login(therapist_a)
-        chart = client.get(f"/patients/{morgan.pk}/").content.decode()
+        chart = client.get(f"/patients/{morgan.pk}/chart/documents/").content.decode()
 
     assert changed_at == morgan.identity_changes.get(field="email").changed_at
     assert "Check with the patient: signed from the portal account opened after their e-mail address was changed" in (

@@ -249,7 +249,8 @@ def test_the_therapist_refers_through_the_portal(client, therapist_a, django_cap
     assert response.redirect_chain[-1][0] == f"/patients/{patient.pk}/"
     page = response.content.decode()
     assert "an invitation to the portal is on its way" in page
-    assert "Three failed SSRI trials." in page
+    documents = client.get(f"/patients/{patient.pk}/chart/documents/").content.decode()
+    assert "Three failed SSRI trials." in documents
     assert len(mail.outbox) == 1
 
 

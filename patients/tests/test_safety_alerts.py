@@ -192,7 +192,7 @@ def test_dashboard_acknowledge_form(client, patient_a, therapist_a, prescriber):
     assert "Open safety alerts (0)" in client.get("/").content.decode()
     client.force_login(prescriber)
     assert "Open safety alerts (1)" in client.get("/").content.decode()
-    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient_a.pk}/chart/safety/").content.decode()
     assert "acknowledged by" in chart and "Called." in chart and "waiting for the patient's prescriber" in chart
 
 
@@ -260,7 +260,7 @@ def test_a_questionnaire_alert_closes_the_loop_for_each_clinician(
 
     assert "Open safety alerts (0)" in client.get("/").content.decode()
     assert api.as_user(prescriber).get(f"/api/v1/alerts/{alert.pk}/").json()["fully_acknowledged"] is True
-    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient_a.pk}/chart/safety/").content.decode()
     assert "Phoned Avery; safety plan reviewed." in chart and "Reviewed; next dose held." in chart
     assert "waiting for the patient's" not in chart
     assert (

@@ -245,7 +245,7 @@ def test_a_release_requires_the_signed_release_consent(
     client, therapist_a, patient_a, django_capture_on_commit_callbacks
 ):
     client.force_login(therapist_a)
-    page = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    page = client.get(f"/patients/{patient_a.pk}/chart/documents/").content.decode()
     assert f'href="/patients/{patient_a.pk}/record/"' in page and "Release of information" in page
 
     refused = request_copy(client, therapist_a, patient_a, django_capture_on_commit_callbacks, RELEASE)

@@ -166,7 +166,7 @@ def test_portal_dose_plan_shows_mg_per_kg_and_signs(client, prescriber, therapis
     assert client.post(url, {**form, "action": "sign"}).status_code == 302
 
     client.force_login(therapist_a)
-    chart = client.get(f"/patients/{eligible.pk}/").content.decode()
+    chart = client.get(f"/patients/{eligible.pk}/chart/course/").content.decode()
     assert "Current dose plan (version 1, read-only)" in chart
     assert "Dose plan version 1 signed" in chart
     assert "2.50 mg/kg" in chart

@@ -332,7 +332,7 @@ def test_a_late_entry_is_stored_marked_on_the_chart_and_follow_up_and_audited(
         object_type="treatment.therapysession", object_id=str(session.pk), action=AuditEvent.Action.CREATE
     ).exists()
     client.force_login(therapist_a)
-    chart = html.unescape(client.get(f"/patients/{patient_a.pk}/").content.decode())
+    chart = html.unescape(client.get(f"/patients/{patient_a.pk}/chart/sessions/").content.decode())
     assert "late entry" in chart
     page = html.unescape(client.get(f"/patients/{patient_a.pk}/sessions/{session.pk}/").content.decode())
     assert "Recorded after the fact" in page and LATE in page

@@ -286,7 +286,7 @@ def test_portal_follow_up_page_writes_and_signs(client, prescriber, therapist_a,
     patient_a.refresh_from_db()
     assert patient_a.stage == Stage.MAINTENANCE
     client.force_login(therapist_a)
-    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient_a.pk}/chart/course/").content.decode()
     assert "Follow-up visit signed: Move to maintenance" in chart
     assert f'href="{url}"' in chart
 

@@ -262,7 +262,7 @@ def test_coordinator_sees_the_state_never_the_body(api, client, therapist_a, coo
     note = signed_note(therapist_a, session)
     client.force_login(coordinator)
 
-    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient_a.pk}/chart/sessions/").content.decode()
     notes_page = client.get(f"/patients/{patient_a.pk}/sessions/{session.pk}/notes/")
 
     assert "Note signed" in chart
@@ -282,7 +282,7 @@ def test_the_chart_shows_each_sessions_documentation_state(client, therapist_a, 
     session_services.session_complete(actor=therapist_a, session=undocumented)
     client.force_login(prescriber)
 
-    chart = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    chart = client.get(f"/patients/{patient_a.pk}/chart/sessions/").content.decode()
 
     assert "note signed" in chart.lower()
     assert "no note yet" in chart.lower()

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import time_machine
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -41,7 +42,7 @@ DOMAIN = "demo.kapcare.test"
 MEDICAL_GROUP = "Cascade Medical Group"
 PRACTICE_A = "Riverside Therapy Collective"
 PRACTICE_B = "Harbor Counseling"
-LATE_ENTRY_REASON = "Demo data: the course so far, entered after the sessions took place."
+DEMO_TIME_ZONE = "America/Los_Angeles"  # the demo patients live in California
 
 # email, first, last, role, organization, licence number (clinicians)
 STAFF = [
@@ -62,6 +63,9 @@ PATIENTS = [
     ("Jamie", "Ortiz", "jamie.ortiz", date(1975, 11, 8), "therapist3", Stage.PREPARATION),
     ("Avery", "Thompson", "avery.thompson", date(1969, 2, 14), "therapist3", Stage.MAINTENANCE),
     ("Drew", "Kowalski", "drew.kowalski", date(1983, 8, 21), "therapist3", Stage.COMPLETED),
+    # A completed course for each therapist (Drew's is Alex's), so every clinician's outcomes page has figures.
+    ("Quinn", "Harper", "quinn.harper", date(1990, 3, 5), "therapist", Stage.COMPLETED),
+    ("Robin", "Diaz", "robin.diaz", date(1981, 7, 19), "therapist2", Stage.COMPLETED),
 ]
 # The demo patients live in California; their future sessions are booked at clinic hours, their time.
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -181,6 +185,8 @@ CONVERSATION = [
 # Taylor's questionnaires: days ago, PHQ-9 total, GAD-7 total. Baseline before the preparation session,
 # then before each dosing session and since (dosing sessions 21 and 14 days ago, see _course).
 SCORE_HISTORY = [(33, 19, 15), (22, 16, 13), (15, 11, 10), (8, 8, 7), (2, 6, 5)]
+# The completed courses' histories: Taylor's, lower by this much (each ends in remission, PHQ-9 under 5).
+COMPLETED_WITH_SCORES = (("drew.kowalski", 2), ("quinn.harper", 3), ("robin.diaz", 4))
 
 
 def spread(total, count):
@@ -189,6 +195,31 @@ def spread(total, count):
     for n in range(total):
         answers[n % (count - 1) if total <= 3 * (count - 1) else n % count] += 1
     return answers
+
+
+def local_hour(moment, hour, tz=DEMO_TIME_ZONE):
+    """`moment`'s day at `hour`:00 in the demo patients' time zone: sessions at clinic hours, not at 00:30."""
+    local = moment.astimezone(ZoneInfo(tz))
+    return local.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def front_door_at(stage):
+    """When a demo patient was referred and did their intake: ahead of the evaluation that followed."""
+    return evaluation_at(stage) - timedelta(days=10) if stage in COURSE_STAGES else timezone.now() - timedelta(hours=2)
+
+
+def evaluation_at(stage):
+    """When the prescriber signed the evaluation and dose plan: three days before the first session (24 days
+    ago), so the first follow-up visit, due 30 days after it, falls due in a few days; or four days ago for a
+    patient still preparing."""
+    days_ago = 4 if stage == Stage.PREPARATION else 27
+    return local_hour(timezone.now() - timedelta(days=days_ago), 15)
+
+
+def on_the_clock(moment):
+    """Run the services as at `moment`, so each record is stamped when it clinically happened (issue 16): the
+    demo's past is not all dated the minute it was seeded. The clock stops, not ticks, while frozen."""
+    return time_machine.travel(moment, tick=False)
 
 
 def demo_email(local):
@@ -300,21 +331,24 @@ class Command(BaseCommand):
     @staticmethod
     def _score_history(users):
         """Taylor's PHQ-9 and GAD-7 over the course: high at baseline, improving across the dosing sessions
-        (none with item 9 above 0, none rising). Added once: skipped when Taylor already has responses."""
-        patient = Patient.objects.filter(email=demo_email("patient")).first()
-        if patient is None or patient.user is None or QuestionnaireResponse.objects.filter(patient=patient).exists():
-            return
+        (none with item 9 above 0, none rising); and the same shape, a little lower, for the patients whose courses
+        completed (the outcomes pages' response and remission). Added once per patient: skipped when the
+        patient already has responses."""
         now = timezone.now()
-        for days_ago, phq9, gad7 in SCORE_HISTORY:
-            for instrument, total, count in (("phq9", phq9, 9), ("gad7", gad7, 7)):
-                response = questionnaire_services.questionnaire_submit(
-                    actor=patient.user, patient=patient, instrument=instrument, answers=spread(total, count)
-                )
-                # Demo data only: the service stamps a response with the time it is submitted; the history
-                # lies in the past, so its time is set afterwards. Real responses are never back-dated.
-                QuestionnaireResponse.objects.filter(pk=response.pk).update(
-                    submitted_at=now - timedelta(days=days_ago, hours=2)
-                )
+        for local, lower in (("patient", 0), *COMPLETED_WITH_SCORES):
+            patient = Patient.objects.filter(email=demo_email(local)).first()
+            if patient is None or patient.user is None or patient.questionnaire_responses.exists():
+                continue
+            for days_ago, phq9, gad7 in SCORE_HISTORY:
+                for instrument, total, count in (("phq9", phq9 - lower, 9), ("gad7", gad7 - lower, 7)):
+                    response = questionnaire_services.questionnaire_submit(
+                        actor=patient.user, patient=patient, instrument=instrument, answers=spread(total, count)
+                    )
+                    # Demo data only: the service stamps a response with the time it is submitted; the history
+                    # lies in the past, so its time is set afterwards. Real responses are never back-dated.
+                    QuestionnaireResponse.objects.filter(pk=response.pk).update(
+                        submitted_at=now - timedelta(days=days_ago, hours=2)
+                    )
 
     @staticmethod
     def logins():
@@ -388,6 +422,23 @@ class Command(BaseCommand):
         email = demo_email(local)
         if Patient.objects.filter(email=email).exists():
             return 0
+        with on_the_clock(front_door_at(stage)):  # referral, portal, consents and intake, a while back
+            patient = self._front_door(first, last, email, born, therapist, stage, users=users)
+        # Signed on today's clock: the consent documents in force were published when the database was made.
+        if stage == Stage.INTAKE:
+            self._sign(patient, kinds=["kap_informed_consent"])
+        elif stage in PAST_FRONT_DOOR:
+            self._sign(patient)
+        if stage in COURSE_STAGES:
+            self._course(patient, stage, therapist=users[therapist], prescriber=users["prescriber"])
+            if stage == Stage.DOSING:
+                self._documentation(patient, therapist=users[therapist])
+            patient.refresh_from_db()
+        if patient.stage != stage:  # every stage is derived from the records made above, never set
+            raise CommandError(f"Demo patient {first} reached the stage {patient.stage}, not {stage}.")
+        return 1
+
+    def _front_door(self, first, last, email, born, therapist, stage, *, users):
         patient = patient_services.patient_refer(
             actor=users[therapist],
             first_name=first,
@@ -404,7 +455,6 @@ class Command(BaseCommand):
             self._join_portal(patient, first, last, email)
         if stage == Stage.INTAKE:
             assessment_services.intake_save_draft(actor=patient.user, patient=patient, data={"height_cm": 165})
-            self._sign(patient, kinds=["kap_informed_consent"])
         if stage in PAST_FRONT_DOOR:
             flagged = stage == Stage.EVALUATION
             patient_services.patient_update_profile(
@@ -416,7 +466,6 @@ class Command(BaseCommand):
                 chaperone_name="Jordan Brooks" if first == "Taylor" else "A. Contact",
                 chaperone_phone="+1 415 555 0199",
             )
-            self._sign(patient)
             assessment_services.intake_submit(
                 actor=patient.user,
                 patient=patient,
@@ -424,14 +473,7 @@ class Command(BaseCommand):
                 medications=FLAGGED_MEDICATIONS if flagged else MEDICATIONS,
             )
             patient.refresh_from_db()
-        if stage in COURSE_STAGES:
-            self._course(patient, stage, therapist=users[therapist], prescriber=users["prescriber"])
-            if stage == Stage.DOSING:
-                self._documentation(patient, therapist=users[therapist])
-            patient.refresh_from_db()
-        if patient.stage != stage:  # every stage is derived from the records made above, never set
-            raise CommandError(f"Demo patient {first} reached the stage {patient.stage}, not {stage}.")
-        return 1
+        return patient
 
     @staticmethod
     def _course(patient, stage, *, therapist, prescriber):
@@ -439,15 +481,16 @@ class Command(BaseCommand):
         preparation session and dosing sessions each followed by an integration session, all through the
         services so every gate is passed as it would be in real use."""
         flags = ScreeningFlag.objects.filter(intake__patient=patient, intake__status="submitted")
-        evaluation = assessment_services.evaluation_save_draft(
-            actor=prescriber,
-            patient=patient,
-            data=EVALUATION,
-            flag_reviews=[{"flag": flag.pk, "outcome": "confirmed", "reason": ""} for flag in flags],
-        )
-        course_services.evaluation_sign_and_advance_course(actor=prescriber, evaluation=evaluation)
-        plan = course_services.dose_plan_save_draft(actor=prescriber, patient=patient, data=DOSE_PLAN)
-        course_services.dose_plan_sign(actor=prescriber, plan=plan)
+        with on_the_clock(evaluation_at(stage)):  # signed before the first session
+            evaluation = assessment_services.evaluation_save_draft(
+                actor=prescriber,
+                patient=patient,
+                data=EVALUATION,
+                flag_reviews=[{"flag": flag.pk, "outcome": "confirmed", "reason": ""} for flag in flags],
+            )
+            course_services.evaluation_sign_and_advance_course(actor=prescriber, evaluation=evaluation)
+            plan = course_services.dose_plan_save_draft(actor=prescriber, patient=patient, data=DOSE_PLAN)
+            course_services.dose_plan_sign(actor=prescriber, plan=plan)
         now = timezone.now()
         if stage == Stage.PREPARATION:
             session_services.session_schedule(
@@ -455,27 +498,29 @@ class Command(BaseCommand):
             )
             return
         doses = 2 if stage == Stage.DOSING else 3
-        sessions = [("preparation", 30)]
+        sessions = [("preparation", 24)]
         for n in range(doses):
             sessions += [("dosing", 21 - 7 * n), ("integration", 20 - 7 * n)]
         for n, (kind, days_ago) in enumerate(sessions):
-            at = (now - timedelta(days=days_ago)).replace(hour=16, minute=0, second=0, microsecond=0)
+            at = local_hour(now - timedelta(days=days_ago), 10)
             remote = kind == "dosing" and n == 3  # the second dose at home, on video with a chaperone
-            session = session_services.session_schedule(
-                actor=therapist,
-                patient=patient,
-                kind=kind,
-                scheduled_at=at,
-                modality="remote" if remote else "in_person",
-                location="" if remote else "Suite 4, 210 Grove Street",
-                video_link="https://video.demo.kapcare.test/room/demo" if remote else "",
-                chaperone={"name": "Sam Brooks", "phone": "+1 415 555 0142"} if remote else None,
-                reason=LATE_ENTRY_REASON,  # the demo's past, entered today: late entries, on the real timeline
-            )
+            with on_the_clock(at - timedelta(hours=20)):  # booked the day before, after the previous session
+                session = session_services.session_schedule(
+                    actor=therapist,
+                    patient=patient,
+                    kind=kind,
+                    scheduled_at=at,
+                    modality="remote" if remote else "in_person",
+                    location="" if remote else "Suite 4, 210 Grove Street",
+                    video_link="https://video.demo.kapcare.test/room/demo" if remote else "",
+                    chaperone={"name": "Sam Brooks", "phone": "+1 415 555 0142"} if remote else None,
+                )
             if kind == "dosing":
-                Command._dosing_record(therapist, session, at=at, remote=remote)
+                with on_the_clock(at + timedelta(minutes=150)):  # documented as the session ends
+                    Command._dosing_record(therapist, session, at=at, remote=remote)
             else:
-                session_services.session_complete(actor=therapist, session=session)
+                with on_the_clock(at + timedelta(hours=1)):
+                    session_services.session_complete(actor=therapist, session=session)
         if stage == Stage.DOSING:  # the next dose, booked: every gate holds
             session_services.session_schedule(
                 actor=therapist, patient=patient, kind="dosing", scheduled_at=local_at(2, 10)
@@ -498,8 +543,9 @@ class Command(BaseCommand):
             if maintenance
             else "Remission after three sessions; the patient and both clinicians agree to end the course.",
         }
-        follow_up = course_services.follow_up_save_draft(actor=prescriber, follow_up=follow_up, data=note)
-        course_services.follow_up_sign(actor=prescriber, follow_up=follow_up)
+        with on_the_clock(now - timedelta(days=2)):  # the visit after the last integration session
+            follow_up = course_services.follow_up_save_draft(actor=prescriber, follow_up=follow_up, data=note)
+            course_services.follow_up_sign(actor=prescriber, follow_up=follow_up)
 
     @staticmethod
     def _dosing_record(therapist, session, *, at, remote):
@@ -547,9 +593,10 @@ class Command(BaseCommand):
         for session in sessions:
             if session.kind == TherapySession.Kind.INTEGRATION:
                 note_services.integration_summary_save(actor=therapist, session=session, data=INTEGRATION_SUMMARY)
-            note_services.note_save_draft(actor=therapist, session=session, body=SESSION_NOTES[session.kind])
-            if session != latest:
-                note_services.note_sign(actor=therapist, session=session)
+            with on_the_clock(session.scheduled_at + timedelta(hours=4)):  # written and signed that day
+                note_services.note_save_draft(actor=therapist, session=session, body=SESSION_NOTES[session.kind])
+                if session != latest:
+                    note_services.note_sign(actor=therapist, session=session)
         note_services.psychotherapy_note_save(
             actor=therapist,
             session=sessions[1],
