@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models import Case, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.utils import timezone
 
 from kapcare import access
@@ -20,6 +20,7 @@ from .models import (
     ConsentDocument,
     ConsentKind,
     ConsentSignature,
+    DueItem,
     EducationModule,
     EducationProgress,
     IdentityChange,
@@ -27,6 +28,7 @@ from .models import (
     SafetyAlert,
     SafetyAlertAcknowledgement,
     SafetyAlertRecipient,
+    Stage,
 )
 
 
@@ -41,6 +43,66 @@ def active_team_prefetch():
 def patients_for_list(user):
     """The user's patients in name order, with their active care team, in a fixed number of queries."""
     return visible_patients(user).for_list().prefetch_related(active_team_prefetch())
+
+
+# The dashboards' patient list: search, filters and sorting ---------------------------------------------
+
+_STAGE_ORDER = Case(*(When(stage=stage, then=Value(n)) for n, stage in enumerate(Stage.values)), default=Value(99))
+PATIENT_LIST_SORTS = {
+    "name": ("Name, A to Z", ("last_name", "first_name", "id")),
+    "-name": ("Name, Z to A", ("-last_name", "-first_name", "-id")),
+    "stage": ("Stage of care", (_STAGE_ORDER, "last_name", "first_name", "id")),
+    "state": ("US state", ("state", "last_name", "first_name", "id")),
+    "newest": ("Newest referral first", ("-created_at", "-id")),
+}
+SEARCH_TERMS_USED = 5
+
+
+@dataclass(frozen=True)
+class PatientListQuery:
+    """What a dashboard's patient list asks for, already validated: each field narrows the list."""
+
+    search: str = ""  # words, each found in the first name, last name or e-mail address
+    stage: str = ""
+    state: str = ""
+    clinician_id: object = None  # on the patient's active care team
+    alert_open_for_me: bool = False  # an alert still waiting for this user's acknowledgement
+    follow_up_overdue: bool = False  # a follow-up visit past its due day
+    sort: str = "name"
+
+
+def patient_list(user, query: PatientListQuery, *, today=None):
+    """patients_for_list narrowed and ordered by `query`: one queryset, so a page is one query and its
+    count one more, whatever the filters."""
+    patients = patients_for_list(user)
+    for term in query.search.split()[:SEARCH_TERMS_USED]:
+        patients = patients.filter(
+            Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
+        )
+    if query.stage:
+        patients = patients.filter(stage=query.stage)
+    if query.state:
+        patients = patients.filter(state=query.state)
+    if query.clinician_id:
+        team = CareTeamMember.objects.active().filter(patient=OuterRef("pk"), clinician_id=query.clinician_id)
+        patients = patients.filter(Exists(team))
+    if query.alert_open_for_me:
+        waiting = SafetyAlert.objects.filter(patient=OuterRef("pk")).filter(_open_for(user))
+        patients = patients.filter(Exists(waiting))
+    if query.follow_up_overdue:
+        overdue = DueItem.objects.open().filter(
+            patient=OuterRef("pk"), kind=DueItem.Kind.FOLLOW_UP, due_on__lt=today or timezone.localdate()
+        )
+        patients = patients.filter(Exists(overdue))
+    return patients.order_by(*PATIENT_LIST_SORTS[query.sort][1])
+
+
+def care_team_clinicians(user):
+    """The clinicians on the active care teams of the user's patients, by name: the choices of the patient
+    list's clinician filter. One query."""
+    teams = CareTeamMember.objects.active().filter(patient__in=visible_patients(user))
+    clinicians = get_user_model().objects.filter(pk__in=teams.values("clinician_id")).exclude(pk=user.pk)
+    return list(clinicians.order_by("last_name", "first_name", "id"))
 
 
 def patients_for_api(user):

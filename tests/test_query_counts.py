@@ -80,6 +80,10 @@ DASHBOARD_QUERIES = {role: count + VISIT_PANELS.get(role, 0) for role, count in 
 # audit INSERT) and credentials expiring (licences, DEA registrations: one query each).
 NETWORK_PANELS = {"coordinator": 4}
 DASHBOARD_QUERIES = {role: count + NETWORK_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
+# Dashboards you can work from (issue 16): the patient list's clinician filter lists the clinicians on the care
+# teams of the user's patients (one query); search, filters, sorting and paging change no count.
+PATIENT_LIST_FILTERS = {"therapist_a": 1, "prescriber": 1, "coordinator": 1}
+DASHBOARD_QUERIES = {role: count + PATIENT_LIST_FILTERS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 
 @pytest.fixture(scope="module", params=SIZES)
@@ -284,8 +288,9 @@ LOADED_LIST_QUERIES = {
 # choices are one query (+1).
 # Issue 15: the clinicians' work panels read the stored due work (seed_load stores it); issue 19 adds the
 # prescriber's follow-up bookings (one query); issue 17 the coordinator's assignment queue and credentials
-# expiring (+3). The same at every size.
-LOADED_DASHBOARD_QUERIES = {"therapist": 25, "prescriber": 26, "coordinator": 20, "admin": 7, "patient": 19}
+# expiring (+3); issue 16 the patient list's clinician filter choices (+1 for each clinical dashboard). The same at
+# every size.
+LOADED_DASHBOARD_QUERIES = {"therapist": 26, "prescriber": 27, "coordinator": 21, "admin": 7, "patient": 19}
 # Issue 16: the chart is an overview (under the 36 the one-page chart cost) and sections, each a page of its
 # own; the tabs' counts are one query on each. A coordinator is refused Measures and Access history (403).
 CLINICIAN_CHART = {

@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.shortcuts import render
 
 from assessments import selectors as assessment_selectors
@@ -16,6 +16,7 @@ from treatment.visits import selectors as visit_selectors
 
 from . import due_selectors
 from . import selectors as dashboard_selectors
+from .forms import PatientListForm
 
 DASHBOARD_PAGE_SIZE = 50
 DASHBOARD_PANEL_LIMIT = 50  # each panel lists its most urgent rows; the patient list pages through the rest
@@ -29,7 +30,10 @@ def dashboard(request):
         return _patient_dashboard(request)
     if user.role == User.Role.ADMIN:
         return render(request, "messaging/dashboards/dashboard_admin.html")
-    page = Paginator(patient_selectors.patients_for_list(user), DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    list_form = PatientListForm(request.GET, user=user, clinicians=patient_selectors.care_team_clinicians(user))
+    page = _patient_list_page(user, list_form)
+    if page is None:
+        return render(request, "messaging/dashboards/patient_list_invalid.html", {"list_form": list_form}, status=400)
     patients = dashboard_selectors.annotate_dashboard_page(user, list(page.object_list))
     # Each panel is one query and lists its most urgent rows only.
     # The prescriber's evaluation queue ([] for everyone else).
@@ -80,6 +84,7 @@ def dashboard(request):
             "current_plans": current_plans,
             "page": page,
             "patients": patients,
+            "list_form": list_form,
             "can_refer": access.can(user, Permission.REFER_PATIENT),
             "show_flags": access.can(user, Permission.VIEW_SCREENING_FLAGS),
             "evaluation_queue": evaluation_queue,
@@ -93,6 +98,21 @@ def dashboard(request):
             "follow_up_bookings": follow_up_bookings,
         },
     )
+
+
+def _patient_list_page(user, form):
+    """The page of the patient list the form asks for (one query for the rows, one for the count), or None
+    with the form's errors saying what was wrong."""
+    if not form.is_valid():
+        return None
+    paginator = Paginator(patient_selectors.patient_list(user, form.list_query()), DASHBOARD_PAGE_SIZE)
+    number = form.cleaned_data["page"] or 1
+    try:
+        return paginator.page(number)
+    except EmptyPage:
+        pages = f"{paginator.num_pages} page{'s' if paginator.num_pages != 1 else ''}"
+        form.add_error("page", f"There is no page {number}: this list has {pages}.")
+        return None
 
 
 def _patient_dashboard(request):

@@ -1,0 +1,183 @@
+"""The dashboards' patient list you can work from (issue 16): search by name or e-mail, filters (stage, state,
+clinician, an alert waiting for me, an overdue follow-up), sorting and paging, each a query parameter; a bad
+value is a 400 that says which, and every combination costs the dashboard's same queries at any size."""
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from patients import due_work
+from patients import services as patient_services
+from patients.models import SafetyAlert
+from treatment.models import FollowUp
+
+from .course_states import ready_to_dose
+from .fixtures import kept_for_the_module, make_world
+from .test_query_counts import make_patients, queries_for
+
+pytestmark = pytest.mark.xdist_group("dashboard_filters")
+
+
+@pytest.fixture(scope="class", params=[1, 50, 200])
+def crowd(request, django_db_setup, django_db_blocker):
+    """The cast, and `size` more patients of therapist A (Pat0 Load000...) with the prescriber on their team."""
+    with kept_for_the_module(django_db_blocker):
+        cast, patients = make_world()
+        make_patients(request.param, cast["therapist_a"], cast["prescriber"], cast["coordinator"])
+        yield {"size": request.param, **cast, **patients}
+
+
+def names(response):
+    """The patients listed in the dashboard's patient table, in order."""
+    table = response.content.decode().split('id="patients"', 1)[1]
+    return re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a></th>', table)
+
+
+class TestAtAnySize:
+    """The crowd is made once per size for this class alone (the other tests make their own cast)."""
+
+    def test_search_filters_sorting_and_paging_cost_the_same(self, client, crowd, db):
+        """The unfiltered dashboard's count (tests/test_query_counts.py holds it) for any list that shows patients, and
+        8 fewer for an empty one: nothing to annotate (care teams, invitations, consents and their documents, intakes,
+        screening flags, unread messages) and nothing to audit."""
+        size, therapist_a, prescriber = crowd["size"], crowd["therapist_a"], crowd["prescriber"]
+        client.force_login(therapist_a)
+        last_page = (size + 1 + 49) // 50  # patient A and the crowd, 50 a page
+        listing = [
+            "/?q=load00",
+            "/?q=pat0+example&sort=-name",
+            "/?stage=referred&state=CA&sort=stage",
+            f"/?clinician={prescriber.pk}&sort=newest",
+            f"/?page={last_page}",
+        ]
+        empty = ["/?alert=on&overdue=on", "/?q=nobody&sort=state"]
+        unfiltered = queries_for(client, "/")
+
+        counts = {path: queries_for(client, path) for path in listing + empty}
+
+        assert counts == {**dict.fromkeys(listing, unfiltered), **dict.fromkeys(empty, unfiltered - 8)}
+        assert names(client.get("/?q=LOAD000")) == ["Load000, Pat0"]  # any case
+        page_one = names(client.get("/"))
+        assert len(page_one) == min(size + 1, 50)
+        assert page_one[0] == "Alder, Avery"  # name order
+        assert names(client.get("/?sort=-name"))[0] == f"Load{size - 1:03d}, Pat{size - 1}"
+        assert len(names(client.get(f"/?page={last_page}"))) == (size + 1) - 50 * (last_page - 1)
+        assert names(client.get("/?alert=on&overdue=on")) == []  # nobody has either yet
+
+
+def test_search_matches_every_word_in_name_or_email(client, therapist_a, patient_a, patient_b):
+    client.force_login(therapist_a)
+
+    dashboard = client.get("/").content.decode()
+    assert 'href="/?stage=referred#patients"' in dashboard  # patients by stage: each stage opens its list
+    assert names(client.get("/?stage=referred")) == ["Alder, Avery"]
+    assert names(client.get("/?q=avery+alder")) == ["Alder, Avery"]
+    assert names(client.get("/?q=avery%40example.test")) == ["Alder, Avery"]
+    assert names(client.get("/?q=avery+load")) == []
+    assert names(client.get("/?q=casey")) == []  # therapist B's patient: not on A's list
+    assert "No patients match" in client.get("/?q=nobody").content.decode()
+
+
+BAD = [
+    ("stage=nope", "Stage"),
+    ("state=ZZ", "US state"),
+    ("sort=age", "Sort by"),
+    ("page=0", "Page"),
+    ("page=two", "Page"),
+    ("page=99", "There is no page 99"),
+    ("alert=yes", "Tick the box"),
+    (f"clinician={uuid.uuid4()}", "Clinician on the care team"),
+    ("clinician=not-an-id", "Clinician on the care team"),
+    ("q=" + "x" * 101, "Search by name or e-mail"),
+    ("q=a%00b", "Null characters are not allowed"),
+    ("page=99999999999999999999", "Page"),
+    ("overdue=on&alert=off", "Tick the box"),
+]
+
+
+@pytest.mark.parametrize(("query", "says"), BAD)
+def test_a_bad_parameter_is_a_400_that_says_which(client, prescriber, patient_a, query, says):
+    client.force_login(prescriber)
+
+    response = client.get(f"/?{query}")
+
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "This patient list link has a value it cannot use" in text
+    assert says in text
+    assert 'id="patients"' not in text  # no patients listed
+
+
+def test_the_coordinator_filters_by_clinician(
+    client, coordinator, therapist_a, therapist_b, patient_a, patient_b, patient_x
+):
+    client.force_login(coordinator)
+    everyone = client.get("/")
+    assert f'value="{therapist_b.pk}"' in everyone.content.decode()  # a choice in the clinician box
+
+    assert names(client.get(f"/?clinician={therapist_b.pk}")) == ["Cedar, Casey"]
+    listed = names(client.get(f"/?clinician={therapist_a.pk}&q=alder"))
+    assert listed == ["Alder, Avery"]
+    # Another group's therapist is no choice of this coordinator's.
+    outsider = client.get(f"/?clinician={patient_x.care_team.get().clinician_id}")
+    assert outsider.status_code == 400
+    # Follow-up visits are the clinicians' to read: the coordinator has no such filter.
+    assert 'name="overdue"' not in everyone.content.decode()
+    refused = client.get("/?overdue=on")
+    assert refused.status_code == 400
+    assert "Follow-up visits are shown to the clinicians on the care team." in refused.content.decode()
+
+
+def test_a_prescriber_finds_an_overdue_follow_up_and_opens_the_patient(
+    client, therapist_a, prescriber, patient_a, patient_b
+):
+    overdue_follow_up(therapist_a, prescriber, patient_a)
+    client.force_login(prescriber)
+
+    dashboard = client.get("/").content.decode()
+    assert 'name="overdue"' in dashboard  # the filter, labelled, in a GET form
+    assert '<label for="id_overdue">Follow-up overdue</label>' in dashboard
+    response = client.get("/", {"overdue": "on"})
+
+    assert response.status_code == 200
+    assert names(response) == ["Alder, Avery"]
+    chart = re.search(r'<th scope="row"><a href="([^"]+)">Alder, Avery</a>', response.content.decode())[1]
+    opened = client.get(chart)
+    assert opened.status_code == 200
+    assert "Avery" in opened.content.decode()
+    # Due today is not overdue.
+    FollowUp.objects.pending().filter(patient=patient_a).update(due_on=timezone.localdate())
+    due_work.reconcile()
+    assert names(client.get("/", {"overdue": "on"})) == []
+
+
+def test_the_alert_filter_lists_whom_an_alert_waits_for_me(
+    client, therapist_a, prescriber, coordinator, patient_a, patient_b
+):
+    alert = patient_services.safety_alert_raise(
+        patient=patient_a, kind=SafetyAlert.Kind.PHQ9_ITEM9, reason="PHQ-9 item 9 answered 1.", source=patient_a
+    )
+    for clinician in (therapist_a, prescriber):
+        client.force_login(clinician)
+        assert names(client.get("/?alert=on")) == ["Alder, Avery"]
+    # Not escalated: the coordinator is not the one it waits for.
+    client.force_login(coordinator)
+    assert names(client.get("/?alert=on")) == []
+
+    patient_services.safety_alert_acknowledge(actor=prescriber, alert=alert, note="Called; safe, plan made.")
+
+    client.force_login(prescriber)
+    assert names(client.get("/?alert=1")) == []  # acknowledged as the prescriber
+    client.force_login(therapist_a)
+    assert names(client.get("/?alert=1")) == ["Alder, Avery"]  # still waiting for the therapist
+
+
+def overdue_follow_up(therapist, prescriber, patient):
+    """The patient's dose plan is signed and its follow-up visit was due three days ago."""
+    ready_to_dose(therapist, prescriber, patient)
+    moved = FollowUp.objects.pending().filter(patient=patient).update(due_on=timezone.localdate() - timedelta(days=3))
+    assert moved == 1
+    due_work.reconcile()
