@@ -172,6 +172,8 @@ def list_queries(client, patient_id):
     counts = {}
     for prefix, (whole, narrowed) in api_lists(patient_id).items():
         status = client.get(whole).status_code
+        if status == 405:  # a route that only takes requests (e.g. the research export) has no list
+            continue
         path = whole if status == 200 else narrowed
         if status == 403 and client.get(narrowed).status_code == 403:
             continue

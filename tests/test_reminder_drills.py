@@ -107,6 +107,13 @@ class RedisServer:
         self.start()
 
 
+@pytest.fixture(autouse=True)
+def _at_a_clinic_hour():
+    """The drills run real worker and beat processes on the real clock: the suite's clinic-hour clock
+    (tests/fixtures.py) would put this process hours ahead of them. The drills book no sessions."""
+    yield
+
+
 @pytest.fixture
 def redis_server(tmp_path):
     if shutil.which("redis-server") is None:

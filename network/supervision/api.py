@@ -1,6 +1,7 @@
 """API of supervision (/api/v1/network/supervision/cases/): the caller's cases (scoped as the web pages), the
 supervisor's review and the prescriber's acknowledgement. The record itself is read on the case's web page."""
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -80,7 +81,8 @@ class SupervisionCaseViewSet(ScopedViewSet, mixins.ListModelMixin):
         case = services.supervision_review(actor=request.user, case=case, **data.validated_data)
         return Response(CaseSerializer(case).data)
 
-    @action(detail=True, methods=["post"], serializer_class=serializers.Serializer)
+    @extend_schema(request=None, responses=CaseSerializer)
+    @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
         case = services.supervision_acknowledge(actor=request.user, case=self.get_object())
         return Response(CaseSerializer(case).data)
