@@ -119,6 +119,8 @@ def see_the_signed_evaluation(desk, base, patient, bp, benzo):
 
 
 def write_the_dose_plan(desk, base):
+    desk.locator("nav.chart-tabs a", has_text="Course").click()
+    desk.wait_for_url(f"{base}/patients/*/chart/course/")
     desk.locator("section[aria-labelledby=course-heading] a", has_text="Dose plan").click()
     desk.wait_for_url(f"{base}/patients/*/dose-plan/")
     expect(desk.locator("main h1")).to_contain_text("Rowan Redwood")
@@ -143,6 +145,8 @@ def write_the_dose_plan(desk, base):
     desk.click("button[value=sign]")
     desk.wait_for_url(f"{base}/patients/*/")
     expect(desk.locator(".messages")).to_contain_text("Dose plan version 1 signed: it is now the active plan.")
+    desk.locator("nav.chart-tabs a", has_text="Course").click()
+    desk.wait_for_url(f"{base}/patients/*/chart/course/")
     course = desk.locator("section[aria-labelledby=course-heading]")
     expect(course).to_contain_text("Current dose plan (version 1")
     expect(course).to_contain_text("200.0 mg (2.50 mg/kg)")
@@ -155,6 +159,8 @@ def therapist_reads_the_course(page, base, patient):
     row.locator("a", has_text="Redwood, Rowan").click()
     page.wait_for_url(f"{base}/patients/{patient.pk}/")
     expect(page.locator("main .lead .stage")).to_have_text("Preparation")
+    page.locator("nav.chart-tabs a", has_text="Course").click()
+    page.wait_for_url(f"{base}/patients/{patient.pk}/chart/course/")
     course = page.locator("section[aria-labelledby=course-heading]")
     expect(course).to_contain_text("Current dose plan (version 1, read-only)")
     plan = course.locator("dl")

@@ -233,6 +233,9 @@ def test_referral_to_evaluation_queue(page, browser, clinic):
     # ...and on the chart: the intake's flags and every required consent signed.
     row.locator("a", has_text="Redwood, Rowan").click()
     expect(desk.locator("main h1")).to_have_text("Rowan Redwood")
+    # The intake and the consents are in the chart's Documents section.
+    desk.locator("nav.chart-tabs a", has_text="Documents").click()
+    desk.wait_for_url("**/chart/documents/")
     expect(desk.locator("#intake-heading + p")).to_contain_text("Submitted")
     expect(desk.locator("main .flag-list")).to_contain_text("resting BP 150/95 above 140/90")
     consents = desk.locator("section[aria-labelledby=consents-heading]")

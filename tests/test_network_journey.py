@@ -84,6 +84,7 @@ def refer(page):
     page.click("main button[type=submit]")
 
 
+@pytest.mark.celery_eager  # the approval (set-your-password) e-mail is sent by a task
 def test_a_coordinator_approves_a_therapist_who_trains_and_refers(page, clinic_staff):
     base = clinic_staff["url"]
     group = clinic_staff["prescriber"].organization

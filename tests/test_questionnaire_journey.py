@@ -77,12 +77,16 @@ def acknowledge_from_the_dashboard(page, base, email, note, *, still_open_for_ot
     expect(page.locator(".messages")).to_contain_text("acknowledged")
     expect(page.locator("section.alerts h2")).to_have_text("Open safety alerts (0)")
     page.get_by_role("link", name="Redwood, Rowan").first.click()
+    page.locator("nav.chart-tabs a", has_text="Safety").click()
+    page.wait_for_url(f"{base}/patients/*/chart/safety/")
     safety = page.locator("section", has=page.locator("#chart-alerts-heading"))
     expect(safety).to_contain_text(note)
     if still_open_for_other:
         expect(safety).to_contain_text("waiting for the patient's")
     else:
         expect(safety).not_to_contain_text("waiting for the patient's")
+    page.locator("nav.chart-tabs a", has_text="Measures").click()
+    page.wait_for_url(f"{base}/patients/*/chart/measures/")
     expect(page.locator("#scores-heading")).to_be_visible()
 
 
