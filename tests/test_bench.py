@@ -45,10 +45,15 @@ def test_due_follow_ups_fix_the_reminders_planning_finds(db):
     assert not pending.exclude(due_on=tomorrow).filter(due_on__lt=tomorrow + timedelta(days=29)).exists()
     assert not TherapySession.objects.dosing().filter(status="scheduled", scheduled_at__lte=now + timedelta(days=2))
     with transaction.atomic():
-        # Each due follow-up reminds its prescriber, and its patient to book the visit (issue 19); nothing else.
-        assert outbox.plan(now) == 6
+        # Each due follow-up reminds its prescriber (and of the PDMP check due before it, issue 21), and its patient
+        # to book the visit (issue 19); nothing else.
+        assert outbox.plan(now) == 9
         kinds = Counter(Reminder.objects.values_list("kind", flat=True))
-        assert kinds == {Reminder.Kind.FOLLOW_UP_TOMORROW: 3, Reminder.Kind.FOLLOW_UP_TO_BOOK: 3}
+        assert kinds == {
+            Reminder.Kind.FOLLOW_UP_TOMORROW: 3,
+            Reminder.Kind.PDMP_CHECK_DUE: 3,
+            Reminder.Kind.FOLLOW_UP_TO_BOOK: 3,
+        }
         transaction.set_rollback(True)
 
 
