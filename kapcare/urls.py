@@ -21,7 +21,7 @@ from treatment.course.api import CourseViewSet, DosePlanViewSet, EvaluationViewS
 from treatment.notes.api import IntegrationSummaryViewSet, PsychotherapyNoteViewSet, SessionNoteViewSet
 from treatment.prescriptions.api import MedicineCountViewSet, PDMPCheckViewSet, PrescriptionViewSet, StockLogView
 from treatment.sessions.api import SessionViewSet
-from treatment.visits.api import VisitSlotViewSet, VisitViewSet
+from treatment.visits.api import DateHoursViewSet, TimeOffViewSet, VisitSlotViewSet, VisitViewSet, WeeklyHoursViewSet
 
 router = SimpleRouter(trailing_slash=True)
 router.register("patients", PatientViewSet, basename="patient")
@@ -48,6 +48,9 @@ router.register("prescriptions", PrescriptionViewSet, basename="prescription")
 router.register("pdmp-checks", PDMPCheckViewSet, basename="pdmp-check")
 router.register("medicine-counts", MedicineCountViewSet, basename="medicine-count")
 router.register("visit-slots", VisitSlotViewSet, basename="visit-slot")
+router.register("availability/weekly-hours", WeeklyHoursViewSet, basename="availability-weekly-hours")
+router.register("availability/dates", DateHoursViewSet, basename="availability-date")
+router.register("availability/time-off", TimeOffViewSet, basename="availability-time-off")
 router.register("referral-reconciliations", ReferralReconciliationViewSet, basename="referral-reconciliation")
 router.register("outcomes", OutcomesViewSet, basename="outcomes")
 router.register("research-exports", ResearchExportViewSet, basename="research-export")

@@ -18,7 +18,7 @@ which the write check scans), so each worker runs about half the cases.
 """
 
 import re
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -317,6 +317,42 @@ BOOK_VISIT = {
     **READ_PATIENT,
     "therapist_a": row(403, 404, 404, 404),
     "therapist_b": row(404, 404, 403, 404),
+}
+
+# A clinician's own availability (issue 19): each therapist and prescriber keeps their own weekly hours, dates and
+# time off (the therapist's hours bound their sessions); nobody reads or removes another's (404), and the other
+# roles keep none (403). Kind "schedule": `{id}` is a row of the cast's prescriber.
+KEEP_HOURS = dict.fromkeys(ROLES, 403) | dict.fromkeys(["therapist_a", "therapist_b", "prescriber"], 200)
+KEEP_HOURS |= {"anonymous": 401}
+PRESCRIBERS_ROW = KEEP_HOURS | {"therapist_a": 404, "therapist_b": 404}
+
+
+def _availability_routes(path, body):
+    return {
+        f"/api/v1/availability/{path}/": {
+            "GET": (KEEP_HOURS, None, "none"),
+            "POST": (KEEP_HOURS | {"therapist_a": 201, "therapist_b": 201, "prescriber": 201}, body, "none"),
+        },
+        f"/api/v1/availability/{path}/{{id}}/": {
+            "GET": (PRESCRIBERS_ROW, None, "schedule"),
+            "DELETE": (PRESCRIBERS_ROW | {"prescriber": 204}, None, "schedule"),
+            "PATCH": (NETWORK_NOT_A_METHOD, {"note": "x"}, "schedule"),
+        },
+    }
+
+
+AVAILABILITY_ROUTES = {
+    **_availability_routes("weekly-hours", {"weekday": 6, "start_time": "09:00", "end_time": "10:00"}),
+    **_availability_routes(
+        "dates", lambda user: {"on": (timezone.localdate() + timedelta(days=12)).isoformat(), "note": "Off"}
+    ),
+    **_availability_routes(
+        "time-off",
+        lambda user: {
+            "starts_at": (timezone.now() + timedelta(days=20)).isoformat(),
+            "ends_at": (timezone.now() + timedelta(days=22)).isoformat(),
+        },
+    ),
 }
 
 # route -> method -> (expectations, request body, kind). kind "patient" expectations are by role
@@ -741,6 +777,7 @@ ROUTES = {
         "DELETE": (NOT_A_METHOD, None, "patient"),
     },
     **NETWORK_ROUTES,
+    **AVAILABILITY_ROUTES,
 }
 
 # One case per route, method and role; it asks about each target patient in turn (they are independent:
@@ -1308,6 +1345,49 @@ def test_network_route(api, settings, tmp_path, cast, targets, route, method, ro
         if expected in (401, 403, 404):
             denied = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
             assert denied == denied_before + 1
+
+
+SCHEDULE_CASES = [
+    pytest.param(route, method, role, id=f"{method} {route} {role}")
+    for route, methods in ROUTES.items()
+    for method, (_expected, _body, kind) in methods.items()
+    if kind == "schedule"
+    for role in ROLES
+]
+
+
+def prescribers_row_id(prescriber, route):
+    """A row of the prescriber's own schedule of the kind the route serves, added through the services."""
+    from treatment.visits import services as visit_services
+
+    ahead = timezone.now() + timedelta(days=30)
+    if "/weekly-hours/" in route:
+        row = visit_services.hours_add(actor=prescriber, weekday=0, start_time=time(9), end_time=time(12))
+    elif "/dates/" in route:
+        row = visit_services.date_hours_add(actor=prescriber, on=ahead.date())
+    else:
+        row = visit_services.time_off_add(actor=prescriber, starts_at=ahead, ends_at=ahead + timedelta(days=1))
+    return row.pk
+
+
+@pytest.mark.parametrize(("route", "method", "role"), SCHEDULE_CASES)
+def test_schedule_route(api, cast, route, method, role):
+    expectations, body, _kind = ROUTES[route][method]
+    expected = expectations[role]
+    path = route.format(id=prescribers_row_id(cast["prescriber"], route))
+    client = api.as_user(cast[role])
+    marks = write_marks()
+    denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
+
+    with transaction.atomic():
+        response = getattr(client, method.lower())(path, data=body, format="json")
+
+    assert response.status_code == expected, response.content
+    if expected >= 400:
+        assert response["Content-Type"].startswith("application/json")
+        assert tables_changed_since(marks) == [], "a refused request changed a row"
+        if expected in (401, 403, 404):
+            assert AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count() == denied_before + 1
 
 
 VISIBLE_IN_LIST = {

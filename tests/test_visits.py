@@ -341,3 +341,108 @@ def test_the_prescribers_dashboard_shows_booked_and_unbooked_follow_ups(client, 
     panel = text.split('id="follow-up-bookings-heading"', 1)[1].split("</section>", 1)[0]
     assert f"{patient_a.last_name}, {patient_a.first_name}" in panel and "booked" in panel
     assert f"{patient_b.last_name}, {patient_b.first_name}" in panel and "not booked" in panel
+
+
+# The clinician's availability over the API (and the page: one service each) ---------------------------------
+
+HOURS = "/api/v1/availability/weekly-hours/"
+DATES = "/api/v1/availability/dates/"
+TIME_OFF = "/api/v1/availability/time-off/"
+
+
+def test_a_prescriber_keeps_their_hours_over_the_api_and_patients_see_the_slots(api, prescriber):
+    services.schedule_save(actor=prescriber, time_zone="America/New_York")
+    client = api.as_user(prescriber)
+
+    added = client.post(HOURS, {"weekday": 0, "start_time": "09:00", "end_time": "10:00"}, format="json")
+    listed = client.get(HOURS).json()
+    with time_machine.travel(BEFORE_DST, tick=False):
+        monday = [s for s in selectors.open_slots(prescriber, Visit.Kind.FOLLOW_UP) if s.date().weekday() == 0]
+
+    assert added.status_code == 201, added.content
+    assert added.json() | {"id": None} == {
+        "id": None,
+        "weekday": 0,
+        "start_time": "09:00:00",
+        "end_time": "10:00:00",
+        "time_zone": "America/New_York",
+    }
+    assert [row["id"] for row in listed["results"]] == [added.json()["id"]]
+    assert monday[0] == datetime.datetime(2027, 3, 15, 13, tzinfo=UTC)  # 09:00 New York, after the change
+
+    removed = client.delete(f"{HOURS}{added.json()['id']}/")
+    assert removed.status_code == 204
+    assert not WeeklyHours.objects.exists()
+
+
+def test_hours_out_of_order_or_overlapping_are_refused_with_a_message_on_the_api_and_the_page(api, client, prescriber):
+    services.hours_add(actor=prescriber, weekday=2, start_time=datetime.time(9), end_time=datetime.time(12))
+    caller = api.as_user(prescriber)
+
+    backwards = caller.post(HOURS, {"weekday": 2, "start_time": "15:00", "end_time": "14:00"}, format="json")
+    overlapping = caller.post(HOURS, {"weekday": 2, "start_time": "11:00", "end_time": "13:00"}, format="json")
+    client.force_login(prescriber)
+    page = client.post(
+        "/schedule/",
+        {"form": "weekly", "weekly-weekday": 2, "weekly-start_time": "08:00", "weekly-end_time": "09:30"},
+    )
+    next_to_it = caller.post(HOURS, {"weekday": 2, "start_time": "12:00", "end_time": "13:00"}, format="json")
+
+    assert backwards.status_code == 400 and backwards.json() == {"end_time": ["The hours end after they start."]}
+    assert overlapping.status_code == 400
+    assert "overlap your Wednesday 09:00-12:00" in overlapping.json()["start_time"][0]
+    assert page.status_code == 400 and "overlap your Wednesday 09:00-12:00" in page.content.decode()
+    assert next_to_it.status_code == 201
+    assert WeeklyHours.objects.count() == 2
+
+
+def test_time_off_is_read_in_the_clinicians_zone_and_may_not_overlap(api, prescriber):
+    services.schedule_save(actor=prescriber, time_zone="America/New_York")
+    day = timezone.localdate() + timedelta(days=10)
+    caller = api.as_user(prescriber)
+    body = {"starts_at": f"{day}T09:00", "ends_at": f"{day + timedelta(days=2)}T17:00", "note": "Conference"}
+
+    added = caller.post(TIME_OFF, body, format="json")
+    again = caller.post(TIME_OFF, {**body, "starts_at": f"{day + timedelta(days=1)}T09:00"}, format="json")
+    past = caller.post(TIME_OFF, {"starts_at": "2020-01-01T09:00", "ends_at": "2020-01-02T09:00"}, format="json")
+
+    assert added.status_code == 201, added.content
+    row = TimeOff.objects.get()
+    assert row.starts_at == datetime.datetime.combine(day, datetime.time(9), tzinfo=NEW_YORK)
+    assert added.json()["starts_at"] == row.starts_at.astimezone(NEW_YORK).isoformat()
+    assert again.status_code == 400 and "overlaps your time off" in again.json()["starts_at"][0]
+    assert past.status_code == 400 and "ends in the future" in past.json()["starts_at"][0]
+    assert TimeOff.objects.count() == 1
+
+
+def test_a_day_off_and_hours_on_the_same_date_do_not_mix(api, prescriber):
+    day = (timezone.localdate() + timedelta(days=5)).isoformat()
+    caller = api.as_user(prescriber)
+
+    off = caller.post(DATES, {"on": day, "note": "Moving house"}, format="json")
+    hours = caller.post(DATES, {"on": day, "start_time": "10:00", "end_time": "12:00"}, format="json")
+    half = caller.post(DATES, {"on": day, "start_time": "10:00"}, format="json")
+
+    assert off.status_code == 201 and off.json()["start_time"] is None
+    assert hours.status_code == 400 and "already a day off" in hours.json()["on"][0]
+    assert half.status_code == 400
+    assert Schedule.objects.get(clinician=prescriber).date_hours.count() == 1
+
+
+def test_another_clinicians_rows_are_404_and_other_roles_cannot_write(api, prescriber, coordinator, patient_a):
+    from kapcare.accounts.models import User
+
+    from .fixtures import _staff
+
+    colleague = _staff(User.Role.PRESCRIBER, prescriber.organization, "prescriber.two@example.test")
+    theirs = services.hours_add(actor=colleague, weekday=1, start_time=datetime.time(9), end_time=datetime.time(10))
+    caller = api.as_user(prescriber)
+
+    assert caller.get(f"{HOURS}{theirs.pk}/").status_code == 404
+    assert caller.delete(f"{HOURS}{theirs.pk}/").status_code == 404
+    assert caller.get(HOURS).json()["results"] == []
+    for user in (coordinator, patient_a.user):
+        refused = api.as_user(user).post(HOURS, {"weekday": 1, "start_time": "09:00", "end_time": "10:00"})
+        assert refused.status_code == 403
+        assert api.as_user(user).delete(f"{HOURS}{theirs.pk}/").status_code == 403
+    assert list(WeeklyHours.objects.values_list("pk", flat=True)) == [theirs.pk]

@@ -6,10 +6,18 @@ naming itself (a time just taken: `visit_slot_taken`).
     POST /visits/{id}/cancel/      {"reason"?}                     the same; a patient within the policy's notice
     POST /visits/{id}/reschedule/  {"starts_at"}                   the same
     GET  /visit-slots/?patient=id&kind=follow_up                   open times, in UTC and the patient's zone
+
+A clinician's own availability, in their own time zone (other clinicians' rows are 404; other roles 403):
+
+    GET, POST /availability/weekly-hours/   {"weekday", "start_time", "end_time"}
+    GET, POST /availability/dates/          {"on", "start_time"?, "end_time"?, "note"?}   no times: a day off
+    GET, POST /availability/time-off/       {"starts_at", "ends_at", "note"?}
+    GET, DELETE /availability/<kind>/{id}/
 """
 
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -18,13 +26,14 @@ from rest_framework.response import Response
 from assessments.serializers import StrictFieldsMixin
 from kapcare import access
 from kapcare.access import Permission
+from kapcare.api.base import NonPatientViewSet
 from kapcare.us_states import USState
 from patients.access import visible_patients
 from patients.api_base import PATIENT_FILTER, PatientScopedViewSet
 from treatment.course.api import CourseScopedViewSet
 
 from . import selectors, services
-from .models import Visit
+from .models import DateHours, TimeOff, Visit, WeeklyHours
 
 
 class VisitSerializer(serializers.ModelSerializer):
@@ -152,3 +161,111 @@ class VisitSlotViewSet(PatientScopedViewSet):
                 ],
             }
         )
+
+
+# The clinician's own availability ---------------------------------------------------------------------------
+
+
+class WeeklyHoursSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    time_zone = serializers.CharField(source="schedule.time_zone", read_only=True)
+
+    class Meta:
+        model = WeeklyHours
+        fields = ["id", "weekday", "start_time", "end_time", "time_zone"]
+        read_only_fields = ["id"]
+        extra_kwargs = {
+            "weekday": {"help_text": "0 Monday to 6 Sunday."},
+            "start_time": {"help_text": "Wall-clock time (HH:MM) in your time zone (`time_zone`)."},
+            "end_time": {"help_text": "After start_time, the same day."},
+        }
+
+
+class DateHoursSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    time_zone = serializers.CharField(source="schedule.time_zone", read_only=True)
+
+    class Meta:
+        model = DateHours
+        fields = ["id", "on", "start_time", "end_time", "note", "time_zone"]
+        read_only_fields = ["id"]
+        extra_kwargs = {
+            "on": {"help_text": "The date whose hours replace the weekly ones."},
+            "start_time": {"help_text": "Wall-clock time in your time zone; leave both times out for a day off."},
+        }
+
+
+class TimeOffSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    time_zone = serializers.CharField(source="schedule.time_zone", read_only=True)
+
+    class Meta:
+        model = TimeOff
+        fields = ["id", "starts_at", "ends_at", "note", "time_zone"]
+        read_only_fields = ["id"]
+        extra_kwargs = {
+            "starts_at": {"help_text": "ISO 8601; without a UTC offset, a time in your time zone."},
+            "ends_at": {"help_text": "After starts_at."},
+        }
+
+
+class OwnScheduleRowsViewSet(NonPatientViewSet):
+    """Rows of the caller's own schedule: list, add (`add`, one service shared with the schedule page), read
+    and remove. Times are read and shown in the caller's time zone. Another clinician's row is a 404; a role
+    that keeps no hours (patients, coordinators, administrators) is refused with 403."""
+
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    add = None  # the service that adds a row
+
+    def _require_keeper(self):
+        access.require(self.request.user, Permission.KEEP_SCHEDULE, object_type=self.audit_object_type)
+        return timezone.override(selectors.schedule_of(self.request.user).time_zone)
+
+    def list(self, request):
+        with self._require_keeper():
+            page = self.paginate_queryset(self.get_queryset())
+            return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, pk=None):
+        with self._require_keeper():
+            return Response(self.get_serializer(self.get_object()).data)
+
+    def create(self, request):
+        with self._require_keeper():
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            row = type(self).add(actor=request.user, **serializer.validated_data)
+            return Response(self.get_serializer(row).data, status=201)
+
+    def destroy(self, request, pk=None):
+        with self._require_keeper():
+            row = self.get_object()
+            services.schedule_row_delete(actor=request.user, model=self.model, pk=row.pk)
+        return Response(status=204)
+
+
+@extend_schema(tags=["availability"])
+class WeeklyHoursViewSet(OwnScheduleRowsViewSet):
+    """Your weekly hours: the stretches of each weekday you see patients, in your time zone."""
+
+    scope = staticmethod(selectors.own_weekly_hours)
+    model = WeeklyHours
+    serializer_class = WeeklyHoursSerializer
+    add = staticmethod(services.hours_add)
+
+
+@extend_schema(tags=["availability"])
+class DateHoursViewSet(OwnScheduleRowsViewSet):
+    """Dates that differ from your week: other hours on that date, or (no times) a day off."""
+
+    scope = staticmethod(selectors.own_date_hours)
+    model = DateHours
+    serializer_class = DateHoursSerializer
+    add = staticmethod(services.date_hours_add)
+
+
+@extend_schema(tags=["availability"])
+class TimeOffViewSet(OwnScheduleRowsViewSet):
+    """Time off (leave, a conference): no visit is offered inside it."""
+
+    scope = staticmethod(selectors.own_time_off)
+    model = TimeOff
+    serializer_class = TimeOffSerializer
+    add = staticmethod(services.time_off_add)

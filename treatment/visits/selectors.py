@@ -87,6 +87,24 @@ def _subtract(windows, away):
     return windows
 
 
+def _own_rows(model, user):
+    """The user's own rows of their schedule (a clinician keeps only their own; nobody reads another's)."""
+    rows = model.objects.select_related("schedule")
+    return rows.filter(schedule__clinician=user) if user.is_authenticated else rows.none()
+
+
+def own_weekly_hours(user):
+    return _own_rows(WeeklyHours, user)
+
+
+def own_date_hours(user):
+    return _own_rows(DateHours, user)
+
+
+def own_time_off(user):
+    return _own_rows(TimeOff, user)
+
+
 def visit_minutes(schedule, kind):
     return schedule.evaluation_minutes if kind == Visit.Kind.EVALUATION else schedule.follow_up_minutes
 

@@ -21,6 +21,7 @@ from kapcare.accounts.credentials import licence_gap
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
+from kapcare.services import service
 
 from ..models import CarePolicy, TherapySession
 from . import selectors
@@ -192,56 +193,107 @@ def visit_reschedule(*, actor, visit, starts_at) -> Visit:
 
 
 # The clinician's own schedule ------------------------------------------------------------------------
+# One service per write, shared by the schedule page and /api/v1/availability/. Each locks the clinician's
+# schedule row, so two overlapping rows added at once are checked one after the other.
+
+keeps_schedule = service(Permission.KEEP_SCHEDULE, object_type="treatment.schedule")
+HOURS_IN_ORDER = "The hours end after they start."
+SCHEDULE_HORIZON = datetime.timedelta(days=3 * 366)  # how far ahead a date or time off may be set
 
 
-def _require_own_schedule(actor):
-    access.require(actor, Permission.KEEP_SCHEDULE, object_type="treatment.schedule")
-    schedule, _created = Schedule.objects.get_or_create(clinician=actor)
-    return schedule
+def _hhmm(start, end):
+    return f"{start:%H:%M}-{end:%H:%M}"
 
 
+@keeps_schedule
 def schedule_save(*, actor, **fields) -> Schedule:
     """The clinician's time zone, visit lengths, office address and video room."""
-    schedule = _require_own_schedule(actor)
+    schedule = _lock_schedule(actor)
     for name, value in fields.items():
         setattr(schedule, name, value)
     schedule.full_clean(exclude=["clinician"])
     schedule.save()
+    audit_record(actor, AuditEvent.Action.UPDATE, schedule, fields=tuple(fields))
     return schedule
 
 
+@keeps_schedule
 def hours_add(*, actor, weekday, start_time, end_time) -> WeeklyHours:
-    hours = WeeklyHours(
-        schedule=_require_own_schedule(actor), weekday=weekday, start_time=start_time, end_time=end_time
-    )
+    """A stretch of the week (wall-clock times in the clinician's zone), clear of the other stretches that day."""
     if start_time is None or end_time is None or end_time <= start_time:
-        raise ValidationError({"end_time": "The hours end after they start."})
+        raise ValidationError({"end_time": HOURS_IN_ORDER})
+    schedule = _lock_schedule(actor)
+    hours = WeeklyHours(schedule=schedule, weekday=weekday, start_time=start_time, end_time=end_time)
     hours.full_clean()
+    clash = schedule.weekly_hours.filter(weekday=weekday, start_time__lt=end_time, end_time__gt=start_time).first()
+    if clash is not None:
+        raise ValidationError({"start_time": f"These hours overlap your {clash}. Change or remove those first."})
     hours.save()
+    audit_record(actor, AuditEvent.Action.CREATE, hours)
     return hours
 
 
+def _check_date(schedule, on, start_time, end_time):
+    today = timezone.localdate(timezone=ZoneInfo(schedule.time_zone))
+    if not today <= on <= today + SCHEDULE_HORIZON:
+        raise ValidationError({"on": "Choose a date from today up to three years ahead."})
+    same_day = list(schedule.date_hours.filter(on=on))
+    if start_time is None and same_day:
+        raise ValidationError({"on": f"{on:%b %-d, %Y} already has its own hours. Remove them first."})
+    if any(row.start_time is None for row in same_day):
+        raise ValidationError({"on": f"{on:%b %-d, %Y} is already a day off. Remove it first."})
+    clash = next((row for row in same_day if row.start_time < end_time and start_time < row.end_time), None)
+    if clash is not None:
+        raise ValidationError(
+            {"start_time": f"These hours overlap {_hhmm(clash.start_time, clash.end_time)} that day."}
+        )
+
+
+@keeps_schedule
 def date_hours_add(*, actor, on, start_time=None, end_time=None, note="") -> DateHours:
-    row = DateHours(schedule=_require_own_schedule(actor), on=on, start_time=start_time, end_time=end_time, note=note)
+    """A date whose hours replace the weekly ones (both times), or a day off (neither)."""
+    schedule = _lock_schedule(actor)
+    row = DateHours(schedule=schedule, on=on, start_time=start_time, end_time=end_time, note=note)
     row.full_clean()
+    _check_date(schedule, on, start_time, end_time)
     row.save()
+    audit_record(actor, AuditEvent.Action.CREATE, row)
     return row
 
 
+@keeps_schedule
 def time_off_add(*, actor, starts_at, ends_at, note="") -> TimeOff:
+    """A stretch away, from one instant to another, clear of the time off already set."""
     if not starts_at or not ends_at or ends_at <= starts_at:
         raise ValidationError({"ends_at": "Time off ends after it starts."})
-    return TimeOff.objects.create(
-        schedule=_require_own_schedule(actor), starts_at=starts_at, ends_at=ends_at, note=note
-    )
+    now = timezone.now()
+    if ends_at <= now or starts_at > now + SCHEDULE_HORIZON:
+        raise ValidationError({"starts_at": "Choose time off that ends in the future, within three years."})
+    schedule = _lock_schedule(actor)
+    row = TimeOff(schedule=schedule, starts_at=starts_at, ends_at=ends_at, note=note)
+    row.full_clean()
+    clash = schedule.time_off.filter(starts_at__lt=ends_at, ends_at__gt=starts_at).first()
+    if clash is not None:
+        local = ZoneInfo(schedule.time_zone)
+        raise ValidationError(
+            {
+                "starts_at": f"This overlaps your time off from {clash.starts_at.astimezone(local):%b %-d %H:%M} "
+                f"to {clash.ends_at.astimezone(local):%b %-d %H:%M}."
+            }
+        )
+    row.save()
+    audit_record(actor, AuditEvent.Action.CREATE, row)
+    return row
 
 
+@keeps_schedule
 def schedule_row_delete(*, actor, model, pk):
-    """Remove one of the clinician's own weekly hours, dates or time off (someone else's: 404)."""
-    schedule = _require_own_schedule(actor)
-    deleted, _ = model.objects.filter(schedule=schedule, pk=pk).delete()
-    if not deleted:
+    """Remove one of the clinician's own weekly hours, dates or time off (someone else's: DoesNotExist, a 404)."""
+    row = model.objects.filter(schedule=_lock_schedule(actor), pk=pk).first()
+    if row is None:
         raise model.DoesNotExist
+    audit_record(actor, AuditEvent.Action.DELETE, row)
+    row.delete()
 
 
 # Calendar feeds ------------------------------------------------------------------------------------
