@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core import mail
 from django.db import connection
 from django.utils import timezone
 from icalendar import Calendar
 
 from kapcare.rules import RuleRefused
+from messaging.reminders import outbox
+from messaging.reminders.models import Reminder
 from treatment.course import services as course_services
 from treatment.models import TherapySession
 from treatment.visits import selectors, services
@@ -21,6 +24,7 @@ from treatment.visits.models import Schedule, SessionHoursException, TimeOff, Vi
 
 from .course_states import ready_to_dose
 
+Kind = Reminder.Kind
 NEW_YORK, LOS_ANGELES = ZoneInfo("America/New_York"), ZoneInfo("America/Los_Angeles")
 # Wednesday 10 March 2027, noon UTC: the US moves its clocks forward on Sunday 14 March.
 BEFORE_DST = datetime.datetime(2027, 3, 10, 12, tzinfo=UTC)
@@ -446,3 +450,71 @@ def test_another_clinicians_rows_are_404_and_other_roles_cannot_write(api, presc
         assert refused.status_code == 403
         assert api.as_user(user).delete(f"{HOURS}{theirs.pk}/").status_code == 403
     assert list(WeeklyHours.objects.values_list("pk", flat=True)) == [theirs.pk]
+
+
+# Reminders: the visit tomorrow, the follow-up still to book (planned, swept, sent to the patient) --------------
+
+
+def _every_day(prescriber):
+    for weekday in range(7):
+        services.hours_add(actor=prescriber, weekday=weekday, start_time=datetime.time(9), end_time=datetime.time(11))
+
+
+def _sweep(django_capture_on_commit_callbacks):
+    """What beat does: plan, then the sweeper dispatches due rows, delivered inline (celery_eager) after commit."""
+    outbox.plan()
+    with django_capture_on_commit_callbacks(execute=True):
+        outbox.sweep()
+
+
+def _reminder(kind, patient):
+    return Reminder.objects.get(kind=kind, patient=patient)
+
+
+def _mail_of(reminder):
+    return [m for m in mail.outbox if m.extra_headers.get("Message-ID") == reminder.message_id]
+
+
+@pytest.mark.celery_eager
+def test_the_patient_hears_of_tomorrows_visit_unless_it_was_cancelled(
+    coordinator, prescriber, patient_a, patient_b, django_capture_on_commit_callbacks
+):
+    _every_day(prescriber)
+    slots = selectors.open_slots(prescriber, Visit.Kind.FOLLOW_UP)
+    for index, patient in enumerate((patient_a, patient_b)):
+        pending_follow_up(prescriber, patient)
+        services.visit_book(actor=patient.user, patient=patient, kind="follow_up", starts_at=slots[index])
+    outbox.plan()
+    services.visit_cancel(actor=coordinator, visit=Visit.objects.get(patient=patient_b), reason="Patient called.")
+
+    _sweep(django_capture_on_commit_callbacks)
+
+    sent, skipped = _reminder(Kind.VISIT_TOMORROW, patient_a), _reminder(Kind.VISIT_TOMORROW, patient_b)
+    assert (sent.recipient, sent.status) == (patient_a.user, Reminder.Status.SENT)
+    (message,) = _mail_of(sent)
+    assert message.to == [patient_a.user.email]
+    assert "/visits/" in message.body and patient_a.last_name not in message.body
+    assert (skipped.status, skipped.last_error) == (Reminder.Status.SKIPPED, "The visit was cancelled.")
+    assert _mail_of(skipped) == []
+
+
+@pytest.mark.celery_eager
+def test_the_patient_is_asked_to_book_their_follow_up_until_it_is_booked(
+    prescriber, patient_a, patient_b, django_capture_on_commit_callbacks
+):
+    _every_day(prescriber)
+    due_on = pending_follow_up(prescriber, patient_a).due_on
+    pending_follow_up(prescriber, patient_b)
+    with time_machine.travel(timezone.now() + (due_on - timezone.localdate()) - timedelta(days=7)):
+        outbox.plan()
+        slot = selectors.open_slots(prescriber, Visit.Kind.FOLLOW_UP)[0]
+        services.visit_book(actor=patient_b.user, patient=patient_b, kind="follow_up", starts_at=slot)
+        _sweep(django_capture_on_commit_callbacks)
+
+    asked, booked = _reminder(Kind.FOLLOW_UP_TO_BOOK, patient_a), _reminder(Kind.FOLLOW_UP_TO_BOOK, patient_b)
+    assert (asked.recipient, asked.status) == (patient_a.user, Reminder.Status.SENT)
+    (message,) = _mail_of(asked)
+    assert message.to == [patient_a.user.email] and "/visits/" in message.body
+    assert _mail_of(booked) == []
+    assert booked.status == Reminder.Status.SKIPPED
+    assert booked.last_error == "The follow-up visit is booked or signed."
