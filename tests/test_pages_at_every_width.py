@@ -25,9 +25,9 @@ def pages_of(role, chart):
     clinician = ["/", "/agenda/?view=week", chart, f"{chart}chart/sessions/", f"{chart}chart/course/"]
     return {
         "therapist": [*clinician, f"{chart}chart/measures/", f"{chart}chart/safety/", f"{chart}chart/documents/"],
-        "prescriber": [*clinician, f"{chart}chart/measures/", f"{chart}chart/notes/"],
+        "prescriber": [*clinician, f"{chart}chart/measures/", f"{chart}chart/notes/", "/schedule/"],
         "coordinator": ["/", "/agenda/?view=week", chart, f"{chart}chart/documents/", "/reminders/"],
-        "patient": ["/", "/questionnaires/", "/progress/", "/consents/", "/education/", "/messages/"],
+        "patient": ["/", "/questionnaires/", "/progress/", "/consents/", "/education/", "/messages/", "/visits/"],
         "admin": ["/"],
     }[role]
 
