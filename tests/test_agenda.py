@@ -61,6 +61,13 @@ def test_a_bad_date_or_view_falls_back_to_today(client, booked, therapist_a):
         assert shown in response.content.decode(), query
 
 
+def test_a_coordinator_is_not_offered_hours_to_keep(client, coordinator):
+    client.force_login(coordinator)
+
+    assert "My hours" not in client.get("/agenda/").content.decode()
+    assert client.get("/schedule/").status_code == 403
+
+
 def test_an_outsider_is_refused(client, admin_user):
     client.force_login(admin_user)
 
@@ -100,6 +107,7 @@ def test_the_prescriber_sees_a_booked_visit_on_its_day_in_their_own_time(
     assert f'href="/visits/{visit.pk}/"' in page
     assert "0 sessions, 1 visit." in page and "Times in America/New_York." in page
     assert week.count("Follow-up visit") == 1
+    assert 'href="/schedule/">My hours</a>' in page
 
 
 def test_the_therapist_sees_whom_the_visit_is_with_and_a_cancelled_one_leaves(
