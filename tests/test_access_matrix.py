@@ -202,6 +202,7 @@ RECONCILE = {role: row(404, 404, 404, 404) for role in ROLES} | {
 READ_PRESCRIPTIONS = {**READ_PATIENT, "coordinator": row(403, 403, 403, 404)}
 PDMP_ONLY_PRESCRIBER = {**PRESCRIBER_WRITES, "therapist_a": row(403, 404, 404, 404)}
 LIST_PRESCRIBER = dict.fromkeys(ROLES, 403) | {"prescriber": 200, "anonymous": 401}
+LOG_KEEPERS = LIST_PRESCRIBER | {"therapist_a": 200, "therapist_b": 200}
 
 LIST_RECONCILIATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
 # Issue 17. Applications to join the network are the medical group's coordinators' alone (they are not patient
@@ -718,10 +719,15 @@ ROUTES = {
         "DELETE": (NOT_A_METHOD, None, "patient"),
     },
     # The controlled-substance log (issue 21, point 4) belongs to a site, not a patient: the medical group's
-    # prescribers keep it; nobody else reads it (403, audited).
+    # prescribers and the clinicians working at the site keep it (a therapist working at none lists no site and
+    # writes to none: 400); patients, coordinators and administrators never read it (403, audited).
     "/api/v1/stock-log/": {
-        "GET": (LIST_PRESCRIBER, None, "none"),
-        "POST": (LIST_PRESCRIBER | {"prescriber": 201}, lambda user: stock_receipt_body(user), "none"),
+        "GET": (LOG_KEEPERS, None, "none"),
+        "POST": (
+            LOG_KEEPERS | {"prescriber": 201, "therapist_a": 400, "therapist_b": 400},
+            lambda user: stock_receipt_body(user),
+            "none",
+        ),
     },
     "/api/v1/visit-slots/?patient={id}": {"GET": (BOOK_VISIT, None, "patient")},
     # Reminders (issue 7): the delivery log, read-only, for the care team and the group's coordinators; the
