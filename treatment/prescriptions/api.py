@@ -2,7 +2,7 @@
 `/api/v1/pdmp-checks/`. Patients read their own prescriptions; clinicians their team's; coordinators none."""
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -14,7 +14,7 @@ from kapcare.access import Permission
 from kapcare.api.base import AuditedDenialsMixin
 from kapcare.api.serializers import StrictFieldsMixin
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_record
+from kapcare.audit.services import audit_denied, audit_record
 from treatment.course.api import CourseScopedViewSet
 
 from . import pdf, selectors, services, stock
@@ -292,9 +292,11 @@ class StockLogView(AuditedDenialsMixin, APIView):
         serializer = StockEntryCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        site = selectors.stock_site_of(request.user, data.pop("site"))
+        site_id = data.pop("site")
+        site = selectors.stock_site_of(request.user, site_id)
         if site is None:
-            raise ValidationError({"site": "No such site in your medical group."})
+            audit_denied(request.user, AuditEvent.Action.CREATE, object_type="treatment.stocksite", object_id=site_id)
+            raise Http404("No such site, or you do not keep its log.")
         entry = _write_entry(request.user, site, data)
         return Response(StockEntrySerializer(entry).data, status=201)
 

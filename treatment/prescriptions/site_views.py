@@ -24,8 +24,9 @@ from .views import _status, _submit
 def stock_sites(request):
     """Clinicians: the sites whose log they keep. Coordinators: the group's sites, and a form to add one."""
     user = request.user
+    if request.method == "POST" or not access.can(user, Permission.KEEP_CONTROLLED_LOG):
+        access.require(user, Permission.MANAGE_STOCK_SITES, object_type="treatment.stocksite")
     if not access.can(user, Permission.MANAGE_STOCK_SITES):
-        access.require(user, Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stocksite")
         sites = list(stock.visible_stock_sites(user))
         return render(request, "treatment/prescriptions/stock_sites.html", {"sites": sites, "keeps_log": True})
     clinicians = stock.group_clinicians(user.organization_id)
