@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
 
 from kapcare import access
 from kapcare.access import Permission
@@ -90,6 +91,7 @@ def _write(user, site, kind, data):
     return stock.stock_administer(actor=user, site=site, session=session, **data)
 
 
+@sensitive_post_parameters("waste-witness_password")
 @login_required
 def stock_log(request, site_id):
     user = request.user
