@@ -18,7 +18,7 @@ from kapcare.audit.services import audit_denied, audit_record, audit_record_many
 from . import selectors, stock
 from .forms import AdministrationForm, CountForm, ReceiptForm, StockSiteForm, WasteForm
 from .models import StockEntry
-from .views import _status, _submit
+from .web import status_of, submit
 
 
 @login_required
@@ -34,13 +34,13 @@ def stock_sites(request):
     form = StockSiteForm(request.POST or None, clinicians=clinicians)
     refusal = None
     if request.method == "POST":
-        site, refusal = _submit(form, lambda: stock.stock_site_create(actor=user, **form.cleaned_data))
+        site, refusal = submit(form, lambda: stock.stock_site_create(actor=user, **form.cleaned_data))
         if site is not None:
             messages.success(request, f"Site “{site.name}” added.")
             return redirect("treatment:stock-sites")
     sites = list(stock.managed_stock_sites(user).prefetch_related("clinicians"))
     context = {"sites": sites, "form": form, "refusal": refusal}
-    return render(request, "treatment/prescriptions/stock_sites.html", context, status=_status(refusal, form))
+    return render(request, "treatment/prescriptions/stock_sites.html", context, status=status_of(refusal, form))
 
 
 def _site(request, site_id):
@@ -102,7 +102,7 @@ def stock_log(request, site_id):
     if request.method == "POST" and posted is None:
         refusal = "Choose what to record: a receipt, an administration, a waste or a count."
     elif posted is not None:
-        entry, refusal = _submit(posted, lambda: _write(user, site, request.POST["kind"], dict(posted.cleaned_data)))
+        entry, refusal = submit(posted, lambda: _write(user, site, request.POST["kind"], dict(posted.cleaned_data)))
         if entry is not None:
             messages.success(request, f"{entry.get_kind_display()} recorded: {entry.quantity_mg} mg, lot {entry.lot}.")
             return redirect("treatment:stock-log", site.pk)
@@ -118,4 +118,4 @@ def stock_log(request, site_id):
         "forms": forms,
         "refusal": refusal,
     }
-    return render(request, "treatment/prescriptions/stock_log.html", context, status=_status(refusal, posted))
+    return render(request, "treatment/prescriptions/stock_log.html", context, status=status_of(refusal, posted))

@@ -5,7 +5,6 @@ call the service the API calls; a refused rule shows its sentence (status 409, l
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -13,12 +12,11 @@ from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
-from kapcare.forms import add_service_errors
-from kapcare.rules import RuleRefused
 from patients import selectors as patient_selectors
 
 from . import pdf, selectors, services
 from .forms import CancelForm, PDMPCheckForm, PrescribeForm
+from .web import status_of, submit
 
 
 def _patient(request, patient_id, permission=Permission.VIEW_PRESCRIPTIONS):
@@ -33,26 +31,6 @@ def _prescription(request, patient, prescription_id):
     if rx is None:
         raise Http404("No such prescription of this patient.")
     return rx
-
-
-def _status(refusal, form):
-    if refusal:
-        return 409
-    return 400 if form is not None and form.is_bound and form.errors else 200
-
-
-def _submit(form, write):
-    """Run `write()` (one service) when the form is valid: (the record, the refusal sentence or None). A service's
-    ValidationError lands on the form's fields."""
-    if not form.is_valid():
-        return None, None
-    try:
-        return write(), None
-    except RuleRefused as error:
-        return None, str(error)
-    except ValidationError as error:
-        add_service_errors(form, error)
-        return None, None
 
 
 @login_required
@@ -79,7 +57,7 @@ def prescription_new(request, patient_id):
     form = PrescribeForm(request.POST or None, facts=facts, initial=PrescribeForm.initial_for(facts))
     refusal = None
     if request.method == "POST":
-        rx, refusal = _submit(
+        rx, refusal = submit(
             form,
             lambda: services.prescription_issue(actor=user, patient=patient, data=form.data_for_service()),
         )
@@ -89,7 +67,7 @@ def prescription_new(request, patient_id):
     else:
         audit_record(user, AuditEvent.Action.READ, patient)
     context = {"patient": patient, "facts": facts, "form": form, "refusal": refusal}
-    return render(request, "treatment/prescriptions/new.html", context, status=_status(refusal, form))
+    return render(request, "treatment/prescriptions/new.html", context, status=status_of(refusal, form))
 
 
 @login_required
@@ -100,7 +78,7 @@ def pdmp_check_new(request, patient_id):
     form = PDMPCheckForm(request.POST or None, initial=PDMPCheckForm.initial_for(patient))
     refusal = None
     if request.method == "POST":
-        check, refusal = _submit(
+        check, refusal = submit(
             form, lambda: services.pdmp_check_record(actor=user, patient=patient, **form.cleaned_data)
         )
         if check is not None:
@@ -111,7 +89,7 @@ def pdmp_check_new(request, patient_id):
     if request.method != "POST":
         audit_record(user, AuditEvent.Action.READ, patient)
     context = {"patient": patient, "form": form, "checks": checks, "refusal": refusal}
-    return render(request, "treatment/prescriptions/pdmp_check.html", context, status=_status(refusal, form))
+    return render(request, "treatment/prescriptions/pdmp_check.html", context, status=status_of(refusal, form))
 
 
 @login_required
@@ -125,7 +103,7 @@ def prescription_detail(request, patient_id, prescription_id):
     refusal = None
     if request.method == "POST":
         access.require(user, Permission.WRITE_PRESCRIPTION, rx)
-        cancelled, refusal = _submit(
+        cancelled, refusal = submit(
             form, lambda: services.prescription_cancel(actor=user, prescription=rx, **form.cleaned_data)
         )
         if cancelled is not None:
@@ -134,7 +112,7 @@ def prescription_detail(request, patient_id, prescription_id):
     else:
         audit_record(user, AuditEvent.Action.READ, rx)
     context = {"patient": patient, "rx": rx, "form": form if rx.is_active else None, "refusal": refusal}
-    return render(request, "treatment/prescriptions/detail.html", context, status=_status(refusal, form))
+    return render(request, "treatment/prescriptions/detail.html", context, status=status_of(refusal, form))
 
 
 @login_required
