@@ -95,6 +95,7 @@ class Permission(Enum):
     WRITE_PRESCRIPTION = "write_prescription"
     RECORD_FILL = "record_fill"
     KEEP_CONTROLLED_LOG = "keep_controlled_log"
+    MANAGE_STOCK_SITES = "manage_stock_sites"
     VIEW_TRAINING = "view_training"
     MANAGE_COURSES = "manage_courses"
     ENROL_IN_COURSE = "enrol_in_course"
@@ -494,11 +495,17 @@ RULES = {
         "The medicine picked up or delivered is recorded by the patient or the clinicians on their care team.",
     ),
     # A site's controlled-substance log (receipts, administrations, witnessed waste, counts) is kept by the
-    # medical group's prescribers; patients and coordinators never see it (visible_stock_sites).
+    # medical group's prescribers and the clinicians working at the site; patients and coordinators never see it
+    # (visible_stock_sites). Coordinators add the group's sites and say who works there, without reading the log.
     Permission.KEEP_CONTROLLED_LOG: Rule(
-        frozenset({Role.PRESCRIBER}),
+        frozenset({Role.PRESCRIBER, Role.THERAPIST}),
         AuditEvent.Action.CREATE,
-        "The controlled-substance log is kept by the medical group's prescribers.",
+        "The controlled-substance log is kept by the medical group's prescribers and the clinicians of the site.",
+    ),
+    Permission.MANAGE_STOCK_SITES: Rule(
+        frozenset({Role.COORDINATOR}),
+        AuditEvent.Action.CREATE,
+        "The medical group's sites are added by its coordinators.",
     ),
     # A referral of an address KAPCare already knows waits for a coordinator of the medical group, who checks
     # whether it is the same person (the referring therapist joins the team) or declines it.

@@ -202,6 +202,7 @@ RECONCILE = {role: row(404, 404, 404, 404) for role in ROLES} | {
 READ_PRESCRIPTIONS = {**READ_PATIENT, "coordinator": row(403, 403, 403, 404)}
 PDMP_ONLY_PRESCRIBER = {**PRESCRIBER_WRITES, "therapist_a": row(403, 404, 404, 404)}
 LIST_PRESCRIBER = dict.fromkeys(ROLES, 403) | {"prescriber": 200, "anonymous": 401}
+LOG_KEEPERS = LIST_PRESCRIBER | {"therapist_a": 200, "therapist_b": 200}
 
 LIST_RECONCILIATIONS = dict.fromkeys(ROLES, 403) | {"coordinator": 200, "anonymous": 401}
 # Issue 17. Applications to join the network are the medical group's coordinators' alone (they are not patient
@@ -754,10 +755,15 @@ ROUTES = {
         "DELETE": (NOT_A_METHOD, None, "patient"),
     },
     # The controlled-substance log (issue 21, point 4) belongs to a site, not a patient: the medical group's
-    # prescribers keep it; nobody else reads it (403, audited).
+    # prescribers and the clinicians working at the site keep it (a therapist working at none lists no site, and
+    # a site whose log they do not keep is 404); patients, coordinators and administrators never read it (403).
     "/api/v1/stock-log/": {
-        "GET": (LIST_PRESCRIBER, None, "none"),
-        "POST": (LIST_PRESCRIBER | {"prescriber": 201}, lambda user: stock_receipt_body(user), "none"),
+        "GET": (LOG_KEEPERS, None, "none"),
+        "POST": (
+            LOG_KEEPERS | {"prescriber": 201, "therapist_a": 404, "therapist_b": 404},
+            lambda user: stock_receipt_body(user),
+            "none",
+        ),
     },
     "/api/v1/visit-slots/?patient={id}": {"GET": (BOOK_VISIT, None, "patient")},
     # Reminders (issue 7): the delivery log, read-only, for the care team and the group's coordinators; the
@@ -1445,7 +1451,13 @@ PAGES = {
     "/patients/{id}/messages/patient/": READ_PATIENT_THREAD,
     "/patients/{id}/record/": EXPORT_RECORD,
     "/patients/{id}/prescriptions/": READ_PRESCRIPTIONS,
+    # Issue 21: the prescriber's pages. Another prescriber's patient (A2, X) is 404; the therapist, the patient and
+    # coordinators are refused (403, the rule named). `{rx}` is a prescription of the target patient.
+    "/patients/{id}/prescriptions/new/": PRESCRIBER_WRITES,
+    "/patients/{id}/pdmp-checks/new/": PDMP_ONLY_PRESCRIBER,
+    "/patients/{id}/prescriptions/{rx}/": READ_PRESCRIPTIONS,
 }
+PAGE_RECORDS = {"/patients/{id}/prescriptions/{rx}/": lambda patient: {"rx": prescription_id(patient)}}
 PAGE_CASES = [pytest.param(page, role, id=f"{page} {role}") for page in PAGES for role in ROLES]
 
 
@@ -1458,10 +1470,16 @@ def test_patient_page(client, cast, targets, page, role):
         _check_patient_page(client, page, PAGES[page][role][target], targets[target])
 
 
+def _page_path(page, patient):
+    records = PAGE_RECORDS[page](patient) if page in PAGE_RECORDS else {}
+    return page.format(id=patient.pk, **records)
+
+
 def _check_patient_page(client, page, expected, patient):
+    path = _page_path(page, patient)
     denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED, patient=patient).count()
 
-    response = client.get(page.format(id=patient.pk))
+    response = client.get(path)
 
     if expected == 401:
         assert response.status_code == 302
@@ -1475,6 +1493,108 @@ def _check_patient_page(client, page, expected, patient):
         assert denied_after == denied_before + 1
     else:
         assert patient.last_name in response.content.decode()
+
+
+# Issue 21: the prescriber's forms, posted. Allowed: the PDMP check is attested and the prescription cancelled
+# (302); prescribing is refused by its rule (409: the target has no signed dose plan). Refused: nothing changes
+# but the audit row of the refusal.
+PAGE_WRITES = {
+    "/patients/{id}/prescriptions/new/": (
+        allowed_as(PRESCRIBER_WRITES, 409),
+        {
+            "quantity": "3",
+            "refills": "0",
+            "days_supply": "30",
+            "directions": "One tablet under the tongue.",
+            "pharmacy_name": "Bay Compounding",
+            "pharmacy_address": "12 Market St",
+            "pharmacy_phone": "+1 415 555 0100",
+            "pharmacy_ncpdp_id": "0512345",
+            "channel": "printed",
+        },
+    ),
+    "/patients/{id}/pdmp-checks/new/": (
+        allowed_as(PDMP_ONLY_PRESCRIBER, 302),
+        lambda: {"checked_on": timezone.localdate().isoformat(), "state": "CA", "result": "no_concerns"},
+    ),
+    "/patients/{id}/prescriptions/{rx}/": (allowed_as(PRESCRIBER_WRITES, 302), {"reason": "Dose changed."}),
+}
+PAGE_WRITE_CASES = [pytest.param(page, role, id=f"POST {page} {role}") for page in PAGE_WRITES for role in ROLES]
+
+
+@pytest.mark.parametrize(("page", "role"), PAGE_WRITE_CASES)
+def test_patient_page_write(client, cast, targets, page, role):
+    user = cast[role]
+    if user.is_authenticated:
+        client.force_login(user)
+    expectations, body = PAGE_WRITES[page]
+    for target in TARGETS:
+        patient = targets[target]
+        path = _page_path(page, patient)
+        marks = write_marks()
+        denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED, patient=patient).count()
+        with transaction.atomic():
+            response = client.post(path, body() if callable(body) else body)
+        expected = expectations[role][target]
+        if expected == 401:
+            assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+            continue
+        assert response.status_code == expected, (page, target)
+        if expected in (403, 404):
+            assert tables_changed_since(marks) == [], f"{target}: a refused request changed a row"
+            denied = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED, patient=patient).count()
+            assert denied == denied_before + 1, target
+
+
+# Issue 21: a site's controlled-substance log. The site is the cast's medical group's, therapist A works there:
+# the group's prescribers and the site's clinicians keep the log, another clinician gets 404, and patients,
+# coordinators and administrators are refused (403); coordinators list and add the group's sites.
+SITES_PAGE = dict.fromkeys(ROLES, 403) | dict.fromkeys(["therapist_a", "therapist_b", "prescriber", "coordinator"], 200)
+LOG_PAGE = dict.fromkeys(ROLES, 403) | {"therapist_a": 200, "therapist_b": 404, "prescriber": 200}
+SITE_PAGES = {
+    ("GET", "/stock-sites/"): (SITES_PAGE, None),
+    ("POST", "/stock-sites/"): (
+        SITES_PAGE | {"coordinator": 302, "therapist_a": 403, "therapist_b": 403, "prescriber": 403},
+        {"name": "New office", "address": "2 Main St"},
+    ),
+    ("GET", "/stock-sites/{site}/"): (LOG_PAGE, None),
+    (
+        "POST",
+        "/stock-sites/{site}/",
+    ): (
+        LOG_PAGE | {"therapist_a": 302, "prescriber": 302},
+        {"kind": "receipt", "receipt-lot": "L9", "receipt-expires_on": "2099-01-01", "receipt-quantity_mg": "10"},
+    ),
+}
+SITE_CASES = [
+    pytest.param(method, page, role, id=f"{method} {page} {role}") for method, page in SITE_PAGES for role in ROLES
+]
+
+
+@pytest.mark.parametrize(("method", "page", "role"), SITE_CASES)
+def test_stock_site_page(client, cast, method, page, role):
+    from treatment.models import StockEntry, StockSite
+
+    site = StockSite.objects.create(medical_group=cast["prescriber"].organization, name="Office", address="1 Main")
+    site.clinicians.add(cast["therapist_a"])
+    user = cast[role]
+    if user.is_authenticated:
+        client.force_login(user)
+    expectations, body = SITE_PAGES[(method, page)]
+    denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
+    sites_before = StockSite.objects.count()
+
+    response = getattr(client, method.lower())(page.format(site=site.pk), body or {})
+
+    if role == "anonymous":
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+        return
+    assert response.status_code == expectations[role]
+    if expectations[role] in (403, 404):
+        assert AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count() == denied_before + 1
+        assert StockSite.objects.count() == sites_before and not StockEntry.objects.exists()
+    if response.status_code == 200 and page.endswith("{site}/"):
+        assert "Running balance" in response.content.decode()
 
 
 # API tokens (issue 13): every signed-in role manages its own tokens on the page under Account, and only

@@ -20,16 +20,33 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
 SHOTS = os.environ.get("KAPCARE_SCREENSHOTS")
 
 
-def pages_of(role, chart):
-    """The pages each role works from; `chart` is Taylor's chart (Taylor is mid-course with every section)."""
+def pages_of(role, chart, prescribing=()):
+    """The pages each role works from; `chart` is Taylor's chart (Taylor is mid-course with every section).
+    `prescribing`: the pages of Taylor's prescription and the demo office's controlled-substance log."""
     clinician = ["/", "/agenda/?view=week", chart, f"{chart}chart/sessions/", f"{chart}chart/course/"]
+    prescriber = [f"{chart}prescriptions/", f"{chart}prescriptions/new/", f"{chart}pdmp-checks/new/", "/stock-sites/"]
     return {
         "therapist": [*clinician, f"{chart}chart/measures/", f"{chart}chart/safety/", f"{chart}chart/documents/"],
-        "prescriber": [*clinician, f"{chart}chart/measures/", f"{chart}chart/notes/", "/schedule/"],
-        "coordinator": ["/", "/agenda/?view=week", chart, f"{chart}chart/documents/", "/reminders/"],
+        "prescriber": [
+            *clinician,
+            f"{chart}chart/measures/",
+            f"{chart}chart/notes/",
+            "/schedule/",
+            *prescriber,
+            *prescribing,
+        ],
+        "coordinator": ["/", "/agenda/?view=week", chart, f"{chart}chart/documents/", "/reminders/", "/stock-sites/"],
         "patient": ["/", "/questionnaires/", "/progress/", "/consents/", "/education/", "/messages/", "/visits/"],
         "admin": ["/"],
     }[role]
+
+
+def prescribing_pages(patient):
+    from treatment.models import Prescription, StockSite
+
+    pages = [f"/stock-sites/{site.pk}/" for site in StockSite.objects.all()[:1]]
+    prescription = Prescription.objects.filter(patient=patient).first()
+    return pages + ([f"/patients/{patient.pk}/prescriptions/{prescription.pk}/"] if prescription else [])
 
 
 @pytest.fixture
@@ -61,7 +78,7 @@ def test_every_main_page_fits_and_passes_axe_at_phone_and_desktop_width(page, de
     sign_in(page, demo, role)
     taylor = Patient.objects.get(first_name="Taylor", last_name="Brooks")
     axe, problems = Axe(), []
-    for path in pages_of(role, f"/patients/{taylor.pk}/"):
+    for path in pages_of(role, f"/patients/{taylor.pk}/", prescribing_pages(taylor)):
         for name, size in WIDTHS.items():
             page.set_viewport_size(size)
             response = page.goto(f"{demo}{path}")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from patients.models import CareTeamMember
-from treatment.models import FollowUp, PDMPCheck, Prescription, StockEntry, StockSite
+from treatment.models import CarePolicy, FollowUp, PDMPCheck, Prescription, StockEntry, StockSite
 from treatment.prescriptions.models import REFILL_MONTHS
 
 from .kinds import DAY, chart_link, home_link, kind, planner, row
@@ -20,7 +20,6 @@ from .recipients import team
 Kind = Reminder.Kind
 REFILL_WINDOW_NOTICE = 14 * DAY
 PDMP_BEFORE_FOLLOW_UP = 3 * DAY
-PDMP_FRESH_DAYS = 7  # the default CarePolicy.pdmp_max_age_days
 STOCK_COUNT_EVERY = 7 * DAY
 
 
@@ -48,34 +47,61 @@ def _refill_window_still_open(reminder, now):
     return ""
 
 
+def _fresh_since(today, medical_group_ids):
+    """The oldest PDMP check day still fresh, per medical group: its policy's PDMP max age (CarePolicy)."""
+    default = CarePolicy._meta.get_field("pdmp_max_age_days").default
+    ages = dict(
+        CarePolicy.objects.filter(medical_group_id__in=set(medical_group_ids)).values_list(
+            "medical_group_id", "pdmp_max_age_days"
+        )
+    )
+    return {group: today - datetime.timedelta(days=ages.get(group, default)) for group in medical_group_ids}
+
+
+def _latest_checks(patient_ids):
+    """{(patient id, state): the day of the latest PDMP check there}."""
+    found = PDMPCheck.objects.filter(patient_id__in=patient_ids).values("patient_id", "state")
+    return {(r["patient_id"], r["state"]): r["last"] for r in found.annotate(last=Max("checked_on"))}
+
+
+def _pdmp_due(today, follow_ups):
+    """The follow-ups (pk, patient id, due on, medical group, state) whose patient has no PDMP check in their state
+    as fresh as their medical group's policy asks."""
+    since = _fresh_since(today, [f[3] for f in follow_ups])
+    latest = _latest_checks([f[1] for f in follow_ups])
+    return [f for f in follow_ups if (latest.get((f[1], f[4])) or datetime.date.min) < since[f[3]]]
+
+
 @planner
 def plan_pdmp_checks(now):
-    """A follow-up within 3 days and no PDMP check in the last 7: the patient's prescriber."""
+    """A follow-up within 3 days and no PDMP check as fresh as the group's policy asks: the patient's prescriber."""
     today = timezone.localdate(now)
-    fresh = PDMPCheck.objects.filter(
-        patient=OuterRef("patient"), checked_on__gte=today - datetime.timedelta(days=PDMP_FRESH_DAYS)
-    )
-    follow_ups = list(
-        FollowUp.objects.pending()
-        .filter(due_on__gte=today, due_on__lte=today + PDMP_BEFORE_FOLLOW_UP, course__ended_at__isnull=True)
-        .exclude(Exists(fresh))
-        .values_list("pk", "patient_id", "due_on")
+    follow_ups = _pdmp_due(
+        today,
+        list(
+            FollowUp.objects.pending()
+            .filter(due_on__gte=today, due_on__lte=today + PDMP_BEFORE_FOLLOW_UP, course__ended_at__isnull=True)
+            .values_list("pk", "patient_id", "due_on", "patient__medical_group_id", "patient__state")
+        ),
     )
     prescribers = team([f[1] for f in follow_ups], CareTeamMember.Role.PRESCRIBER)
     return [
         row(Kind.PDMP_CHECK_DUE, pk, due_on.isoformat(), due_at=now, user_id=uid, patient_id=patient_id)
-        for pk, patient_id, due_on in follow_ups
+        for pk, patient_id, due_on, _group, _state in follow_ups
         for uid in prescribers[patient_id]
     ]
 
 
 @kind(Kind.PDMP_CHECK_DUE, link=chart_link)
 def _pdmp_check_still_due(reminder, now):
-    follow_up = FollowUp.objects.filter(pk=reminder.object_id).values_list("patient_id", "status").first()
-    if follow_up is None or follow_up[1] != FollowUp.Status.DRAFT:
+    follow_up = (
+        FollowUp.objects.filter(pk=reminder.object_id)
+        .values_list("pk", "patient_id", "due_on", "patient__medical_group_id", "patient__state", "status")
+        .first()
+    )
+    if follow_up is None or follow_up[5] != FollowUp.Status.DRAFT:
         return "The follow-up was signed."
-    since = timezone.localdate(now) - datetime.timedelta(days=PDMP_FRESH_DAYS)
-    if PDMPCheck.objects.filter(patient_id=follow_up[0], checked_on__gte=since).exists():
+    if not _pdmp_due(timezone.localdate(now), [follow_up[:5]]):
         return "A PDMP check was attested."
     return ""
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from messaging.reminders import kinds, outbox
 from messaging.reminders.models import Reminder
-from treatment.models import FollowUp, StockSite
+from treatment.models import CarePolicy, FollowUp, StockSite
 from treatment.prescriptions import stock
 from treatment.tests.test_prescriptions import issue, pdmp, plan  # noqa: F401 (a fixture)
 
@@ -53,3 +53,34 @@ def test_a_site_count_is_due_every_week(medical_group, prescriber):
     assert reminder.recipient == prescriber and reminder.patient_id is None
     stock.stock_count(actor=prescriber, site=site, lot="L1", counted_mg=100)
     assert kinds.KINDS["stock_count_due"].skip_reason(reminder, timezone.now()) == "The site was counted."
+
+
+def _two_days_before(follow_up):
+    day = follow_up.due_on - timedelta(days=2)
+    return timezone.make_aware(timezone.datetime.combine(day, timezone.datetime.min.time())) + timedelta(hours=12)
+
+
+def test_the_pdmp_reminder_follows_the_groups_policy(plan, prescriber, patient_a):  # noqa: F811
+    """A check four days old is fresh under the default 7 days, stale under a policy of 3."""
+    follow_up = FollowUp.objects.pending().get(patient=patient_a)
+    with time_machine.travel(_two_days_before(follow_up)):
+        pdmp(prescriber, patient_a, days_ago=4)
+        outbox.plan()
+        assert not planned("pdmp_check_due").exists()
+        CarePolicy.objects.filter(medical_group=patient_a.medical_group).update(pdmp_max_age_days=3)
+        outbox.plan()
+        [reminder] = planned("pdmp_check_due")
+        assert reminder.recipient == prescriber
+        skip = kinds.KINDS["pdmp_check_due"].skip_reason
+        assert skip(reminder, timezone.now()) == ""
+        pdmp(prescriber, patient_a, days_ago=3)
+        assert skip(reminder, timezone.now()) == "A PDMP check was attested."
+
+
+def test_a_pdmp_check_of_another_state_does_not_stop_the_reminder(plan, prescriber, patient_a):  # noqa: F811
+    follow_up = FollowUp.objects.pending().get(patient=patient_a)
+    with time_machine.travel(_two_days_before(follow_up)):
+        pdmp(prescriber, patient_a, state="OR")
+        outbox.plan()
+        [reminder] = planned("pdmp_check_due")
+        assert kinds.KINDS["pdmp_check_due"].skip_reason(reminder, timezone.now()) == ""

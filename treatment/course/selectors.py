@@ -211,6 +211,8 @@ class CourseOnChart:
     can_complete: bool = False
     show_follow_up: bool = False
     can_write_follow_up: bool = False
+    show_prescriptions: bool = False
+    can_prescribe: bool = False
     next_follow_up: object = None  # the pending visit of the open course, for clinicians
     today: date | None = None
 
@@ -255,6 +257,8 @@ def course_for_chart(user, patient) -> CourseOnChart:
         can_complete=access.can(user, Permission.COMPLETE_SESSION),
         show_follow_up=show_follow_up,
         can_write_follow_up=access.can(user, Permission.WRITE_FOLLOW_UP),
+        show_prescriptions=access.can(user, Permission.VIEW_PRESCRIPTIONS),
+        can_prescribe=access.can(user, Permission.WRITE_PRESCRIPTION) and active is not None,
         next_follow_up=next(
             (f for f in follow_ups if not f.is_signed and course and f.course_id == course.pk),
             None,

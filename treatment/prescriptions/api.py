@@ -2,7 +2,7 @@
 `/api/v1/pdmp-checks/`. Patients read their own prescriptions; clinicians their team's; coordinators none."""
 
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
@@ -14,7 +14,7 @@ from kapcare.access import Permission
 from kapcare.api.base import AuditedDenialsMixin
 from kapcare.api.serializers import StrictFieldsMixin
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_record
+from kapcare.audit.services import audit_denied, audit_record
 from treatment.course.api import CourseScopedViewSet
 
 from . import pdf, selectors, services, stock
@@ -248,6 +248,14 @@ class StockEntryCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     expires_on = serializers.DateField(required=False, allow_null=True, help_text="A receipt: the lot's expiry.")
     session = serializers.UUIDField(required=False, allow_null=True, help_text="An administration: its session.")
     witness = serializers.UUIDField(required=False, allow_null=True, help_text="Waste: the second clinician.")
+    witness_password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Waste: the witness's own password, typed by the witness at the moment of the waste.",
+    )
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -264,9 +272,11 @@ def _site_summary(site):
 
 
 class StockLogView(AuditedDenialsMixin, APIView):
-    """`GET /api/v1/stock-log/`: each site of the prescriber's medical group with its running balance, entries and
-    discrepancy report. `POST`: a receipt, administration, witnessed waste or count (409 names a refused rule,
-    e.g. a negative balance)."""
+    """`GET /api/v1/stock-log/`: each site whose log the user keeps (every site of a prescriber's medical group, the
+    sites a clinician works at) with its running balance, entries and discrepancy report. `POST`: a receipt,
+    administration, witnessed waste or count (409 names a refused rule, e.g. a negative balance). A waste names
+    the witness and carries the witness's own password (`witness_password`): a wrong one is 400 and writes no
+    entry."""
 
     audit_object_type = "treatment.stockentry"
     lookup_url_kwarg, lookup_field = None, "pk"  # AuditedDenialsMixin reads them; this view has no object id
@@ -282,9 +292,11 @@ class StockLogView(AuditedDenialsMixin, APIView):
         serializer = StockEntryCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        site = selectors.stock_site_of(request.user, data.pop("site"))
+        site_id = data.pop("site")
+        site = selectors.stock_site_of(request.user, site_id)
         if site is None:
-            raise ValidationError({"site": "No such site in your medical group."})
+            audit_denied(request.user, AuditEvent.Action.CREATE, object_type="treatment.stocksite", object_id=site_id)
+            raise Http404("No such site, or you do not keep its log.")
         entry = _write_entry(request.user, site, data)
         return Response(StockEntrySerializer(entry).data, status=201)
 
@@ -307,9 +319,15 @@ def _write_entry(actor, site, data):
         if witness is None:
             raise ValidationError({"witness": "Name the clinician who witnessed the waste."})
         return stock.stock_waste(
-            actor=actor, site=site, lot=lot, quantity_mg=data["quantity_mg"], witness=witness, note=note
+            actor=actor,
+            site=site,
+            lot=lot,
+            quantity_mg=data["quantity_mg"],
+            witness=witness,
+            witness_password=data.get("witness_password", ""),
+            note=note,
         )
-    session = selectors.site_session(site, data.get("session"))
+    session = selectors.site_session(actor, site, data.get("session"))
     if session is None:
-        raise ValidationError({"session": "Name the dosing session of a patient of this medical group."})
+        raise ValidationError({"session": "Name the dosing session of one of your patients of this medical group."})
     return stock.stock_administer(actor=actor, site=site, lot=lot, session=session, quantity_mg=data["quantity_mg"])

@@ -229,6 +229,13 @@ class StockSite(models.Model):
     medical_group = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="stock_sites")
     name = models.CharField(max_length=200)
     address = models.CharField(max_length=300)
+    clinicians = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="stock_sites",
+        verbose_name="clinicians working at the site",
+        help_text="Besides the medical group's prescribers, who keep every site's log.",
+    )
 
     class Meta:
         ordering = ["name"]

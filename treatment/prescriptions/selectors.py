@@ -1,14 +1,20 @@
 """Reads of prescriptions, PDMP checks and fills, always starting from the patients the user may see."""
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from kapcare.accounts.models import DEARegistration, User
 from patients.access import visible_patients
 from treatment.course.models import CarePolicy, DosePlan
+from treatment.course.selectors import ledger
 from treatment.sessions.models import TherapySession
 from treatment.visits.models import Visit
 
+from . import rules
 from .models import MedicineCount, PDMPCheck, Prescription, PrescriptionFill
 from .rules import fills_left
 
@@ -121,9 +127,109 @@ def clinician(user_id):
     return User.objects.filter(pk=user_id, role__in=User.CLINICIAN_ROLES).select_related("organization").first()
 
 
-def site_session(site, session_id):
-    """A dosing session of a patient of the site's medical group, or None."""
+def _site_sessions(user, site):
+    """Dosing sessions of the patients the user may see in the site's medical group."""
+    return TherapySession.objects.dosing().filter(
+        patient__in=visible_patients(user), patient__medical_group_id=site.medical_group_id
+    )
+
+
+def site_session(user, site, session_id):
+    """A dosing session of a patient the user may see, of the site's medical group, or None."""
     if not session_id:
         return None
-    sessions = TherapySession.objects.dosing().filter(patient__medical_group_id=site.medical_group_id)
-    return sessions.select_related("patient").filter(pk=session_id).first()
+    return _site_sessions(user, site).select_related("patient").filter(pk=session_id).first()
+
+
+def sessions_to_administer(user, site):
+    """In-person dosing sessions of the user's patients of the site's group whose dose is recorded and whose
+    administration is not in any log yet, newest first (what the log's administration form offers)."""
+    from .models import StockEntry
+
+    logged = StockEntry.objects.filter(kind=StockEntry.Kind.ADMINISTRATION).values("session_id")
+    return list(
+        _site_sessions(user, site)
+        .filter(modality=TherapySession.Modality.IN_PERSON, dosing_record__dose_mg__isnull=False)
+        .exclude(pk__in=logged)
+        .select_related("patient")
+        .order_by("-scheduled_at")[:50]
+    )
+
+
+def stock_site_log(site):
+    """A site's entries, oldest first, with who recorded and witnessed them and the session's patient."""
+    return list(site.entries.select_related("recorded_by", "witness", "session__patient"))
+
+
+def prescription_of(user, patient, prescription_id):
+    """One of the patient's prescriptions the user may see, with its pharmacy notices, or None."""
+    found = (
+        visible_prescriptions(user)
+        .filter(patient=patient, pk=prescription_id)
+        .select_related("dea_registration", "prescriber", "pdmp_check", "cancelled_by")
+        .prefetch_related("pharmacy_notices", "fills")
+    )
+    return found.first()
+
+
+@dataclass(frozen=True)
+class PrescribingFacts:
+    """What the prescriber sees before prescribing: the plan and what it still needs, the encounter, the PDMP
+    check and whether the policy asks for the telemedicine attestation."""
+
+    plan: object
+    policy: object
+    strength_mg: Decimal | None
+    derived: Decimal | None  # what the plan's remaining doses need
+    other_supply: Decimal
+    encounter: str
+    last_in_person_on: date | None
+    pdmp_check: object
+    pdmp_fresh: bool
+    pdmp_oldest_allowed: date
+    earlier_with_fills_left: list
+    registration: object
+
+    @property
+    def quantity_left(self):
+        return max(self.derived - self.other_supply, Decimal("0")) if self.derived is not None else None
+
+    @property
+    def encounter_label(self):
+        return Prescription.Encounter(self.encounter).label
+
+    @property
+    def telemedicine_attestation_required(self):
+        return self.last_in_person_on is None and self.policy.telemedicine_rule != "in_person"
+
+    @property
+    def in_person_required(self):
+        return self.last_in_person_on is None and self.policy.telemedicine_rule == "in_person"
+
+
+def prescribing_facts(user, patient) -> PrescribingFacts:
+    """The facts of the prescribe page for a patient the user may see (looked up through access)."""
+    today = timezone.localdate()
+    plan = active_plan(patient)
+    policy = policy_for(patient)
+    strength = plan.tablet_strength_mg if plan else None
+    derived = None
+    if plan is not None and plan.full_dose_mg and strength:
+        derived = rules.units_per_session(plan, strength) * ledger(plan.course).remaining
+    encounter, last_in_person = encounter_facts(patient)
+    check = latest_pdmp_check(patient, patient.state)
+    oldest = today - timedelta(days=policy.pdmp_max_age_days)
+    return PrescribingFacts(
+        plan=plan,
+        policy=policy,
+        strength_mg=strength,
+        derived=derived,
+        other_supply=Decimal(supply_on_plan(plan)) if plan else Decimal("0"),
+        encounter=encounter,
+        last_in_person_on=last_in_person,
+        pdmp_check=check,
+        pdmp_fresh=check is not None and check.checked_on >= oldest,
+        pdmp_oldest_allowed=oldest,
+        earlier_with_fills_left=with_fills_left(patient, today),
+        registration=dea_for_state(user, patient.state, today),
+    )

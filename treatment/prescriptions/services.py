@@ -15,6 +15,7 @@ from kapcare.rules import RuleRefused
 from kapcare.services import service
 from kapcare.signing.models import content_sha256
 from kapcare.us_states import USState
+from patients.models import Patient
 from treatment.course.models import DosePlan
 from treatment.course.selectors import ledger
 
@@ -143,6 +144,8 @@ def prescription_issue(*, actor, patient, data: dict) -> Prescription:
     """Issue a prescription for the active signed dose plan, under the prescriber's DEA registration for the
     patient's state, after a fresh PDMP check; Schedule III limits and the plan's authorized doses bound it."""
     today = timezone.localdate()
+    # One prescribing at a time per patient, so a double submit meets the first prescription's supply.
+    Patient.objects.select_for_update().filter(pk=patient.pk).values_list("pk", flat=True).first()
     plan = selectors.active_plan(patient)
     if plan is None or plan.route not in rules.FORMULATION_OF_ROUTE or not plan.full_dose_mg:
         raise RuleRefused("Rule “prescription from a signed dose plan”: no signed dose plan.", code="no_dose_plan")

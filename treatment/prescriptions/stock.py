@@ -8,14 +8,15 @@ counts that did not balance and the administrations that do not match the dose r
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
+from django.db.models import Max, Min, Q, Sum
 from django.utils import timezone
 
 from kapcare.access import Permission
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_record
+from kapcare.audit.services import audit_denied, audit_record
 from kapcare.rules import RuleRefused
 from kapcare.services import service
 from patients import services as patient_services
@@ -29,11 +30,52 @@ DRAWS = (Kind.ADMINISTRATION, Kind.WASTE)
 COUNT_DISCREPANCY = SafetyAlert.Kind.MEDICINE_COUNT_DISCREPANCY
 
 
+WITNESS_TRIES = 5  # wrong witness passwords before the witness's confirmation pauses
+WITNESS_PAUSE_SECONDS = 15 * 60
+
+
 def visible_stock_sites(user):
-    """The sites whose log the user keeps: the prescribers of the site's medical group."""
-    if user.is_authenticated and user.role == User.Role.PRESCRIBER and user.organization_id:
+    """The sites whose log the user keeps: every site of a prescriber's medical group, and the sites a clinician
+    works at (StockSite.clinicians)."""
+    if not user.is_authenticated or user.role not in User.CLINICIAN_ROLES:
+        return StockSite.objects.none()
+    works_here = Q(clinicians=user)
+    if user.role == User.Role.PRESCRIBER and user.organization_id:
+        works_here |= Q(medical_group_id=user.organization_id)
+    return StockSite.objects.filter(pk__in=StockSite.objects.filter(works_here).values("pk"))
+
+
+def managed_stock_sites(user):
+    """The sites a coordinator manages (names, addresses, who works there; not their log): their group's."""
+    if user.is_authenticated and user.role == User.Role.COORDINATOR and user.organization_id:
         return StockSite.objects.filter(medical_group_id=user.organization_id)
     return StockSite.objects.none()
+
+
+def group_clinicians(medical_group_id):
+    """The active clinicians of a medical group: its prescribers and the therapists of the practices referring
+    to it (the people who may work at its sites or witness a waste there)."""
+    of_group = Q(organization_id=medical_group_id) | Q(organization__medical_group_id=medical_group_id)
+    return User.objects.filter(of_group, role__in=User.CLINICIAN_ROLES, is_active=True).order_by(
+        "last_name", "first_name"
+    )
+
+
+@service(Permission.MANAGE_STOCK_SITES, object_type="treatment.stocksite")
+def stock_site_create(*, actor, name: str, address: str, clinicians=()) -> StockSite:
+    """A coordinator adds a site of their medical group that holds stock, and the clinicians working there."""
+    name, address = (name or "").strip(), (address or "").strip()
+    if not name or not address:
+        raise ValidationError({"name": "Give the site's name and address."})
+    if StockSite.objects.filter(medical_group_id=actor.organization_id, name__iexact=name).exists():
+        raise ValidationError({"name": "The medical group has a site of that name already."})
+    allowed = set(group_clinicians(actor.organization_id).values_list("pk", flat=True))
+    if any(clinician.pk not in allowed for clinician in clinicians):
+        raise ValidationError({"clinicians": "Choose clinicians of the medical group."})
+    site = StockSite.objects.create(medical_group_id=actor.organization_id, name=name, address=address)
+    site.clinicians.set(clinicians)
+    audit_record(actor, AuditEvent.Action.CREATE, site)
+    return site
 
 
 def lot_balance(site, lot) -> Decimal:
@@ -43,6 +85,35 @@ def lot_balance(site, lot) -> Decimal:
         drawn=Sum("quantity_mg", filter=Q(kind__in=DRAWS)),
     )
     return (totals["received"] or Decimal("0")) - (totals["drawn"] or Decimal("0"))
+
+
+@dataclass(frozen=True)
+class Lot:
+    lot: str
+    expires_on: object
+    received: Decimal
+    balance: Decimal
+
+
+def lots_of(site) -> list[Lot]:
+    """The site's lots (oldest receipt first) with what was received and their running balance, in one query."""
+    rows = (
+        StockEntry.objects.filter(site=site)
+        .values("lot")
+        .annotate(
+            received=Sum("quantity_mg", filter=Q(kind=Kind.RECEIPT)),
+            drawn=Sum("quantity_mg", filter=Q(kind__in=DRAWS)),
+            expires_on=Max("expires_on", filter=Q(kind=Kind.RECEIPT)),
+            first=Min("recorded_at"),
+        )
+        .order_by("first", "lot")
+    )
+    zero = Decimal("0")
+    return [
+        Lot(row["lot"], row["expires_on"], row["received"] or zero, (row["received"] or zero) - (row["drawn"] or zero))
+        for row in rows
+        if row["received"]
+    ]
 
 
 def site_balance(site) -> Decimal:
@@ -132,10 +203,11 @@ def stock_administer(*, actor, site, lot: str, session, quantity_mg=None) -> Sto
     return _draw(actor, site, lot, quantity, kind=Kind.ADMINISTRATION, session=session, patient_id=session.patient_id)
 
 
-@service(Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stockentry")
-def stock_waste(*, actor, site, lot: str, quantity_mg, witness, note: str) -> StockEntry:
-    """Waste from a lot, witnessed by a second clinician of the medical group, with what happened."""
-    _require_site(actor, site)
+def _witness_key(witness):
+    return f"stock-waste-witness-failures:{witness.pk}"
+
+
+def _require_witness(actor, site, witness):
     group = site.medical_group_id
     of_group = witness.organization_id == group or getattr(witness.organization, "medical_group_id", None) == group
     if witness.pk == actor.pk or not witness.is_clinician or not witness.is_active or not of_group:
@@ -143,6 +215,38 @@ def stock_waste(*, actor, site, lot: str, quantity_mg, witness, note: str) -> St
             "Rule “witnessed waste”: a second clinician of the medical group witnesses the waste.",
             code="waste_witness",
         )
+
+
+def _confirm_witness(*, actor, site, witness, witness_password, **_):
+    """The witness confirms the waste with their own password, at the moment of the waste. A wrong password is
+    audited as a denied attempt (kept: this runs before the service's transaction) and nothing is written; after
+    WITNESS_TRIES wrong ones the witness's confirmations pause, so nobody guesses a colleague's password here."""
+    _require_site(actor, site)
+    _require_witness(actor, site, witness)
+    key = _witness_key(witness)
+    if cache.get(key, 0) >= WITNESS_TRIES:
+        raise RuleRefused(
+            "Rule “witnessed waste”: too many wrong witness passwords; the witness's confirmation is paused for "
+            "15 minutes.",
+            code="witness_confirmation_paused",
+        )
+    if witness_password and witness.is_active and witness.check_password(witness_password):
+        cache.delete(key)
+        return
+    cache.add(key, 0, WITNESS_PAUSE_SECONDS)
+    cache.incr(key)
+    audit_denied(actor, AuditEvent.Action.CREATE, object_type="treatment.stockentry", object_id="")
+    raise ValidationError(
+        {"witness_password": "The witness's password is not right: the witness types their own password."}
+    )
+
+
+@service(Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stockentry", before=_confirm_witness)
+def stock_waste(*, actor, site, lot: str, quantity_mg, witness, witness_password: str, note: str) -> StockEntry:
+    """Waste from a lot, witnessed by a second clinician of the medical group, who confirms it with their own
+    password there and then, with what happened."""
+    _require_site(actor, site)
+    _require_witness(actor, site, witness)
     note = (note or "").strip()
     if not note:
         raise ValidationError({"note": "Say what was wasted and why."})
