@@ -17,8 +17,9 @@ from assessments.models import ScreeningFlag, Severity
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from messaging.models import Notification
-from network.supervision import services
+from network.supervision import selectors, services
 from network.supervision.models import SupervisionAssignment, SupervisionCase, SupervisionPolicy
+from network.supervision.tasks import select_for_supervision
 from patients import services as patient_services
 from tests.course_states import EVALUATION, ready_for_evaluation, sign_consents, signed_dose_plan, signed_evaluation
 from tests.factories import INTAKE_ANSWERS, UserFactory, enrol_totp
@@ -75,6 +76,32 @@ def test_the_first_n_patients_are_picked_and_the_next_is_not(
     assert case_of(patients[0]).supervisor == supervisor
     assert case_of(patients[2]).supervisor is None
     assert services.supervision_reconcile() == 0  # each record considered once
+
+
+@pytest.mark.celery_eager
+def test_signing_puts_the_record_in_the_supervisors_queue_at_once_and_only_once(
+    medical_group, therapist_a, coordinator, supervised, supervisor, client, django_capture_on_commit_callbacks
+):
+    policy(medical_group, first_patients=1, mg_per_kg_threshold=Decimal("2.00"))
+    patient = refer(therapist_a, "Pat", "First", "pat.first@example.test", account=True)
+    patient_services.prescriber_assign(actor=coordinator, patient=patient, prescriber=supervised)
+    ready_for_evaluation(patient)
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation = signed_evaluation(supervised, patient)
+
+    assert [(case.record_id, case.reason) for case in selectors.queue(supervisor)] == [
+        (evaluation.pk, Reason.FIRST_PATIENTS)
+    ]
+    client.force_login(supervisor)
+    assert b"One of the prescriber" in client.get(reverse("network:supervision")).content
+    select_for_supervision("evaluation", str(evaluation.pk))  # the message delivered twice
+    assert services.supervision_reconcile() == 0  # and the beat finds nothing left to consider
+    assert SupervisionCase.objects.filter(record_id=evaluation.pk).count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = signed_dose_plan(supervised, patient, full_dose_mg=Decimal("170.0"))  # 2.125 mg/kg at 80 kg
+    assert SupervisionCase.objects.get(record_id=plan.pk).reason == Reason.MG_PER_KG
+    assert selectors.queue(supervisor).count() == 2
 
 
 def test_with_every_evaluation_sampled_the_patient_after_the_first_n_is_picked_as_sampled(
