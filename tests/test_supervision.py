@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.models import ScreeningFlag, Severity
+from assessments.questionnaires.services import questionnaire_submit
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from messaging.models import Notification
@@ -361,3 +362,58 @@ def test_discuss_opens_a_thread_between_supervisor_and_prescriber_only(client, a
     page = client.get(url)
     assert b"Tuesday at 5?" in page.content and b"Works for me." in page.content
     assert Notification.objects.filter(kind="supervision_thread", recipient=supervisor).count() == 1
+
+
+def context_url(case, kind, record):
+    return reverse("network:supervision-context-record", args=[case.pk, kind, record.pk])
+
+
+def test_the_grant_opens_the_records_course_read_only_and_nothing_of_another_course_or_patient(
+    client, api, picked, supervisor, supervised, therapist_a, patient_a
+):
+    patient = picked.patient
+    evaluation = patient.evaluations.get()
+    questionnaire_submit(actor=patient.user, patient=patient, instrument="gad7", answers=[2] * 7)
+    plan = signed_dose_plan(supervised, patient)
+    event = adverse_event_services.adverse_event_report(
+        actor=therapist_a, patient=patient, kind="nausea", severity="mild"
+    )
+    discharge = discharged(supervised, patient, "discontinue")
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        questionnaire_submit(actor=patient.user, patient=patient, instrument="phq9", answers=[1] * 9)
+        next_evaluation = signed_evaluation(supervised, patient)  # the next course
+        next_plan = signed_dose_plan(supervised, patient)
+    ready_for_evaluation(patient_a)
+    other_patients = signed_evaluation(supervised, patient_a)
+
+    client.force_login(supervisor)
+    page = client.get(reverse("network:supervision-case", args=[picked.pk])).content.decode()
+    for kind, record in (("dose_plan", plan), ("follow_up", discharge), ("adverse_event", event)):
+        assert context_url(picked, kind, record) in page
+        opened = client.get(context_url(picked, kind, record))
+        assert opened.status_code == 200
+    assert b"Mild" in client.get(context_url(picked, "adverse_event", event)).content
+    assert "gad7" in page and "phq9" not in page  # this course's scores only
+    assert str(next_plan.pk) not in page and str(next_evaluation.pk) not in page
+    for kind, record in (
+        ("dose_plan", next_plan),
+        ("evaluation", next_evaluation),
+        ("evaluation", other_patients),
+        ("follow_up", plan),  # the wrong kind
+    ):
+        assert client.get(context_url(picked, kind, record)).status_code == 404
+    # The grant is not the care team's access: the chart and the patient's API routes stay shut.
+    for url in (f"/api/v1/evaluations/{evaluation.pk}/", f"/api/v1/patients/{patient.pk}/", f"/patients/{patient.pk}/"):
+        assert client.get(url).status_code == 404
+
+    context = api.as_user(supervisor).get(f"/api/v1/network/supervision/cases/{picked.pk}/context/").json()
+    assert {r["id"] for r in context["records"]} == {str(r.pk) for r in (evaluation, plan, discharge, event)}
+    assert [s["instrument"] for s in context["scores"]] == ["gad7"]
+    assert api.as_user(supervised).get(f"/api/v1/network/supervision/cases/{picked.pk}/context/").status_code == 403
+
+    reads = AuditEvent.objects.filter(actor=supervisor, patient=patient, outcome="allowed")
+    assert reads.filter(object_type="treatment.doseplan").exists()
+    assert not reads.exclude(detail__via="supervision").exists()  # every read went through the grant
+    client.force_login(supervised)
+    history = client.get(reverse("records:patient-access-history", args=[patient.pk])).content.decode()
+    assert history.count("(supervision read)") >= 5
