@@ -205,7 +205,10 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"  {first + count}/{patients} patients, {total_rows} rows, {time.monotonic() - started:.1f} s"
             )
-        # Rows went in around the services, so their due work is stored here, as the beat task would.
+        # Rows went in around the services, so their due work is stored here, as the beat task would. Statistics
+        # first: on tables COPY just filled, the planner has none and picks plans that take minutes per chunk.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         due_rows = due_work.reconcile()
         self.stderr.write(f"  due work stored: {due_rows} rows, {time.monotonic() - started:.1f} s")
         if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
@@ -725,13 +728,33 @@ def seed_consents(command, rows, staff):
 
 def seed_adverse_events(command, rows, staff):
     """Side effects reported after about one completed dosing session in twelve (mostly mild), and a moderate one
-    in most courses discontinued: the outcomes page's rates per 100 dosing sessions and reasons to stop."""
+    in most courses discontinued: the outcomes page's rates per 100 dosing sessions and reasons to stop. The load's
+    first patient always reports one (between sessions), so the side-effect list has rows at any size (the query
+    counts of tests/test_query_counts compare sizes)."""
     AdverseEvent = model_or_none("treatment.AdverseEvent")
     if AdverseEvent is None:
         return
     rnd = command.random
-    stopped = {p.pk for p, *_ in rows.by_model.get("patients", []) if p.stage == Stage.DISCONTINUED}
     kinds = [kind for kind in AdverseEvent.Kind.values if kind != AdverseEvent.Kind.OTHER]
+
+    def report(course_id, patient_id, session, therapist, severity):
+        values = {
+            "course_id": course_id,
+            "patient_id": patient_id,
+            "session": session,
+            "reported_by": therapist,
+            "kind": rnd.choice(kinds),
+            "severity": severity,
+            "onset_minutes": rnd.randint(10, 120) if session else None,
+            "who_was_told": "the prescriber",
+        }
+        rows.add(only_fields(AdverseEvent, values))
+
+    if not getattr(command, "first_adverse_event", False):
+        first, therapist = rows.by_model[TreatmentCourse][0], rows.by_model["patients"][0][1]
+        report(first.pk, first.patient_id, None, therapist, "mild")
+        command.first_adverse_event = True
+    stopped = {p.pk for p, *_ in rows.by_model.get("patients", []) if p.stage == Stage.DISCONTINUED}
     for session, therapist in rows.by_model.get("sessions", []):
         if session.kind != TherapySession.Kind.DOSING or session.status != TherapySession.Status.COMPLETED:
             continue
@@ -739,21 +762,7 @@ def seed_adverse_events(command, rows, staff):
         if not harmed and rnd.random() >= 1 / 12:
             continue
         severity = "moderate" if harmed else rnd.choices(["mild", "moderate", "severe"], weights=[80, 17, 3])[0]
-        rows.add(
-            only_fields(
-                AdverseEvent,
-                {
-                    "course_id": session.course_id,
-                    "patient_id": session.patient_id,
-                    "session": session,
-                    "reported_by": therapist,
-                    "kind": rnd.choice(kinds),
-                    "severity": severity,
-                    "onset_minutes": rnd.randint(10, 120),
-                    "who_was_told": "the prescriber",
-                },
-            )
-        )
+        report(session.course_id, session.patient_id, session, therapist, severity)
 
 
 def seed_supervision(command, rows, staff):
