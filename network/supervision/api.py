@@ -1,5 +1,6 @@
 """API of supervision (/api/v1/network/supervision/cases/): the caller's cases (scoped as the web pages), the
-supervisor's review and the prescriber's acknowledgement. The record itself is read on the case's web page."""
+supervisor's review and the prescriber's acknowledgement, and the supervisor's read of the record and its context
+(`context/`, through the supervision grant; network.supervision.selectors says what it holds)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
