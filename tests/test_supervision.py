@@ -417,3 +417,19 @@ def test_the_grant_opens_the_records_course_read_only_and_nothing_of_another_cou
     client.force_login(supervised)
     history = client.get(reverse("records:patient-access-history", args=[patient.pk])).content.decode()
     assert history.count("(supervision read)") >= 5
+
+
+@pytest.mark.celery_eager
+def test_signing_a_discontinuation_after_an_adverse_event_queues_it_at_once(
+    medical_group, patient_a, therapist_a, supervised, supervisor, django_capture_on_commit_callbacks
+):
+    policy(medical_group, first_patients=0, sample_percent=0)
+    ready_for_evaluation(patient_a)
+    signed_evaluation(supervised, patient_a)
+    adverse_event_services.adverse_event_report(actor=therapist_a, patient=patient_a, kind="nausea", severity="mild")
+    with django_capture_on_commit_callbacks(execute=True):
+        stopped = discharged(supervised, patient_a, "discontinue")
+
+    assert [(case.record_id, case.reason) for case in selectors.queue(supervisor)] == [
+        (stopped.pk, Reason.ADVERSE_EVENT)
+    ]
