@@ -15,7 +15,7 @@ from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from kapcare.services import service
 from kapcare.signing.models import content_sha256
-from kapcare.signing.services import record_sign
+from kapcare.signing.services import record_sign, supervision_consider_on_commit
 from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import SafetyAlert
@@ -410,6 +410,7 @@ def evaluation_sign(*, actor, evaluation) -> Evaluation:
     refusal = evaluation_refusal(evaluation)
     if refusal is not None:
         raise refusal
+    supervision_consider_on_commit("evaluation", evaluation)
     return record_sign(evaluation, actor=actor, prescriber=actor)
 
 

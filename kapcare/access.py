@@ -691,9 +691,10 @@ def visible_applications(user, applications):
 
 def visible_supervision_cases(user, cases):
     """Records picked for supervision (a queryset of network.supervision's SupervisionCase, passed in because that
-    app sits above this one): a supervisor sees the cases picked for them (their supervision grant: that record
-    only, never the rest of the patient's chart); a prescriber their own reviewed work; a coordinator their
-    medical group's cases (to chase overdue reviews); nobody else any."""
+    app sits above this one): a supervisor sees the cases picked for them (their supervision grant: that record and
+    its context, read-only, as network.supervision.selectors defines it; never the patient's chart or the care
+    team's routes); a prescriber their own reviewed work; a coordinator their medical group's cases (to chase
+    overdue reviews); nobody else any."""
     if not user.is_authenticated:
         return cases.none()
     picked = cases.exclude(reason="")

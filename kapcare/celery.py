@@ -68,8 +68,9 @@ app.conf.beat_schedule = {
     # A copy of a record that left is kept only while its link works (24 hours); then its files are deleted.
     "purge-expired-record-exports": every(3600.0, "records.tasks.purge_expired_record_exports"),
     "purge-expired-research-exports": every(3600.0, "outcomes.tasks.purge_expired_research_exports"),
-    # Supervision picks signed records by policy; the apps that sign cannot call up into the network, so this
-    # considers every record signed since the last run (each once) within minutes of its signature.
+    # Supervision picks signed records by policy: each sign service enqueues the record's selection on commit (by
+    # task name: the apps that sign cannot import the network). This reconciler considers, each once, any record
+    # of the last week whose message was lost (a dead broker, a worker killed mid-task).
     "reconcile-supervision": every(600.0, "network.supervision.tasks.reconcile_supervision"),
     # Overdue supervision reviews remind the supervisor, then (a week on) the coordinators; each once.
     "remind-overdue-supervision": every(3600.0, "network.supervision.tasks.remind_overdue_supervision"),

@@ -9,3 +9,8 @@ class NetworkConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "network"
     verbose_name = "The KAP network"
+
+    def ready(self):
+        # The signing services enqueue supervision's selection by name (kapcare.celery.enqueue_on_commit): register
+        # the tasks in every process, the web's too, not only the worker's.
+        from .supervision import tasks  # noqa: F401

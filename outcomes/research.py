@@ -118,7 +118,7 @@ def _scores(courses):
             SELECT DISTINCT ON (course_id, instrument) * FROM l ORDER BY course_id, instrument, submitted_at DESC
         ) x ON x.course_id = b.course_id AND x.instrument = b.instrument
         """,
-        [selectors.INSTRUMENTS, selectors.INSTRUMENTS],
+        [selectors.INSTRUMENTS],
     )
     return {(course_id, code): (baseline, latest) for course_id, code, baseline, latest in rows}
 

@@ -1,5 +1,6 @@
-"""The outcome figures of a practice or the network, each computed in SQL in one query, whatever the number of
-patients (tests/test_outcomes query counts hold this).
+"""The outcome figures of a practice or the network, computed in SQL in four queries whatever the number of
+patients (tests/test_outcomes query counts hold this): the figures that read the same rows share a query (the
+scores and the referral delay read the dosed courses' windows). bench/NOTES.md has their plans at 10,000 patients.
 
 The cohort is the treatment courses of the patients the user may see (kapcare.access: a clinician their own
 patients, a coordinator their medical group's), started in the period and narrowed by practice (the referring
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.utils import timezone
 
@@ -112,51 +113,62 @@ class CourseCounts:
 
 
 def course_counts(courses) -> CourseCounts:
-    discharged = FollowUp.objects.signed().filter(course=OuterRef("pk"), decision__in=FollowUp.DISCHARGES)
-    dosed = TherapySession.objects.dosing().completed().filter(course=OuterRef("pk"))
-    harmed = AdverseEvent.objects.filter(course=OuterRef("pk"), severity__in=HARMFUL)
-    stopped = Q(discharge=FollowUp.Decision.DISCONTINUE)
-    totals = courses.annotate(
-        discharge=Subquery(discharged.values("decision")[:1]), dosed=Exists(dosed), harmed=Exists(harmed)
-    ).aggregate(
-        started=Count("pk"),
-        ongoing=Count("pk", filter=Q(ended_at__isnull=True)),
-        completed=Count("pk", filter=Q(discharge=FollowUp.Decision.COMPLETE)),
-        discontinued=Count("pk", filter=stopped),
-        adverse_event=Count("pk", filter=stopped & Q(harmed=True)),
-        before_first_dose=Count("pk", filter=stopped & Q(harmed=False, dosed=False)),
-        other=Count("pk", filter=stopped & Q(harmed=False, dosed=True)),
+    """A course's discharge is its latest signed discharge visit (by due date). Each of the course's facts (the
+    discharge, a dose taken, a moderate or severe adverse event) is found once for the whole cohort and joined,
+    rather than looked up per course for each count (10,000 lookups per count at 10,000 patients)."""
+    (row,) = fetch(
+        courses,
+        """
+        d AS (
+            SELECT DISTINCT ON (f.course_id) f.course_id, f.decision FROM {follow_ups} f JOIN c ON c.id = f.course_id
+            WHERE f.status = 'signed' AND f.decision IN %s ORDER BY f.course_id, f.due_on DESC, f.id DESC
+        ),
+        x AS (SELECT DISTINCT s.course_id FROM {sessions} s JOIN c ON c.id = s.course_id WHERE {dosed}),
+        h AS (SELECT DISTINCT e.course_id FROM {adverse_events} e JOIN c ON c.id = e.course_id WHERE e.severity IN %s)
+        SELECT COUNT(*), COUNT(*) FILTER (WHERE c.ended_at IS NULL),
+            COUNT(*) FILTER (WHERE d.decision = %s), COUNT(*) FILTER (WHERE d.decision = %s),
+            COUNT(*) FILTER (WHERE d.decision = %s AND h.course_id IS NOT NULL),
+            COUNT(*) FILTER (WHERE d.decision = %s AND h.course_id IS NULL AND x.course_id IS NULL),
+            COUNT(*) FILTER (WHERE d.decision = %s AND h.course_id IS NULL AND x.course_id IS NOT NULL)
+        FROM c LEFT JOIN d ON d.course_id = c.id LEFT JOIN x ON x.course_id = c.id LEFT JOIN h ON h.course_id = c.id
+        """,
+        [tuple(FollowUp.DISCHARGES), HARMFUL, FollowUp.Decision.COMPLETE, *[FollowUp.Decision.DISCONTINUE] * 4],
     )
-    reasons = [(label, totals.pop(code)) for code, label in DISCONTINUE_REASONS.items()]
-    return CourseCounts(reasons=reasons, **totals)
+    started, ongoing, completed, discontinued, *by_reason = row
+    reasons = list(zip(DISCONTINUE_REASONS.values(), by_reason, strict=True))
+    return CourseCounts(started, ongoing, completed, discontinued, reasons)
 
 
 # Scores: baseline, later scores, change by dosing sessions, response and remission ---------------------
 
+# The dosed courses' windows (w, with the times of their doses), and their patients' responses to the instruments
+# within them, read in one join (wr): the baseline candidates up to the first dose, the later scores with the
+# number of doses before each (a binary search, width_bucket, in the course's sorted dose times: no lookup of the
+# sessions per response).
 SCORES = """
 first_dose AS MATERIALIZED (
-    SELECT s.course_id, MIN(s.scheduled_at) AS at FROM {sessions} s JOIN c ON c.id = s.course_id
-    WHERE {dosed} GROUP BY s.course_id
+    SELECT s.course_id, MIN(s.scheduled_at) AS at, array_agg(s.scheduled_at ORDER BY s.scheduled_at) AS doses_at
+    FROM {sessions} s JOIN c ON c.id = s.course_id WHERE {dosed} GROUP BY s.course_id
 ),
 w AS MATERIALIZED (
-    SELECT c.id AS course_id, c.patient_id, c.ended_at, f.at AS first_dose,
+    SELECT c.id AS course_id, c.patient_id, c.started_at, c.ended_at, f.at AS first_dose, f.doses_at,
         (SELECT MAX(p.ended_at) FROM {courses} p WHERE p.patient_id = c.patient_id AND p.ended_at <= c.started_at)
             AS window_start
     FROM c JOIN first_dose f ON f.course_id = c.id
 ),
-b AS MATERIALIZED (
-    SELECT DISTINCT ON (w.course_id, r.instrument) w.course_id, r.instrument, r.total_score AS total
-    FROM w JOIN {responses} r ON r.patient_id = w.patient_id AND r.instrument IN %s
-        AND r.submitted_at <= w.first_dose AND (w.window_start IS NULL OR r.submitted_at > w.window_start)
-    ORDER BY w.course_id, r.instrument, r.submitted_at DESC
-),
-l AS MATERIALIZED (
+wr AS MATERIALIZED (
     SELECT w.course_id, r.instrument, r.total_score AS total, r.submitted_at,
-        (SELECT COUNT(*) FROM {sessions} s WHERE s.course_id = w.course_id AND {dosed}
-            AND s.scheduled_at <= r.submitted_at) AS doses
+        r.submitted_at <= w.first_dose AS baseline,
+        CASE WHEN r.submitted_at > w.first_dose THEN width_bucket(r.submitted_at, w.doses_at) END AS doses
     FROM w JOIN {responses} r ON r.patient_id = w.patient_id AND r.instrument IN %s
-        AND r.submitted_at > w.first_dose AND (w.ended_at IS NULL OR r.submitted_at <= w.ended_at)
-)
+        AND (w.window_start IS NULL OR r.submitted_at > w.window_start)
+        AND (r.submitted_at <= w.first_dose OR w.ended_at IS NULL OR r.submitted_at <= w.ended_at)
+),
+b AS MATERIALIZED (
+    SELECT DISTINCT ON (course_id, instrument) course_id, instrument, total FROM wr WHERE baseline
+    ORDER BY course_id, instrument, submitted_at DESC
+),
+l AS (SELECT course_id, instrument, total, submitted_at, doses FROM wr WHERE NOT baseline)
 """
 
 
@@ -167,28 +179,6 @@ class ChangeRow:
     patients: int
     mean_score: float
     mean_change: float  # later score minus baseline (negative: better)
-
-
-def score_change(courses) -> list[ChangeRow]:
-    rows = fetch(
-        courses,
-        SCORES  # noqa: S608 (SQL of this module; values are parameters)
-        + """
-        SELECT b.instrument, 0, COUNT(*), AVG(b.total), 0 FROM b GROUP BY b.instrument
-        UNION ALL
-        SELECT x.instrument, x.doses, COUNT(*), AVG(x.total), AVG(x.total - b.total)
-        FROM (SELECT DISTINCT ON (course_id, instrument, doses) * FROM l
-              ORDER BY course_id, instrument, doses, submitted_at DESC) x
-        JOIN b ON b.course_id = x.course_id AND b.instrument = x.instrument
-        GROUP BY x.instrument, x.doses
-        ORDER BY 1, 2
-        """,
-        [INSTRUMENTS, INSTRUMENTS],
-    )
-    return [
-        ChangeRow(code, doses, n, round(float(mean), 1), round(float(change), 1))
-        for code, doses, n, mean, change in rows
-    ]
 
 
 @dataclass
@@ -226,38 +216,77 @@ def _definitions():
     ]
 
 
-def response_remission(courses) -> list[InstrumentOutcome]:
+@dataclass
+class Delay:
+    """Days from the referral to the first dose: how many patients, and the quartiles."""
+
+    patients: int
+    q1: float | None
+    median: float | None
+    q3: float | None
+
+
+def scores(courses) -> tuple[list[ChangeRow], list[InstrumentOutcome], Delay]:
+    """The change from baseline by dosing sessions, response and remission, and the time from referral to the
+    first dose, in one query: they read the same dosed courses, windows and scores (SCORES), computed once. The
+    delay is in days, of the patient's first course (the referral's episode)."""
     rows = fetch(
         courses,
         SCORES  # noqa: S608 (SQL of this module; values are parameters)
         + """, d (instrument, fall, below) AS (
             SELECT * FROM unnest(%s::text[], %s::integer[], %s::integer[])
+        ),
+        latest AS (
+            SELECT DISTINCT ON (course_id, instrument) * FROM l ORDER BY course_id, instrument, submitted_at DESC
         )
-        SELECT d.instrument, COUNT(x.course_id),
+        SELECT 'change', b.instrument, 0, COUNT(*), AVG(b.total), 0 FROM b GROUP BY b.instrument
+        UNION ALL
+        SELECT 'change', x.instrument, x.doses, COUNT(*), AVG(x.total), AVG(x.total - b.total)
+        FROM (SELECT DISTINCT ON (course_id, instrument, doses) * FROM l
+              ORDER BY course_id, instrument, doses, submitted_at DESC) x
+        JOIN b ON b.course_id = x.course_id AND b.instrument = x.instrument
+        GROUP BY x.instrument, x.doses
+        UNION ALL
+        SELECT 'rates', d.instrument, COUNT(x.course_id),
             COUNT(x.course_id) FILTER (WHERE b.total > 0 AND (b.total - x.total) * 100 >= d.fall * b.total),
-            COUNT(x.course_id) FILTER (WHERE x.total < d.below)
-        FROM d LEFT JOIN (SELECT DISTINCT ON (course_id, instrument) * FROM l
-                          ORDER BY course_id, instrument, submitted_at DESC) x ON x.instrument = d.instrument
+            COUNT(x.course_id) FILTER (WHERE x.total < d.below), 0
+        FROM d LEFT JOIN latest x ON x.instrument = d.instrument
         LEFT JOIN b ON b.course_id = x.course_id AND b.instrument = x.instrument
         WHERE x.course_id IS NULL OR b.course_id IS NOT NULL
         GROUP BY d.instrument
-        """,
-        [INSTRUMENTS, INSTRUMENTS, *_definitions()],
-    )
-    by_code = {row[0]: row for row in rows}
-    outcomes = []
-    for code in INSTRUMENTS:
-        instrument = instruments.get(code)
-        _code, total, responders, remitters = by_code.get(code, (code, 0, 0, 0))
-        outcomes.append(
-            InstrumentOutcome(
-                instrument=code,
-                name=instrument.short_name,
-                response=Rate("response", responders if instrument.response_fall_percent else None, total),
-                remission=Rate("remission", remitters if instrument.remission_below is not None else None, total),
+        UNION ALL
+        SELECT 'delay', '', COUNT(*), percentile_cont(0.25) WITHIN GROUP (ORDER BY t.days),
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY t.days), percentile_cont(0.75) WITHIN GROUP (ORDER BY t.days)
+        FROM (
+            SELECT EXTRACT(EPOCH FROM w.first_dose - COALESCE(r.created_at, p.created_at)) / 86400.0 AS days
+            FROM w JOIN {patients} p ON p.id = w.patient_id LEFT JOIN {referrals} r ON r.patient_id = w.patient_id
+            WHERE NOT EXISTS (
+                SELECT 1 FROM {courses} e WHERE e.patient_id = w.patient_id AND e.started_at < w.started_at
             )
-        )
-    return outcomes
+        ) t
+        ORDER BY 1, 2, 3
+        """,
+        [INSTRUMENTS, *_definitions()],
+    )
+    change = [
+        ChangeRow(code, doses, n, round(float(mean), 1), round(float(delta), 1))
+        for tag, code, doses, n, mean, delta in rows
+        if tag == "change"
+    ]
+    rates = {code: (int(total), int(yes), int(remit)) for tag, code, total, yes, remit, _ in rows if tag == "rates"}
+    ((_tag, _code, patients, *quartiles),) = (row for row in rows if row[0] == "delay")
+    delay = Delay(int(patients), *(None if value is None else round(float(value), 1) for value in quartiles))
+    return change, [_outcome(code, *rates.get(code, (0, 0, 0))) for code in INSTRUMENTS], delay
+
+
+def _outcome(code, total, responders, remitters):
+    instrument = instruments.get(code)
+    return InstrumentOutcome(
+        instrument=code,
+        name=instrument.short_name,
+        response=Rate("response", responders if instrument.response_fall_percent else None, total),
+        remission=Rate("remission", remitters if instrument.remission_below is not None else None, total),
+    )
 
 
 # Adverse events per 100 dosing sessions -----------------------------------------------------------------
@@ -290,41 +319,6 @@ def adverse_event_rates(courses) -> AdverseEventRates:
         per_100 = round(100 * events / sessions, 1) if sessions else None
         result.rows.append((kinds.get(kind, kind), severities.get(severity, severity), events, patients, per_100))
     return result
-
-
-# Time from referral to first dose ---------------------------------------------------------------------
-
-
-@dataclass
-class Delay:
-    patients: int
-    q1: float | None
-    median: float | None
-    q3: float | None
-
-
-def referral_to_first_dose(courses) -> Delay:
-    """Days from the referral to the first dose of the patient's first course (the referral's episode)."""
-    rows = fetch(
-        courses,
-        """
-        first_dose AS (
-            SELECT s.course_id, MIN(s.scheduled_at) AS at FROM {sessions} s JOIN c ON c.id = s.course_id
-            WHERE {dosed} GROUP BY s.course_id
-        )
-        SELECT COUNT(*), percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY t.days) FROM (
-            SELECT EXTRACT(EPOCH FROM f.at - COALESCE(r.created_at, p.created_at)) / 86400.0 AS days
-            FROM c JOIN first_dose f ON f.course_id = c.id JOIN {patients} p ON p.id = c.patient_id
-            LEFT JOIN {referrals} r ON r.patient_id = c.patient_id
-            WHERE NOT EXISTS (
-                SELECT 1 FROM {courses} e WHERE e.patient_id = c.patient_id AND e.started_at < c.started_at
-            )
-        ) t
-        """,
-    )
-    count, quartiles = rows[0]
-    q1, median, q3 = (round(float(value), 1) for value in quartiles) if quartiles else (None, None, None)
-    return Delay(count, q1, median, q3)
 
 
 # Follow-up and documentation timeliness ---------------------------------------------------------------
@@ -392,26 +386,31 @@ class Report:
     timeliness: Timeliness
 
 
+WORK_MEM = "32MB"
+
+
 @contextmanager
 def without_jit():
     """PostgreSQL's JIT compiles a query it costs as large, for about half a second each: longer than these figures
-    take to compute at 10,000 patients. Off for this transaction only."""
+    take to compute at 10,000 patients. Off for this transaction only, and with room to sort and hash the cohort's
+    responses in memory (the default 4 MB spills the scores' sorts to disk at 10,000 patients). One statement."""
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)", [WORK_MEM])
         yield
 
 
 def outcomes_report(user, filters) -> Report:
-    """Every figure for the user's cohort: six queries, whatever the number of patients."""
+    """Every figure for the user's cohort: four queries, whatever the number of patients."""
     courses = cohort_courses(user, filters)
     with without_jit():
+        change, outcomes, delay = scores(courses)
         return Report(
             courses=course_counts(courses),
-            change=score_change(courses),
-            outcomes=response_remission(courses),
+            change=change,
+            outcomes=outcomes,
             adverse_events=adverse_event_rates(courses),
-            referral_delay=referral_to_first_dose(courses),
+            referral_delay=delay,
             timeliness=timeliness(courses),
         )
 

@@ -68,6 +68,7 @@ runs=()
 for patients in $SIZES; do
   ensure_database "${DB}_$patients" "$patients"
   $PY -m bench.reminder_planning >> "$work/reminders.md"
+  $PY -m bench.outcomes_timing >> "$work/reminders.md"  # the outcomes page in-process: under 1 s at 10,000
   start_server "${DB}_$patients"
   $PY -m bench.prepare > "$work/clients.json"
   $PY bench/run.py --base "http://127.0.0.1:$PORT" --clients "$work/clients.json" --save "$work/run-$patients.json"

@@ -407,6 +407,7 @@ ROUTES = {
         "POST": (NO_SUCH_CASE, {"verdict": "agree", "comment": ""}, "none")
     },
     "/api/v1/network/supervision/cases/{id}/acknowledge/": {"POST": (NO_SUCH_CASE, {}, "none")},
+    "/api/v1/network/supervision/cases/{id}/context/": {"GET": (NO_SUCH_CASE, None, "none")},
     "/api/v1/network/supervision/cases/{id}/comment/": {"POST": (NO_SUCH_CASE, {"body": "Tuesday?"}, "none")},
     # Intakes (issue 3): `{id}` of a detail route is the target patient's draft intake (RECORD_IDS).
     "/api/v1/intakes/": {

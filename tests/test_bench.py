@@ -15,8 +15,9 @@ from assessments.models import Intake, QuestionnaireResponse
 from bench import run
 from messaging.reminders import outbox
 from messaging.reminders.models import Reminder
+from network.supervision.models import SupervisionCase
 from patients.models import CareTeamMember, Patient
-from treatment.models import FollowUp, TherapySession
+from treatment.models import AdverseEvent, FollowUp, TherapySession
 
 
 def test_seed_load_writes_a_tiny_load_set_the_orm_reads_back_and_refuses_a_second_run(db, capsys):
@@ -33,6 +34,21 @@ def test_seed_load_writes_a_tiny_load_set_the_orm_reads_back_and_refuses_a_secon
 
     with pytest.raises(CommandError, match="already holds the load set"):
         call_command("seed_load", patients=1)
+
+
+def test_seed_load_has_supervision_in_each_state_and_discharged_courses(db):
+    call_command("seed_load", patients=60, therapists=2, prescribers=1)
+
+    picked = SupervisionCase.objects.exclude(reason="")
+    assert not picked.filter(supervisor__isnull=True).exists()
+    assert picked.filter(reason="first_patients").count() == 5  # the policy's default first five
+    waiting = picked.filter(reviewed_at__isnull=True)
+    assert waiting.exists() and picked.filter(verdict="agree").exists() and picked.filter(verdict="discuss").exists()
+    assert picked.filter(verdict="disagree", acknowledged_at__isnull=True).exists()
+    assert SupervisionCase.objects.filter(reason="").exists()  # considered, not picked
+    assert FollowUp.objects.signed().filter(decision="complete").exists()
+    assert FollowUp.objects.signed().filter(decision="discontinue").exists()
+    assert AdverseEvent.objects.exists()
 
 
 def test_due_follow_ups_fix_the_reminders_planning_finds(db):

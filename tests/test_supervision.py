@@ -14,11 +14,13 @@ from django.utils import timezone
 
 from assessments import services as assessment_services
 from assessments.models import ScreeningFlag, Severity
+from assessments.questionnaires.services import questionnaire_submit
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from messaging.models import Notification
-from network.supervision import services
+from network.supervision import selectors, services
 from network.supervision.models import SupervisionAssignment, SupervisionCase, SupervisionPolicy
+from network.supervision.tasks import select_for_supervision
 from patients import services as patient_services
 from tests.course_states import EVALUATION, ready_for_evaluation, sign_consents, signed_dose_plan, signed_evaluation
 from tests.factories import INTAKE_ANSWERS, UserFactory, enrol_totp
@@ -75,6 +77,32 @@ def test_the_first_n_patients_are_picked_and_the_next_is_not(
     assert case_of(patients[0]).supervisor == supervisor
     assert case_of(patients[2]).supervisor is None
     assert services.supervision_reconcile() == 0  # each record considered once
+
+
+@pytest.mark.celery_eager
+def test_signing_puts_the_record_in_the_supervisors_queue_at_once_and_only_once(
+    medical_group, therapist_a, coordinator, supervised, supervisor, client, django_capture_on_commit_callbacks
+):
+    policy(medical_group, first_patients=1, mg_per_kg_threshold=Decimal("2.00"))
+    patient = refer(therapist_a, "Pat", "First", "pat.first@example.test", account=True)
+    patient_services.prescriber_assign(actor=coordinator, patient=patient, prescriber=supervised)
+    ready_for_evaluation(patient)
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluation = signed_evaluation(supervised, patient)
+
+    assert [(case.record_id, case.reason) for case in selectors.queue(supervisor)] == [
+        (evaluation.pk, Reason.FIRST_PATIENTS)
+    ]
+    client.force_login(supervisor)
+    assert b"One of the prescriber" in client.get(reverse("network:supervision")).content
+    select_for_supervision("evaluation", str(evaluation.pk))  # the message delivered twice
+    assert services.supervision_reconcile() == 0  # and the beat finds nothing left to consider
+    assert SupervisionCase.objects.filter(record_id=evaluation.pk).count() == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        plan = signed_dose_plan(supervised, patient, full_dose_mg=Decimal("170.0"))  # 2.125 mg/kg at 80 kg
+    assert SupervisionCase.objects.get(record_id=plan.pk).reason == Reason.MG_PER_KG
+    assert selectors.queue(supervisor).count() == 2
 
 
 def test_with_every_evaluation_sampled_the_patient_after_the_first_n_is_picked_as_sampled(
@@ -334,3 +362,74 @@ def test_discuss_opens_a_thread_between_supervisor_and_prescriber_only(client, a
     page = client.get(url)
     assert b"Tuesday at 5?" in page.content and b"Works for me." in page.content
     assert Notification.objects.filter(kind="supervision_thread", recipient=supervisor).count() == 1
+
+
+def context_url(case, kind, record):
+    return reverse("network:supervision-context-record", args=[case.pk, kind, record.pk])
+
+
+def test_the_grant_opens_the_records_course_read_only_and_nothing_of_another_course_or_patient(
+    client, api, picked, supervisor, supervised, therapist_a, patient_a
+):
+    patient = picked.patient
+    evaluation = patient.evaluations.get()
+    questionnaire_submit(actor=patient.user, patient=patient, instrument="gad7", answers=[2] * 7)
+    plan = signed_dose_plan(supervised, patient)
+    event = adverse_event_services.adverse_event_report(
+        actor=therapist_a, patient=patient, kind="nausea", severity="mild"
+    )
+    discharge = discharged(supervised, patient, "discontinue")
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        questionnaire_submit(actor=patient.user, patient=patient, instrument="phq9", answers=[1] * 9)
+        next_evaluation = signed_evaluation(supervised, patient)  # the next course
+        next_plan = signed_dose_plan(supervised, patient)
+    ready_for_evaluation(patient_a)
+    other_patients = signed_evaluation(supervised, patient_a)
+
+    client.force_login(supervisor)
+    page = client.get(reverse("network:supervision-case", args=[picked.pk])).content.decode()
+    for kind, record in (("dose_plan", plan), ("follow_up", discharge), ("adverse_event", event)):
+        assert context_url(picked, kind, record) in page
+        opened = client.get(context_url(picked, kind, record))
+        assert opened.status_code == 200
+    assert b"Mild" in client.get(context_url(picked, "adverse_event", event)).content
+    assert "gad7" in page and "phq9" not in page  # this course's scores only
+    assert str(next_plan.pk) not in page and str(next_evaluation.pk) not in page
+    for kind, record in (
+        ("dose_plan", next_plan),
+        ("evaluation", next_evaluation),
+        ("evaluation", other_patients),
+        ("follow_up", plan),  # the wrong kind
+    ):
+        assert client.get(context_url(picked, kind, record)).status_code == 404
+    # The grant is not the care team's access: the chart and the patient's API routes stay shut.
+    for url in (f"/api/v1/evaluations/{evaluation.pk}/", f"/api/v1/patients/{patient.pk}/", f"/patients/{patient.pk}/"):
+        assert client.get(url).status_code == 404
+
+    context = api.as_user(supervisor).get(f"/api/v1/network/supervision/cases/{picked.pk}/context/").json()
+    assert {r["id"] for r in context["records"]} == {str(r.pk) for r in (evaluation, plan, discharge, event)}
+    assert [s["instrument"] for s in context["scores"]] == ["gad7"]
+    assert api.as_user(supervised).get(f"/api/v1/network/supervision/cases/{picked.pk}/context/").status_code == 403
+
+    reads = AuditEvent.objects.filter(actor=supervisor, patient=patient, outcome="allowed")
+    assert reads.filter(object_type="treatment.doseplan").exists()
+    assert not reads.exclude(detail__via="supervision").exists()  # every read went through the grant
+    client.force_login(supervised)
+    history = client.get(reverse("records:patient-access-history", args=[patient.pk])).content.decode()
+    assert history.count("(supervision read)") >= 5
+
+
+@pytest.mark.celery_eager
+def test_signing_a_discontinuation_after_an_adverse_event_queues_it_at_once(
+    medical_group, patient_a, therapist_a, supervised, supervisor, django_capture_on_commit_callbacks
+):
+    policy(medical_group, first_patients=0, sample_percent=0)
+    ready_for_evaluation(patient_a)
+    signed_evaluation(supervised, patient_a)
+    adverse_event_services.adverse_event_report(actor=therapist_a, patient=patient_a, kind="nausea", severity="mild")
+    with django_capture_on_commit_callbacks(execute=True):
+        stopped = discharged(supervised, patient_a, "discontinue")
+
+    assert [(case.record_id, case.reason) for case in selectors.queue(supervisor)] == [
+        (stopped.pk, Reason.ADVERSE_EVENT)
+    ]

@@ -59,17 +59,23 @@ def audit_record(actor, action, obj, *, denied=False, fields=(), detail=None):
     return event
 
 
-def audit_record_many(actor, action, objects):
+def audit_record_many(actor, action, objects, *, detail=None):
     """One event per object shown in a list, written in a single INSERT of arrays: no model instance per row
-    (a page of 50 would build 50). Returns how many events were written."""
+    (a page of 50 would build 50). `detail`: as audit_record's, the same for every event. Returns how many events
+    were written."""
     objects = list(objects)
     context = request_context.current()
     if connection.vendor != "postgresql":  # SQLite (`make run`) has no unnest: the ORM's bulk INSERT
-        events = [_event(actor, action, **_object_fields(obj), denied=False, context=context) for obj in objects]
+        events = [
+            _event(actor, action, **_object_fields(obj), denied=False, context=context, detail=detail)
+            for obj in objects
+        ]
         return len(AuditEvent.objects.bulk_create(events))
     if not objects:
         return 0
-    template = _event(actor, action, object_type="", object_id="", patient_id=None, denied=False, context=context)
+    template = _event(
+        actor, action, object_type="", object_id="", patient_id=None, denied=False, context=context, detail=detail
+    )
     columns = ", ".join(f'"{name}"' for name in (*MANY_SHARED, "object_type", "object_id", "patient_id"))
     meta = AuditEvent._meta
     shared = [meta.get_field(name).get_db_prep_save(getattr(template, name), connection) for name in MANY_SHARED[1:]]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
+from kapcare.celery import enqueue_on_commit
 from kapcare.rules import RuleRefused
 
 from .mode import signing
@@ -33,6 +34,16 @@ def record_sign(record: SignedRecord, *, actor, at=None, content=None, **also) -
         record.save()
     audit_record(actor, AuditEvent.Action.UPDATE, record)
     return record
+
+
+SELECT_FOR_SUPERVISION = "network.supervision.tasks.select_for_supervision"
+
+
+def supervision_consider_on_commit(kind, record):
+    """Once the signature commits, network.supervision considers the prescriber's signed record (`kind`: its
+    SupervisionCase.Kind) for their supervisor's queue; its policy decides. Enqueued by task name, ids only: the
+    apps that sign sit below the network. The reconcile beat picks up a record whose message was lost."""
+    enqueue_on_commit(SELECT_FOR_SUPERVISION, kind, str(record.pk))
 
 
 def record_transition(record: SignedRecord, *, actor, status, **changes) -> SignedRecord:

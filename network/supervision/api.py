@@ -1,5 +1,6 @@
 """API of supervision (/api/v1/network/supervision/cases/): the caller's cases (scoped as the web pages), the
-supervisor's review and the prescriber's acknowledgement. The record itself is read on the case's web page."""
+supervisor's review and the prescriber's acknowledgement, and the supervisor's read of the record and its context
+(`context/`, through the supervision grant; network.supervision.selectors says what it holds)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers
@@ -54,6 +55,27 @@ class CommentOutSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class ContextRecordSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    id = serializers.UUIDField()
+    fields = serializers.DictField()
+
+
+class ScoreSerializer(serializers.Serializer):
+    instrument = serializers.CharField()
+    submitted_at = serializers.DateTimeField()
+    total_score = serializers.IntegerField()
+    severity = serializers.CharField()
+
+
+class ContextSerializer(serializers.Serializer):
+    """The case's context for its supervisor (network.supervision.selectors: what the grant opens)."""
+
+    course = serializers.UUIDField(source="course.pk", allow_null=True, default=None)
+    records = ContextRecordSerializer(many=True)
+    scores = ScoreSerializer(many=True)
+
+
 class SupervisionCaseViewSet(ScopedViewSet, mixins.ListModelMixin):
     """A supervisor's queue and reviews, a prescriber's feedback, a coordinator's view of their group's cases."""
 
@@ -72,6 +94,21 @@ class SupervisionCaseViewSet(ScopedViewSet, mixins.ListModelMixin):
 
     def retrieve(self, request, pk=None):
         return Response(self.get_serializer(self.audited_read(self.get_object())).data)
+
+    @extend_schema(responses=ContextSerializer)
+    @action(detail=True, methods=["get"], serializer_class=ContextSerializer)
+    def context(self, request, pk=None):
+        """The picked record and its context, read-only through the supervisor's grant (audited as a supervision
+        read); the case's other parties are refused (403)."""
+        case = self.get_object()
+        access.require_supervision_side(request.user, case, "supervisor")
+        record = selectors.supervised_record(request.user, case)
+        grant = selectors.supervised_context(request.user, case, record)
+        records = [
+            {"kind": kind, "id": obj.pk, "fields": selectors.record_values(obj)}
+            for kind, obj in selectors.context_items(grant)
+        ]
+        return Response(ContextSerializer({"course": grant.course, "records": records, "scores": grant.scores}).data)
 
     @action(detail=True, methods=["post"], serializer_class=ReviewSerializer)
     def review(self, request, pk=None):

@@ -1,13 +1,13 @@
 """Writes of supervision: assigning a supervisor, selecting signed records by the policy, the review and the
-prescriber's acknowledgement. Selection runs from a Celery task (lower apps sign records and cannot call up
-here): `supervision_select` for one record, `supervision_reconcile` for every recently signed record not yet
-considered (the beat task)."""
+prescriber's acknowledgement. Selection runs from Celery tasks (lower apps sign records and cannot call up
+here): `supervision_select` for one record, enqueued by each sign service on commit, and `supervision_reconcile`
+for every recently signed record not yet considered (the beat task, for a lost message)."""
 
 import hashlib
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
@@ -125,15 +125,19 @@ def supervision_select(*, actor, kind, record):
     policy = policy_of(assignment.prescriber.organization_id)
     reason = REASONS[kind](record, policy)
     picked = reason != Reason.NOT_PICKED
-    case = SupervisionCase.objects.create(
-        kind=kind,
-        record_id=record.pk,
-        patient_id=record.patient_id,
-        prescriber_id=record.prescriber_id,
-        supervisor_id=assignment.supervisor_id if picked else None,
-        reason=reason,
-        due_on=timezone.localdate() + timedelta(days=policy.review_days) if picked else None,
-    )
+    try:
+        with transaction.atomic():  # the signature's task and the reconcile beat may race: one case per record
+            case = SupervisionCase.objects.create(
+                kind=kind,
+                record_id=record.pk,
+                patient_id=record.patient_id,
+                prescriber_id=record.prescriber_id,
+                supervisor_id=assignment.supervisor_id if picked else None,
+                reason=reason,
+                due_on=timezone.localdate() + timedelta(days=policy.review_days) if picked else None,
+            )
+    except IntegrityError:
+        return SupervisionCase.objects.get(kind=kind, record_id=record.pk)
     if picked:
         audit_record(actor, AuditEvent.Action.CREATE, case)
     return case

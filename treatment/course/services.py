@@ -21,7 +21,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from kapcare.services import service
-from kapcare.signing.services import record_sign, record_transition
+from kapcare.signing.services import record_sign, record_transition, supervision_consider_on_commit
 from patients import services as patient_services
 from patients.due_work import keeps_due_work
 from patients.models import Patient, Stage
@@ -257,6 +257,7 @@ def dose_plan_sign(*, actor, plan) -> DosePlan:
         course_id=plan.course_id, status=DosePlan.Status.SIGNED
     ):
         record_transition(previous, actor=actor, status=DosePlan.Status.SUPERSEDED, superseded_at=now)
+    supervision_consider_on_commit("dose_plan", plan)
     return record_sign(plan, actor=actor, at=now, prescriber=actor)
 
 
@@ -428,6 +429,7 @@ def follow_up_sign(*, actor, follow_up) -> FollowUp:
         )
     now = timezone.now()
     record_sign(follow_up, actor=actor, at=now, prescriber=actor)
+    supervision_consider_on_commit("follow_up", follow_up)  # a discontinuation after an adverse event is picked
 
     if decision == FollowUp.Decision.MORE_DOSES:
         plan = draft or DosePlan(

@@ -106,7 +106,13 @@ LAST_NAMES = (
 )
 REASONS = [Referral.Reason.TREATMENT_RESISTANT_DEPRESSION, Referral.Reason.TRAUMA, Referral.Reason.ANXIETY]
 # Stage of the course and how likely it is.
-STAGE_WEIGHTS = {Stage.PREPARATION: 2, Stage.DOSING: 5, Stage.MAINTENANCE: 2, Stage.COMPLETED: 1}
+STAGE_WEIGHTS = {
+    Stage.PREPARATION: 2,
+    Stage.DOSING: 5,
+    Stage.MAINTENANCE: 2,
+    Stage.COMPLETED: 1,
+    Stage.DISCONTINUED: 0.3,
+}
 QUESTIONNAIRES = ("phq9", "gad7", "pcl5")
 
 
@@ -179,6 +185,7 @@ class Command(BaseCommand):
         self.now = timezone.now()
         self.password_hash = make_password(PASSWORD)
         self.due_follow_ups = due_follow_ups
+        self.weight_of = {}  # patient id -> the evaluation's weight (the chunk's, for supervision's mg/kg)
         staff = self.create_staff(therapists, prescribers)
         self.in_test = connection.in_atomic_block
         with connection.cursor() as cursor:
@@ -188,7 +195,7 @@ class Command(BaseCommand):
         for first in range(0, patients, CHUNK):
             count = min(CHUNK, patients - first)
             with transaction.atomic(), signing():  # rows written as signed, as their sign services would
-                rows = Rows()
+                rows, self.weight_of = Rows(), {}
                 for index in range(first, first + count):
                     self.build_patient(rows, staff, index)
                 for seeder in EXTRA_SEEDERS:
@@ -198,7 +205,10 @@ class Command(BaseCommand):
             self.stderr.write(
                 f"  {first + count}/{patients} patients, {total_rows} rows, {time.monotonic() - started:.1f} s"
             )
-        # Rows went in around the services, so their due work is stored here, as the beat task would.
+        # Rows went in around the services, so their due work is stored here, as the beat task would. Statistics
+        # first: on tables COPY just filled, the planner has none and picks plans that take minutes per chunk.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         due_rows = due_work.reconcile()
         self.stderr.write(f"  due work stored: {due_rows} rows, {time.monotonic() - started:.1f} s")
         if not connection.in_atomic_block:  # VACUUM cannot run in a transaction (a test's)
@@ -312,7 +322,8 @@ class Command(BaseCommand):
             rows.add(CareTeamMember(patient=patient, clinician=clinician, role=role, active_from=referred_at))
         intake = rows.add(self.intake(patient, account, intake_at))
         evaluation = rows.add(self.evaluation(patient, prescriber, intake, evaluated_at))
-        ended = stage == Stage.COMPLETED
+        self.weight_of[patient.pk] = evaluation.weight_kg
+        ended = stage in (Stage.COMPLETED, Stage.DISCONTINUED)
         course = rows.add(
             TreatmentCourse(
                 patient=patient,
@@ -321,7 +332,14 @@ class Command(BaseCommand):
             )
         )
         plan = rows.add(self.dose_plan(course, patient, prescriber, evaluated_at))
-        if not ended:
+        signed = [("evaluation", evaluation), ("dose_plan", plan)]
+        if stage == Stage.MAINTENANCE:  # the visit that moved the course to maintenance
+            visit = self.signed_follow_up(course, prescriber, evaluated_at, FollowUp.Decision.MAINTENANCE)
+            signed.append(("follow_up", rows.add(visit)))
+        if ended:
+            decision = FollowUp.Decision.COMPLETE if stage == Stage.COMPLETED else FollowUp.Decision.DISCONTINUE
+            signed.append(("follow_up", rows.add(self.signed_follow_up(course, prescriber, course.ended_at, decision))))
+        else:
             rows.add(
                 FollowUp(
                     course=course,
@@ -330,6 +348,7 @@ class Command(BaseCommand):
                     due_on=self.follow_up_due_on(),
                 )
             )
+        rows.by_model.setdefault("signed", []).extend((kind, record, prescriber) for kind, record in signed)
         self.sessions(rows, patient, course, plan, therapist, stage, evaluated_at)
         self.questionnaires(rows, patient, account, evaluated_at)
         self.audit_trail(rows, patient, therapist, prescriber, account, evaluation)
@@ -431,6 +450,28 @@ class Command(BaseCommand):
         )
         plan.content_hash = plan.compute_hash()
         return plan
+
+    def signed_follow_up(self, course, prescriber, at, decision):
+        """A signed visit: a discharge when the course ended (signed that day, or late a few days in ten), or the
+        visit that moved the course to maintenance (about a month after the evaluation)."""
+        if decision == FollowUp.Decision.MAINTENANCE:
+            at = min(at + timedelta(days=30), self.now - timedelta(days=1))
+        late = self.random.random() < 0.1
+        follow_up = FollowUp(
+            course=course,
+            patient=course.patient,
+            prescriber=prescriber,
+            due_on=(at - timedelta(days=self.random.randint(1, 6) if late else 0)).date(),
+            symptoms="Mood lifted; sleeping better." if decision != FollowUp.Decision.DISCONTINUE else "Worse.",
+            side_effects="Transient nausea.",
+            decision=decision,
+            rationale="As discussed with the patient and the therapist.",
+            status=FollowUp.Status.SIGNED,
+            signed_at=at,
+            signed_by=prescriber,
+        )
+        follow_up.content_hash = follow_up.compute_hash()
+        return follow_up
 
     def sessions(self, rows, patient, course, plan, therapist, stage, start):
         """2-12 sessions: preparation, then dosing and integration in turn; the last ones still ahead."""
@@ -685,6 +726,115 @@ def seed_consents(command, rows, staff):
             )
 
 
+def seed_adverse_events(command, rows, staff):
+    """Side effects reported after about one completed dosing session in twelve (mostly mild), and a moderate one
+    in most courses discontinued: the outcomes page's rates per 100 dosing sessions and reasons to stop. The load's
+    first patient always reports one (between sessions), so the side-effect list has rows at any size (the query
+    counts of tests/test_query_counts compare sizes)."""
+    AdverseEvent = model_or_none("treatment.AdverseEvent")
+    if AdverseEvent is None:
+        return
+    rnd = command.random
+    kinds = [kind for kind in AdverseEvent.Kind.values if kind != AdverseEvent.Kind.OTHER]
+
+    def report(course_id, patient_id, session, therapist, severity):
+        values = {
+            "course_id": course_id,
+            "patient_id": patient_id,
+            "session": session,
+            "reported_by": therapist,
+            "kind": rnd.choice(kinds),
+            "severity": severity,
+            "onset_minutes": rnd.randint(10, 120) if session else None,
+            "who_was_told": "the prescriber",
+        }
+        rows.add(only_fields(AdverseEvent, values))
+
+    if not getattr(command, "first_adverse_event", False):
+        first, therapist = rows.by_model[TreatmentCourse][0], rows.by_model["patients"][0][1]
+        report(first.pk, first.patient_id, None, therapist, "mild")
+        command.first_adverse_event = True
+    stopped = {p.pk for p, *_ in rows.by_model.get("patients", []) if p.stage == Stage.DISCONTINUED}
+    for session, therapist in rows.by_model.get("sessions", []):
+        if session.kind != TherapySession.Kind.DOSING or session.status != TherapySession.Status.COMPLETED:
+            continue
+        harmed = session.patient_id in stopped and rnd.random() < 0.5
+        if not harmed and rnd.random() >= 1 / 12:
+            continue
+        severity = "moderate" if harmed else rnd.choices(["mild", "moderate", "severe"], weights=[80, 17, 3])[0]
+        report(session.course_id, session.patient_id, session, therapist, severity)
+
+
+def seed_supervision(command, rows, staff):
+    """A supervising psychiatrist over every load prescriber, the medical group's policy (its defaults) and a case
+    for each signed evaluation, dose plan and follow-up, picked as the policy picks (a prescriber's first patients
+    in the order they were seeded, then the deterministic sample; dose plans above the mg/kg threshold;
+    discontinuations after an adverse event). Picked cases are in every state: reviewed agree, discuss, disagree
+    (acknowledged or not), and waiting (due or overdue), most of those from the last two months."""
+    Case = model_or_none("network.SupervisionCase")
+    if Case is None:
+        return
+    if not hasattr(command, "supervision_policy"):
+        command.supervision_policy = supervision_setup(command, staff)
+        command.first_patients = {}
+    policy, supervisor = command.supervision_policy
+    harmed = {event.course_id for event in rows.by_model.get(model_or_none("treatment.AdverseEvent"), [])}
+    for kind, record, prescriber in rows.by_model.get("signed", []):
+        reason = supervision_reason(command, policy, kind, record, harmed)
+        rows.add(Case(**supervision_case(command, policy, kind, record, prescriber, supervisor, reason)))
+
+
+def supervision_setup(command, staff):
+    from network.supervision.models import SupervisionAssignment, SupervisionPolicy
+
+    supervisor = command.user(f"supervisor@{DOMAIN}", User.Role.PRESCRIBER, "Supervisor", "Psychiatry", staff.group)
+    ClinicianProfile.objects.create(user=supervisor, approved_at=command.now)
+    for prescriber in staff.prescribers:
+        SupervisionAssignment.objects.create(prescriber=prescriber, supervisor=supervisor)
+    return SupervisionPolicy.objects.create(medical_group=staff.group), supervisor
+
+
+def supervision_reason(command, policy, kind, record, harmed):
+    from network.supervision import services as supervision
+    from network.supervision.models import SupervisionCase
+
+    Reason = SupervisionCase.Reason
+    if kind == "evaluation":
+        rank = command.first_patients[record.prescriber_id] = command.first_patients.get(record.prescriber_id, 0) + 1
+        if rank <= policy.first_patients:
+            return Reason.FIRST_PATIENTS
+        return Reason.SAMPLED if supervision.is_sampled(policy, record.pk) else Reason.NOT_PICKED
+    if kind == "dose_plan":
+        mg_per_kg = record.mg_per_kg(command.weight_of[record.patient_id])
+        return Reason.MG_PER_KG if mg_per_kg > policy.mg_per_kg_threshold else Reason.NOT_PICKED
+    stopped = record.decision == FollowUp.Decision.DISCONTINUE and record.course_id in harmed
+    return Reason.ADVERSE_EVENT if stopped else Reason.NOT_PICKED
+
+
+def supervision_case(command, policy, kind, record, prescriber, supervisor, reason):
+    """The case's columns; a picked record's review state follows its age (older records are reviewed)."""
+    values = {"kind": kind, "record_id": record.pk, "patient_id": record.patient_id, "prescriber": prescriber}
+    if not reason:
+        return values
+    due_on = record.signed_at.date() + timedelta(days=policy.review_days)
+    values.update(reason=reason, supervisor=supervisor, due_on=due_on)
+    age = (command.now - record.signed_at).days
+    if command.random.random() < (0.6 if age < 60 else 0.05):
+        return values  # waiting: due, or overdue (most of the older ones reviewed)
+    verdict = command.random.choices(["agree", "discuss", "disagree"], weights=[70, 15, 15])[0]
+    reviewed_at = record.signed_at + timedelta(days=command.random.randint(1, policy.review_days))
+    values.update(verdict=verdict, reviewed_at=min(reviewed_at, command.now))
+    if verdict != "agree":
+        values["comment"] = (
+            "Recheck the blood pressure before the next dose."
+            if verdict == "disagree"
+            else "Let us talk about the titration."
+        )
+    if verdict == "disagree" and command.random.random() < 2 / 3:
+        values["acknowledged_at"] = values["reviewed_at"] + timedelta(days=1)
+    return values
+
+
 # Reminders (messaging.reminders) are planned from these records by the planner; the load set adds none of its
 # own. The lead adds a seeder here if the bench should hold reminder rows.
-EXTRA_SEEDERS = [seed_messages, seed_vitals, seed_notes, seed_consents]
+EXTRA_SEEDERS = [seed_messages, seed_vitals, seed_notes, seed_consents, seed_adverse_events, seed_supervision]
