@@ -57,7 +57,7 @@ def _flushes_the_database(item):
     marker = item.get_closest_marker("django_db")
     transactional = marker is not None and marker.kwargs.get("transaction", False)
     fixtures = getattr(item, "fixturenames", ())
-    return transactional or "transactional_db" in fixtures or "live_server" in fixtures
+    return transactional or any(name in fixtures for name in ("transactional_db", "live_server", "demo_site"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -115,14 +115,18 @@ def _celery_eager_when_marked(request):
 CLINIC_HOUR_UTC = time(21)  # 13:00 in California (14:00 in summer): five hours back and three ahead stay 08:00-18:00
 
 
+def next_clinic_hour():
+    now = datetime.now(UTC)
+    at = datetime.combine(now.date(), CLINIC_HOUR_UTC, tzinfo=UTC)
+    return at if at >= now else at + timedelta(days=1)
+
+
 @pytest.fixture(autouse=True)
 def _at_a_clinic_hour():
     """Sessions are booked only at clinic hours (treatment.visits: 08:00-18:00 in the patient's zone), and
     the tests book "in N days" from now: so every test runs with the clock moved forward (never back) to the
     next 21:00 UTC, and ticking. A test that travels further does so from there."""
-    now = datetime.now(UTC)
-    at = datetime.combine(now.date(), CLINIC_HOUR_UTC, tzinfo=UTC)
-    with time_machine.travel(at if at >= now else at + timedelta(days=1), tick=True):
+    with time_machine.travel(next_clinic_hour(), tick=True):
         yield
 
 

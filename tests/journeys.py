@@ -2,9 +2,17 @@
 console, and the viewport sizes and screenshot folder. A pytest plugin (fixtures.py's `pytest_plugins`), so
 `clinic_staff` is a fixture for every journey; the helpers are imported."""
 
+import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.testcases import LiveServerThread
 
 from kapcare.accounts.models import User
 from patients import content
@@ -36,6 +44,48 @@ def clinic_staff(live_server, settings):
     )
     ClinicianProfileFactory(user=prescriber, licence_state="CA")
     return {"url": live_server.url, "therapist": therapist, "prescriber": prescriber}
+
+
+@pytest.fixture(scope="module")
+def demo_site(django_db_setup, django_db_blocker):
+    """The demo (`seed_demo`) made once for a module of browser tests that only read it, and a live server of
+    the module's own: the address. Seeding per test (as `live_server` with its per-test flush would) cost
+    about 20 s a test. The rows are committed, so the module's tests take plain `db` access; afterwards the
+    database is flushed, as after any transactional test. A test that must change the demo (say, enrol a
+    second factor) belongs in a module with the per-test `live_server`."""
+    from .fixtures import next_clinic_hour
+
+    server = LiveServerThread("localhost", StaticFilesHandler, port=0)
+    server.daemon = True
+    server.start()
+    server.is_ready.wait()
+    if server.error:
+        raise server.error
+    url = f"http://localhost:{server.port}"
+    with (
+        override_settings(KAPCARE_REQUIRE_MFA=False, KAPCARE_BASE_URL=url),
+        django_db_blocker.unblock(),
+    ):
+        # Seeded a little before the clock each test runs at (fixtures._at_a_clinic_hour), so nothing is "later".
+        with time_machine.travel(next_clinic_hour() - timedelta(minutes=2)):
+            call_command("seed_demo", stdout=io.StringIO())
+        try:
+            yield url
+        finally:
+            server.terminate()
+            _close_server_connections()
+            call_command("flush", interactive=False, verbosity=0)
+
+
+def _close_server_connections():
+    """The live server's request threads are daemons that close their database connection when the browser closes
+    the socket, which may come after the server stops: end those sessions (this worker's database only), so the
+    test database can be dropped at the end of the run."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def watch(page):

@@ -1,25 +1,17 @@
 """The demo, driven through Debian's Chromium: each role signs in and sees its own dashboard and nobody else's.
 
-`make run` serves the demo without a second factor, so most tests turn KAPCARE_REQUIRE_MFA off; one test
-signs a clinician in with a real TOTP code on allauth's second-factor page.
+`make run` serves the demo without a second factor, and so does this module's server (journeys.demo_site, seeded
+once for the module); test_browser_totp.py signs a clinician in with a real TOTP code.
 """
 
-import io
-import re
-import time
 from pathlib import Path
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-from kapcare.accounts.models import User
 from patients.models import Patient
 
-from .factories import enrol_totp
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("demo_site_browser")]
 
 DEMO_PASSWORD = "kapcare-demo-2026"
 DOMAIN = "demo.kapcare.test"
@@ -50,10 +42,8 @@ CLINICAL = {
 
 
 @pytest.fixture
-def demo(live_server, settings):
-    settings.KAPCARE_REQUIRE_MFA = False
-    call_command("seed_demo", stdout=io.StringIO())
-    return live_server.url
+def demo(demo_site):
+    return demo_site
 
 
 @pytest.fixture
@@ -201,33 +191,3 @@ def test_desktop_screenshot(page, demo, browser_log):
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "therapist-desktop.png"), full_page=True)
-
-
-def fresh_totp_code(secret, period=30):
-    """The current code, computed past the window edge when fewer than 3 s of the window remain."""
-    if period - time.time() % period < 3:
-        time.sleep(period - time.time() % period + 0.2)
-    return format_hotp_value(hotp_value(secret, int(time.time()) // period))
-
-
-def test_full_totp_login_for_a_clinician(page, demo, browser_log, settings):
-    settings.KAPCARE_REQUIRE_MFA = True
-    secret = enrol_totp(User.objects.get(email=f"therapist@{DOMAIN}"))
-
-    sign_in(page, demo, "therapist")
-    page.wait_for_url(f"{demo}/accounts/2fa/authenticate/")
-    expect(page.locator("main h1")).to_contain_text("Two-Factor")
-    wrong = f"{(int(fresh_totp_code(secret)) + 1) % 1_000_000:06d}"
-    page.fill("input[name=code]", wrong)
-    page.click("main button[type=submit]:not([form])")
-    expect(page.locator("main")).to_contain_text("Incorrect code.")
-    assert page.url == f"{demo}/accounts/2fa/authenticate/"
-
-    page.fill("input[name=code]", fresh_totp_code(secret))
-    page.click("main button[type=submit]:not([form])")
-    page.wait_for_url(f"{demo}/")
-    expect(page.locator("#dashboard-title")).to_have_text("My patients")
-    expect(page.locator("table.patients")).to_contain_text("Brooks, Taylor")
-    expect(page.locator("body")).not_to_contain_text("Patel")
-    assert re.search(r"Sam Rivera", page.locator(".site-header").inner_text())
-    no_csp_or_console_errors(browser_log)

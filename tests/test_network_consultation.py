@@ -364,34 +364,6 @@ def test_the_facilitator_records_attendance_on_the_meeting_page(client, peers, t
     assert client.post(f"/network/meetings/{meeting.pk}/", {"attendees": [str(therapist_b.pk)]}).status_code == 403
 
 
-def test_the_demo_has_trained_clinicians_and_a_group_with_two_past_meetings_and_a_case(db, settings, tmp_path):
-    from django.core.management import call_command
-
-    from kapcare.accounts import credentials
-    from kapcare.accounts.models import KAPTraining, User
-    from network.consultation.models import ConsultationGroup
-    from network.joining.models import Application
-
-    settings.PRIVATE_MEDIA_ROOT = tmp_path
-    call_command("seed_demo", verbosity=0)
-    call_command("seed_demo", verbosity=0)  # idempotent
-
-    peers = ConsultationGroup.objects.get()
-    past = peers.meetings.filter(starts_at__lt=timezone.now())
-    assert past.count() == 2 and all(meeting.attendance.count() == 4 for meeting in past)
-    assert peers.meetings.filter(starts_at__gt=timezone.now()).count() == 3
-    presentation = peers.presentations.get()
-    assert presentation.scores and presentation.dose_plan and presentation.meeting in past
-    demo_staff = User.objects.filter(role__in=User.CLINICIAN_ROLES, email__endswith="demo.kapcare.test")
-    joined = Application.objects.filter(account__isnull=False).values("account")  # approved, training still to do
-    supervisor = "supervisor@demo.kapcare.test"  # supervises prescribers (issue 18), treats no patients
-    for clinician in demo_staff.exclude(pk__in=joined).exclude(email=supervisor):
-        transcript = training_selectors.transcript(clinician)
-        assert transcript.missing == [c for c, _ in transcript.required if c.title != "KAP foundations"]
-        assert KAPTraining.objects.filter(clinician=clinician).count() == 1
-    assert credentials.missing_to_sign(User.objects.get(email="prescriber@demo.kapcare.test"), "CA") == []
-
-
 PAGE_STATUS = {
     # role: (group page, meeting page, presentation page)
     "therapist_a": (200, 200, 200),

@@ -305,24 +305,3 @@ def test_only_the_medical_groups_coordinators_reach_applications(
     assert client.get(f"/network/applications/{application.pk}/").status_code == 404
     assert AuditEvent.objects.filter(object_id=str(application.pk), outcome="denied").exists()
     assert api.as_user(coordinator).get(f"{APPLICATIONS}{application.pk}/").status_code == 200
-
-
-def test_seed_demo_has_an_approved_and_a_pending_applicant_and_keeps_its_clinicians_practising(db):
-    import io
-
-    from django.core.management import call_command
-
-    from kapcare.accounts import credentials
-
-    call_command("seed_demo", stdout=io.StringIO())
-    call_command("seed_demo", stdout=io.StringIO())  # idempotent
-
-    approved = Application.objects.get(email="applicant.approved@demo.kapcare.test")
-    assert approved.status == Application.Status.APPROVED and approved.account.clinician_profile.is_approved
-    assert credentials.standing_gaps(approved.account) == ["no KAP training recorded"]
-    assert approved.account.check_password("kapcare-demo-2026")
-    pending = Application.objects.get(email="applicant.pending@demo.kapcare.test")
-    assert pending.status == Application.Status.SUBMITTED and pending.account is None
-    for local in ("prescriber", "therapist", "therapist2", "therapist3"):
-        clinician = User.objects.get(email=f"{local}@demo.kapcare.test")
-        assert credentials.missing_to_treat(clinician, "CA") == [], local

@@ -2,17 +2,15 @@
 scrolls sideways, and axe-core finds no serious or critical WCAG 2.2 AA violation. The same walk writes the
 README's screenshots (`make screenshots`, KAPCARE_SCREENSHOTS=docs/screenshots)."""
 
-import io
 import os
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core.management import call_command
 
 from patients.models import Patient
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("demo_site_widths")]
 
 DEMO_PASSWORD = "kapcare-demo-2026"
 WIDTHS = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1366, "height": 900}}
@@ -50,10 +48,8 @@ def prescribing_pages(patient):
 
 
 @pytest.fixture
-def demo(live_server, settings):
-    settings.KAPCARE_REQUIRE_MFA = False
-    call_command("seed_demo", stdout=io.StringIO())
-    return live_server.url
+def demo(demo_site):
+    return demo_site
 
 
 def sign_in(page, base, local):

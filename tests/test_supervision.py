@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -254,17 +253,6 @@ def test_a_supervisor_is_never_supervised_by_their_own_supervisee(coordinator, s
 def test_only_a_coordinator_assigns_supervisors(supervised, supervisor):
     with pytest.raises(PermissionDenied):
         services.supervisor_assign(actor=supervised, prescriber=supervisor, supervisor=supervised)
-
-
-def test_seed_demo_has_a_supervisor_and_reviews_in_each_state():
-    call_command("seed_demo", verbosity=0)
-    call_command("seed_demo", verbosity=0)  # idempotent
-
-    supervisor = User.objects.get(email="supervisor@demo.kapcare.test")
-    cases = SupervisionCase.objects.filter(supervisor=supervisor)
-    assert cases.filter(verdict="disagree", acknowledged_at__isnull=True).count() == 1
-    assert cases.filter(verdict="agree").count() == 1
-    assert cases.filter(reviewed_at__isnull=True).exists()
 
 
 def test_an_eligible_evaluation_over_a_dismissed_absolute_flag_is_picked(

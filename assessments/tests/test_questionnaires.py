@@ -209,21 +209,6 @@ def test_the_list_takes_the_same_queries_for_1_and_20(api, therapist_a, patient,
     assert one == twenty == LIST_QUERIES
 
 
-def test_seed_demo_gives_taylor_an_improving_score_history(db):
-    import io
-
-    from django.core.management import call_command
-
-    call_command("seed_demo", stdout=io.StringIO())
-    call_command("seed_demo", stdout=io.StringIO())  # idempotent
-
-    responses = QuestionnaireResponse.objects.filter(patient__email="patient@demo.kapcare.test")
-    for code in ("phq9", "gad7"):
-        totals = list(responses.filter(instrument=code).order_by("submitted_at").values_list("total_score", flat=True))
-        assert len(totals) >= 3 and totals == sorted(totals, reverse=True) and totals[0] >= 15
-    assert not SafetyAlert.objects.filter(kind__startswith="phq9").exists()
-
-
 # The C-SSRS screener over the API (answers in item order 1, 2, 3, 4, 5, 6, 6a; null for a skipped item).
 
 

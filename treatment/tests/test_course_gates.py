@@ -253,28 +253,6 @@ def test_naive_or_bad_times_are_field_errors(api, therapist_a, patient_a):
     assert response.status_code == 400
 
 
-def test_seed_demo_builds_courses_through_the_services(db):
-    import io
-
-    from django.core.management import call_command
-
-    from assessments.models import Evaluation
-    from patients.models import Patient
-    from treatment.models import DosePlan
-
-    call_command("seed_demo", stdout=io.StringIO())
-    call_command("seed_demo", stdout=io.StringIO())  # idempotent
-
-    taylor = Patient.objects.get(email="patient@demo.kapcare.test")
-    assert taylor.stage == Stage.DOSING
-    assert Evaluation.objects.signed().get(patient=taylor).decision == "eligible"
-    assert DosePlan.objects.signed().filter(patient=taylor).count() == 1
-    done = TherapySession.objects.filter(patient=taylor, status="completed")
-    assert {"preparation", "dosing", "integration"} <= set(done.values_list("kind", flat=True))
-    stages = set(Patient.objects.values_list("stage", flat=True))
-    assert {"referred", "intake", "evaluation", "preparation", "dosing", "maintenance", "completed"} <= stages
-
-
 # Found by review: ways round the gates that are now closed.
 
 

@@ -345,26 +345,6 @@ def test_dashboard_lists_cost_a_fixed_number_of_queries(client, prescriber, ther
     assert queries == DASHBOARD_QUERIES["prescriber"]  # its rows share the page's audit INSERT
 
 
-def test_seed_demo_reaches_maintenance_and_discharge_through_follow_ups(db):
-    import io
-
-    from django.core.management import call_command
-
-    from patients.models import Patient
-
-    call_command("seed_demo", stdout=io.StringIO())
-
-    avery = Patient.objects.get(email="avery.thompson@demo.kapcare.test")
-    drew = Patient.objects.get(email="drew.kowalski@demo.kapcare.test")
-    taylor = Patient.objects.get(email="patient@demo.kapcare.test")
-    assert (avery.stage, drew.stage, taylor.stage) == (Stage.MAINTENANCE, Stage.COMPLETED, Stage.DOSING)
-    assert FollowUp.objects.signed().get(patient=avery).decision == "maintenance"
-    assert FollowUp.objects.signed().get(patient=drew).decision == "complete"
-    assert drew.courses.get().ended_at is not None
-    due = FollowUp.objects.pending().get(patient=taylor).due_on
-    assert 0 < (due - timezone.localdate()).days <= 7
-
-
 def test_bad_input_is_a_400_never_a_500(api, prescriber, therapist_a, patient_a):
     dosed(therapist_a, prescriber, patient_a)
     pending = FollowUp.objects.pending().get(patient=patient_a)

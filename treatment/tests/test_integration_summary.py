@@ -13,7 +13,6 @@ from tests.note_states import integration_session, past_session
 from treatment.models import IntegrationSummary, TherapySession
 from treatment.notes import selectors as note_selectors
 from treatment.notes import services as note_services
-from treatment.notes.selectors import visible_psychotherapy_notes
 
 URL = "/api/v1/integration-summaries/"
 SUMMARY = {
@@ -110,24 +109,3 @@ def test_the_session_page_form_saves_it_and_shares_it_to_the_team(client, therap
     assert Message.objects.filter(source_id=str(summary.pk)).exists()
     client.force_login(prescriber)
     assert SUMMARY["concerns_for_prescriber"] in client.get(page).content.decode()
-
-
-def test_seed_demo_documents_taylors_sessions_through_the_services(db):
-    import io
-
-    from django.core.management import call_command
-
-    from patients.models import Patient
-    from treatment.models import SessionNote
-
-    call_command("seed_demo", stdout=io.StringIO())
-
-    taylor = Patient.objects.get(email="patient@demo.kapcare.test")
-    notes = SessionNote.objects.filter(patient=taylor)
-    assert notes.signed().count() >= 4
-    assert notes.drafts().count() == 1, "one unsigned note for the dashboards"
-    assert IntegrationSummary.objects.filter(patient=taylor).count() == 2
-    therapist = taylor.referred_by
-    assert visible_psychotherapy_notes(therapist).filter(patient=taylor).count() == 1
-    assert note_selectors.unsigned_notes(therapist)
-    assert all(len(note.content_hash) == 64 for note in notes.signed())
