@@ -187,11 +187,29 @@ def test_a_signed_summary_is_corrected_by_an_addendum_on_the_page(client, api, t
     assert IntegrationSummary.objects.get(pk=summary.pk).themes == SUMMARY["themes"]
 
 
-def test_an_addendum_to_another_patients_summary_is_a_404(client, therapist_b, session):
-    client.force_login(therapist_b)
+def test_an_addendum_by_another_therapist_is_a_404_and_by_the_prescriber_a_403(
+    client, therapist_a, therapist_b, prescriber, session
+):
+    summary = note_services.integration_summary_save(actor=therapist_a, session=session, data=SUMMARY)
+    note_services.integration_summary_sign(actor=therapist_a, summary=summary)
     page = f"/patients/{session.patient_id}/sessions/{session.pk}/notes/"
+    form = {"summary-addendum-body": "x", "next": page}
 
-    response = client.post(f"{page}integration-summary/addenda/", {"summary-addendum-body": "x", "next": page})
-
-    assert response.status_code == 404
+    client.force_login(therapist_b)
+    assert client.post(f"{page}integration-summary/addenda/", form).status_code == 404
+    client.force_login(prescriber)
+    assert client.post(f"{page}integration-summary/addenda/", form).status_code == 403
     assert not IntegrationSummaryAddendum.objects.exists()
+
+
+def test_writing_and_signing_in_one_request_keeps_the_draft_when_refused(api, therapist_a, session):
+    body = {"session": str(session.pk), "themes": "Grief.", "sign": True}
+
+    refused = api.as_user(therapist_a).post(URL, body, format="json")
+
+    assert refused.status_code == 400, refused.content
+    assert "concerns_for_prescriber" in refused.json()
+    assert IntegrationSummary.objects.get(session=session).status == "draft"
+    signed = api.as_user(therapist_a).post(URL, {**body, "concerns_for_prescriber": "None."}, format="json")
+    assert signed.status_code == 200, signed.content
+    assert (signed.json()["status"], signed.json()["signed_by"]) == ("signed", str(therapist_a))
