@@ -285,7 +285,10 @@ def _sessions(patient):
         .select_related("author")
         .prefetch_related("addenda")
     }
-    summaries = {summary.session_id: summary for summary in IntegrationSummary.objects.filter(patient=patient)}
+    summaries = {
+        summary.session_id: summary
+        for summary in IntegrationSummary.objects.filter(patient=patient).prefetch_related("addenda")
+    }
     return [_session(session, notes.get(session.pk), summaries.get(session.pk)) for session in sessions]
 
 
@@ -348,6 +351,11 @@ def _session(session, note, summary):
             "insights": summary.insights,
             "changes": summary.changes,
             "concerns_for_prescriber": summary.concerns_for_prescriber,
+            "signed_at": _when(summary.signed_at) if summary.is_signed else None,
+            "addenda": [
+                {"signed_at": _when(addendum.signed_at), "body": addendum.body}
+                for addendum in sorted(summary.addenda.all(), key=lambda addendum: addendum.signed_at)
+            ],
         },
     }
 

@@ -600,6 +600,13 @@ ROUTES = {
         "PUT": (NOT_A_METHOD, {"themes": "x"}, "patient"),
         "DELETE": (NOT_A_METHOD, None, "patient"),
     },
+    # `{id}` is a draft summary without the concerns for the prescriber: signing it gives allowed callers 400
+    # naming them; an addendum to a draft is refused by the rule (409).
+    "/api/v1/integration-summaries/{id}/sign/": {"POST": (allowed_as(WRITE_SESSION_NOTE, 400), None, "patient")},
+    "/api/v1/integration-summaries/{id}/addenda/": {
+        "GET": (READ_CLINICAL, None, "patient"),
+        "POST": (allowed_as(WRITE_SESSION_NOTE, 409), {"body": "The sister called: sleeping better."}, "patient"),
+    },
     # Safety alerts and side effects (issue 4, point 5). `{id}` of an alert route is an alert about the target.
     "/api/v1/alerts/": {"GET": (LIST_CLINICAL | {"coordinator": 200}, None, "none")},
     "/api/v1/alerts/?patient={id}": {"GET": (LIST_ALERTS_OF_PATIENT, None, "patient")},
@@ -1004,6 +1011,8 @@ RECORD_IDS = {
     "/api/v1/psychotherapy-notes/{id}/": lambda patient: psychotherapy_note_id(patient),
     "/api/v1/integration-summaries/": lambda patient: past_session_id(patient, kind="integration"),
     "/api/v1/integration-summaries/{id}/": lambda patient: integration_summary_id(patient),
+    "/api/v1/integration-summaries/{id}/sign/": lambda patient: integration_summary_id(patient),
+    "/api/v1/integration-summaries/{id}/addenda/": lambda patient: integration_summary_id(patient),
     "/api/v1/alerts/{id}/": alert_id,
     "/api/v1/alerts/{id}/acknowledge/": alert_id,
     "/api/v1/adverse-events/{id}/": adverse_event_id,

@@ -1,6 +1,7 @@
 """The dashboards' patient list you can work from (issue 16): search by name or e-mail, filters (stage, state,
-clinician, an alert waiting for me, an overdue follow-up), sorting and paging, each a query parameter; a bad
-value is a 400 that says which, and every combination costs the dashboard's same queries at any size."""
+clinician, an alert waiting for me, an overdue follow-up), sorting and paging, each a query parameter but the
+search term, which is POSTed and stands in the URL as an opaque key (a patient's name never lands in a URL);
+a bad value is a 400 that says which, and every combination costs the dashboard's same queries at any size."""
 
 import re
 from datetime import timedelta
@@ -29,6 +30,14 @@ def crowd(request, django_db_setup, django_db_blocker):
         yield {"size": request.param, **cast, **patients}
 
 
+def searched(client, q, **filters):
+    """The list the search form opens: POSTed, then the redirect's URL (the term is nowhere in it)."""
+    response = client.post("/", {"q": q, **filters})
+    assert response.status_code == 303, response.content[:300]
+    assert q.split()[0].lower() not in response["Location"].lower()
+    return response["Location"]
+
+
 def names(response):
     """The patients listed in the dashboard's patient table, in order."""
     table = response.content.decode().split('id="patients"', 1)[1]
@@ -46,19 +55,19 @@ class TestAtAnySize:
         client.force_login(therapist_a)
         last_page = (size + 1 + 49) // 50  # patient A and the crowd, 50 a page
         listing = [
-            "/?q=load00",
-            "/?q=pat0+example&sort=-name",
+            searched(client, "load00"),
+            searched(client, "pat0 example", sort="-name"),
             "/?stage=referred&state=CA&sort=stage",
             f"/?clinician={prescriber.pk}&sort=newest",
             f"/?page={last_page}",
         ]
-        empty = ["/?alert=on&overdue=on", "/?q=nobody&sort=state"]
+        empty = ["/?alert=on&overdue=on", searched(client, "nobody", sort="state")]
         unfiltered = queries_for(client, "/")
 
         counts = {path: queries_for(client, path) for path in listing + empty}
 
         assert counts == {**dict.fromkeys(listing, unfiltered), **dict.fromkeys(empty, unfiltered - 8)}
-        assert names(client.get("/?q=LOAD000")) == ["Load000, Pat0"]  # any case
+        assert names(client.get(searched(client, "LOAD000"))) == ["Load000, Pat0"]  # any case
         page_one = names(client.get("/"))
         assert len(page_one) == min(size + 1, 50)
         assert page_one[0] == "Alder, Avery"  # name order
@@ -73,11 +82,11 @@ def test_search_matches_every_word_in_name_or_email(client, therapist_a, patient
     dashboard = client.get("/").content.decode()
     assert 'href="/?stage=referred#patients"' in dashboard  # patients by stage: each stage opens its list
     assert names(client.get("/?stage=referred")) == ["Alder, Avery"]
-    assert names(client.get("/?q=avery+alder")) == ["Alder, Avery"]
-    assert names(client.get("/?q=avery%40example.test")) == ["Alder, Avery"]
-    assert names(client.get("/?q=avery+load")) == []
-    assert names(client.get("/?q=casey")) == []  # therapist B's patient: not on A's list
-    assert "No patients match" in client.get("/?q=nobody").content.decode()
+    assert names(client.get(searched(client, "avery alder"))) == ["Alder, Avery"]
+    assert names(client.get(searched(client, "avery@example.test"))) == ["Alder, Avery"]
+    assert names(client.get(searched(client, "avery load"))) == []
+    assert names(client.get(searched(client, "casey"))) == []  # therapist B's patient: not on A's list
+    assert "No patients match" in client.get(searched(client, "nobody")).content.decode()
 
 
 BAD = [
@@ -90,11 +99,12 @@ BAD = [
     ("alert=yes", "Tick the box"),
     ("clinician=82de0f06-1c90-49ea-b552-9a9222c11a64", "Clinician on the care team"),
     ("clinician=not-an-id", "Clinician on the care team"),
-    ("q=" + "x" * 101, "Search by name or e-mail"),
-    ("q=a%00b", "Null characters are not allowed"),
     ("page=99999999999999999999", "Page"),
     ("overdue=on&alert=off", "Tick the box"),
 ]
+
+
+BAD_SEARCHES = [("x" * 101, "Search by name or e-mail"), ("a\x00b", "Null characters are not allowed")]
 
 
 @pytest.mark.parametrize(("query", "says"), BAD)
@@ -118,7 +128,7 @@ def test_the_coordinator_filters_by_clinician(
     assert f'value="{therapist_b.pk}"' in everyone.content.decode()  # a choice in the clinician box
 
     assert names(client.get(f"/?clinician={therapist_b.pk}")) == ["Cedar, Casey"]
-    listed = names(client.get(f"/?clinician={therapist_a.pk}&q=alder"))
+    listed = names(client.get(searched(client, "alder", clinician=therapist_a.pk)))
     assert listed == ["Alder, Avery"]
     # Another group's therapist is no choice of this coordinator's.
     outsider = client.get(f"/?clinician={patient_x.care_team.get().clinician_id}")
@@ -180,3 +190,75 @@ def overdue_follow_up(therapist, prescriber, patient):
     moved = FollowUp.objects.pending().filter(patient=patient).update(due_on=timezone.localdate() - timedelta(days=3))
     assert moved == 1
     due_work.reconcile()
+
+
+@pytest.mark.parametrize(("query", "says"), BAD_SEARCHES)
+def test_a_bad_search_is_a_400_that_says_which(client, prescriber, patient_a, query, says):
+    client.force_login(prescriber)
+
+    response = client.post("/", {"q": query})
+
+    assert response.status_code == 400
+    assert says in response.content.decode()
+    assert 'id="patients"' not in response.content.decode()
+
+
+def test_the_search_term_never_reaches_a_url(client, therapist_a, patient_a, patient_b):
+    client.force_login(therapist_a)
+    dashboard = client.get("/").content.decode()
+    assert re.search(r'<form method="post"[^>]*role="search"', dashboard)
+    assert "csrfmiddlewaretoken" in dashboard
+
+    response = client.post("/", {"q": "Alder", "stage": "referred", "sort": "-name"}, follow=True)
+
+    assert names(response) == ["Alder, Avery"]
+    urls = [url for url, _status in response.redirect_chain] + [response.request["PATH_INFO"]]
+    urls.append(response.request["QUERY_STRING"])
+    assert all("alder" not in url.lower() for url in urls), urls
+    assert "stage=referred" in response.redirect_chain[0][0] and "sort=-name" in response.redirect_chain[0][0]
+    page = response.content.decode()
+    assert 'value="Alder"' in page, "the box still shows what was typed (in the page, not the URL)"
+    assert not re.search(r'href="[^"]*alder', page, re.IGNORECASE)
+    # A term typed into the URL itself is not used: the list is not narrowed by it.
+    assert names(client.get("/?q=Nobody")) == ["Alder, Avery"]
+
+
+def test_a_search_pages_through_its_results(client, therapist_a, prescriber, coordinator, patient_a):
+    make_patients(55, therapist_a, prescriber, coordinator)
+    client.force_login(therapist_a)
+
+    first = client.get(searched(client, "load"))
+
+    assert len(names(first)) == 50 and "Alder, Avery" not in names(first)
+    next_link = re.search(r'<a rel="next" href="([^"]+)"', first.content.decode())[1].replace("&amp;", "&")
+    assert "search=" in next_link and "load" not in next_link.lower()
+    second = client.get(next_link)
+    assert names(second) == [f"Load{n:03d}, Pat{n}" for n in range(50, 55)]
+
+
+def test_an_unknown_or_expired_search_key_shows_the_whole_list_with_a_notice(
+    client, therapist_a, therapist_b, patient_a, patient_b
+):
+    client.force_login(therapist_a)
+    mine = searched(client, "alder")
+
+    response = client.get("/?search=no-such-key&stage=referred", follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == "/#patients"
+    assert "That search is no longer kept" in response.content.decode()
+    assert names(response) == ["Alder, Avery"]  # every patient of therapist A
+    # Another person's key finds nothing of theirs: their session keeps it.
+    client.force_login(therapist_b)
+    other = client.get(mine, follow=True)
+    assert "That search is no longer kept" in other.content.decode()
+    assert names(other) == ["Cedar, Casey"]
+
+
+def test_the_search_form_needs_its_csrf_token(therapist_a, patient_a):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(therapist_a)
+
+    assert client.post("/", {"q": "alder"}).status_code == 403

@@ -203,6 +203,10 @@ def browser_journey(page, base, therapist, patient):
     assert CANARY in page.content()  # the change log shows the values, on the page only
     page.goto(f"{base}/")
     assert CANARY in page.content()
+    page.fill("#id_q", f"Hart{CANARY}")  # the dashboard's search: the name is POSTed, the list opens by a key
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_url("**/?*search=*")
+    assert page.locator("#patients tbody th a").all_inner_texts() == [f"Hart{CANARY}, Jules"]
 
 
 def test_the_canary_patient_leaves_no_trace_outside_the_record(capture, clinic, live_server, page, settings):

@@ -17,11 +17,11 @@ from assessments import services as assessment_services
 from assessments.models import Evaluation
 from kapcare.rules import RuleRefused
 from treatment.course import services as course_services
-from treatment.models import DosePlan, FollowUp, SessionNote, TherapySession
+from treatment.models import DosePlan, FollowUp, IntegrationSummary, SessionNote, TherapySession
 from treatment.notes import services as note_services
 
 from .course_states import DOSE_PLAN, EVALUATION, ready_for_evaluation, review_all_flags, signed_evaluation
-from .note_states import past_session
+from .note_states import integration_session, past_session
 
 FOLLOW_UP_NOTE = {
     "symptoms": "Mood brighter; sleeping through the night most days.",
@@ -59,6 +59,14 @@ def _session_note(cast, complete):
     session = past_session(cast.therapist, cast.patient, TherapySession.Kind.PREPARATION)
     body = "Explored the intentions for the first dose; calm and clear on the plan." if complete else ""
     return note_services.note_save_draft(actor=cast.therapist, session=session, body=body)
+
+
+def _integration_summary(cast, complete):
+    session = integration_session(cast.therapist, cast.prescriber, cast.patient)
+    data = {"themes": "Grief for the father; self-compassion."}
+    if complete:
+        data["concerns_for_prescriber"] = "Mild headache the evening after the dose."
+    return note_services.integration_summary_save(actor=cast.therapist, session=session, data=data)
 
 
 @dataclass
@@ -112,6 +120,18 @@ KINDS = {
         lambda actor, r: note_services.note_save_draft(actor=actor, session=r.session, body="Changed"),
         signer="therapist",
         addendum={"body": "Late addition: the patient called the next day, doing well."},
+    ),
+    "integration summary": Kind(
+        IntegrationSummary,
+        "integration-summaries",
+        "themes",
+        _integration_summary,
+        lambda actor, r: note_services.integration_summary_sign(actor=actor, summary=r),
+        lambda actor, r: note_services.integration_summary_save(
+            actor=actor, session=r.session, data={"themes": "Changed"}
+        ),
+        signer="therapist",
+        addendum={"body": "The patient's sister called: sleep is better this week."},
     ),
 }
 
@@ -233,6 +253,10 @@ WEB = {
     "dose plan": ("dose-plan", {"route": "sublingual_rdt"}),
     "follow-up": ("follow-up", {"symptoms": "Typed, then signed too early."}),
 }
+SESSION_WEB = {  # the session page's forms: (the form's URL under the notes page, the typed field and value)
+    "progress note": ("progress/", "note-body", "body", ""),
+    "integration summary": ("integration-summary/", "summary-themes", "themes", "Typed, then signed too early."),
+}
 
 
 @pytest.mark.parametrize("name", list(WEB))
@@ -250,3 +274,18 @@ def test_a_refused_signature_keeps_the_typed_draft_on_the_web(client, name, cast
     assert kept.status == "draft"
     field, value = next(iter(typed.items()))
     assert getattr(kept, field) == value, "the draft the user typed is saved"
+
+
+@pytest.mark.parametrize("name", list(SESSION_WEB))
+def test_a_refused_signature_keeps_the_typed_draft_on_the_session_page(client, name, cast):
+    kind = KINDS[name]
+    draft = kind.draft(cast, False)
+    url, field, column, typed = SESSION_WEB[name]
+    page = f"/patients/{cast.patient.pk}/sessions/{draft.session_id}/notes/"
+    client.force_login(cast.therapist)
+
+    response = client.post(f"{page}{url}", {field: typed, "action": "sign", "next": page}, follow=True)
+
+    assert "saved but not signed" in response.content.decode()
+    kept = kind.model.objects.get(pk=draft.pk)
+    assert (kept.status, getattr(kept, column)) == ("draft", typed), "the draft the user typed is saved"

@@ -3,7 +3,13 @@ sub-package and is re-exported here, so `from treatment.models import X` keeps w
 
 from treatment.adverse_events.models import AdverseEvent
 from treatment.course.models import CarePolicy, DosePlan, FollowUp, TreatmentCourse
-from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
+from treatment.notes.models import (
+    IntegrationSummary,
+    IntegrationSummaryAddendum,
+    PsychotherapyNote,
+    SessionNote,
+    SessionNoteAddendum,
+)
 from treatment.prescriptions.models import (
     MedicineCount,
     PDMPCheck,
@@ -44,6 +50,7 @@ __all__ = [
     "DosingRecord",
     "FollowUp",
     "IntegrationSummary",
+    "IntegrationSummaryAddendum",
     "MedicineCount",
     "PDMPCheck",
     "PharmacyNotice",

@@ -59,6 +59,11 @@ urlpatterns = [
         note_views.integration_summary_save,
         name="integration-summary-save",
     ),
+    path(
+        "patients/<uuid:patient_id>/sessions/<uuid:session_id>/notes/integration-summary/addenda/",
+        note_views.integration_summary_addendum_add,
+        name="integration-summary-addendum",
+    ),
     path("", include("treatment.visits.urls")),
     path("", include("treatment.prescriptions.urls")),
 ]

@@ -5,7 +5,8 @@ Refused, whatever the client (the admin, a shell, raw SQL):
   the signing door for this transaction (kapcare.signing.mode);
 - any UPDATE of a signed row but the model's one TRANSITION (through the door, signed content untouched);
 - DELETE of a signed row.
-Drafts stay free. PostgreSQL gets one shared function; SQLite (the embedded default) the same rules per table."""
+Drafts stay free. PostgreSQL gets one shared function; SQLite (the embedded default) the same rules per table.
+`AddendumTriggers` makes an addendum table append-only the same way."""
 
 from django.db.migrations.operations.base import Operation
 
@@ -126,3 +127,63 @@ class SignedRecordTriggers(Operation):
     @property
     def migration_name_fragment(self):
         return f"lock_signed_{self.model_name.lower()}"
+
+
+PG_ADDENDUM_FUNCTION = """
+CREATE OR REPLACE FUNCTION kapcare_addendum_guard() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only (% refused): write another addendum', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+class AddendumTriggers(Operation):
+    """Make an Addendum table append-only in the database: UPDATE and DELETE refused, whatever the client."""
+
+    reversible = True
+
+    def __init__(self, model_name):
+        self.model_name = model_name
+
+    def deconstruct(self):
+        return (self.__class__.__name__, [], {"model_name": self.model_name})
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        table = to_state.apps.get_model(app_label, self.model_name)._meta.db_table
+        vendor = schema_editor.connection.vendor
+        statements = []
+        if vendor == "postgresql":
+            statements = [
+                PG_ADDENDUM_FUNCTION,
+                f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+                FOR EACH ROW EXECUTE FUNCTION kapcare_addendum_guard();""",
+            ]
+        elif vendor == "sqlite":
+            statements = [
+                f"""CREATE TRIGGER {table}_append_only_{op.lower()} BEFORE {op} ON {table}
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;"""
+                for op in ("UPDATE", "DELETE")
+            ]
+        for sql in statements:
+            schema_editor.execute(sql, params=None)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        table = from_state.apps.get_model(app_label, self.model_name)._meta.db_table
+        if schema_editor.connection.vendor == "postgresql":
+            statements = [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};"]
+        else:
+            statements = [f"DROP TRIGGER IF EXISTS {table}_append_only_{op};" for op in ("update", "delete")]
+        for sql in statements:
+            schema_editor.execute(sql, params=None)
+
+    def describe(self):
+        return f"Make {self.model_name} append-only in the database"
+
+    @property
+    def migration_name_fragment(self):
+        return f"append_only_{self.model_name.lower()}"

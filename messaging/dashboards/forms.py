@@ -1,6 +1,7 @@
-"""The dashboards' patient list as a plain GET form: search, filters, sorting and the page, each a query
-parameter, so a list can be bookmarked and shared (ids and codes only, never a patient's data but what the
-user typed into the search box). A bad value is a 400 with the field's message, never a guess."""
+"""The dashboards' patient list form: search, filters, sorting and the page. Filters, sorting and the page are
+query parameters, so a list can be bookmarked and shared (ids and codes only); the search term is POSTed and
+stands in the URL as an opaque key (messaging.dashboards.search), never as what was typed. A bad value is a
+400 with the field's message, never a guess."""
 
 from django import forms
 

@@ -1,6 +1,9 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import EmptyPage, Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 
 from assessments import selectors as assessment_selectors
 from kapcare import access
@@ -14,7 +17,7 @@ from treatment.measurement import selectors as measurement_selectors
 from treatment.sessions import selectors as session_selectors
 from treatment.visits import selectors as visit_selectors
 
-from . import due_selectors
+from . import due_selectors, search
 from . import selectors as dashboard_selectors
 from .forms import PatientListForm
 
@@ -30,10 +33,17 @@ def dashboard(request):
         return _patient_dashboard(request)
     if user.role == User.Role.ADMIN:
         return render(request, "messaging/dashboards/dashboard_admin.html")
-    list_form = PatientListForm(request.GET, user=user, clinicians=patient_selectors.care_team_clinicians(user))
+    clinicians = patient_selectors.care_team_clinicians(user)
+    if request.method == "POST":
+        return _search_patients(request, PatientListForm(request.POST, user=user, clinicians=clinicians))
+    data, expired = search.list_data(request.GET, request.session)
+    if expired:
+        messages.warning(request, "That search is no longer kept: the list shows every patient. Search again.")
+        return _patient_list_redirect("")
+    list_form = PatientListForm(data, user=user, clinicians=clinicians)
     page = _patient_list_page(user, list_form)
     if page is None:
-        return render(request, "messaging/dashboards/patient_list_invalid.html", {"list_form": list_form}, status=400)
+        return _patient_list_invalid(request, list_form)
     patients = dashboard_selectors.annotate_dashboard_page(user, list(page.object_list))
     # Each panel is one query and lists its most urgent rows only.
     # The prescriber's evaluation queue ([] for everyone else).
@@ -98,6 +108,25 @@ def dashboard(request):
             "follow_up_bookings": follow_up_bookings,
         },
     )
+
+
+def _search_patients(request, form):
+    """The search form's POST: the typed term is kept in the session and the list opens under an opaque key
+    (PRG), so the term never reaches a URL (messaging.dashboards.search)."""
+    if not form.is_valid():
+        return _patient_list_invalid(request, form)
+    term = form.cleaned_data["q"]
+    key = search.remember(request.session, term) if term else None
+    return _patient_list_redirect(search.list_query(request.POST, key))
+
+
+def _patient_list_redirect(query):
+    url = reverse("dashboards:dashboard") + (f"?{query}" if query else "") + "#patients"
+    return HttpResponseRedirect(url, status=303)
+
+
+def _patient_list_invalid(request, form):
+    return render(request, "messaging/dashboards/patient_list_invalid.html", {"list_form": form}, status=400)
 
 
 def _patient_list_page(user, form):

@@ -30,7 +30,7 @@ from records import services as record_services
 from records.models import RecordExport
 from tests import course_states
 from treatment.adverse_events import services as adverse_event_services
-from treatment.models import TherapySession
+from treatment.models import IntegrationSummary, TherapySession
 from treatment.notes import services as note_services
 from treatment.tests.test_follow_up import signed_follow_up
 
@@ -428,3 +428,18 @@ def test_a_signed_follow_up_visit_is_an_encounter_and_a_signed_document(api, pre
     document = by_id[("DocumentReference", str(visit.pk))]
     assert document["context"]["encounter"] == [{"reference": f"Encounter/{visit.pk}"}]
     Bundle.model_validate(data)
+
+
+def test_a_signed_integration_summary_goes_into_the_record_with_its_addenda(record, therapist_a):
+    summary = IntegrationSummary.objects.get(patient=record)
+    summary = note_services.integration_summary_save(
+        actor=therapist_a, session=summary.session, data={"themes": SUMMARY_THEMES, "concerns_for_prescriber": "None."}
+    )
+    note_services.integration_summary_sign(actor=therapist_a, summary=summary)
+    note_services.integration_summary_add_addendum(actor=therapist_a, summary=summary, body="Sleeping better since.")
+
+    sessions = record_selectors.record_contents(record)["sessions"]
+
+    exported = next(s["integration_summary"] for s in sessions if s["integration_summary"])
+    assert exported["signed_at"] is not None
+    assert [addendum["body"] for addendum in exported["addenda"]] == ["Sleeping better since."]

@@ -6,7 +6,8 @@
   `addenda` lists and adds signed addenda. A signed note never changes (409).
 - `/api/v1/psychotherapy-notes/`: the caller's own psychotherapy notes only. Anybody else's is a 404
   whatever the caller's role: no route reveals one to anybody but its author.
-- `/api/v1/integration-summaries/`: the structured summary of an integration session, for the team.
+- `/api/v1/integration-summaries/`: the structured summary of an integration session, for the team: drafted,
+  signed (`sign`, or with the session's note) and locked, corrected by `addenda`, like a progress note.
 """
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -22,7 +23,13 @@ from treatment.course import selectors as course_selectors
 from treatment.course.api import CourseScopedViewSet
 from treatment.notes import selectors as note_selectors
 from treatment.notes import services as note_services
-from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
+from treatment.notes.models import (
+    IntegrationSummary,
+    IntegrationSummaryAddendum,
+    PsychotherapyNote,
+    SessionNote,
+    SessionNoteAddendum,
+)
 from treatment.sessions.models import TherapySession
 
 
@@ -95,12 +102,36 @@ class PsychotherapyNoteWriteSerializer(StrictFieldsMixin, serializers.Serializer
     body = serializers.CharField(max_length=note_services.NOTE_LIMIT)
 
 
-class IntegrationSummarySerializer(serializers.ModelSerializer):
+class IntegrationSummaryAddendumSerializer(serializers.ModelSerializer):
     author = serializers.StringRelatedField()
 
     class Meta:
+        model = IntegrationSummaryAddendum
+        fields = ["id", "summary", "author", "body", "signed_at", "content_hash"]
+        read_only_fields = fields
+
+
+class IntegrationSummarySerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+    signed_by = serializers.StringRelatedField()
+    addenda = IntegrationSummaryAddendumSerializer(many=True, read_only=True)
+
+    class Meta:
         model = IntegrationSummary
-        fields = ["id", "session", "patient", "author", *note_services.SUMMARY_FIELDS, "created_at", "updated_at"]
+        fields = [
+            "id",
+            "session",
+            "patient",
+            "author",
+            "status",
+            *note_services.SUMMARY_FIELDS,
+            "signed_at",
+            "signed_by",
+            "content_hash",
+            "addenda",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
@@ -117,6 +148,7 @@ class IntegrationSummaryWriteSerializer(StrictFieldsMixin, serializers.Serialize
 
 class IntegrationSummaryCreateSerializer(IntegrationSummaryWriteSerializer):
     session = serializers.UUIDField()
+    sign = serializers.BooleanField(default=False, help_text="Sign and lock the summary after saving it.")
 
 
 class SessionDocumentViewSet(CourseScopedViewSet):
@@ -228,16 +260,36 @@ class PsychotherapyNoteViewSet(SessionDocumentViewSet):
 
 
 @extend_schema(tags=["integration summaries"])
-class IntegrationSummaryViewSet(SessionDocumentViewSet):
-    """Integration sessions' structured summaries. POST writes the session's summary (201 when new, 200
-    after); it is frozen once the session's note is signed (409)."""
+@extend_schema_view(
+    addenda=extend_schema(request=NoteAddendumCreateSerializer, responses=IntegrationSummaryAddendumSerializer)
+)
+class IntegrationSummaryViewSet(SignAction, AddendaAction, SessionDocumentViewSet):
+    """Integration sessions' structured summaries. POST writes the session's draft (201 when new, 200 after) and
+    signs it with `"sign": true` (a refused signature keeps the draft); `sign` signs it (400 naming what is
+    missing; 409 once signed); a signed summary takes addenda. Signing the session's note signs its summary
+    too, and freezes it (409)."""
 
-    scope = staticmethod(lambda user: note_selectors.visible_integration_summaries(user).order_by("created_at", "id"))
+    scope = staticmethod(
+        lambda user: (
+            note_selectors.visible_integration_summaries(user)
+            .prefetch_related("addenda__author")
+            .order_by("created_at", "id")
+        )
+    )
     model = IntegrationSummary
     serializer_class = IntegrationSummarySerializer
     view_permission = Permission.VIEW_SESSION_NOTE
     write_permission = Permission.WRITE_SESSION_NOTE
     http_method_names = ["get", "post", "patch", "head", "options"]
+    addendum_serializer = IntegrationSummaryAddendumSerializer
+    addendum_input = NoteAddendumCreateSerializer
+    addendum_field = "body"
+
+    def sign_record(self, actor, summary):
+        return note_services.integration_summary_sign(actor=actor, summary=summary)
+
+    def add_addendum(self, actor, summary, text):
+        return note_services.integration_summary_add_addendum(actor=actor, summary=summary, body=text)
 
     @extend_schema(request=IntegrationSummaryCreateSerializer, responses={201: IntegrationSummarySerializer})
     def create(self, request):
@@ -246,8 +298,13 @@ class IntegrationSummaryViewSet(SessionDocumentViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("session")
+        wants_sign = data.pop("sign")
         existed = note_selectors.session_has_summary(session)
-        summary = note_services.integration_summary_save(actor=request.user, session=session, data=data)
+        summary = save_then_sign(
+            save=lambda: note_services.integration_summary_save(actor=request.user, session=session, data=data),
+            sign=lambda draft: self.sign_record(request.user, draft),
+            wants_sign=wants_sign,
+        )
         return self._respond(summary, status=200 if existed else 201)
 
     @extend_schema(request=IntegrationSummaryWriteSerializer)

@@ -28,6 +28,10 @@ class NoteAddendumForm(forms.Form):
     )
 
 
+class SummaryAddendumForm(NoteAddendumForm):
+    prefix = "summary-addendum"
+
+
 class PsychotherapyNoteForm(forms.Form):
     prefix = "psychotherapy"
     body = forms.CharField(

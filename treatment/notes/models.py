@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from kapcare.signing.models import SignedRecord
+from kapcare.signing.models import Addendum, SignedRecord
 from treatment.sessions.models import TherapySession
 
 
@@ -85,9 +85,13 @@ class PsychotherapyNote(models.Model):
         return f"Psychotherapy note {self.pk}"
 
 
-class IntegrationSummary(models.Model):
-    """The structured summary of an integration session, for the prescriber. Messaging's "share to the team"
-    action reads it into the care-team thread."""
+class IntegrationSummary(SignedRecord):
+    """The structured summary of an integration session, for the prescriber: drafted, then signed and locked
+    (on its own, or with the session's progress note, whose signature covers it). Corrections are signed
+    addenda. Messaging's "share to the team" action reads it into the care-team thread."""
+
+    LOCKED_MESSAGE = "This integration summary is signed and locked: corrections are signed addenda."
+    CONTENT_FIELDS = ("themes", "insights", "changes", "concerns_for_prescriber")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     session = models.OneToOneField(TherapySession, on_delete=models.PROTECT, related_name="integration_summary")
@@ -100,8 +104,29 @@ class IntegrationSummary(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(SignedRecord.Meta):
         verbose_name_plural = "integration summaries"
 
     def __str__(self):
-        return f"Integration summary of {self.session_id}"
+        return f"Integration summary of {self.session_id} ({self.get_status_display()})"
+
+    def signed_content(self) -> dict:
+        content = {name: getattr(self, name) for name in self.CONTENT_FIELDS}
+        return {**content, "session": str(self.session_id), "patient": str(self.patient_id), "author": self.author_id}
+
+
+class IntegrationSummaryAddendum(Addendum):
+    """A signed correction or addition to a signed integration summary; the summary stays as it was signed."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    summary = models.ForeignKey(IntegrationSummary, on_delete=models.PROTECT, related_name="addenda")
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=10000)
+
+    class Meta:
+        ordering = ["signed_at", "id"]
+        verbose_name_plural = "integration summary addenda"
+
+    def __str__(self):
+        return f"Addendum to {self.summary_id}"

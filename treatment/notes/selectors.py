@@ -97,6 +97,7 @@ class SessionNotes:
     can_keep_psychotherapy_note: bool = False
     psychotherapy_note: object = None  # the user's own, never anybody else's
     summary: IntegrationSummary | None = None
+    summary_addenda: list = field(default_factory=list)
     missing: list = field(default_factory=list)
     psychotherapy_notice: str = PSYCHOTHERAPY_NOTE_NOTICE
 
@@ -115,6 +116,10 @@ class SessionNotes:
     @property
     def is_integration(self):
         return self.session.kind == TherapySession.Kind.INTEGRATION
+
+    @property
+    def summary_is_signed(self):
+        return self.summary is not None and self.summary.is_signed
 
 
 def documentation_state(note) -> str:
@@ -137,6 +142,8 @@ def note_context(user, session) -> dict:
             notes.addenda = list(visible_addenda(user).filter(note=note).order_by("signed_at", "id"))
             audit_record(user, AuditEvent.Action.READ, note)
         notes.summary = integration_summary_for(user, session)
+        if notes.summary is not None and notes.summary.is_signed:
+            notes.summary_addenda = list(notes.summary.addenda.select_related("author").order_by("signed_at", "id"))
         if notes.can_write and not notes.is_signed:
             notes.missing = documentation_missing(session)
     if access.can(user, Permission.WRITE_PSYCHOTHERAPY_NOTE):

@@ -17,15 +17,21 @@ from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from kapcare.services import service
 from kapcare.signing.models import content_sha256
-from kapcare.signing.services import record_sign
+from kapcare.signing.services import record_locked, record_sign
 from patients.due_work import keeps_due_work
-from treatment.notes.models import IntegrationSummary, PsychotherapyNote, SessionNote, SessionNoteAddendum
+from treatment.notes.models import (
+    IntegrationSummary,
+    IntegrationSummaryAddendum,
+    PsychotherapyNote,
+    SessionNote,
+    SessionNoteAddendum,
+)
 from treatment.notes.selectors import documentation_missing, visible_psychotherapy_notes
 from treatment.sessions.models import BoosterDose, ChaperoneCheckIn, DosingRecord, TherapySession, VitalsReading
 
 NOTE_LIMIT = 20000
 ADDENDUM_LIMIT = 10000
-SUMMARY_FIELDS = ("themes", "insights", "changes", "concerns_for_prescriber")
+SUMMARY_FIELDS = IntegrationSummary.CONTENT_FIELDS
 SUMMARY_LIMIT = 5000
 
 
@@ -98,7 +104,8 @@ def note_missing(session, note) -> dict:
 def note_sign(*, actor, session) -> SessionNote:
     """Sign and lock the session's progress note with a hash of its text and the session's record. Refused
     (ValidationError naming each missing part) until it is written and, for a dosing session, the pre-dose
-    vitals, the dose, the end-of-session vitals, the end time and the end criteria are recorded."""
+    vitals, the dose, the end-of-session vitals, the end time and the end criteria are recorded. An integration
+    session's draft summary is signed with the note (the note's signature covers it), once it can be."""
     session = _lock_session(session)
     note = SessionNote.objects.filter(session=session).first()
     if note is not None and note.is_signed:
@@ -108,11 +115,19 @@ def note_sign(*, actor, session) -> SessionNote:
             "This session has not started yet: its note is signed once the session has taken place.",
             code="session_not_started",
         )
+    summary = IntegrationSummary.objects.select_for_update().filter(session=session).first()
+    summary = summary if summary is not None and not summary.is_signed else None
     missing = note_missing(session, note)
+    summary_missing = integration_summary_missing(summary) if summary is not None else {}
+    if summary_missing:
+        missing["integration_summary"] = [f"Integration summary: {message}" for message in summary_missing.values()]
     if missing:
         raise ValidationError(missing)
+    at = timezone.now()
+    if summary is not None:  # the note's signature covers the summary: it is signed with it
+        record_sign(summary, actor=actor, at=at)
     note.author = actor
-    return record_sign(note, actor=actor, content=signed_content(note, session))
+    return record_sign(note, actor=actor, at=at, content=signed_content(note, session))
 
 
 def signed_content(note, session) -> dict:
@@ -200,10 +215,15 @@ def psychotherapy_note_save(*, actor, session, body: str) -> PsychotherapyNote:
 # The integration summary -----------------------------------------------------------------------------------
 
 
+def summary_locked(summary) -> RuleRefused:
+    return record_locked(summary, "integration_summary_signed")
+
+
 @service(Permission.WRITE_SESSION_NOTE, on="session")
 def integration_summary_save(*, actor, session, data: dict) -> IntegrationSummary:
-    """Write the integration session's structured summary (themes, insights, changes, concerns for the
-    prescriber). Refused for other kinds of session and once the session's note is signed."""
+    """Write the integration session's structured summary as a draft (themes, insights, changes, concerns for
+    the prescriber). Refused for other kinds of session, once the session's note is signed and once the summary
+    itself is signed."""
     unknown = set(data) - set(SUMMARY_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Not a part of an integration summary."))
@@ -227,9 +247,66 @@ def integration_summary_save(*, actor, session, data: dict) -> IntegrationSummar
         )
         audit_record(actor, AuditEvent.Action.CREATE, summary)
         return summary
+    if summary.is_signed:
+        raise summary_locked(summary)
     for name, value in fields.items():
         setattr(summary, name, value)
     summary.author = actor
     summary.save(update_fields=[*SUMMARY_FIELDS, "author", "updated_at"])
     audit_record(actor, AuditEvent.Action.UPDATE, summary)
     return summary
+
+
+def integration_summary_missing(summary) -> dict:
+    """What stops the summary being signed, as field errors: the prescriber is told plainly whether there is
+    anything to watch for (blank could mean "nothing" or "not written yet")."""
+    if summary.concerns_for_prescriber.strip():
+        return {}
+    return {
+        "concerns_for_prescriber": 'Write the concerns for the prescriber before signing ("None" if there are none).'
+    }
+
+
+@service(Permission.WRITE_SESSION_NOTE, on="summary")
+def integration_summary_sign(*, actor, summary) -> IntegrationSummary:
+    """Sign and lock the summary with a hash of its content, before the note or without it. Refused (400)
+    naming what is missing, and (409) once signed."""
+    _lock_session(summary.session)
+    summary = IntegrationSummary.objects.select_for_update().get(pk=summary.pk)
+    if summary.is_signed:
+        raise summary_locked(summary)
+    missing = integration_summary_missing(summary)
+    if missing:
+        raise ValidationError(missing)
+    return record_sign(summary, actor=actor)
+
+
+@service(Permission.WRITE_SESSION_NOTE, on="summary")
+def integration_summary_add_addendum(*, actor, summary, body: str) -> IntegrationSummaryAddendum:
+    """A signed correction or addition to a signed integration summary, by the therapist on the care team."""
+    body = _clean_text(body, field="body", limit=ADDENDUM_LIMIT, required_message="Write the addendum.")
+    summary = IntegrationSummary.objects.select_for_update().get(pk=summary.pk)
+    if not summary.is_signed:
+        raise RuleRefused(
+            "Addenda are for signed summaries: this one is still a draft, so change it directly.",
+            code="integration_summary_not_signed",
+        )
+    signed_at = timezone.now()
+    addendum = IntegrationSummaryAddendum.objects.create(
+        summary=summary,
+        patient_id=summary.patient_id,
+        author=actor,
+        body=body,
+        signed_at=signed_at,
+        content_hash=content_sha256(
+            {
+                "summary": str(summary.pk),
+                "parent": summary.content_hash,
+                "author": actor.pk,
+                "body": body,
+                "at": signed_at,
+            }
+        ),
+    )
+    audit_record(actor, AuditEvent.Action.CREATE, addendum)
+    return addendum
