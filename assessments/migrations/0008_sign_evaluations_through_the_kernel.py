@@ -49,6 +49,8 @@ def restore_flag_review_triggers(apps, schema_editor):
 
 def fill_signed_by(apps, schema_editor):
     apps.get_model("assessments", "Evaluation").objects.exclude(status="draft").update(signed_by=F("prescriber"))
+    if schema_editor.connection.vendor == "postgresql":  # check the deferred foreign keys before ALTER TABLE
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE", params=None)
 
 
 class Migration(migrations.Migration):

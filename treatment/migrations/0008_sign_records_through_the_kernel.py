@@ -56,6 +56,8 @@ def restore_frozen_triggers(apps, schema_editor):
 def fill_signed_by(apps, schema_editor):
     for name, signer in SIGNER.items():
         apps.get_model("treatment", name).objects.exclude(status="draft").update(signed_by=F(signer))
+    if schema_editor.connection.vendor == "postgresql":  # check the deferred foreign keys before ALTER TABLE
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE", params=None)
 
 
 class Migration(migrations.Migration):
