@@ -518,3 +518,18 @@ def test_the_patient_is_asked_to_book_their_follow_up_until_it_is_booked(
     assert _mail_of(booked) == []
     assert booked.status == Reminder.Status.SKIPPED
     assert booked.last_error == "The follow-up visit is booked or signed."
+
+
+def test_hours_that_end_before_they_start_are_refused_on_the_schedule_page_in_words(client, prescriber):
+    client.force_login(prescriber)
+    weekly = {"form": "weekly", "weekly-weekday": 0, "weekly-start_time": "17:00", "weekly-end_time": "09:00"}
+    away = {"form": "time_off", "time_off-starts_at": "2031-05-02T12:00", "time_off-ends_at": "2031-05-01T12:00"}
+
+    refused = [client.post("/schedule/", weekly), client.post("/schedule/", away)]
+
+    assert [response.status_code for response in refused] == [400, 400]
+    assert "The end time must be after the start time." in refused[0].content.decode()
+    assert "Time off must end after it starts." in refused[1].content.decode()
+    assert "Constraint" not in refused[0].content.decode() + refused[1].content.decode()
+    assert not WeeklyHours.objects.filter(schedule__clinician=prescriber).exists()
+    assert not TimeOff.objects.filter(schedule__clinician=prescriber).exists()

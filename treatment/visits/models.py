@@ -55,7 +55,13 @@ class WeeklyHours(models.Model):
 
     class Meta:
         ordering = ["weekday", "start_time"]
-        constraints = [models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")), name="hours_in_order")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")),
+                name="hours_in_order",
+                violation_error_message="The end time must be after the start time.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
@@ -95,7 +101,13 @@ class TimeOff(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
-        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="time_off_in_order")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="time_off_in_order",
+                violation_error_message="Time off must end after it starts.",
+            )
+        ]
 
     def __str__(self):
         return f"Time off {self.starts_at:%Y-%m-%d} to {self.ends_at:%Y-%m-%d}"
