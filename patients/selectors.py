@@ -100,7 +100,7 @@ def patient_list(user, query: PatientListQuery, *, today=None):
 def care_team_clinicians(user):
     """The clinicians on the active care teams of the user's patients, by name: the choices of the patient
     list's clinician filter. One query."""
-    teams = CareTeamMember.objects.active().filter(patient__in=visible_patients(user))
+    teams = CareTeamMember.objects.active().filter(patient_id__in=patient_access.visible_patient_ids(user))
     clinicians = get_user_model().objects.filter(pk__in=teams.values("clinician_id")).exclude(pk=user.pk)
     return list(clinicians.order_by("last_name", "first_name", "id"))
 

@@ -11,6 +11,7 @@ from kapcare.access import Permission
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
+from patients import access as patient_access
 from patients import selectors as patient_selectors
 from treatment.adverse_events import selectors as adverse_event_selectors
 from treatment.measurement import selectors as measurement_selectors
@@ -135,6 +136,9 @@ def _patient_list_page(user, form):
     if not form.is_valid():
         return None
     paginator = Paginator(patient_selectors.patient_list(user, form.list_query()), DASHBOARD_PAGE_SIZE)
+    if not form.filtered:
+        # Every patient of the user: a clinician's counted from their care team rows, not over every patient.
+        paginator.count = patient_access.visible_patient_count(user)
     number = form.cleaned_data["page"] or 1
     try:
         return paginator.page(number)

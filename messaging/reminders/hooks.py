@@ -5,7 +5,7 @@ whom to remind, and what it writes is ids only. Each returns [] while the record
 import datetime
 import logging
 
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .models import Reminder
@@ -29,12 +29,17 @@ def _therapists_for(sessions):
 
 
 def _session_notes(now, *, row, **helpers):
-    """Session note unsigned 24 hours after the session; documentation missing before a follow-up."""
+    """Session note unsigned 24 hours after the session; documentation missing before a follow-up. The unsigned
+    notes are the stored due work's (patients.models.DueItem, kind note_to_sign), so planning reads the notes
+    waiting, not every session of the last month."""
+    from patients.models import DueItem
     from treatment.models import FollowUp, SessionNote, TherapySession
 
     unsigned = Q(note__isnull=True) | Q(note__status=SessionNote.Status.DRAFT)
+    waiting = DueItem.objects.open().filter(kind=DueItem.Kind.NOTE_TO_SIGN).values("object_id")
     late = (
         TherapySession.objects.completed()
+        .filter(pk__in=waiting)
         .filter(unsigned, completed_at__lte=now - NOTE_UNSIGNED_AFTER, completed_at__gte=now - NOTE_LOOKBACK)
         .values_list("pk", "patient_id", "completed_by_id")
     )
@@ -77,65 +82,34 @@ def _note_unsigned(reminder, now):
 
 
 def _questionnaires(now, *, row, patient_timing, patient_due):
-    """Questionnaire due and overdue (the patient), from treatment.measurement.selectors' schedule."""
-    from assessments.models import QuestionnaireResponse
-    from patients.models import Patient, Stage
-    from treatment.measurement import selectors as measurement_selectors
-    from treatment.models import TherapySession, TreatmentCourse
+    """Questionnaire due and overdue (the patient), from the stored due work (patients.models.DueItem, which the
+    services and the reconcile beat keep equal to treatment.measurement.selectors' schedule): the open rows of
+    the kind through the due_item_panel index, so planning costs the number of questionnaires due, not the
+    caseload. Only patients in an active stage with a portal account are reminded."""
+    from patients.models import DueItem, Stage
 
-    previous_end = (
-        TreatmentCourse.objects.filter(patient=OuterRef("patient"), ended_at__isnull=False)
-        .order_by()
-        .values("patient")
-        .annotate(last=Max("ended_at"))
-        .values("last")
-    )
-    # The schedule is derived, not stored: it is read for the patients in an active stage with an account.
-    active = Patient.objects.filter(user__isnull=False, stage__in=[Stage.PREPARATION, Stage.DOSING, Stage.MAINTENANCE])
-    courses = list(
-        TreatmentCourse.objects.open()
-        .filter(patient__in=active)
-        .annotate(window_start=Subquery(previous_end))
-        .select_related("patient", "patient__referral", "patient__medical_group__care_policy")
-    )
-    if not courses:
-        return []
-    sessions = {}
-    for session in TherapySession.objects.filter(
-        course__in=courses,
-        kind__in=[TherapySession.Kind.DOSING, TherapySession.Kind.INTEGRATION],
-        status__in=measurement_selectors.LIVE_STATUSES,
-    ).order_by("scheduled_at", "id"):
-        sessions.setdefault(session.course_id, []).append(session)
-    answered = {}
-    responses = QuestionnaireResponse.objects.filter(patient__in=[c.patient_id for c in courses])
-    for patient_id, code, submitted_at in responses.values_list("patient_id", "instrument", "submitted_at"):
-        answered.setdefault(patient_id, {}).setdefault(code, []).append(submitted_at)
-    timing = patient_timing([c.patient_id for c in courses])
-    rows = []
-    for course in courses:
-        due = measurement_selectors.due_for_course(
-            patient=course.patient,
-            course=course,
-            window_start=course.window_start,
-            sessions=sessions.get(course.pk, []),
-            answered=answered.get(course.patient_id, {}),
-            interval_days=measurement_selectors.questionnaire_interval_days(course.patient),
-            now=now,
+    today = timezone.localdate(now)
+    due = list(
+        DueItem.objects.open()
+        .filter(
+            kind=DueItem.Kind.QUESTIONNAIRE,
+            patient__user__isnull=False,
+            patient__stage__in=[Stage.PREPARATION, Stage.DOSING, Stage.MAINTENANCE],
         )
-        for item in due:
-            code = Kind.QUESTIONNAIRE_OVERDUE if item.overdue else Kind.QUESTIONNAIRE_DUE
-            rows.append(
-                row(
-                    code,
-                    course.patient_id,
-                    f"{item.code}:{item.due_on.isoformat()}",
-                    due_at=patient_due(now, timing[course.patient_id]),
-                    user_id=course.patient.user_id,
-                    patient_id=course.patient_id,
-                )
-            )
-    return rows
+        .values_list("patient_id", "key", "due_on", "patient__user_id")
+    )
+    timing = patient_timing([patient_id for patient_id, *_ in due])
+    return [
+        row(
+            Kind.QUESTIONNAIRE_OVERDUE if due_on < today else Kind.QUESTIONNAIRE_DUE,
+            patient_id,
+            f"{code}:{due_on.isoformat()}",
+            due_at=patient_due(now, timing[patient_id]),
+            user_id=user_id,
+            patient_id=patient_id,
+        )
+        for patient_id, code, due_on, user_id in due
+    ]
 
 
 def _questionnaire_unanswered(reminder, now):

@@ -405,10 +405,16 @@ def _message_unacknowledged_by_someone(reminder, now):
 @planner
 def plan_consent_resign(now):
     rows = []
+    versions = list(ConsentDocument.objects.values_list("pk", "kind", "version"))
     for document in ConsentDocument.objects.current().filter(required=True):
+        # The signatures of the kind's earlier versions through the document index: none to read for a first
+        # version (a semi-join on the kind read every signature of the network).
+        earlier = [pk for pk, kind, version in versions if kind == document.kind and version < document.version]
+        if not earlier:
+            continue
         signed_current = ConsentSignature.objects.filter(patient_id=OuterRef("patient_id"), document=document)
         older = (
-            ConsentSignature.objects.filter(document__kind=document.kind, document__version__lt=document.version)
+            ConsentSignature.objects.filter(document_id__in=earlier)
             .exclude(patient__stage__in=CLOSED_STAGES)
             .filter(patient__user__isnull=False)
             .exclude(Exists(signed_current))

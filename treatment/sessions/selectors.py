@@ -200,6 +200,15 @@ class UpcomingSession:
         return self.items_confirmed >= self.items_required
 
 
+_confirmed_count = (
+    ChecklistConfirmation.objects.filter(session=OuterRef("pk"))
+    .order_by()
+    .values("session")
+    .annotate(n=Count("id"))
+    .values("n")
+)
+
+
 def upcoming_sessions(user, *, days=UPCOMING_DAYS, now=None, limit=50) -> list[UpcomingSession]:
     """Scheduled sessions from the start of today (the user's time zone) to `days` ahead, soonest first, each
     with its checklist state (consent is shown on the session page). One query."""
@@ -213,7 +222,9 @@ def upcoming_sessions(user, *, days=UPCOMING_DAYS, now=None, limit=50) -> list[U
             scheduled_at__lt=start + timedelta(days=days + 1),
         )
         .select_related("patient", "dose_plan")
-        .annotate(items_confirmed=Count("checklist"))
+        # A count per row shown, not a GROUP BY over the window: the scan walks session_status_time in order
+        # and stops at `limit`, whatever the caseload.
+        .annotate(items_confirmed=Coalesce(Subquery(_confirmed_count), Value(0)))
         .order_by("scheduled_at", "id")[:limit]
     )
     return [UpcomingSession(row, len(checklist_items(row)), row.items_confirmed) for row in rows]
@@ -227,7 +238,9 @@ def current_dose_plans(user, *, limit=50) -> list[DosePlan]:
         course_selectors.visible_dose_plans(user)
         .signed()
         .filter(course__ended_at__isnull=True)
-        .select_related("patient")
+        .select_related(None)
+        .select_related("patient")  # not the prescriber visible_dose_plans joins: the panel does not name them
+        .defer("instructions_patient", "instructions_therapist")
         .order_by("patient__last_name", "patient__first_name", "id")[:limit]
     )
 
