@@ -283,6 +283,10 @@ THERAPIST_LISTS = {
     "prescriptions": 7,
     "medicine-counts": 7,
     "outcomes": 15,
+    # A clinician's own weekly hours, dated hours and time off (issue 19): their schedule row, then the rows.
+    "availability/weekly-hours": 8,
+    "availability/dates": 8,
+    "availability/time-off": 8,
 }
 LOADED_LIST_QUERIES = {
     "therapist": THERAPIST_LISTS,

@@ -813,6 +813,9 @@ def supervision_reason(command, policy, kind, record, harmed):
     return Reason.ADVERSE_EVENT if stopped else Reason.NOT_PICKED
 
 
+VERDICT_CYCLE = ("disagree", "agree", "discuss", "agree", "agree", "agree", "agree")
+
+
 def supervision_case(command, policy, kind, record, prescriber, supervisor, reason):
     """The case's columns; a picked record's review state follows its age (older records are reviewed)."""
     values = {"kind": kind, "record_id": record.pk, "patient_id": record.patient_id, "prescriber": prescriber}
@@ -823,7 +826,9 @@ def supervision_case(command, policy, kind, record, prescriber, supervisor, reas
     age = (command.now - record.signed_at).days
     if command.random.random() < (0.6 if age < 60 else 0.05):
         return values  # waiting: due, or overdue (most of the older ones reviewed)
-    verdict = command.random.choices(["agree", "discuss", "disagree"], weights=[70, 15, 15])[0]
+    # Verdicts in a fixed cycle (about 70/15/15), so even a small load has every state.
+    command.reviews = getattr(command, "reviews", 0) + 1
+    verdict = VERDICT_CYCLE[(command.reviews - 1) % len(VERDICT_CYCLE)]
     reviewed_at = record.signed_at + timedelta(days=command.random.randint(1, policy.review_days))
     values.update(verdict=verdict, reviewed_at=min(reviewed_at, command.now))
     if verdict != "agree":
@@ -832,7 +837,7 @@ def supervision_case(command, policy, kind, record, prescriber, supervisor, reas
             if verdict == "disagree"
             else "Let us talk about the titration."
         )
-    if verdict == "disagree" and command.random.random() < 2 / 3:
+    if verdict == "disagree" and command.reviews % 3 != 1:  # the first disagreement, and one in three, waits
         values["acknowledged_at"] = values["reviewed_at"] + timedelta(days=1)
     return values
 
