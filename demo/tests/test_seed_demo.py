@@ -26,8 +26,9 @@ from outcomes import selectors as outcome_selectors
 from outcomes.filters import Filters
 from patients.models import Patient, SafetyAlert, Stage
 from tests.fixtures import kept_for_the_module, next_clinic_hour
-from treatment.models import DosePlan, FollowUp, IntegrationSummary, SessionNote, TherapySession
+from treatment.models import DosePlan, FollowUp, IntegrationSummary, SessionNote, StockSite, TherapySession
 from treatment.notes import selectors as note_selectors
+from treatment.prescriptions import stock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("seed_demo")]  # one worker seeds it, once
 
@@ -165,3 +166,12 @@ def test_seed_demo_documents_taylors_sessions_through_the_services():
     assert note_selectors.visible_psychotherapy_notes(therapist).filter(patient=taylor).count() == 1
     assert note_selectors.unsigned_notes(therapist)
     assert all(len(note.content_hash) == 64 for note in notes.signed())
+
+
+def test_the_demo_office_log_has_a_witnessed_waste_and_balances():
+    site = StockSite.objects.get(name="Cascade Medical Group office")
+    sam = User.objects.get(email=f"therapist@{DEMO}")
+    waste = site.entries.get(kind="waste")
+    assert sam in site.clinicians.all() and waste.witness == sam and waste.recorded_by.email == f"prescriber@{DEMO}"
+    assert stock.site_balance(site) == 4980
+    assert stock.discrepancy_report(site) == []

@@ -303,8 +303,9 @@ class Command(BaseCommand):
     @staticmethod
     def _prescriptions(users):
         """Taylor's PDMP check and prescription for the rest of the plan (picked up), a CGI-S rating by Maya, and
-        the group's office with its controlled-substance log (a receipt, a count). Added once. After the DEA
-        telemedicine flexibilities end (CarePolicy), the prescription needs an in-person visit first: skipped."""
+        the group's office, where Sam works, with its controlled-substance log (a receipt, a waste Sam witnessed,
+        a count that balances). Added once. After the DEA telemedicine flexibilities end (CarePolicy), the
+        prescription needs an in-person visit first: skipped."""
         patient = Patient.objects.filter(email=demo_email("patient")).first()
         prescriber = users["prescriber"]
         if patient is None or Prescription.objects.filter(patient=patient).exists():
@@ -322,9 +323,18 @@ class Command(BaseCommand):
             name="Cascade Medical Group office",
             defaults={"address": "400 Harbor Way, Suite 2"},
         )
+        site.clinicians.add(users["therapist"])
         lot = {"site": site, "lot": "KX-2026-118"}
         stock.stock_receive(actor=prescriber, **lot, expires_on=today + timedelta(days=730), quantity_mg=5000)
-        stock.stock_count(actor=prescriber, **lot, counted_mg=5000)
+        stock.stock_waste(
+            actor=prescriber,
+            **lot,
+            quantity_mg=20,
+            witness=users["therapist"],
+            witness_password=PASSWORD,
+            note="A drawn dose not given: the patient declined the booster.",
+        )
+        stock.stock_count(actor=prescriber, **lot, counted_mg=4980)
 
     @staticmethod
     def _conversation(users):
