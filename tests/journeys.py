@@ -110,6 +110,18 @@ def sign_in(page, base, email, password=PASSWORD):
     page.wait_for_url(f"{base}/")
 
 
+DEMO_PASSWORD = "kapcare-demo-2026"  # the demo's published password (CONTRACT.md)
+DEMO_DOMAIN = "demo.kapcare.test"
+
+
+def sign_in_demo(page, base, local, password=DEMO_PASSWORD):
+    """Submit the login form as the demo's `local`@demo.kapcare.test; the caller waits for where it lands."""
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", f"{local}@{DEMO_DOMAIN}")
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+
+
 def fits(page, width=PHONE["width"]):
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= width, f"{page.url} scrolls sideways: {scroll} px wide at {width} px"

@@ -11,10 +11,10 @@ from playwright.sync_api import expect
 
 from patients.models import Patient
 
+from .journeys import sign_in_demo
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("demo_site_browser")]
 
-DEMO_PASSWORD = "kapcare-demo-2026"
-DOMAIN = "demo.kapcare.test"
 SHOTS = Path("/tmp/kapcare-shots")  # noqa: S108 (screenshots for people to look at, not secrets)
 WAIT_MS = 10_000
 
@@ -57,13 +57,6 @@ def browser_log(page):
     return log
 
 
-def sign_in(page, base, local, password=DEMO_PASSWORD):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", f"{local}@{DOMAIN}")
-    page.fill("input[name=password]", password)
-    page.click("main button[type=submit]")
-
-
 def no_csp_or_console_errors(log):
     assert not [e for e in log["errors"] if "Content Security Policy" in e], log["errors"]
     assert log["errors"] == []
@@ -72,7 +65,7 @@ def no_csp_or_console_errors(log):
 @pytest.mark.parametrize("local", list(CLINICAL))
 def test_each_clinical_role_sees_its_own_dashboard(page, demo, browser_log, local):
     title, badge, visible, hidden = CLINICAL[local]
-    sign_in(page, demo, local)
+    sign_in_demo(page, demo, local)
     page.wait_for_url(f"{demo}/")
     expect(page.locator("#dashboard-title")).to_have_text(title)
     expect(page.locator(".site-header .role")).to_have_text(badge)
@@ -89,7 +82,7 @@ def test_each_clinical_role_sees_its_own_dashboard(page, demo, browser_log, loca
 
 
 def test_the_patient_sees_only_their_own_page(page, demo, browser_log):
-    sign_in(page, demo, "patient")
+    sign_in_demo(page, demo, "patient")
     page.wait_for_url(f"{demo}/")
     expect(page.locator("#dashboard-title")).to_have_text("Welcome, Taylor")
     expect(page.locator(".site-header .role")).to_have_text("Patient")
@@ -102,7 +95,7 @@ def test_the_patient_sees_only_their_own_page(page, demo, browser_log):
 
 
 def test_a_wrong_password_keeps_the_user_on_the_login_page(page, demo, browser_log):
-    sign_in(page, demo, "therapist", password="not-the-demo-password")
+    sign_in_demo(page, demo, "therapist", password="not-the-demo-password")
     expect(page.locator("main")).to_contain_text("not correct")
     assert page.url.startswith(f"{demo}/accounts/login/")
     expect(page.locator("#dashboard-title")).to_have_count(0)
@@ -110,7 +103,7 @@ def test_a_wrong_password_keeps_the_user_on_the_login_page(page, demo, browser_l
 
 def test_another_practices_chart_is_a_not_found_page(page, demo, browser_log):
     taylor = Patient.objects.get(first_name="Taylor", last_name="Brooks")
-    sign_in(page, demo, "therapist2")
+    sign_in_demo(page, demo, "therapist2")
     page.wait_for_url(f"{demo}/")
     expect(page.locator("#dashboard-title")).to_have_text("My patients")
 
@@ -122,7 +115,7 @@ def test_another_practices_chart_is_a_not_found_page(page, demo, browser_log):
 
     # therapist@ opens the same URL and sees the chart: the 404 above is about access, not a broken link.
     page.context.clear_cookies()
-    sign_in(page, demo, "therapist")
+    sign_in_demo(page, demo, "therapist")
     page.wait_for_url(f"{demo}/")
     response = page.goto(f"{demo}/patients/{taylor.id}/")
     assert response.status == 200
@@ -140,7 +133,7 @@ def test_login_page_and_dashboard_have_no_console_errors_or_csp_violations(page,
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "login-desktop.png"), full_page=True)
 
-    sign_in(page, demo, "coordinator")
+    sign_in_demo(page, demo, "coordinator")
     page.wait_for_url(f"{demo}/")
     expect(page.locator("#dashboard-title")).to_be_visible()
     page.wait_for_load_state("networkidle")
@@ -149,7 +142,7 @@ def test_login_page_and_dashboard_have_no_console_errors_or_csp_violations(page,
 
 
 def test_the_dashboard_weighs_under_150_kb(page, demo, browser_log):
-    sign_in(page, demo, "coordinator")
+    sign_in_demo(page, demo, "coordinator")
     page.wait_for_url(f"{demo}/")
     browser_log["responses"].clear()
     page.reload(wait_until="networkidle")
@@ -170,7 +163,7 @@ def test_the_dashboard_weighs_under_150_kb(page, demo, browser_log):
 @pytest.mark.parametrize("local", ["coordinator", "patient"])
 def test_the_dashboard_fits_a_phone(page, demo, browser_log, local):
     page.set_viewport_size({"width": 390, "height": 844})
-    sign_in(page, demo, local)
+    sign_in_demo(page, demo, local)
     page.wait_for_url(f"{demo}/")
     expect(page.locator("#dashboard-title")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
@@ -185,7 +178,7 @@ def test_the_dashboard_fits_a_phone(page, demo, browser_log, local):
 
 def test_desktop_screenshot(page, demo, browser_log):
     page.set_viewport_size({"width": 1280, "height": 800})
-    sign_in(page, demo, "therapist")
+    sign_in_demo(page, demo, "therapist")
     page.wait_for_url(f"{demo}/")
     expect(page.locator("#dashboard-title")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280

@@ -16,12 +16,9 @@ from playwright.sync_api import expect
 from kapcare.accounts.models import User
 
 from .factories import enrol_totp
-from .journeys import clean, watch
+from .journeys import DEMO_DOMAIN, clean, sign_in_demo, watch
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-DEMO_PASSWORD = "kapcare-demo-2026"
-DOMAIN = "demo.kapcare.test"
 
 
 @pytest.fixture
@@ -29,13 +26,6 @@ def demo(live_server, settings):
     settings.KAPCARE_REQUIRE_MFA = False
     call_command("seed_demo", stdout=io.StringIO())
     return live_server.url
-
-
-def sign_in(page, base, local):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", f"{local}@{DOMAIN}")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
 
 
 def fresh_totp_code(secret, period=30):
@@ -49,9 +39,9 @@ def test_full_totp_login_for_a_clinician(page, demo, settings):
     errors = watch(page)
     page.set_default_timeout(10_000)
     settings.KAPCARE_REQUIRE_MFA = True
-    secret = enrol_totp(User.objects.get(email=f"therapist@{DOMAIN}"))
+    secret = enrol_totp(User.objects.get(email=f"therapist@{DEMO_DOMAIN}"))
 
-    sign_in(page, demo, "therapist")
+    sign_in_demo(page, demo, "therapist")
     page.wait_for_url(f"{demo}/accounts/2fa/authenticate/")
     expect(page.locator("main h1")).to_contain_text("Two-Factor")
     wrong = f"{(int(fresh_totp_code(secret)) + 1) % 1_000_000:06d}"

@@ -10,9 +10,10 @@ from axe_playwright_python.sync_playwright import Axe
 
 from patients.models import Patient
 
+from .journeys import sign_in_demo
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("demo_site_widths")]
 
-DEMO_PASSWORD = "kapcare-demo-2026"
 WIDTHS = {"phone": {"width": 360, "height": 780}, "desktop": {"width": 1366, "height": 900}}
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 SHOTS = os.environ.get("KAPCARE_SCREENSHOTS")
@@ -52,14 +53,6 @@ def demo(demo_site):
     return demo_site
 
 
-def sign_in(page, base, local):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", f"{local}@demo.kapcare.test")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base}/")
-
-
 def serious(results):
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
@@ -71,7 +64,8 @@ def serious(results):
 @pytest.mark.parametrize("role", ["therapist", "prescriber", "coordinator", "patient", "admin"])
 def test_every_main_page_fits_and_passes_axe_at_phone_and_desktop_width(page, demo, role):
     page.set_default_timeout(10_000)
-    sign_in(page, demo, role)
+    sign_in_demo(page, demo, role)
+    page.wait_for_url(f"{demo}/")
     taylor = Patient.objects.get(first_name="Taylor", last_name="Brooks")
     axe, problems = Axe(), []
     for path in pages_of(role, f"/patients/{taylor.pk}/", prescribing_pages(taylor)):

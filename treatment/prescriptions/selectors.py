@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
 from django.utils import timezone
 
+from assessments.models import Evaluation
 from kapcare.accounts.models import DEARegistration, User
 from patients.access import visible_patients
 from treatment.course.models import CarePolicy, DosePlan
@@ -50,13 +51,30 @@ def latest_pdmp_check(patient, state):
     return PDMPCheck.objects.filter(patient=patient, state=state).order_by("-checked_on", "-created_at").first()
 
 
-def encounter_facts(patient, now=None):
-    """(the evaluation's encounter, the date of the last in-person visit or None) from the booked visits."""
+def held_visits(patient, prescriber, now=None):
+    """The prescriber's visits with the patient that took place: booked, begun, and their record signed since
+    (the follow-up the visit was for, or an evaluation of the patient by that prescriber). A booking alone, a
+    missed visit, or a visit with another prescriber is not a visit this prescriber held."""
     now = now or timezone.now()
-    past = Visit.objects.filter(patient=patient, status=Visit.Status.BOOKED, starts_at__lte=now)
-    evaluation = past.filter(kind=Visit.Kind.EVALUATION).order_by("-starts_at").values_list("encounter", flat=True)
+    evaluated = Evaluation.objects.signed().filter(
+        patient=patient, prescriber=prescriber, signed_at__gte=OuterRef("starts_at")
+    )
+    return Visit.objects.alias(evaluated=Exists(evaluated)).filter(
+        Q(kind=Visit.Kind.EVALUATION, evaluated=True) | Q(follow_up__signed_at__gte=F("starts_at")),
+        patient=patient,
+        prescriber=prescriber,
+        status=Visit.Status.BOOKED,
+        starts_at__lte=now,
+    )
+
+
+def encounter_facts(patient, prescriber, now=None):
+    """(the evaluation's encounter, the date of the last in-person visit or None), from the visits the
+    prescriber held with the patient."""
+    held = held_visits(patient, prescriber, now)
+    evaluation = held.filter(kind=Visit.Kind.EVALUATION).order_by("-starts_at").values_list("encounter", flat=True)
     encounter = evaluation.first()
-    last = past.filter(encounter=Visit.Encounter.IN_PERSON).aggregate(last=Max("starts_at"))["last"]
+    last = held.filter(encounter=Visit.Encounter.IN_PERSON).aggregate(last=Max("starts_at"))["last"]
     kinds = {
         Visit.Encounter.IN_PERSON: Prescription.Encounter.IN_PERSON,
         Visit.Encounter.VIDEO: Prescription.Encounter.TELEMEDICINE,
@@ -216,7 +234,7 @@ def prescribing_facts(user, patient) -> PrescribingFacts:
     derived = None
     if plan is not None and plan.full_dose_mg and strength:
         derived = rules.units_per_session(plan, strength) * ledger(plan.course).remaining
-    encounter, last_in_person = encounter_facts(patient)
+    encounter, last_in_person = encounter_facts(patient, user)
     check = latest_pdmp_check(patient, patient.state)
     oldest = today - timedelta(days=policy.pdmp_max_age_days)
     return PrescribingFacts(

@@ -92,10 +92,10 @@ def _require_dea(actor, patient, today):
     return registration
 
 
-def _check_telemedicine(patient, policy, attested, today):
-    """(encounter, last in-person visit): without an in-person visit, the policy's telemedicine rule applies
-    and the prescriber attests it."""
-    encounter, last_in_person = selectors.encounter_facts(patient)
+def _check_telemedicine(actor, patient, policy, attested, today):
+    """(encounter, last in-person visit): without an in-person visit the prescriber held, the policy's
+    telemedicine rule applies and the prescriber attests it."""
+    encounter, last_in_person = selectors.encounter_facts(patient, actor)
     if last_in_person is not None:
         return encounter, last_in_person
     if policy.telemedicine_rule == "in_person" or today > policy.telemedicine_flexibility_until:
@@ -154,7 +154,7 @@ def prescription_issue(*, actor, patient, data: dict) -> Prescription:
     policy = selectors.policy_for(patient)
     registration = _require_dea(actor, patient, today)
     pdmp = _require_fresh_pdmp(patient, policy, today)
-    encounter, last_in_person = _check_telemedicine(patient, policy, values["telemedicine_attested"], today)
+    encounter, last_in_person = _check_telemedicine(actor, patient, policy, values["telemedicine_attested"], today)
     derived = rules.units_per_session(plan, values["strength_mg"]) * ledger(plan.course).remaining
     other_supply = selectors.supply_on_plan(plan)
     if values["quantity"] is None:

@@ -10,10 +10,12 @@ from dateutil.relativedelta import relativedelta
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from kapcare.accounts.models import DEARegistration, Licence
+from assessments.models import Evaluation
+from kapcare.accounts.models import DEARegistration, Licence, User
 from kapcare.rules import RuleRefused
 from tests.course_states import ready_to_dose
-from treatment.models import CarePolicy, PharmacyNotice, Prescription
+from tests.factories import UserFactory
+from treatment.models import CarePolicy, PharmacyNotice, Prescription, Visit
 from treatment.prescriptions import services
 
 # The test plan: a 200 mg full dose of 100 mg tablets and one 50 mg booster: 3 tablets a session, 3 sessions.
@@ -302,3 +304,36 @@ def test_an_unverified_dea_registration_does_not_count(plan, prescriber, patient
     DEARegistration.objects.filter(clinician=prescriber, state="CA").update(verified_at=None)
     with pytest.raises(RuleRefused, match="not verified yet"):
         issue(prescriber, patient_a)
+
+
+def test_only_an_in_person_visit_the_prescriber_held_satisfies_an_in_person_policy(
+    plan, prescriber, patient_a, medical_group
+):
+    CarePolicy.objects.filter(medical_group=medical_group).update(telemedicine_rule="in_person")
+    pdmp(prescriber, patient_a)
+    evaluated_at = Evaluation.objects.signed().get(patient=patient_a).signed_at
+    colleague = UserFactory(role=User.Role.PRESCRIBER, organization=medical_group)
+
+    def in_person(kind, starts_at, by=prescriber):
+        return Visit.objects.create(
+            patient=patient_a,
+            prescriber=by,
+            kind=kind,
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(hours=1),
+            encounter=Visit.Encounter.IN_PERSON,
+            patient_state="CA",
+            booked_by=patient_a.user,
+        )
+
+    in_person(Visit.Kind.FOLLOW_UP, timezone.now() - timedelta(hours=3))  # booked and missed: nothing was signed
+    colleagues = in_person(Visit.Kind.EVALUATION, evaluated_at - timedelta(hours=1), by=colleague)
+    with pytest.raises(RuleRefused) as refused:
+        issue(prescriber, patient_a)
+    assert refused.value.code == "in_person_visit_required"
+
+    Visit.objects.filter(pk=colleagues.pk).update(status=Visit.Status.CANCELLED)  # one booked evaluation at a time
+
+    held = in_person(Visit.Kind.EVALUATION, evaluated_at - timedelta(hours=2))  # the evaluation signed after it
+    rx = issue(prescriber, patient_a)
+    assert rx.evaluation_encounter == "in_person" and rx.last_in_person_on == timezone.localdate(held.starts_at)
