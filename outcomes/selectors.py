@@ -28,6 +28,8 @@ from django.utils import timezone
 
 from assessments import instruments
 from assessments.models import QuestionnaireResponse
+from kapcare import access
+from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied
 from patients.access import visible_patients
@@ -419,7 +421,8 @@ def outcomes_report(user, filters) -> Report:
 
 
 def visible_research_exports(user):
-    if not user.is_authenticated:
+    """The user's own exports, while they may still export (a coordinator who changes role loses the links)."""
+    if not access.can(user, Permission.EXPORT_RESEARCH):
         return ResearchExport.objects.none()
     return ResearchExport.objects.filter(requested_by=user)
 

@@ -4,6 +4,7 @@ import secrets
 
 from django.utils import timezone
 
+from kapcare import access
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_denied, audit_record, audit_record_many
@@ -86,7 +87,7 @@ def research_export_build(*, export_id) -> ResearchExport | None:
         return None
     user = export.requested_by
     filters, errors = outcome_filters.parse(user, export.filters)
-    if errors or not user.is_active or user.role != user.Role.COORDINATOR:
+    if errors or not user.is_active or not access.can(user, Permission.EXPORT_RESEARCH):
         _fail(export)
         return None
 

@@ -298,18 +298,6 @@ def test_a_discontinuation_after_an_adverse_event_is_picked_a_completion_is_not(
     assert SupervisionCase.objects.get(record_id=completed.pk).reason == Reason.NOT_PICKED
 
 
-def test_the_admin_door_refuses_a_supervisor_supervised_by_their_supervisee(client, supervised, supervisor):
-    superuser = UserFactory(role=User.Role.ADMIN, is_staff=True, is_superuser=True, email="root@example.test")
-    enrol_totp(superuser)
-    client.force_login(superuser)
-    url = reverse("admin:network_supervisionassignment_add")
-    page = client.post(url, {"prescriber": supervisor.pk, "supervisor": supervised.pk})
-
-    assert page.status_code == 200
-    assert b"own supervisee" in page.content
-    assert not SupervisionAssignment.objects.filter(prescriber=supervisor).exists()
-
-
 def test_therapists_and_patients_have_no_supervision_page(client, therapist_a, patient_a, picked):
     for user in (therapist_a, patient_a.user):
         client.force_login(user)
@@ -421,3 +409,38 @@ def test_signing_a_discontinuation_after_an_adverse_event_queues_it_at_once(
     assert [(case.record_id, case.reason) for case in selectors.queue(supervisor)] == [
         (stopped.pk, Reason.ADVERSE_EVENT)
     ]
+
+
+def test_a_new_supervisor_takes_over_the_open_reviews_and_the_previous_one_loses_the_grant(
+    client, picked, coordinator, supervised, supervisor, medical_group
+):
+    successor = UserFactory(role=User.Role.PRESCRIBER, organization=medical_group, email="successor@example.test")
+    enrol_totp(successor)
+
+    services.supervisor_assign(actor=coordinator, prescriber=supervised, supervisor=successor)
+
+    assert SupervisionCase.objects.get(pk=picked.pk).supervisor == successor
+    page = reverse("network:supervision-case", args=[picked.pk])
+    client.force_login(supervisor)
+    assert client.get(page).status_code == 404
+    client.force_login(successor)
+    assert client.get(page).status_code == 200
+
+
+def test_the_admin_cannot_name_a_supervisor_around_the_coordinators_rules(client, supervised, supervisor, therapist_a):
+    admin = UserFactory(role=User.Role.ADMIN, email="site.admin@example.test", is_staff=True, is_superuser=True)
+    enrol_totp(admin)
+    client.force_login(admin)
+    assignment = SupervisionAssignment.objects.get(prescriber=supervised)
+    add = "/admin/network/supervisionassignment/add/"
+    change = f"/admin/network/supervisionassignment/{assignment.pk}/change/"
+
+    responses = [
+        client.post(add, {"prescriber": supervisor.pk, "supervisor": supervised.pk}),  # their own supervisee
+        client.post(add, {"prescriber": therapist_a.pk, "supervisor": supervised.pk}),  # not a prescriber
+        client.post(change, {"prescriber": supervised.pk, "supervisor": therapist_a.pk}),
+    ]
+
+    assert [response.status_code for response in responses] == [403, 403, 403]
+    assert SupervisionAssignment.objects.get(pk=assignment.pk).supervisor == supervisor
+    assert not SupervisionAssignment.objects.exclude(pk=assignment.pk).exists()

@@ -44,6 +44,10 @@ def supervisor_assign(*, actor, prescriber, supervisor):
     assignment.full_clean()
     assignment.save()
     audit_record(actor, AuditEvent.Action.UPDATE, assignment, fields=["supervisor"])
+    # The reviews still open go with the prescriber to the new supervisor (their grant, their reminders): the
+    # previous supervisor no longer reads those records.
+    open_cases = SupervisionCase.objects.filter(prescriber=prescriber, reviewed_at__isnull=True).exclude(reason="")
+    open_cases.exclude(supervisor=supervisor).update(supervisor=supervisor, reminded_at=None, escalated_at=None)
     return assignment
 
 

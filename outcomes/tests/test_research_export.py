@@ -12,6 +12,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from outcomes import research, services
 from outcomes.filters import Filters
@@ -139,6 +140,12 @@ def test_only_the_requester_reaches_the_link(network, coordinator, outside_world
     assert client.get(reverse("outcomes:research-export", args=[token])).status_code == 404
     assert client.get(reverse("outcomes:research-export-download", args=[token, "data"])).status_code == 404
     assert client.get(reverse("outcomes:research-export", args=["forged"])).status_code == 404
+
+
+def test_a_coordinator_who_changes_role_loses_the_link(network, coordinator, client):
+    _export, token = _ready_export(client, coordinator)
+    User.objects.filter(pk=coordinator.pk).update(role=User.Role.THERAPIST)
+    assert client.get(reverse("outcomes:research-export-download", args=[token, "data"])).status_code == 404
 
 
 def test_clinicians_and_patients_cannot_ask_for_it(cast, client, api):
