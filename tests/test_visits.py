@@ -14,15 +14,18 @@ from django.db import connection
 from django.utils import timezone
 from icalendar import Calendar
 
+from kapcare.accounts.models import Licence, User
 from kapcare.rules import RuleRefused
 from messaging.reminders import outbox
 from messaging.reminders.models import Reminder
+from patients import services as patient_services
 from treatment.course import services as course_services
 from treatment.models import TherapySession
 from treatment.visits import selectors, services
 from treatment.visits.models import Schedule, SessionHoursException, TimeOff, Visit, WeeklyHours
 
 from .course_states import ready_to_dose
+from .fixtures import _staff
 
 Kind = Reminder.Kind
 NEW_YORK, LOS_ANGELES = ZoneInfo("America/New_York"), ZoneInfo("America/Los_Angeles")
@@ -533,3 +536,21 @@ def test_hours_that_end_before_they_start_are_refused_on_the_schedule_page_in_wo
     assert "Constraint" not in refused[0].content.decode() + refused[1].content.decode()
     assert not WeeklyHours.objects.filter(schedule__clinician=prescriber).exists()
     assert not TimeOff.objects.filter(schedule__clinician=prescriber).exists()
+
+
+def test_a_move_meets_the_rules_of_a_booking_again(prescriber, coordinator, patient_a, medical_group):
+    pending_follow_up(prescriber, patient_a)
+    mornings(prescriber)
+    with time_machine.travel(BEFORE_DST, tick=True):
+        slots = selectors.open_slots(prescriber, Visit.Kind.FOLLOW_UP)
+        visit = services.visit_book(actor=patient_a.user, patient=patient_a, kind="follow_up", starts_at=slots[8])
+        Licence.objects.filter(clinician=prescriber).update(expires_on=slots[8].date() - timedelta(days=1))
+        with pytest.raises(RuleRefused) as unlicensed:
+            services.visit_reschedule(actor=patient_a.user, visit=visit, starts_at=slots[11])
+        Licence.objects.filter(clinician=prescriber).update(expires_on=slots[8].date() + timedelta(days=3650))
+        successor = _staff(User.Role.PRESCRIBER, medical_group, "successor@example.test")
+        patient_services.prescriber_assign(actor=coordinator, patient=patient_a, prescriber=successor)
+        with pytest.raises(RuleRefused) as changed:
+            services.visit_reschedule(actor=patient_a.user, visit=visit, starts_at=slots[11])
+    assert (unlicensed.value.code, changed.value.code) == ("prescriber_not_licensed", "visit_prescriber_changed")
+    assert Visit.objects.get(pk=visit.pk).starts_at == slots[8]

@@ -53,12 +53,7 @@ def visit_book(*, actor, patient, kind, starts_at, encounter=Visit.Encounter.VID
             code="no_prescriber",
         )
     state = patient_state or patient.state
-    gap = licence_gap(prescriber, state, starts_at.date())
-    if gap:
-        raise RuleRefused(
-            f"Rule “licensed where the patient is”: {prescriber.get_full_name()} cannot see you there: {gap}.",
-            code="prescriber_not_licensed",
-        )
+    _require_licensed(prescriber, state, starts_at)
     try:
         with transaction.atomic():
             return _visit_book(
@@ -173,9 +168,17 @@ def visit_cancel(*, actor, visit, reason="") -> Visit:
 
 
 def visit_reschedule(*, actor, visit, starts_at) -> Visit:
-    """Move a booked visit to another open time of the same prescriber (within the notice for a patient)."""
+    """Move a booked visit to another open time of the same prescriber (within the notice for a patient), under
+    the rules a booking meets: still the patient's prescriber, licensed where the patient will be that day."""
     access.require(actor, Permission.BOOK_VISIT, visit)
     _check_input(kind=visit.kind, starts_at=starts_at, encounter=visit.encounter)
+    if selectors.active_prescriber(visit.patient) != visit.prescriber:
+        raise RuleRefused(
+            "Rule “a prescriber on the team”: this visit's prescriber is no longer on the care team; cancel it and "
+            "book with the patient's prescriber.",
+            code="visit_prescriber_changed",
+        )
+    _require_licensed(visit.prescriber, visit.patient_state, starts_at)
     try:
         with transaction.atomic():
             _lock_schedule(visit.prescriber)
@@ -190,6 +193,15 @@ def visit_reschedule(*, actor, visit, starts_at) -> Visit:
     except IntegrityError as error:
         raise SLOT_TAKEN from error
     return visit
+
+
+def _require_licensed(prescriber, state, starts_at):
+    gap = licence_gap(prescriber, state, starts_at.date())
+    if gap:
+        raise RuleRefused(
+            f"Rule “licensed where the patient is”: {prescriber.get_full_name()} cannot see you there: {gap}.",
+            code="prescriber_not_licensed",
+        )
 
 
 # The clinician's own schedule ------------------------------------------------------------------------
