@@ -14,7 +14,7 @@ from kapcare.access import Permission
 from kapcare.api.base import AuditedDenialsMixin
 from kapcare.api.serializers import StrictFieldsMixin
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import audit_denied, audit_record
+from kapcare.audit.services import audit_denied, audit_record, audit_record_many
 from treatment.course.api import CourseScopedViewSet
 
 from . import pdf, selectors, services, stock
@@ -259,12 +259,16 @@ class StockEntryCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
-def _site_summary(site):
+def _site_summary(user, site):
+    """A site's log as the web page shows it, audited the same way: the site read, and each entry naming a patient."""
+    entries = selectors.stock_site_log(site)
+    audit_record(user, AuditEvent.Action.READ, site)
+    audit_record_many(user, AuditEvent.Action.READ, [entry for entry in entries if entry.patient_id])
     return {
         "id": str(site.pk),
         "name": site.name,
         "balance_mg": str(stock.site_balance(site)),
-        "entries": StockEntrySerializer(site.entries.all(), many=True).data,
+        "entries": StockEntrySerializer(entries, many=True).data,
         "discrepancies": [
             {"entry": str(found.entry.pk), "what": found.what} for found in stock.discrepancy_report(site)
         ],
@@ -284,7 +288,8 @@ class StockLogView(AuditedDenialsMixin, APIView):
     @extend_schema(tags=["stock log"], responses=OpenApiResponse(description="Sites and their logs."))
     def get(self, request):
         access.require(request.user, Permission.KEEP_CONTROLLED_LOG, object_type="treatment.stocksite")
-        return Response({"sites": [_site_summary(site) for site in selectors.stock_sites_of(request.user)]})
+        sites = selectors.stock_sites_of(request.user)
+        return Response({"sites": [_site_summary(request.user, site) for site in sites]})
 
     @extend_schema(tags=["stock log"], request=StockEntryCreateSerializer, responses={201: StockEntrySerializer})
     def post(self, request):

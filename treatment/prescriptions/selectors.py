@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
 from assessments.models import Evaluation
@@ -103,10 +103,6 @@ def with_fills_left(patient, today=None):
 
 def fill_count(prescription):
     return PrescriptionFill.objects.filter(prescription=prescription).count()
-
-
-def dispensed_quantity(prescription):
-    return PrescriptionFill.objects.filter(prescription=prescription).aggregate(q=Sum("quantity"))["q"] or 0
 
 
 def policy_for(patient):

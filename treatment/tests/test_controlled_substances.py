@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from kapcare.audit.models import AuditEvent
 from kapcare.rules import RuleRefused
 from patients.models import SafetyAlert
 from tests.course_states import ready_to_dose
@@ -218,3 +219,21 @@ def test_a_patient_reports_tablets_left_over_the_api(api, filled, patient_a):
     api.force_authenticate(patient_a.user)
     response = api.post("/api/v1/medicine-counts/", {"patient": str(patient_a.pk), "remaining": "9"}, format="json")
     assert response.status_code == 201 and response.json()["discrepancy"] == "0.0"
+
+
+def test_reading_the_log_over_the_api_is_audited_like_the_page(
+    api,
+    site,
+    received,
+    prescriber,
+    im_session,  # noqa: F811
+):
+    session, _dose_at = im_session
+    given = stock.stock_administer(actor=prescriber, site=site, lot=LOT, session=session)
+    api.force_authenticate(prescriber)
+
+    assert api.get("/api/v1/stock-log/").status_code == 200
+
+    reads = AuditEvent.objects.filter(actor=prescriber, action=AuditEvent.Action.READ)
+    assert reads.filter(object_type="treatment.stocksite", object_id=str(site.pk)).count() == 1
+    assert reads.get(object_type="treatment.stockentry", object_id=str(given.pk)).patient_id == session.patient_id
