@@ -180,7 +180,6 @@ def test_care_team_change_moves_the_work_with_the_patient(therapist_a, therapist
 @pytest.mark.parametrize("patients", [12])
 def test_seed_data_reconciled_equals_the_rules(db, patients):
     call_command("seed_load", patients=patients, therapists=2, prescribers=1, stdout=open(os.devnull, "w"))  # noqa: SIM115
-    due_work.reconcile()
     clinicians = User.objects.filter(role__in=User.CLINICIAN_ROLES, email__endswith="@load.kapcare.test")
     for user in clinicians:
         assert_stored_equals_derived(user)

@@ -26,6 +26,7 @@ from outcomes import selectors as outcome_selectors
 from outcomes.filters import Filters
 from patients.models import Patient, SafetyAlert, Stage
 from tests.fixtures import kept_for_the_module, next_clinic_hour
+from tests.test_due_work import assert_stored_equals_derived
 from treatment.models import DosePlan, FollowUp, IntegrationSummary, SessionNote, StockSite, TherapySession
 from treatment.notes import selectors as note_selectors
 from treatment.prescriptions import stock
@@ -175,3 +176,7 @@ def test_the_demo_office_log_has_a_witnessed_waste_and_balances():
     assert sam in site.clinicians.all() and waste.witness == sam and waste.recorded_by.email == f"prescriber@{DEMO}"
     assert stock.site_balance(site) == 4980
     assert stock.discrepancy_report(site) == []
+
+
+def test_the_demos_stored_due_work_equals_the_rules():
+    assert_stored_equals_derived(*User.objects.filter(role__in=User.CLINICIAN_ROLES, email__endswith=f"@{DEMO}"))

@@ -151,10 +151,12 @@ def supervision_reconcile(*, since=None):
     """Select every record signed since `since` (default: the last week) that no case has considered yet.
     Returns how many cases were created."""
     since = since or timezone.now() - RECONCILE_WINDOW
+    supervised = SupervisionAssignment.objects.values("prescriber_id")  # the others' records wait for a supervisor
     created = 0
     for kind, model in RECORD_MODELS.items():
         considered = SupervisionCase.objects.filter(kind=kind).values("record_id")
         fresh = model.objects.exclude(status=model.Status.DRAFT).filter(signed_at__gte=since)
+        fresh = fresh.filter(prescriber_id__in=supervised)
         for record in fresh.exclude(pk__in=considered).order_by("signed_at"):
             created += supervision_select(actor=None, kind=kind, record=record) is not None
     return created
