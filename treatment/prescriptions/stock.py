@@ -300,19 +300,21 @@ def discrepancy_report(site) -> list[Discrepancy]:
 
 
 def expected_remaining(patient) -> Decimal:
-    """Tablets the patient should hold: every fill of their tablet prescriptions, less the tablets of each dose
-    and booster taken in their sessions since the first fill."""
-    fills = PrescriptionFill.objects.filter(patient=patient, prescription__status="issued").exclude(
-        prescription__formulation="im_solution"
-    )
+    """Tablets the patient should hold: every fill of their tablet prescriptions (cancelled since or not: what
+    was picked up is in hand), less the tablets of each dose and booster taken in their sessions since the first
+    fill, except the sessions given from an office's stock."""
+    fills = PrescriptionFill.objects.filter(patient=patient).exclude(prescription__formulation="im_solution")
     first = fills.order_by("filled_on").first()
     if first is None:
         return Decimal("0")
     strength = first.prescription.strength_mg
     received = fills.aggregate(q=Sum("quantity"))["q"] or Decimal("0")
+    from_stock = StockEntry.objects.filter(patient=patient, kind=Kind.ADMINISTRATION).values("session_id")
     since = {"session__patient": patient, "session__scheduled_at__date__gte": first.filled_on}
-    taken = DosingRecord.objects.filter(**since, dose_taken_at__isnull=False).aggregate(mg=Sum("dose_mg"))["mg"] or 0
-    taken += BoosterDose.objects.filter(**since).aggregate(mg=Sum("dose_mg"))["mg"] or 0
+    doses = DosingRecord.objects.filter(**since, dose_taken_at__isnull=False).exclude(session_id__in=from_stock)
+    taken = doses.aggregate(mg=Sum("dose_mg"))["mg"] or 0
+    boosters = BoosterDose.objects.filter(**since).exclude(session_id__in=from_stock)
+    taken += boosters.aggregate(mg=Sum("dose_mg"))["mg"] or 0
     return received - (Decimal(taken) / strength).quantize(Decimal("0.1"))
 
 

@@ -6,16 +6,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from kapcare.audit.models import AuditEvent
 from kapcare.rules import RuleRefused
 from patients.models import SafetyAlert
-from tests.course_states import ready_to_dose
+from tests.course_states import IN_RANGE, confirm_checklist, ready_to_dose
 from tests.factories import PASSWORD
 from treatment.models import CarePolicy, StockEntry, StockSite
 from treatment.prescriptions import services, stock
+from treatment.sessions import services as session_services
 from treatment.tests.test_prescriptions import issue, pdmp
 from treatment.tests.test_route_monitoring import im_session  # noqa: F401 (a fixture)
 
@@ -237,3 +239,23 @@ def test_reading_the_log_over_the_api_is_audited_like_the_page(
     reads = AuditEvent.objects.filter(actor=prescriber, action=AuditEvent.Action.READ)
     assert reads.filter(object_type="treatment.stocksite", object_id=str(site.pk)).count() == 1
     assert reads.get(object_type="treatment.stockentry", object_id=str(given.pk)).patient_id == session.patient_id
+
+
+def test_tablets_picked_up_stay_expected_after_a_cancel_and_office_doses_are_not_counted_from_them(
+    filled, patient_a, therapist_a, prescriber, site, received
+):
+    services.prescription_cancel(actor=prescriber, prescription=filled, reason="The pharmacy is out of stock.")
+    start = timezone.now() + timedelta(minutes=1)
+    with time_machine.travel(start, tick=False):
+        session = session_services.session_schedule(
+            actor=therapist_a, patient=patient_a, kind="dosing", scheduled_at=start
+        )
+        confirm_checklist(therapist_a, session)
+        session_services.vitals_record(actor=therapist_a, session=session, phase="pre_dose", **IN_RANGE)
+        session_services.dose_record(actor=therapist_a, session=session, dose_mg=100)
+    stock.stock_administer(actor=prescriber, site=site, lot=LOT, session=session)
+
+    count = stock.medicine_count_record(actor=patient_a.user, patient=patient_a, remaining=9)
+
+    assert count.expected == 9 and count.discrepancy == 0
+    assert not SafetyAlert.objects.filter(kind=stock.COUNT_DISCREPANCY).exists()
