@@ -2,7 +2,7 @@
 keyset cursor in the querystring (stable order, no OFFSET)."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseBadRequest
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import render
 
 from kapcare.audit.models import AuditEvent
@@ -17,7 +17,7 @@ from . import due_selectors
 @login_required
 def due_work_list(request, kind):
     if kind not in DueItem.Kind.values:
-        return render(request, "404.html", status=404)
+        raise Http404("No such kind of due work.")
     patient_access.require_due_work(request.user, KIND_ROLES[kind])
     after = None
     if request.GET.get("after"):

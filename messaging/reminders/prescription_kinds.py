@@ -5,7 +5,7 @@ to prescribers."""
 import datetime
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Count, Exists, F, Max, OuterRef
 from django.utils import timezone
 
 from kapcare.accounts.models import User
@@ -25,15 +25,20 @@ STOCK_COUNT_EVERY = 7 * DAY
 
 @planner
 def plan_refill_windows(now):
-    """Issued prescriptions whose 6 months end within 14 days: their prescriber."""
+    """Issued prescriptions with refills still to fill whose 6 months end within 14 days: their prescriber."""
     today = timezone.localdate(now)
     issued_from = today - relativedelta(months=REFILL_MONTHS)
-    found = Prescription.objects.filter(
-        status=Prescription.Status.ISSUED,
-        refills__gt=0,
-        issued_on__gte=issued_from,
-        issued_on__lte=issued_from + REFILL_WINDOW_NOTICE,
-    ).values_list("pk", "patient_id", "issued_on", "prescriber_id")
+    found = (
+        Prescription.objects.filter(
+            status=Prescription.Status.ISSUED,
+            refills__gt=0,
+            issued_on__gte=issued_from,
+            issued_on__lte=issued_from + REFILL_WINDOW_NOTICE,
+        )
+        .alias(fills_made=Count("fills"))
+        .filter(fills_made__lte=F("refills"))  # the first fill and every refill made: nothing left to close
+        .values_list("pk", "patient_id", "issued_on", "prescriber_id")
+    )
     return [
         row(Kind.REFILL_WINDOW_CLOSING, pk, issued_on.isoformat(), due_at=now, user_id=uid, patient_id=patient_id)
         for pk, patient_id, issued_on, uid in found

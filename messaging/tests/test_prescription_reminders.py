@@ -10,7 +10,7 @@ from django.utils import timezone
 from messaging.reminders import kinds, outbox
 from messaging.reminders.models import Reminder
 from treatment.models import CarePolicy, FollowUp, StockSite
-from treatment.prescriptions import stock
+from treatment.prescriptions import services, stock
 from treatment.tests.test_prescriptions import issue, pdmp, plan  # noqa: F401 (a fixture)
 
 
@@ -30,6 +30,17 @@ def test_the_refill_window_closing_is_planned_for_the_prescriber(plan, prescribe
     [reminder] = planned("refill_window_closing")
     assert reminder.recipient == prescriber and reminder.patient_id == patient_a.pk
     assert kinds.KINDS["refill_window_closing"].skip_reason(reminder, later) == ""
+
+
+def test_no_refill_window_reminder_once_every_refill_is_filled(plan, prescriber, patient_a):  # noqa: F811
+    pdmp(prescriber, patient_a)
+    rx = issue(prescriber, patient_a, quantity="3", refills=2)
+    for _fill in range(3):  # the first fill and both refills
+        services.fill_record(actor=patient_a.user, prescription=rx, filled_on=timezone.localdate(), method="pickup")
+    later = timezone.now() + (rx.issued_on + relativedelta(months=6) - timedelta(days=10) - rx.issued_on)
+    with time_machine.travel(later):
+        outbox.plan()
+    assert not planned("refill_window_closing").exists()
 
 
 def test_a_pdmp_check_is_due_before_a_follow_up(plan, prescriber, patient_a):  # noqa: F811

@@ -24,11 +24,12 @@ class PDMPCheckAdmin(ReadOnlyRecordAdmin):
 
 
 @admin.register(StockSite)
-class StockSiteAdmin(admin.ModelAdmin):
-    """Sites are set up here by an administrator; their log is written only by the group's prescribers."""
+class StockSiteAdmin(ReadOnlyRecordAdmin):
+    """Sites are added by the medical group's coordinators (stock.stock_site_create, audited); here they are listed."""
 
     list_display = ["name", "medical_group"]
     fields = ["medical_group", "name", "address"]
+    readonly_fields = fields
 
 
 @admin.register(StockEntry)

@@ -9,7 +9,7 @@ import pytest
 
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory, enrol_totp
 from tests.fixtures import _staff
 from treatment.models import StockEntry, StockSite
 from treatment.prescriptions import stock
@@ -219,3 +219,18 @@ def test_the_api_asks_the_witnesss_password_too(api, site, received, prescriber,
     done = api.post("/api/v1/stock-log/", {**body, "witness_password": PASSWORD}, format="json")
     assert done.status_code == 201 and "witness_password" not in done.json()
     assert stock.lot_balance(site, LOT) == 480
+
+
+def test_the_admin_lists_sites_but_adds_none_around_the_coordinators_service(client, medical_group):
+    admin = UserFactory(role=User.Role.ADMIN, email="site.admin@example.test", is_staff=True, is_superuser=True)
+    enrol_totp(admin)
+    client.force_login(admin)
+
+    added = client.post(
+        "/admin/treatment/stocksite/add/",
+        {"medical_group": medical_group.pk, "name": "Back office", "address": "1 Side St"},
+    )
+
+    assert added.status_code == 403
+    assert not StockSite.objects.filter(name="Back office").exists()
+    assert client.get("/admin/treatment/stocksite/").status_code == 200
