@@ -9,6 +9,8 @@ A deriver is `derive(patients, now) -> list[Due]` for a queryset of patients: ev
 """
 
 import functools
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -130,15 +132,38 @@ def _patient_ids(values):
     return ids
 
 
+# The patients whose due work waits for the end of the outermost `deferred()` block (None: no block is open).
+_pending = ContextVar("due_work_pending", default=None)
+
+
+@contextmanager
+def deferred():
+    """Within the block, the services that keep due work note their patients, and the block refreshes them
+    once at its end, in the same transaction (nothing when the block raises: its transaction rolls back). A
+    service that calls other services refreshes once, not once per call; seeding and building a patient's
+    history in one go use it too. A block inside another leaves the refresh to the outer one."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending = set()
+    token = _pending.set(pending)
+    try:
+        with transaction.atomic():
+            yield
+            refresh(pending)
+    finally:
+        _pending.reset(token)
+
+
 def keeps_due_work(service):
     """Decorate a service that changes facts the due-work rules read: in its transaction, once it has written,
     its patient's due work is recomputed (nothing is when it refuses or fails: the transaction rolls back)."""
 
     @functools.wraps(service)
     def wrapper(*args, **kwargs):
-        with transaction.atomic():
+        with deferred():
             result = service(*args, **kwargs)
-            refresh(_patient_ids([result, *args, *kwargs.values()]))
+            _pending.get().update(_patient_ids([result, *args, *kwargs.values()]))
         return result
 
     return wrapper

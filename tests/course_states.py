@@ -1,4 +1,6 @@
-"""States of the course of care, built through the services as real use would build them."""
+"""States of the course of care, built through the services as real use would build them. Each builder refreshes
+the patient's stored due work once, at its end (patients.due_work.deferred), not after every service it calls:
+the rows are the same, and the suite does not recompute them a dozen times per patient."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -11,6 +13,7 @@ from assessments.models import ScreeningFlag
 from patients import content
 from patients import selectors as patient_selectors
 from patients import services as patient_services
+from patients.due_work import deferred
 from treatment.course import services as course_services
 from treatment.models import CarePolicy, TherapySession
 from treatment.sessions import services as session_services
@@ -49,6 +52,7 @@ DOSE_PLAN = {
 }
 
 
+@deferred()
 def sign_consents(patient):
     content.seed_current()
     for document in patient_selectors.outstanding_consents(patient):
@@ -57,6 +61,7 @@ def sign_consents(patient):
         )
 
 
+@deferred()
 def ready_for_evaluation(patient, *, flagged=False, consents=True):
     """The patient (with a portal account) submits the intake and signs the consents: stage evaluation."""
     if consents:
@@ -76,6 +81,7 @@ def review_all_flags(patient):
     return [{"flag": flag.pk, "outcome": "confirmed", "reason": ""} for flag in flags]
 
 
+@deferred()
 def signed_evaluation(prescriber, patient, **changes):
     evaluation = assessment_services.evaluation_save_draft(
         actor=prescriber, patient=patient, data={**EVALUATION, **changes}, flag_reviews=review_all_flags(patient)
@@ -85,11 +91,13 @@ def signed_evaluation(prescriber, patient, **changes):
     return evaluation
 
 
+@deferred()
 def signed_dose_plan(prescriber, patient, **changes):
     plan = course_services.dose_plan_save_draft(actor=prescriber, patient=patient, data={**DOSE_PLAN, **changes})
     return course_services.dose_plan_sign(actor=prescriber, plan=plan)
 
 
+@deferred()
 def completed_session(therapist, patient, kind, *, at=None):
     """A session that took place at `at` (default: long enough ago to be over: an hour, three for a dosing
     session), booked then and completed when it was over, on the clock of the time (time-machine): the real
@@ -127,6 +135,7 @@ def monitoring(session):
     return timedelta(minutes=policy.monitoring_minutes(session.dose_plan.route))
 
 
+@deferred()
 def run_dosing_session(therapist, session, *, at, dose_mg=None):
     """Document a booked dosing session that started at `at`, each step on the clock of its time
     (time-machine): checklist and pre-dose vitals at `at`, the dose 5 minutes in, end vitals and the end
@@ -145,6 +154,7 @@ def run_dosing_session(therapist, session, *, at, dose_mg=None):
         return session_services.dosing_end(actor=therapist, session=session, criteria=END_CRITERIA)
 
 
+@deferred()
 def ready_to_dose(therapist, prescriber, patient, **plan_changes):
     """Every dosing gate holds: eligible evaluation, consents, a completed preparation, a signed plan."""
     ready_for_evaluation(patient)

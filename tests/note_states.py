@@ -1,4 +1,5 @@
-"""Sessions to document, built through the services as real use would build them."""
+"""Sessions to document, built through the services as real use would build them (each builder refreshes the
+patient's due work once, at its end: tests.course_states)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -6,6 +7,7 @@ from decimal import Decimal
 import time_machine
 from django.utils import timezone
 
+from patients.due_work import deferred
 from treatment.models import TherapySession
 from treatment.sessions import services as session_services
 
@@ -22,12 +24,14 @@ def past_session(therapist, patient, kind, *, hours_ago=1):
         return session_services.session_schedule(actor=therapist, patient=patient, kind=kind, scheduled_at=start)
 
 
+@deferred()
 def dosing_session(therapist, prescriber, patient):
     """A dosing session that started three hours ago, every gate holding, nothing recorded yet."""
     ready_to_dose(therapist, prescriber, patient)
     return past_session(therapist, patient, TherapySession.Kind.DOSING, hours_ago=3)
 
 
+@deferred()
 def record_pre_dose_and_dose(therapist, session):
     start = session.scheduled_at
     confirm_checklist(therapist, session)
@@ -39,6 +43,7 @@ def record_pre_dose_and_dose(therapist, session):
     )
 
 
+@deferred()
 def record_end(therapist, session):
     start = session.scheduled_at
     session_services.vitals_record(
@@ -52,6 +57,7 @@ def record_end(therapist, session):
     )
 
 
+@deferred()
 def documented_dosing_session(therapist, prescriber, patient):
     """A dosing session with its whole record: pre-dose vitals, the dose, end vitals, end criteria and time."""
     session = dosing_session(therapist, prescriber, patient)
@@ -61,6 +67,7 @@ def documented_dosing_session(therapist, prescriber, patient):
     return session
 
 
+@deferred()
 def integration_session(therapist, prescriber, patient):
     """An open integration session that started half an hour ago, after a completed, documented dosing session
     (which ended 50 minutes ago)."""

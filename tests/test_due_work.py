@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from assessments.models import QuestionnaireResponse
 from assessments.questionnaires import services as questionnaire_services
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
@@ -145,6 +146,34 @@ def test_a_refused_write_changes_no_stored_work(therapist_a, prescriber, patient
             actor=patient_a.user, patient=patient_a, instrument="phq9", answers=[9] * 9
         )
     assert list(DueItem.objects.values_list("pk", "resolved_at", "due_at")) == before
+
+
+def test_a_deferred_block_stores_the_work_once_at_its_end_and_nothing_when_it_fails(
+    therapist_a, prescriber, patient_a, monkeypatch
+):
+    """Services inside `deferred()` (and services that call services) refresh once, when the block ends; the
+    stored answer is the one each service would have left; a block that raises leaves no row behind."""
+    refreshed = []
+    real_refresh = due_work.refresh
+    monkeypatch.setattr(due_work, "refresh", lambda ids, **kw: refreshed.append(set(ids)) or real_refresh(ids, **kw))
+    ready_for_evaluation(patient_a)
+    refreshed.clear()
+
+    with due_work.deferred():
+        signed_evaluation(prescriber, patient_a)  # saves, signs and opens the course: three services
+        assert not DueItem.objects.exists()  # nothing stored yet inside the block
+    assert refreshed == [{patient_a.pk}]
+    assert Kind.QUESTIONNAIRE in kinds_due(therapist_a)
+    assert_stored_equals_derived(therapist_a, prescriber)
+
+    before = list(DueItem.objects.values_list("pk", "resolved_at"))
+    with pytest.raises(RuntimeError), due_work.deferred():
+        questionnaire_services.questionnaire_submit(
+            actor=patient_a.user, patient=patient_a, instrument="phq9", answers=[0] * 9, difficulty=0
+        )
+        raise RuntimeError("the request failed after the service")
+    assert list(DueItem.objects.values_list("pk", "resolved_at")) == before
+    assert not QuestionnaireResponse.objects.filter(patient=patient_a).exists()
 
 
 def test_writes_around_the_services_are_put_right_by_reconcile(therapist_a, prescriber, patient_a):
