@@ -282,6 +282,16 @@ def test_healthz_answers_ok_without_login(client, db):
     assert response.json()["status"] == "ok"
 
 
+def test_the_pages_stylesheet_and_script_are_served_without_login(client, db):
+    """WhiteNoise serves the static files the pages link (in the tests found on request, not scanned up front)."""
+    for path, kind in (("/static/css/kapcare.css", "text/css"), ("/static/img/favicon.svg", "image/svg+xml")):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Type"].startswith(kind), path
+        assert b"".join(response.streaming_content), path
+    assert client.get("/static/css/no-such-file.css").status_code == 404
+
+
 def _env_example_secret_key():
     line = next(line for line in (ROOT / ".env.example").read_text().splitlines() if line.startswith("SECRET_KEY="))
     return line.removeprefix("SECRET_KEY=")
