@@ -1,6 +1,7 @@
-"""States of the course of care, built through the services as real use would build them. Each builder refreshes
-the patient's stored due work once, at its end (patients.due_work.deferred), not after every service it calls:
-the rows are the same, and the suite does not recompute them a dozen times per patient."""
+"""States of the course of care, built through the services as real use would build them. The builders that
+run many services refresh the patient's stored due work once, at their end (patients.due_work.deferred), not after
+every service: the rows are the same, and the suite does not recompute them a dozen times per patient. Like a
+request, such a builder writes all or nothing (one that stops at a refusal leaves nothing behind)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -52,7 +53,6 @@ DOSE_PLAN = {
 }
 
 
-@deferred()
 def sign_consents(patient):
     content.seed_current()
     for document in patient_selectors.outstanding_consents(patient):
@@ -61,7 +61,6 @@ def sign_consents(patient):
         )
 
 
-@deferred()
 def ready_for_evaluation(patient, *, flagged=False, consents=True):
     """The patient (with a portal account) submits the intake and signs the consents: stage evaluation."""
     if consents:
@@ -81,7 +80,6 @@ def review_all_flags(patient):
     return [{"flag": flag.pk, "outcome": "confirmed", "reason": ""} for flag in flags]
 
 
-@deferred()
 def signed_evaluation(prescriber, patient, **changes):
     evaluation = assessment_services.evaluation_save_draft(
         actor=prescriber, patient=patient, data={**EVALUATION, **changes}, flag_reviews=review_all_flags(patient)
@@ -91,7 +89,6 @@ def signed_evaluation(prescriber, patient, **changes):
     return evaluation
 
 
-@deferred()
 def signed_dose_plan(prescriber, patient, **changes):
     plan = course_services.dose_plan_save_draft(actor=prescriber, patient=patient, data={**DOSE_PLAN, **changes})
     return course_services.dose_plan_sign(actor=prescriber, plan=plan)
