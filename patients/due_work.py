@@ -15,6 +15,8 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from kapcare import caseload_cache
+
 from .models import DueItem, Patient
 
 _DERIVERS = []
@@ -93,6 +95,8 @@ def _sync(patient_ids, due, now) -> int:
         DueItem.objects.bulk_update(changed, ["role", "object_id", "due_at", "due_on", "urgency", "detail"])
     if new:
         DueItem.objects.bulk_create(new)
+    if gone or changed or new:
+        caseload_cache.changed()  # the dashboards' counts of due work
     return len(gone) + len(changed) + len(new)
 
 
@@ -139,6 +143,7 @@ def keeps_due_work(service):
         with transaction.atomic():
             result = service(*args, **kwargs)
             refresh(_patient_ids([result, *args, *kwargs.values()]))
+            caseload_cache.changed()  # and what else the dashboards count: sessions, plans, stages, care teams
         return result
 
     return wrapper

@@ -130,9 +130,20 @@ def panel_kinds(user) -> list:
     return [kind for kind, due_role in KIND_ROLES.items() if user.role in patient_access.DUE_WORK_ROLES[due_role]]
 
 
-def dashboard_panels(user, *, limit=PANEL_LIMIT, today=None) -> Panels:
-    """The user's work panels: one LIMIT query per kind and one count for all."""
+def dashboard_panels(user, *, limit=PANEL_LIMIT, today=None, counts=None) -> Panels:
+    """The user's work panels: the first `limit` rows of each kind (one LIMIT query per kind, sent as one UNION
+    ALL) and one count for all (none when `counts`, the due_counts of the same kinds and day, is given: the
+    dashboard keeps them in kapcare.caseload_cache)."""
     today = today or timezone.localdate()
     kinds = panel_kinds(user) if user.is_authenticated else []
-    rows = {kind: due_rows(user, kind, limit=limit, today=today) for kind in kinds}
-    return Panels(rows=rows, counts=due_counts(user, kinds, today=today), today=today)
+    rows = {kind: [] for kind in kinds}
+    if kinds:
+        visible = patient_access.visible_due_items(user).select_related("patient")
+        each = [visible.filter(_window(kind, today), kind=kind).in_panel_order()[:limit] for kind in kinds]
+        for row in each[0].union(*each[1:], all=True) if len(each) > 1 else each[0]:
+            rows[row.kind].append(row)
+        for kind_rows in rows.values():  # a UNION keeps no order of its own
+            kind_rows.sort(key=lambda row: (row.urgency, row.due_at, row.pk))
+    if counts is None:
+        counts = due_counts(user, kinds, today=today)
+    return Panels(rows=rows, counts=counts, today=today)

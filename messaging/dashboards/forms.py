@@ -46,8 +46,9 @@ class PatientListForm(forms.Form):
     page = forms.IntegerField(label="Page", min_value=1, max_value=1_000_000, required=False)
 
     def __init__(self, data, *, user, clinicians):
+        """`clinicians`: the clinician filter's choices, (id, label) pairs from clinician_choices."""
         super().__init__(data, label_suffix="")
-        self.fields["clinician"].choices = [("", "Anyone"), *((str(c.pk), _clinician_label(c)) for c in clinicians)]
+        self.fields["clinician"].choices = [("", "Anyone"), *clinicians]
         self.shows_follow_ups = access.can(user, Permission.VIEW_FOLLOW_UP)
 
     def clean_overdue(self):
@@ -79,6 +80,11 @@ class PatientListForm(forms.Form):
     def error_lines(self):
         """Each wrong parameter with its message, in words for the 400 page."""
         return [f"{self.fields[name].label}: {' '.join(errors)}" for name, errors in self.errors.items()]
+
+
+def clinician_choices(clinicians):
+    """(id, label) for each clinician the patient list can filter by (patients.selectors.care_team_clinicians)."""
+    return [(str(clinician.pk), _clinician_label(clinician)) for clinician in clinicians]
 
 
 def _clinician_label(clinician):
