@@ -19,6 +19,15 @@ class _RawCheckbox(forms.CheckboxInput):
     def value_from_datadict(self, data, files, name):
         return data.get(name)  # the text as sent, for Flag to judge
 
+    def render(self, name, value, attrs=None, renderer=None):
+        """The same <input> as CheckboxInput's template, written in Python (see QuickSelect)."""
+        attrs = self.build_attrs(self.attrs, attrs)
+        if self.check_test(value):
+            attrs["checked"] = True
+        if self.format_value(value) is not None:
+            attrs["value"] = self.format_value(value)
+        return format_html('<input type="checkbox" name="{}"{}>', name, flatatt(attrs))
+
 
 class Flag(forms.Field):
     """A checkbox: absent means no, "on" (what a browser sends) or "1" means yes, anything else is an error."""

@@ -5,7 +5,8 @@ import uuid
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.html import format_html_join
 
 from assessments import selectors as assessment_selectors
 from assessments.models import Intake
@@ -135,7 +136,8 @@ ROW_URLS = {
 
 
 def annotate_dashboard_page(user, patients):
-    """Give each patient on a dashboard page `waiting_for`, `urls` (ROW_URLS: their chart and threads) and, for
+    """Give each patient on a dashboard page `waiting_for`, `urls` (ROW_URLS: their chart and threads), `born` and
+    `team` (the row's date of birth and care team, written here rather than by template tags per row) and, for
     clinicians, `screening_flags`. A fixed number of queries for the page, whatever its size."""
     ids = [patient.pk for patient in patients]
     makers = {key: url_maker(name) for key, name in ROW_URLS.items()}
@@ -155,4 +157,10 @@ def annotate_dashboard_page(user, patients):
         )
         patient.screening_flags = flags.get(patient.pk, [])
         patient.urls = {key: make(patient.pk) for key, make in makers.items()}
+        patient.born = dateformat.format(patient.date_of_birth, "M j, Y")
+        patient.team = format_html_join(
+            ", ",
+            '{} <span class="muted">({})</span>',
+            ((member.clinician, member.get_role_display().lower()) for member in patient.active_team),
+        )
     return patients
