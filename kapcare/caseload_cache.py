@@ -8,8 +8,10 @@ of any summary then recomputes it. Between changes a summary is at most TTL seco
 changes (a care team row that ends, a report leaving the last 14 days).
 
 Keys hold the user's id, the summary's name and the day; values hold counts and clinicians' names, never a
-patient's data."""
+patient's data. A cache that does not answer fails neither a write nor a dashboard: the summaries are then
+computed, and a change not recorded leaves them at most TTL seconds old."""
 
+import logging
 import uuid
 
 from django.core.cache import cache
@@ -17,6 +19,7 @@ from django.db import transaction
 
 TTL = 60
 VERSION_KEY = "caseload:version"
+log = logging.getLogger(__name__)
 
 
 def changed():
@@ -27,18 +30,27 @@ def changed():
 
 
 def _new_version():
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    try:
+        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    except Exception:  # the cache's own errors (Redis, a file folder) vary with the backend
+        log.warning("caseload cache: a change was not recorded", exc_info=True)
 
 
 def summaries(user, compute: dict) -> dict:
     """{name: value} for this user, each from the cache when no change has happened since it was stored, else
     from `compute[name]()` (then stored). One cache round trip when every summary is there."""
     keys = {name: f"caseload:{user.pk}:{name}" for name in compute}
-    found = cache.get_many([VERSION_KEY, *keys.values()])
-    version = found.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
+    try:
+        found = cache.get_many([VERSION_KEY, *keys.values()])
+        version = found.get(VERSION_KEY)
+        if version is None:
+            cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+            version = cache.get(VERSION_KEY)
+        if version is None:  # a cache that keeps nothing (DummyCache)
+            return {name: count() for name, count in compute.items()}
+    except Exception:
+        log.warning("caseload cache: not answering; counting", exc_info=True)
+        return {name: count() for name, count in compute.items()}
     values, stale = {}, {}
     for name, key in keys.items():
         entry = found.get(key)
@@ -48,5 +60,8 @@ def summaries(user, compute: dict) -> dict:
             values[name] = compute[name]()
             stale[key] = (version, values[name])
     if stale:
-        cache.set_many(stale, TTL)
+        try:
+            cache.set_many(stale, TTL)
+        except Exception:
+            log.warning("caseload cache: summaries not kept", exc_info=True)
     return values

@@ -69,3 +69,20 @@ def test_a_warm_dashboard_reads_no_caseload_count(client, therapist_a, patient_a
     assert '"stage" AS "stage", COUNT(' not in sql  # patients by stage
     assert 'COUNT("patients_dueitem"."id") FILTER' not in sql  # the work due
     assert 'COUNT(*) AS "__count" FROM "treatment_' not in sql  # sessions and plans
+
+
+def test_a_cache_that_does_not_answer_fails_neither_a_write_nor_a_dashboard(
+    client, monkeypatch, therapist_a, prescriber, coordinator, patient_a
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("the cache is down")
+
+    for method in ("get", "get_many", "add", "set", "set_many"):
+        monkeypatch.setattr(caseload_cache.cache, method, down)
+
+    refer(therapist_a, "Nova", "Quill", "nova@example.test", prescriber=prescriber, coordinator=coordinator)
+    client.force_login(therapist_a)
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert "All patients (2)" in response.content.decode()
