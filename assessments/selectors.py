@@ -171,6 +171,13 @@ class QueueEntry:
         return sum(1 for flag in self.flags if flag.severity == "absolute")
 
 
+def evaluation_queue_count(user) -> int:
+    """How many patients evaluation_queue would list without a limit. One query (none for other roles)."""
+    if not access.can(user, Permission.WRITE_EVALUATION):
+        return 0
+    return visible_patients(user).filter(stage=Stage.EVALUATION).count()
+
+
 def evaluation_queue(user, *, limit=50) -> list[QueueEntry]:
     """Patients at the evaluation stage on this prescriber's care teams, oldest intake first, with the
     referral summary, intake status, screening flags and any draft evaluation. Two queries whatever the

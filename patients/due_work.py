@@ -17,6 +17,8 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
+from kapcare import caseload_cache
+
 from .models import DueItem, Patient
 
 _DERIVERS = []
@@ -95,6 +97,8 @@ def _sync(patient_ids, due, now) -> int:
         DueItem.objects.bulk_update(changed, ["role", "object_id", "due_at", "due_on", "urgency", "detail"])
     if new:
         DueItem.objects.bulk_create(new)
+    if gone or changed or new:
+        caseload_cache.changed()  # the dashboards' counts of due work
     return len(gone) + len(changed) + len(new)
 
 
@@ -151,6 +155,7 @@ def deferred():
         with transaction.atomic():
             yield
             refresh(pending)
+            caseload_cache.changed()  # and what else the dashboards count: sessions, plans, stages, care teams
     finally:
         _pending.reset(token)
 

@@ -78,7 +78,11 @@ class Patient(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="patient_email_unique_ci"),
         ]
-        indexes = [models.Index(fields=["last_name", "first_name", "id"], name="patient_name_order")]
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"], name="patient_name_order"),
+            # The evaluation queue: the few patients at one stage, not a pass over all (bench/NOTES.md).
+            models.Index(fields=["stage"], name="patient_stage"),
+        ]
 
     def __str__(self):
         return self.full_name

@@ -331,7 +331,7 @@ def open_safety_alerts_for(user, *, limit=50):
     if not user.is_authenticated or not access.can(user, access.Permission.ACKNOWLEDGE_SAFETY_ALERT):
         return []
     return list(
-        SafetyAlert.objects.filter(patient__in=visible_patients(user))
+        SafetyAlert.objects.filter(patient_id__in=patient_access.visible_patient_ids(user))
         .filter(_open_for(user))
         .select_related("patient")
         .order_by("-raised_at", "-id")[:limit]

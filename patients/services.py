@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from kapcare import access, request_context
+from kapcare import access, caseload_cache, request_context
 from kapcare.access import Permission
 from kapcare.accounts import credentials
 from kapcare.audit.models import AuditEvent
@@ -121,6 +121,7 @@ def patient_refer(
     details = {REFERRAL_INPUT[field]: value for field, value in (referral or {}).items() if field in REFERRAL_INPUT}
     Referral.objects.create(patient=patient, **details)
     CareTeamMember.objects.create(patient=patient, clinician=actor, role=CareTeamMember.Role.THERAPIST)
+    caseload_cache.changed()
     audit_record(actor, AuditEvent.Action.CREATE, patient)
     prescriber = selectors.prescriber_for_new_patient(patient)
     if prescriber is not None:
@@ -252,6 +253,7 @@ def _reconcile(*, actor, entry, status, note):
         )
         if created:
             audit_record(actor, AuditEvent.Action.CREATE, member)
+            caseload_cache.changed()
     entry.status = status
     entry.resolved_by = actor
     entry.resolved_at = timezone.now()
@@ -301,6 +303,7 @@ def _put_on_team(*, actor, patient, clinician, role):
     member, created = CareTeamMember.objects.active().get_or_create(
         patient=patient, clinician=clinician, defaults={"role": role, "active_from": now}
     )
+    caseload_cache.changed()  # the clinician filter's choices of everyone on the team
     if created:
         audit_record(actor, AuditEvent.Action.CREATE, member)
         _hand_over_open_alerts(actor=actor, patient=patient, member=member)
@@ -657,6 +660,7 @@ def patient_set_stage(*, actor, patient: Patient, stage: str) -> Patient:
     if stage != patient.stage:
         patient.stage = stage
         patient.save(update_fields=["stage", "updated_at"])
+        caseload_cache.changed()  # patients by stage
         audit_record(actor, AuditEvent.Action.UPDATE, patient)
     return patient
 
@@ -675,6 +679,7 @@ def patient_refresh_stage(*, patient: Patient) -> Patient:
     if stage != patient.stage:
         patient.stage = stage
         patient.save(update_fields=["stage", "updated_at"])
+        caseload_cache.changed()  # patients by stage
     return patient
 
 

@@ -1,12 +1,15 @@
+from dataclasses import astuple
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import EmptyPage, Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 
 from assessments import selectors as assessment_selectors
-from kapcare import access
+from kapcare import access, caseload_cache
 from kapcare.access import Permission
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
@@ -20,10 +23,11 @@ from treatment.visits import selectors as visit_selectors
 
 from . import due_selectors, search
 from . import selectors as dashboard_selectors
-from .forms import PatientListForm
+from .forms import PatientListForm, clinician_choices
 
-DASHBOARD_PAGE_SIZE = 50
-DASHBOARD_PANEL_LIMIT = 50  # each panel lists its most urgent rows; the patient list pages through the rest
+DASHBOARD_PAGE_SIZE = 25  # the pager pages through the rest
+DASHBOARD_PANEL_LIMIT = 10  # each panel lists its most urgent rows with its full count and, where one exists, a link
+ALERT_PANEL_LIMIT = 50  # safety alerts: every one waiting, as far as a page can hold them
 
 
 @login_required
@@ -34,7 +38,8 @@ def dashboard(request):
         return _patient_dashboard(request)
     if user.role == User.Role.ADMIN:
         return render(request, "messaging/dashboards/dashboard_admin.html")
-    clinicians = patient_selectors.care_team_clinicians(user)
+    summary = _caseload_summary(user)
+    clinicians = summary["clinicians"]
     if request.method == "POST":
         return _search_patients(request, PatientListForm(request.POST, user=user, clinicians=clinicians))
     data, expired = search.list_data(request.GET, request.session)
@@ -42,17 +47,17 @@ def dashboard(request):
         messages.warning(request, "That search is no longer kept: the list shows every patient. Search again.")
         return _patient_list_redirect("")
     list_form = PatientListForm(data, user=user, clinicians=clinicians)
-    page = _patient_list_page(user, list_form)
+    page = _patient_list_page(user, list_form, count=summary["patients"])
     if page is None:
         return _patient_list_invalid(request, list_form)
     patients = dashboard_selectors.annotate_dashboard_page(user, list(page.object_list))
-    # Each panel is one query and lists its most urgent rows only.
+    # Each panel is one query and lists its most urgent rows only; its full count is in the summary.
     # The prescriber's evaluation queue ([] for everyone else).
     evaluation_queue = assessment_selectors.evaluation_queue(user, limit=DASHBOARD_PANEL_LIMIT)
     # The prescriber's follow-ups, booked (when) or not yet (book by): treatment.visits.
     follow_up_bookings = visit_selectors.follow_up_bookings(user) if user.role == User.Role.PRESCRIBER else []
     # Safety: the alerts waiting for this clinician, and (prescribers) recent side effects.
-    open_alerts = patient_selectors.open_safety_alerts_for(user, limit=DASHBOARD_PANEL_LIMIT)
+    open_alerts = patient_selectors.open_safety_alerts_for(user, limit=ALERT_PANEL_LIMIT)
     recent_side_effects = (
         adverse_event_selectors.recent_adverse_events(user, limit=DASHBOARD_PANEL_LIMIT)
         if user.role == User.Role.PRESCRIBER
@@ -60,11 +65,11 @@ def dashboard(request):
     )
     # The work due (questionnaires, follow-ups, dose plans ending, notes to sign, documentation before a visit,
     # sessions on hold): the most urgent rows of each kind the role works, from the stored due work.
-    panels = due_selectors.dashboard_panels(user)
+    panels = due_selectors.dashboard_panels(user, counts=summary["due"])
     # Sessions (the therapist's and the coordinator's schedule): patients by stage, today's and upcoming sessions
     # with their checklist state; the therapist also sees each patient's current dose plan.
     show_sessions = user.role in (User.Role.THERAPIST, User.Role.COORDINATOR)
-    stage_counts = session_selectors.patients_by_stage(user) if user.role == User.Role.THERAPIST else []
+    stage_counts = [session_selectors.StageCount(*entry) for entry in summary.get("stages", [])]
     upcoming_sessions = session_selectors.upcoming_sessions(user, limit=DASHBOARD_PANEL_LIMIT) if show_sessions else []
     current_plans = (
         session_selectors.current_dose_plans(user, limit=DASHBOARD_PANEL_LIMIT)
@@ -91,24 +96,53 @@ def dashboard(request):
             "show_sessions": show_sessions,
             "stage_counts": stage_counts,
             "upcoming_sessions": upcoming_sessions,
+            "upcoming_session_count": summary.get("sessions", 0),
             "show_checklist_state": access.can(user, Permission.VIEW_CHECKLIST),
             "current_plans": current_plans,
+            "current_plan_count": summary.get("plans", 0),
             "page": page,
             "patients": patients,
             "list_form": list_form,
             "can_refer": access.can(user, Permission.REFER_PATIENT),
             "show_flags": access.can(user, Permission.VIEW_SCREENING_FLAGS),
             "evaluation_queue": evaluation_queue,
+            "evaluation_queue_count": summary.get("evaluation_queue", 0),
             "show_alerts": user.role in (*User.CLINICIAN_ROLES, User.Role.COORDINATOR),
             "open_alerts": open_alerts,
             "show_side_effects": user.role == User.Role.PRESCRIBER,
             "recent_side_effects": recent_side_effects,
+            "recent_side_effect_count": summary.get("side_effects", 0),
             "show_questionnaires_due": user.role in User.CLINICIAN_ROLES,
             "due_counts": panels.counts,
             **panels.entries(),
             "follow_up_bookings": follow_up_bookings,
         },
     )
+
+
+def _caseload_summary(user):
+    """What the dashboard counts over the user's whole caseload (the clinician filter's choices, how many patients,
+    the work due, each panel's full count), from kapcare.caseload_cache: recomputed only after a service changed
+    what they count, or once a minute."""
+    today = timezone.localdate()
+    role = user.role
+    compute = {
+        "clinicians": lambda: clinician_choices(patient_selectors.care_team_clinicians(user)),
+        "patients": lambda: patient_access.visible_patient_count(user),
+        f"due:{today.isoformat()}": lambda: due_selectors.due_counts(
+            user, due_selectors.panel_kinds(user), today=today
+        ),
+    }
+    if role == User.Role.THERAPIST:
+        compute["stages"] = lambda: [astuple(entry) for entry in session_selectors.patients_by_stage(user)]
+        compute["plans"] = lambda: session_selectors.current_dose_plan_count(user)
+    if role in (User.Role.THERAPIST, User.Role.COORDINATOR):
+        compute[f"sessions:{today.isoformat()}"] = lambda: session_selectors.upcoming_session_count(user)
+    if role == User.Role.PRESCRIBER:
+        compute["evaluation_queue"] = lambda: assessment_selectors.evaluation_queue_count(user)
+        compute["side_effects"] = lambda: adverse_event_selectors.recent_adverse_event_count(user)
+    values = caseload_cache.summaries(user, compute)
+    return {name.split(":", 1)[0]: value for name, value in values.items()}
 
 
 def _search_patients(request, form):
@@ -130,15 +164,16 @@ def _patient_list_invalid(request, form):
     return render(request, "messaging/dashboards/patient_list_invalid.html", {"list_form": form}, status=400)
 
 
-def _patient_list_page(user, form):
-    """The page of the patient list the form asks for (one query for the rows, one for the count), or None
-    with the form's errors saying what was wrong."""
+def _patient_list_page(user, form, *, count):
+    """The page of the patient list the form asks for (one query for the rows, one for the count of a filtered
+    list; `count`, every patient of the user, for an unfiltered one), or None with the form's errors saying what
+    was wrong."""
     if not form.is_valid():
         return None
     paginator = Paginator(patient_selectors.patient_list(user, form.list_query()), DASHBOARD_PAGE_SIZE)
     if not form.filtered:
         # Every patient of the user: a clinician's counted from their care team rows, not over every patient.
-        paginator.count = patient_access.visible_patient_count(user)
+        paginator.count = count
     number = form.cleaned_data["page"] or 1
     try:
         return paginator.page(number)

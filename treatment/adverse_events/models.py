@@ -66,7 +66,11 @@ class AdverseEvent(models.Model):
 
     class Meta:
         ordering = ["-reported_at", "-id"]
-        indexes = [models.Index(fields=["patient", "-reported_at"], name="adverse_event_patient_time")]
+        indexes = [
+            models.Index(fields=["patient", "-reported_at"], name="adverse_event_patient_time"),
+            # The prescriber's recent side effects, newest first across their patients (bench/NOTES.md).
+            models.Index(fields=["reported_at", "id"], name="adverse_event_reported_at"),
+        ]
 
     def __str__(self):
         return f"{self.get_severity_display()} {self.get_kind_display().lower()} ({self.patient_id})"

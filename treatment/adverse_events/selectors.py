@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from patients.access import visible_patients
+from patients.access import visible_patient_ids
 from treatment.adverse_events.models import AdverseEvent
 
 RECENT_DAYS = 14
@@ -13,7 +13,7 @@ RECENT_DAYS = 14
 
 def visible_adverse_events(user):
     return (
-        AdverseEvent.objects.filter(patient__in=visible_patients(user))
+        AdverseEvent.objects.filter(patient_id__in=visible_patient_ids(user))  # the care team index
         .select_related("reported_by", "session")
         .order_by("-reported_at", "-id")
     )
@@ -23,6 +23,12 @@ def recent_adverse_events(user, *, days=RECENT_DAYS, limit=50):
     """The prescriber's dashboard list: reports of the last `days` days, newest first, in one query."""
     since = timezone.now() - timedelta(days=days)
     return list(visible_adverse_events(user).filter(reported_at__gte=since).select_related("patient")[:limit])
+
+
+def recent_adverse_event_count(user, *, days=RECENT_DAYS):
+    """How many reports recent_adverse_events would list without a limit. One query."""
+    since = timezone.now() - timedelta(days=days)
+    return visible_adverse_events(user).filter(reported_at__gte=since).order_by().count()
 
 
 def adverse_events_of_patient(user, patient):

@@ -7,6 +7,7 @@ in the same transaction: no alert without its report, no report without its aler
 
 from django.core.exceptions import ValidationError
 
+from kapcare import caseload_cache
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
@@ -58,6 +59,7 @@ def adverse_event_report(
     )
     event.full_clean(exclude=["course", "patient", "session", "reported_by"])
     event.save()
+    caseload_cache.changed()  # the prescriber's count of recent side effects
     audit_record(actor, AuditEvent.Action.CREATE, event)
     adverse_event_alert(actor=actor, event=event)
     return event

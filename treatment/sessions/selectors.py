@@ -209,18 +209,21 @@ _confirmed_count = (
 )
 
 
+def _upcoming(user, *, days, now):
+    now = now or timezone.now()
+    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return visible_sessions(user).filter(
+        status=TherapySession.Status.SCHEDULED,
+        scheduled_at__gte=start,
+        scheduled_at__lt=start + timedelta(days=days + 1),
+    )
+
+
 def upcoming_sessions(user, *, days=UPCOMING_DAYS, now=None, limit=50) -> list[UpcomingSession]:
     """Scheduled sessions from the start of today (the user's time zone) to `days` ahead, soonest first, each
     with its checklist state (consent is shown on the session page). One query."""
-    now = now or timezone.now()
-    start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = (
-        visible_sessions(user)
-        .filter(
-            status=TherapySession.Status.SCHEDULED,
-            scheduled_at__gte=start,
-            scheduled_at__lt=start + timedelta(days=days + 1),
-        )
+        _upcoming(user, days=days, now=now)
         .select_related("patient", "dose_plan")
         # A count per row shown, not a GROUP BY over the window: the scan walks session_status_time in order
         # and stops at `limit`, whatever the caseload.
@@ -230,19 +233,33 @@ def upcoming_sessions(user, *, days=UPCOMING_DAYS, now=None, limit=50) -> list[U
     return [UpcomingSession(row, len(checklist_items(row)), row.items_confirmed) for row in rows]
 
 
+def upcoming_session_count(user, *, days=UPCOMING_DAYS, now=None) -> int:
+    """How many sessions upcoming_sessions would list without a limit. One query."""
+    return _upcoming(user, days=days, now=now).order_by().count()
+
+
+def _current_plans(user):
+    return course_selectors.visible_dose_plans(user).signed().filter(course__ended_at__isnull=True)
+
+
 def current_dose_plans(user, *, limit=50) -> list[DosePlan]:
     """The active signed dose plan of each of the user's patients with an open course. One query."""
     if not access.can(user, Permission.VIEW_DOSE_PLAN):
         return []
     return list(
-        course_selectors.visible_dose_plans(user)
-        .signed()
-        .filter(course__ended_at__isnull=True)
+        _current_plans(user)
         .select_related(None)
         .select_related("patient")  # not the prescriber visible_dose_plans joins: the panel does not name them
         .defer("instructions_patient", "instructions_therapist")
         .order_by("patient__last_name", "patient__first_name", "id")[:limit]
     )
+
+
+def current_dose_plan_count(user) -> int:
+    """How many plans current_dose_plans would list without a limit. One query (none without the permission)."""
+    if not access.can(user, Permission.VIEW_DOSE_PLAN):
+        return 0
+    return _current_plans(user).select_related(None).order_by().count()
 
 
 # Held doses: booked dosing sessions whose dose may not be given now -------------------------------------

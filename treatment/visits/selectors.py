@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
-from patients.access import visible_patients
+from patients.access import visible_patient_ids, visible_patients
 from patients.models import CareTeamMember, Stage
 
 from ..models import FollowUp, TherapySession
@@ -201,7 +201,7 @@ def follow_up_bookings(user, *, limit=10):
     booked = Visit.objects.filter(follow_up=OuterRef("pk"), status=Visit.Status.BOOKED).values("starts_at")[:1]
     return list(
         FollowUp.objects.pending()
-        .filter(patient__in=visible_patients(user), course__ended_at__isnull=True)
+        .filter(patient_id__in=visible_patient_ids(user), course__ended_at__isnull=True)  # the care team index
         .annotate(booked_at=Subquery(booked))
         .select_related("patient")
         .order_by("due_on", "id")[:limit]
