@@ -125,7 +125,7 @@ def test_the_therapist_sees_whom_the_visit_is_with_and_a_cancelled_one_leaves(
 
     assert f"Follow-up visit with {prescriber.get_full_name()} (video)" in shown and "06:00" in shown
     assert "Follow-up visit" not in after
-    assert "Avery" not in client.get(url).content.decode()
+    assert "Avery Alder" not in client.get(url).content.decode()  # another therapist's agenda: not their patient
 
 
 def test_the_agenda_costs_the_same_queries_with_more_sessions_and_visits(
