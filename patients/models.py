@@ -1,3 +1,4 @@
+import functools
 import hashlib
 import uuid
 import zoneinfo
@@ -13,8 +14,14 @@ from django.utils.text import capfirst
 from kapcare.us_states import USState
 
 
+@functools.cache
+def known_time_zones() -> frozenset:
+    """The IANA time zones of the tz database (zoneinfo.available_timezones() walks its folder on every call)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value):
-    if value not in zoneinfo.available_timezones():
+    if value not in known_time_zones():
         raise ValidationError(f"{value!r} is not a known time zone, such as America/New_York.")
 
 

@@ -15,6 +15,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from kapcare.services import service
+from patients.models import known_time_zones
 
 from . import deidentify
 from .models import Attendance, ConsultationGroup, GroupMembership, Meeting, Presentation
@@ -56,7 +57,7 @@ def meetings_schedule(
     (the wall clock stays put across daylight-saving changes). The first must be in the future; a `starts_at`
     without an offset is a time in `time_zone`."""
     errors = {}
-    if time_zone not in zoneinfo.available_timezones():
+    if time_zone not in known_time_zones():
         errors["time_zone"] = "Choose a time zone, such as America/New_York."
     if not (video_link or "").startswith("https://"):
         errors["video_link"] = "Give the meeting's video link (https://...)."
