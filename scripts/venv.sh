@@ -17,7 +17,7 @@ if [ ! -f "$stamp" ]; then
   # uv installs the same pinned packages as pip in a few seconds instead of half a minute (a fresh clone's
   # `make test` starts here); pip does it when uv cannot be had or fails.
   if .venv/bin/python -m pip install --disable-pip-version-check -q "uv==$UV_VERSION" >/dev/null 2>&1 &&
-    .venv/bin/uv pip install --python .venv/bin/python -q -r "$requirements"; then
+    .venv/bin/uv pip install --python .venv/bin/python --compile-bytecode -q -r "$requirements"; then
     :
   else
     .venv/bin/python -m pip install --disable-pip-version-check -q -r "$requirements" 2>&1 | grep -v "WARNING: Location" || true
