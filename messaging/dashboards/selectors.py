@@ -4,6 +4,19 @@ what each patient on a clinician's dashboard is waiting for. Every patient comes
 import uuid
 from dataclasses import dataclass
 
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.utils.html import format_html_join
@@ -13,7 +26,7 @@ from assessments.models import Intake
 from kapcare import access
 from kapcare.access import Permission
 from patients import selectors as patient_selectors
-from patients.models import Invitation, Stage
+from patients.models import ConsentDocument, ConsentSignature, Invitation, Stage
 
 
 @dataclass(frozen=True)
@@ -88,28 +101,60 @@ def _baseline_step(patient, questionnaires_due):
     )
 
 
-def _latest_invitations(patient_ids):
-    latest = {}
-    for invitation in Invitation.objects.filter(patient_id__in=patient_ids).order_by("created_at"):
-        latest[invitation.patient_id] = invitation
-    return latest
+def with_waiting_for(patients):
+    """`patients` (a queryset) with what `_waiting_for` reads, in its own query rather than four more: for a
+    referred patient without an account, their latest invitation's date and whether its link still works; for a
+    patient at intake, their latest intake's status and how many current required consents they still have to
+    sign. Each is a subquery under a CASE on the row's stage, so a page asks nothing for the other rows."""
+    now = timezone.now()
+    invitation = Invitation.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
+    usable = Q(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+    intake = Intake.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
+    # A current required consent is outstanding while the patient signed no version of its kind at least as new.
+    signed = ConsentSignature.objects.filter(
+        patient=OuterRef(OuterRef("pk")), document__kind=OuterRef("kind"), document__version__gte=OuterRef("version")
+    )
+    unsigned = (
+        ConsentDocument.objects.current(now)
+        .filter(required=True)
+        .exclude(Exists(signed))
+        .order_by()
+        .annotate(n=Func(F("id"), function="COUNT"))
+        .values("n")
+    )
+    referred = Q(stage=Stage.REFERRED, user_id__isnull=True)
+    return patients.annotate(
+        invitation_created_at=Case(When(referred, then=Subquery(invitation.values("created_at")[:1]))),
+        invitation_usable=Case(
+            When(
+                referred,
+                then=Subquery(
+                    invitation.annotate(usable=ExpressionWrapper(usable, output_field=BooleanField())).values("usable")[
+                        :1
+                    ]
+                ),
+            )
+        ),
+        intake_status=Case(When(stage=Stage.INTAKE, then=Subquery(intake.values("status")[:1]))),
+        unsigned_consents=Case(When(stage=Stage.INTAKE, then=Subquery(unsigned, output_field=IntegerField()))),
+    )
 
 
-def _waiting_for(patient, *, invitation, consents, intake_status):
-    """What an early-stage patient still has to do, in words for the care team."""
+def _waiting_for(patient):
+    """What an early-stage patient still has to do, in words for the care team (from `with_waiting_for`)."""
     if patient.stage == Stage.REFERRED:
         if patient.user_id:
             return "Joined the portal"
-        if invitation is None:
+        if patient.invitation_created_at is None:
             return "Not invited yet"
-        if invitation.is_usable:
-            return f"Invited {invitation.created_at:%b %-d}; not joined yet"
+        if patient.invitation_usable:
+            return f"Invited {patient.invitation_created_at:%b %-d}; not joined yet"
         return "Invitation link no longer works: send a new one"
     if patient.stage == Stage.INTAKE:
         missing = []
         if not patient.intake_submitted_at:
-            missing.append("intake in progress" if intake_status == Intake.Status.DRAFT else "intake")
-        unsigned = sum(1 for status in consents if status.outstanding)
+            missing.append("intake in progress" if patient.intake_status == Intake.Status.DRAFT else "intake")
+        unsigned = patient.unsigned_consents or 0
         if unsigned:
             missing.append(f"{unsigned} consent{'s' if unsigned > 1 else ''}")
         return "Waiting for: " + ", ".join(missing) if missing else "Ready for evaluation"
@@ -136,25 +181,16 @@ ROW_URLS = {
 
 
 def annotate_dashboard_page(user, patients):
-    """Give each patient on a dashboard page `waiting_for`, `urls` (ROW_URLS: their chart and threads), `born` and
-    `team` (the row's date of birth and care team, written here rather than by template tags per row) and, for
-    clinicians, `screening_flags`. A fixed number of queries for the page, whatever its size."""
+    """Give each patient on a dashboard page (from a queryset `with_waiting_for` annotated) `waiting_for`, `urls`
+    (ROW_URLS: their chart and threads), `born` and `team` (the row's date of birth and care team, written here
+    rather than by template tags per row) and, for clinicians, `screening_flags`. A fixed number of queries for the
+    page, whatever its size."""
     ids = [patient.pk for patient in patients]
     makers = {key: url_maker(name) for key, name in ROW_URLS.items()}
-    invitations = _latest_invitations(ids)
-    consents = patient_selectors.consent_status_for_patients(ids)
-    intake_statuses = dict(
-        Intake.objects.filter(patient_id__in=ids).order_by("created_at").values_list("patient_id", "status")
-    )
     show_flags = access.can(user, Permission.VIEW_SCREENING_FLAGS)
     flags = assessment_selectors.screening_flags_for_patients(ids) if show_flags else {}
     for patient in patients:
-        patient.waiting_for = _waiting_for(
-            patient,
-            invitation=invitations.get(patient.pk),
-            consents=consents.get(patient.pk, []),
-            intake_status=intake_statuses.get(patient.pk),
-        )
+        patient.waiting_for = _waiting_for(patient)
         patient.screening_flags = flags.get(patient.pk, [])
         patient.urls = {key: make(patient.pk) for key, make in makers.items()}
         patient.born = dateformat.format(patient.date_of_birth, "M j, Y")

@@ -170,7 +170,8 @@ def _patient_list_page(user, form, *, count):
     was wrong."""
     if not form.is_valid():
         return None
-    paginator = Paginator(patient_selectors.patient_list(user, form.list_query()), DASHBOARD_PAGE_SIZE)
+    rows = dashboard_selectors.with_waiting_for(patient_selectors.patient_list(user, form.list_query()))
+    paginator = Paginator(rows, DASHBOARD_PAGE_SIZE)
     if not form.filtered:
         # Every patient of the user: a clinician's counted from their care team rows, not over every patient.
         paginator.count = count
