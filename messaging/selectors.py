@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Value, When
+from django.db.models import Case, Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat, Trim
 from django.utils import timezone
 
@@ -198,6 +198,23 @@ class Unread:
     def thread_kind(self):
         """The thread to open first: the care team's when it has unread messages."""
         return Thread.Kind.CARE_TEAM if self.care_team else Thread.Kind.PATIENT
+
+
+def unread_count_subqueries(user) -> dict:
+    """{thread kind: a subquery counting the messages sent to this user in that kind of thread and not yet read,
+    about the outer query's patient (OuterRef("pk"))}: a dashboard page's counts as annotations of the page's own
+    query. The outer query's patients come from kapcare.access. Each count walks message_recipient_unread."""
+    receipts = MessageRecipient.objects.filter(user=user, read_at__isnull=True, patient=OuterRef("pk")).order_by()
+    return {
+        kind: Coalesce(
+            Subquery(
+                receipts.filter(message__thread__kind=kind).annotate(n=Func(F("id"), function="COUNT")).values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+        for kind in Thread.Kind.values
+    }
 
 
 def unread_counts_by_patient(user, patient_ids) -> dict:

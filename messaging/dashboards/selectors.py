@@ -25,8 +25,10 @@ from assessments import selectors as assessment_selectors
 from assessments.models import Intake
 from kapcare import access
 from kapcare.access import Permission
+from messaging import selectors as message_selectors
+from messaging.models import Thread
 from patients import selectors as patient_selectors
-from patients.models import ConsentDocument, ConsentSignature, Invitation, Stage
+from patients.models import ConsentDocument, ConsentSignature, Invitation, Patient, Stage
 
 
 @dataclass(frozen=True)
@@ -101,14 +103,15 @@ def _baseline_step(patient, questionnaires_due):
     )
 
 
-def with_waiting_for(patients):
-    """`patients` (a queryset) with what `_waiting_for` reads, in its own query rather than four more: for a
-    referred patient without an account, their latest invitation's date and whether its link still works; for a
-    patient at intake, their latest intake's status and how many current required consents they still have to
-    sign. Each is a subquery under a CASE on the row's stage, so a page asks nothing for the other rows."""
+def _with_waiting_facts(patients):
+    """`patients` (a queryset) with what `_waiting_for` reads: for a referred patient without an account, their
+    latest invitation's date and whether its link still works; for a patient at intake, their latest intake's
+    status and how many current required consents they still have to sign. Each is a subquery under a CASE on
+    the row's stage."""
     now = timezone.now()
     invitation = Invitation.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
-    usable = Q(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+    works = Q(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+    usable = invitation.annotate(usable=ExpressionWrapper(works, output_field=BooleanField()))
     intake = Intake.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
     # A current required consent is outstanding while the patient signed no version of its kind at least as new.
     signed = ConsentSignature.objects.filter(
@@ -125,36 +128,37 @@ def with_waiting_for(patients):
     referred = Q(stage=Stage.REFERRED, user_id__isnull=True)
     return patients.annotate(
         invitation_created_at=Case(When(referred, then=Subquery(invitation.values("created_at")[:1]))),
-        invitation_usable=Case(
-            When(
-                referred,
-                then=Subquery(
-                    invitation.annotate(usable=ExpressionWrapper(usable, output_field=BooleanField())).values("usable")[
-                        :1
-                    ]
-                ),
-            )
-        ),
+        invitation_usable=Case(When(referred, then=Subquery(usable.values("usable")[:1]))),
         intake_status=Case(When(stage=Stage.INTAKE, then=Subquery(intake.values("status")[:1]))),
         unsigned_consents=Case(When(stage=Stage.INTAKE, then=Subquery(unsigned, output_field=IntegerField()))),
     )
 
 
-def _waiting_for(patient):
-    """What an early-stage patient still has to do, in words for the care team (from `with_waiting_for`)."""
+FACTS = ("invitation_created_at", "invitation_usable", "intake_status", "unsigned_consents")
+
+
+def _early(patient):
+    return (patient.stage == Stage.REFERRED and not patient.user_id) or patient.stage == Stage.INTAKE
+
+
+def _waiting_for(
+    patient, *, invitation_created_at=None, invitation_usable=None, intake_status=None, unsigned_consents=None
+):
+    """What an early-stage patient still has to do, in words for the care team (the facts of
+    `_with_waiting_facts`)."""
     if patient.stage == Stage.REFERRED:
         if patient.user_id:
             return "Joined the portal"
-        if patient.invitation_created_at is None:
+        if invitation_created_at is None:
             return "Not invited yet"
-        if patient.invitation_usable:
-            return f"Invited {patient.invitation_created_at:%b %-d}; not joined yet"
+        if invitation_usable:
+            return f"Invited {invitation_created_at:%b %-d}; not joined yet"
         return "Invitation link no longer works: send a new one"
     if patient.stage == Stage.INTAKE:
         missing = []
         if not patient.intake_submitted_at:
-            missing.append("intake in progress" if patient.intake_status == Intake.Status.DRAFT else "intake")
-        unsigned = patient.unsigned_consents or 0
+            missing.append("intake in progress" if intake_status == Intake.Status.DRAFT else "intake")
+        unsigned = unsigned_consents or 0
         if unsigned:
             missing.append(f"{unsigned} consent{'s' if unsigned > 1 else ''}")
         return "Waiting for: " + ", ".join(missing) if missing else "Ready for evaluation"
@@ -180,23 +184,42 @@ ROW_URLS = {
 }
 
 
+def with_unread_counts(user, patients):
+    """`patients` (a queryset) with `unread_care_team` and `unread_patient`: the messages sent to the user in each
+    of the patient's threads and not read yet, as subqueries of the page's own query; unchanged for a role that
+    reads no thread (coordinators)."""
+    if not access.can(user, Permission.VIEW_PATIENT_THREAD):
+        return patients
+    counts = message_selectors.unread_count_subqueries(user)
+    return patients.annotate(unread_care_team=counts[Thread.Kind.CARE_TEAM], unread_patient=counts[Thread.Kind.PATIENT])
+
+
 def annotate_dashboard_page(user, patients):
-    """Give each patient on a dashboard page (from a queryset `with_waiting_for` annotated) `waiting_for`, `urls`
-    (ROW_URLS: their chart and threads), `born` and `team` (the row's date of birth and care team, written here
-    rather than by template tags per row) and, for clinicians, `screening_flags`. A fixed number of queries for the
-    page, whatever its size."""
+    """Give each patient on a dashboard page (from a queryset `with_unread_counts` annotated) `waiting_for`,
+    `unread` (an Unread, or None), `urls` (ROW_URLS: their chart and threads), `born` and `team` (the row's date of
+    birth and care team, written here rather than by template tags per row) and, for clinicians,
+    `screening_flags`. A fixed number of queries for the page, whatever its size: the care teams, the flags
+    (clinicians) and, when the page shows a referred or intake patient, what those wait for."""
     ids = [patient.pk for patient in patients]
     makers = {key: url_maker(name) for key, name in ROW_URLS.items()}
+    teams = patient_selectors.active_teams_for_patients(ids)
+    # What the early rows wait for, in one query, asked only when the page shows one (most rows are past intake).
+    early = [patient.pk for patient in patients if _early(patient)]
+    facts = {}
+    if early:
+        rows = _with_waiting_facts(Patient.objects.filter(pk__in=early)).values_list("pk", *FACTS)
+        facts = {pk: dict(zip(FACTS, row, strict=True)) for pk, *row in rows}
     show_flags = access.can(user, Permission.VIEW_SCREENING_FLAGS)
     flags = assessment_selectors.screening_flags_for_patients(ids) if show_flags else {}
     for patient in patients:
-        patient.waiting_for = _waiting_for(patient)
+        patient.waiting_for = _waiting_for(patient, **facts.get(patient.pk, {}))
+        unread = message_selectors.Unread(
+            care_team=getattr(patient, "unread_care_team", 0), patient=getattr(patient, "unread_patient", 0)
+        )
+        patient.unread = unread if unread.total else None
         patient.screening_flags = flags.get(patient.pk, [])
         patient.urls = {key: make(patient.pk) for key, make in makers.items()}
         patient.born = dateformat.format(patient.date_of_birth, "M j, Y")
-        patient.team = format_html_join(
-            ", ",
-            '{} <span class="muted">({})</span>',
-            ((member.clinician, member.get_role_display().lower()) for member in patient.active_team),
-        )
+        team = ((name, role.lower()) for name, role in teams.get(patient.pk, []))
+        patient.team = format_html_join(", ", '{} <span class="muted">({})</span>', team)
     return patients

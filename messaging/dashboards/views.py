@@ -170,7 +170,9 @@ def _patient_list_page(user, form, *, count):
     was wrong."""
     if not form.is_valid():
         return None
-    rows = dashboard_selectors.with_waiting_for(patient_selectors.patient_list(user, form.list_query()))
+    # The care team comes with annotate_dashboard_page (values, not instances), not patient_list's prefetch.
+    rows = patient_selectors.patient_list(user, form.list_query()).prefetch_related(None)
+    rows = dashboard_selectors.with_unread_counts(user, rows)
     paginator = Paginator(rows, DASHBOARD_PAGE_SIZE)
     if not form.filtered:
         # Every patient of the user: a clinician's counted from their care team rows, not over every patient.
