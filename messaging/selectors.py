@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import Case, Exists, F, Func, IntegerField, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat, Trim
 from django.utils import timezone
 
@@ -215,22 +215,6 @@ def unread_count_subqueries(user) -> dict:
         )
         for kind in Thread.Kind.values
     }
-
-
-def unread_counts_by_patient(user, patient_ids) -> dict:
-    """{patient id: Unread (per thread)} of messages sent to this user and not yet read, for a dashboard page.
-    Patients without unread messages are left out. One query."""
-    rows = (
-        _unread_receipts(user)
-        .filter(patient_id__in=list(patient_ids))
-        .values("patient_id", "message__thread__kind")
-        .annotate(unread=Count("id"))
-        .order_by()
-    )
-    counts = {}
-    for row in rows:
-        setattr(counts.setdefault(row["patient_id"], Unread()), row["message__thread__kind"], row["unread"])
-    return counts
 
 
 def unread_message_count(user) -> int:
