@@ -99,6 +99,9 @@ DASHBOARD_QUERIES = {role: count + CASELOAD_CACHED.get(role, 0) for role, count 
 # crowds' patients are all referred): -3 for each clinical dashboard; the clinicians' unread messages per patient
 # come with the page's query (-1 for the therapist and the prescriber).
 PAGE_QUERY_FOLDED = {"therapist_a": -3 - 1, "prescriber": -3 - 1, "coordinator": -3}
+# A page without a referred (not joined) or intake patient asks nothing about them: one query fewer than these
+# budgets, made with referred patients.
+EARLY_ROWS_QUERY = 1
 DASHBOARD_QUERIES = {role: count + PAGE_QUERY_FOLDED.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 
 

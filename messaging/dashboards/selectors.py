@@ -18,8 +18,10 @@ from django.db.models import (
     When,
 )
 from django.urls import reverse
-from django.utils import dateformat, timezone
-from django.utils.html import format_html_join
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from assessments import selectors as assessment_selectors
 from assessments.models import Intake
@@ -194,6 +196,11 @@ def with_unread_counts(user, patients):
     return patients.annotate(unread_care_team=counts[Thread.Kind.CARE_TEAM], unread_patient=counts[Thread.Kind.PATIENT])
 
 
+def _born(day):
+    """The date as the `date:"M j, Y"` filter writes it, without a formatter object per row."""
+    return f"{MONTHS_3[day.month].title()} {day.day}, {day.year:04d}"
+
+
 def annotate_dashboard_page(user, patients):
     """Give each patient on a dashboard page (from a queryset `with_unread_counts` annotated) `waiting_for`,
     `unread` (an Unread, or None), `urls` (ROW_URLS: their chart and threads), `born` and `team` (the row's date of
@@ -219,7 +226,11 @@ def annotate_dashboard_page(user, patients):
         patient.unread = unread if unread.total else None
         patient.screening_flags = flags.get(patient.pk, [])
         patient.urls = {key: make(patient.pk) for key, make in makers.items()}
-        patient.born = dateformat.format(patient.date_of_birth, "M j, Y")
-        team = ((name, role.lower()) for name, role in teams.get(patient.pk, []))
-        patient.team = format_html_join(", ", '{} <span class="muted">({})</span>', team)
+        patient.born = _born(patient.date_of_birth)
+        patient.team = mark_safe(  # noqa: S308 (every value escaped)
+            ", ".join(
+                f'{escape(name)} <span class="muted">({escape(role.lower())})</span>'
+                for name, role in teams.get(patient.pk, [])
+            )
+        )
     return patients
