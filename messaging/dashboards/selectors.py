@@ -4,16 +4,33 @@ what each patient on a clinician's dashboard is waiting for. Every patient comes
 import uuid
 from dataclasses import dataclass
 
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    When,
+)
 from django.urls import reverse
-from django.utils import dateformat, timezone
-from django.utils.html import format_html_join
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from assessments import selectors as assessment_selectors
 from assessments.models import Intake
 from kapcare import access
 from kapcare.access import Permission
+from messaging import selectors as message_selectors
+from messaging.models import Thread
 from patients import selectors as patient_selectors
-from patients.models import Invitation, Stage
+from patients.models import ConsentDocument, ConsentSignature, Invitation, Patient, Stage
 
 
 @dataclass(frozen=True)
@@ -88,28 +105,62 @@ def _baseline_step(patient, questionnaires_due):
     )
 
 
-def _latest_invitations(patient_ids):
-    latest = {}
-    for invitation in Invitation.objects.filter(patient_id__in=patient_ids).order_by("created_at"):
-        latest[invitation.patient_id] = invitation
-    return latest
+def _with_waiting_facts(patients):
+    """`patients` (a queryset) with what `_waiting_for` reads: for a referred patient without an account, their
+    latest invitation's date and whether its link still works; for a patient at intake, their latest intake's
+    status and how many current required consents they still have to sign. Each is a subquery under a CASE on
+    the row's stage."""
+    now = timezone.now()
+    invitation = Invitation.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
+    works = Q(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+    usable = invitation.annotate(usable=ExpressionWrapper(works, output_field=BooleanField()))
+    intake = Intake.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
+    # A current required consent is outstanding while the patient signed no version of its kind at least as new.
+    signed = ConsentSignature.objects.filter(
+        patient=OuterRef(OuterRef("pk")), document__kind=OuterRef("kind"), document__version__gte=OuterRef("version")
+    )
+    unsigned = (
+        ConsentDocument.objects.current(now)
+        .filter(required=True)
+        .exclude(Exists(signed))
+        .order_by()
+        .annotate(n=Func(F("id"), function="COUNT"))
+        .values("n")
+    )
+    referred = Q(stage=Stage.REFERRED, user_id__isnull=True)
+    return patients.annotate(
+        invitation_created_at=Case(When(referred, then=Subquery(invitation.values("created_at")[:1]))),
+        invitation_usable=Case(When(referred, then=Subquery(usable.values("usable")[:1]))),
+        intake_status=Case(When(stage=Stage.INTAKE, then=Subquery(intake.values("status")[:1]))),
+        unsigned_consents=Case(When(stage=Stage.INTAKE, then=Subquery(unsigned, output_field=IntegerField()))),
+    )
 
 
-def _waiting_for(patient, *, invitation, consents, intake_status):
-    """What an early-stage patient still has to do, in words for the care team."""
+FACTS = ("invitation_created_at", "invitation_usable", "intake_status", "unsigned_consents")
+
+
+def _early(patient):
+    return (patient.stage == Stage.REFERRED and not patient.user_id) or patient.stage == Stage.INTAKE
+
+
+def _waiting_for(
+    patient, *, invitation_created_at=None, invitation_usable=None, intake_status=None, unsigned_consents=None
+):
+    """What an early-stage patient still has to do, in words for the care team (the facts of
+    `_with_waiting_facts`)."""
     if patient.stage == Stage.REFERRED:
         if patient.user_id:
             return "Joined the portal"
-        if invitation is None:
+        if invitation_created_at is None:
             return "Not invited yet"
-        if invitation.is_usable:
-            return f"Invited {invitation.created_at:%b %-d}; not joined yet"
+        if invitation_usable:
+            return f"Invited {invitation_created_at:%b %-d}; not joined yet"
         return "Invitation link no longer works: send a new one"
     if patient.stage == Stage.INTAKE:
         missing = []
         if not patient.intake_submitted_at:
             missing.append("intake in progress" if intake_status == Intake.Status.DRAFT else "intake")
-        unsigned = sum(1 for status in consents if status.outstanding)
+        unsigned = unsigned_consents or 0
         if unsigned:
             missing.append(f"{unsigned} consent{'s' if unsigned > 1 else ''}")
         return "Waiting for: " + ", ".join(missing) if missing else "Ready for evaluation"
@@ -135,32 +186,51 @@ ROW_URLS = {
 }
 
 
+def with_unread_counts(user, patients):
+    """`patients` (a queryset) with `unread_care_team` and `unread_patient`: the messages sent to the user in each
+    of the patient's threads and not read yet, as subqueries of the page's own query; unchanged for a role that
+    reads no thread (coordinators)."""
+    if not access.can(user, Permission.VIEW_PATIENT_THREAD):
+        return patients
+    counts = message_selectors.unread_count_subqueries(user)
+    return patients.annotate(unread_care_team=counts[Thread.Kind.CARE_TEAM], unread_patient=counts[Thread.Kind.PATIENT])
+
+
+def _born(day):
+    """The date as the `date:"M j, Y"` filter writes it, without a formatter object per row."""
+    return f"{MONTHS_3[day.month].title()} {day.day}, {day.year:04d}"
+
+
 def annotate_dashboard_page(user, patients):
-    """Give each patient on a dashboard page `waiting_for`, `urls` (ROW_URLS: their chart and threads), `born` and
-    `team` (the row's date of birth and care team, written here rather than by template tags per row) and, for
-    clinicians, `screening_flags`. A fixed number of queries for the page, whatever its size."""
+    """Give each patient on a dashboard page (from a queryset `with_unread_counts` annotated) `waiting_for`,
+    `unread` (an Unread, or None), `urls` (ROW_URLS: their chart and threads), `born` and `team` (the row's date of
+    birth and care team, written here rather than by template tags per row) and, for clinicians,
+    `screening_flags`. A fixed number of queries for the page, whatever its size: the care teams, the flags
+    (clinicians) and, when the page shows a referred or intake patient, what those wait for."""
     ids = [patient.pk for patient in patients]
     makers = {key: url_maker(name) for key, name in ROW_URLS.items()}
-    invitations = _latest_invitations(ids)
-    consents = patient_selectors.consent_status_for_patients(ids)
-    intake_statuses = dict(
-        Intake.objects.filter(patient_id__in=ids).order_by("created_at").values_list("patient_id", "status")
-    )
+    teams = patient_selectors.active_teams_for_patients(ids)
+    # What the early rows wait for, in one query, asked only when the page shows one (most rows are past intake).
+    early = [patient.pk for patient in patients if _early(patient)]
+    facts = {}
+    if early:
+        rows = _with_waiting_facts(Patient.objects.filter(pk__in=early)).values_list("pk", *FACTS)
+        facts = {pk: dict(zip(FACTS, row, strict=True)) for pk, *row in rows}
     show_flags = access.can(user, Permission.VIEW_SCREENING_FLAGS)
     flags = assessment_selectors.screening_flags_for_patients(ids) if show_flags else {}
     for patient in patients:
-        patient.waiting_for = _waiting_for(
-            patient,
-            invitation=invitations.get(patient.pk),
-            consents=consents.get(patient.pk, []),
-            intake_status=intake_statuses.get(patient.pk),
+        patient.waiting_for = _waiting_for(patient, **facts.get(patient.pk, {}))
+        unread = message_selectors.Unread(
+            care_team=getattr(patient, "unread_care_team", 0), patient=getattr(patient, "unread_patient", 0)
         )
+        patient.unread = unread if unread.total else None
         patient.screening_flags = flags.get(patient.pk, [])
         patient.urls = {key: make(patient.pk) for key, make in makers.items()}
-        patient.born = dateformat.format(patient.date_of_birth, "M j, Y")
-        patient.team = format_html_join(
-            ", ",
-            '{} <span class="muted">({})</span>',
-            ((member.clinician, member.get_role_display().lower()) for member in patient.active_team),
+        patient.born = _born(patient.date_of_birth)
+        patient.team = mark_safe(  # noqa: S308 (every value escaped)
+            ", ".join(
+                f'{escape(name)} <span class="muted">({escape(role.lower())})</span>'
+                for name, role in teams.get(patient.pk, [])
+            )
         )
     return patients

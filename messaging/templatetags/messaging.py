@@ -1,13 +1,10 @@
-"""The notification badge of the base layout and the unread counts of the dashboards.
+"""The notification badge of the base layout and the unread message count.
 
 Tags rather than view code, so the dashboards (treatment) and the base layout show messaging's counts without
 any lower app importing messaging. Each tag costs at most one query."""
 
 from django import template
 from django.urls import NoReverseMatch, reverse
-
-from kapcare import access
-from kapcare.access import Permission
 
 from .. import selectors
 
@@ -22,16 +19,6 @@ def notification_badge(context):
     if user is None or not user.is_authenticated:
         return {"hidden": True}
     return {"unread": selectors.unread_for(user), "user": user}
-
-
-@register.simple_tag(takes_context=True)
-def unread_message_counts(context, patients):
-    """{patient id: unread messages for the user} for a dashboard page of patients; one query, none for a
-    role that reads no thread (coordinators)."""
-    user = context["request"].user
-    if not access.can(user, Permission.VIEW_PATIENT_THREAD):
-        return {}
-    return selectors.unread_counts_by_patient(user, [patient.pk for patient in patients])
 
 
 @register.simple_tag(takes_context=True)

@@ -19,10 +19,19 @@ def visible_adverse_events(user):
     )
 
 
+RECENT_FIELDS = (
+    *("id", "patient_id", "reported_by_id", "kind", "severity", "reported_at", "onset_minutes", "action_taken"),
+    *("patient__id", "patient__first_name", "patient__last_name"),
+    *("reported_by__id", "reported_by__first_name", "reported_by__last_name", "reported_by__email"),
+)
+
+
 def recent_adverse_events(user, *, days=RECENT_DAYS, limit=50):
     """The prescriber's dashboard list: reports of the last `days` days, newest first, in one query."""
     since = timezone.now() - timedelta(days=days)
-    return list(visible_adverse_events(user).filter(reported_at__gte=since).select_related("patient")[:limit])
+    # What the list shows: the report, its patient's name and who reported it (not the session it came from).
+    events = visible_adverse_events(user).filter(reported_at__gte=since).select_related(None)
+    return list(events.select_related("patient", "reported_by").only(*RECENT_FIELDS)[:limit])
 
 
 def recent_adverse_event_count(user, *, days=RECENT_DAYS):

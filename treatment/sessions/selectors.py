@@ -219,12 +219,22 @@ def _upcoming(user, *, days, now):
     )
 
 
+# What the lists of upcoming sessions show and checklist_items reads: the columns of three tables cost more to
+# compile and load than the rows.
+UPCOMING_FIELDS = (
+    *("id", "patient_id", "kind", "scheduled_at", "modality", "status", "dose_plan_id"),
+    *("patient__id", "patient__first_name", "patient__last_name", "patient__time_zone"),
+    *("dose_plan__id", "dose_plan__benzodiazepine_hold"),
+)
+
+
 def upcoming_sessions(user, *, days=UPCOMING_DAYS, now=None, limit=50) -> list[UpcomingSession]:
     """Scheduled sessions from the start of today (the user's time zone) to `days` ahead, soonest first, each
     with its checklist state (consent is shown on the session page). One query."""
     rows = (
         _upcoming(user, days=days, now=now)
         .select_related("patient", "dose_plan")
+        .only(*UPCOMING_FIELDS)
         # A count per row shown, not a GROUP BY over the window: the scan walks session_status_time in order
         # and stops at `limit`, whatever the caseload.
         .annotate(items_confirmed=Coalesce(Subquery(_confirmed_count), Value(0)))
@@ -242,6 +252,14 @@ def _current_plans(user):
     return course_selectors.visible_dose_plans(user).signed().filter(course__ended_at__isnull=True)
 
 
+# What the panel of current dose plans shows.
+CURRENT_PLAN_FIELDS = (
+    *("id", "patient_id", "version", "full_dose_mg", "route", "start_at", "boosters_allowed", "booster_count"),
+    *("booster_mg", "booster_min_minutes", "doses_authorized", "benzodiazepine_hold"),
+    *("patient__id", "patient__first_name", "patient__last_name"),
+)
+
+
 def current_dose_plans(user, *, limit=50) -> list[DosePlan]:
     """The active signed dose plan of each of the user's patients with an open course. One query."""
     if not access.can(user, Permission.VIEW_DOSE_PLAN):
@@ -250,7 +268,7 @@ def current_dose_plans(user, *, limit=50) -> list[DosePlan]:
         _current_plans(user)
         .select_related(None)
         .select_related("patient")  # not the prescriber visible_dose_plans joins: the panel does not name them
-        .defer("instructions_patient", "instructions_therapist")
+        .only(*CURRENT_PLAN_FIELDS)
         .order_by("patient__last_name", "patient__first_name", "id")[:limit]
     )
 

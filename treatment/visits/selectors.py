@@ -195,6 +195,13 @@ def to_book(patient) -> list[ToBook]:
     return needs
 
 
+# What the panel shows: the follow-up's day and its patient's name and time zone.
+BOOKING_FIELDS = (
+    *("id", "patient_id", "due_on"),
+    *("patient__id", "patient__first_name", "patient__last_name", "patient__time_zone"),
+)
+
+
 def follow_up_bookings(user, *, limit=10):
     """The prescriber's pending follow-ups, soonest "book by" first, each with `booked_at`: the start of its
     booked visit, or None. One query."""
@@ -204,6 +211,7 @@ def follow_up_bookings(user, *, limit=10):
         .filter(patient_id__in=visible_patient_ids(user), course__ended_at__isnull=True)  # the care team index
         .annotate(booked_at=Subquery(booked))
         .select_related("patient")
+        .only(*BOOKING_FIELDS)
         .order_by("due_on", "id")[:limit]
     )
 
