@@ -14,8 +14,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from kapcare.services import service
-from kapcare.signing.models import content_sha256
-from kapcare.signing.services import record_sign, supervision_consider_on_commit
+from kapcare.signing.services import record_addendum, record_sign, supervision_consider_on_commit
 from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import SafetyAlert
@@ -422,22 +421,10 @@ def evaluation_add_addendum(*, actor, evaluation, text: str) -> EvaluationAddend
         raise ValidationError({"text": "Write the addendum."})
     if len(text) > 5000:
         raise ValidationError({"text": "Keep an addendum under 5,000 characters."})
-    evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
-    if not evaluation.is_signed:
-        raise RuleRefused(
-            "Addenda are for signed evaluations: this one is still a draft, so change it directly.",
-            code="evaluation_not_signed",
-        )
-    signed_at = timezone.now()
-    addendum = EvaluationAddendum(
-        evaluation=evaluation,
-        author=actor,
-        text=text,
-        signed_at=signed_at,
-        content_hash=content_sha256(
-            {"evaluation": str(evaluation.pk), "parent": evaluation.content_hash, "author": actor.pk, "text": text}
-        ),
+    unsigned = RuleRefused(
+        "Addenda are for signed evaluations: this one is still a draft, so change it directly.",
+        code="evaluation_not_signed",
     )
-    addendum.save()
-    audit_record(actor, AuditEvent.Action.CREATE, addendum)
-    return addendum
+    return record_addendum(
+        evaluation, EvaluationAddendum, actor=actor, link="evaluation", unsigned=unsigned, text={"text": text}
+    )

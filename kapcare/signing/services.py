@@ -11,7 +11,7 @@ from kapcare.celery import enqueue_on_commit
 from kapcare.rules import RuleRefused
 
 from .mode import signing
-from .models import SignedRecord, content_sha256
+from .models import Addendum, SignedRecord, content_sha256
 
 
 def record_locked(record, code) -> RuleRefused:
@@ -34,6 +34,33 @@ def record_sign(record: SignedRecord, *, actor, at=None, content=None, **also) -
         record.save()
     audit_record(actor, AuditEvent.Action.UPDATE, record)
     return record
+
+
+def record_addendum(
+    record: SignedRecord,
+    addendum_model: type[Addendum],
+    *,
+    actor,
+    link: str,
+    unsigned: RuleRefused,
+    text: dict,
+    **fields,
+) -> Addendum:
+    """A signed correction or addition to `record` by `actor`: the record locked, a draft refused with
+    `unsigned`, and the addendum (`link`: its foreign key to the record; `text`: its text field, cleaned by the
+    caller; `fields`: any other column, e.g. the patient) hashed with its parent's hash, author, text and time,
+    saved once and audited."""
+    record = type(record).objects.select_for_update().get(pk=record.pk)
+    if not record.is_signed:
+        raise unsigned
+    signed_at = timezone.now()
+    content = {link: str(record.pk), "parent": record.content_hash, "author": actor.pk, **text, "at": signed_at}
+    addendum = addendum_model(
+        **{link: record}, author=actor, signed_at=signed_at, content_hash=content_sha256(content), **text, **fields
+    )
+    addendum.save()
+    audit_record(actor, AuditEvent.Action.CREATE, addendum)
+    return addendum
 
 
 SELECT_FOR_SUPERVISION = "network.supervision.tasks.select_for_supervision"

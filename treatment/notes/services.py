@@ -16,8 +16,7 @@ from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
 from kapcare.rules import RuleRefused
 from kapcare.services import service
-from kapcare.signing.models import content_sha256
-from kapcare.signing.services import record_locked, record_sign
+from kapcare.signing.services import record_addendum, record_locked, record_sign
 from patients.due_work import keeps_due_work
 from treatment.notes.models import (
     IntegrationSummary,
@@ -172,25 +171,19 @@ def signed_content(note, session) -> dict:
 def note_add_addendum(*, actor, note, body: str) -> SessionNoteAddendum:
     """A signed correction or addition to a signed progress note, by the therapist on the care team."""
     body = _clean_text(body, field="body", limit=ADDENDUM_LIMIT, required_message="Write the addendum.")
-    note = SessionNote.objects.select_for_update().get(pk=note.pk)
-    if not note.is_signed:
-        raise RuleRefused(
-            "Addenda are for signed notes: this one is still a draft, so change it directly.",
-            code="session_note_not_signed",
-        )
-    signed_at = timezone.now()
-    addendum = SessionNoteAddendum.objects.create(
-        note=note,
-        patient_id=note.patient_id,
-        author=actor,
-        body=body,
-        signed_at=signed_at,
-        content_hash=content_sha256(
-            {"note": str(note.pk), "parent": note.content_hash, "author": actor.pk, "body": body, "at": signed_at}
-        ),
+    unsigned = RuleRefused(
+        "Addenda are for signed notes: this one is still a draft, so change it directly.",
+        code="session_note_not_signed",
     )
-    audit_record(actor, AuditEvent.Action.CREATE, addendum)
-    return addendum
+    return record_addendum(
+        note,
+        SessionNoteAddendum,
+        actor=actor,
+        link="note",
+        unsigned=unsigned,
+        text={"body": body},
+        patient_id=note.patient_id,
+    )
 
 
 # The psychotherapy note: its author's alone -----------------------------------------------------------------
@@ -285,28 +278,16 @@ def integration_summary_sign(*, actor, summary) -> IntegrationSummary:
 def integration_summary_add_addendum(*, actor, summary, body: str) -> IntegrationSummaryAddendum:
     """A signed correction or addition to a signed integration summary, by the therapist on the care team."""
     body = _clean_text(body, field="body", limit=ADDENDUM_LIMIT, required_message="Write the addendum.")
-    summary = IntegrationSummary.objects.select_for_update().get(pk=summary.pk)
-    if not summary.is_signed:
-        raise RuleRefused(
-            "Addenda are for signed summaries: this one is still a draft, so change it directly.",
-            code="integration_summary_not_signed",
-        )
-    signed_at = timezone.now()
-    addendum = IntegrationSummaryAddendum.objects.create(
-        summary=summary,
-        patient_id=summary.patient_id,
-        author=actor,
-        body=body,
-        signed_at=signed_at,
-        content_hash=content_sha256(
-            {
-                "summary": str(summary.pk),
-                "parent": summary.content_hash,
-                "author": actor.pk,
-                "body": body,
-                "at": signed_at,
-            }
-        ),
+    unsigned = RuleRefused(
+        "Addenda are for signed summaries: this one is still a draft, so change it directly.",
+        code="integration_summary_not_signed",
     )
-    audit_record(actor, AuditEvent.Action.CREATE, addendum)
-    return addendum
+    return record_addendum(
+        summary,
+        IntegrationSummaryAddendum,
+        actor=actor,
+        link="summary",
+        unsigned=unsigned,
+        text={"body": body},
+        patient_id=summary.patient_id,
+    )
