@@ -97,8 +97,6 @@ def _sync(patient_ids, due, now) -> int:
         DueItem.objects.bulk_update(changed, ["role", "object_id", "due_at", "due_on", "urgency", "detail"])
     if new:
         DueItem.objects.bulk_create(new)
-    if gone or changed or new:
-        caseload_cache.changed()  # the dashboards' counts of due work
     return len(gone) + len(changed) + len(new)
 
 
@@ -120,6 +118,8 @@ def reconcile(*, now=None, chunk=RECONCILE_CHUNK) -> int:
     while ids:
         changed += refresh(ids, now=now)
         ids = list(patients.filter(pk__gt=ids[-1])[:chunk])
+    if changed:
+        caseload_cache.changed()  # the dashboards' counts of due work (a service's refresh says so in deferred())
     return changed
 
 
