@@ -13,15 +13,16 @@ def copy_profiles_to_credentials(apps, schema_editor):
     Licence = apps.get_model("accounts", "Licence")
     DEARegistration = apps.get_model("accounts", "DEARegistration")
     KAPTraining = apps.get_model("accounts", "KAPTraining")
-    for profile in Profile.objects.all():
-        Licence.objects.create(
+    db = schema_editor.connection.alias
+    for profile in Profile.objects.using(db):
+        Licence.objects.using(db).create(
             clinician_id=profile.user_id,
             state=profile.licence_state,
             number=profile.licence_number,
             expires_on=profile.licence_expires,
         )
         if profile.dea_number:
-            DEARegistration.objects.create(
+            DEARegistration.objects.using(db).create(
                 clinician_id=profile.user_id,
                 state=profile.licence_state,
                 number=profile.dea_number,
@@ -29,7 +30,7 @@ def copy_profiles_to_credentials(apps, schema_editor):
                 verification_note="Carried over from the single DEA number of the profile; expiry to confirm.",
             )
         if profile.kap_training_completed:
-            KAPTraining.objects.create(
+            KAPTraining.objects.using(db).create(
                 clinician_id=profile.user_id,
                 completed_on=profile.kap_training_completed,
                 provider="Not recorded",
@@ -41,13 +42,14 @@ def copy_credentials_to_profiles(apps, schema_editor):
     """Back to one licence per profile: the latest-expiring licence, DEA number and training."""
     Profile = apps.get_model("accounts", "ClinicianProfile")
     Licence = apps.get_model("accounts", "Licence")
-    for profile in Profile.objects.all():
-        licence = Licence.objects.filter(clinician_id=profile.user_id).order_by("-expires_on").first()
+    db = schema_editor.connection.alias
+    for profile in Profile.objects.using(db):
+        licence = Licence.objects.using(db).filter(clinician_id=profile.user_id).order_by("-expires_on").first()
         if licence is None:
             profile.delete()
             continue
-        dea = apps.get_model("accounts", "DEARegistration").objects.filter(clinician_id=profile.user_id).first()
-        training = apps.get_model("accounts", "KAPTraining").objects.filter(clinician_id=profile.user_id).first()
+        dea = apps.get_model("accounts", "DEARegistration").objects.using(db).filter(clinician_id=profile.user_id).first()
+        training = apps.get_model("accounts", "KAPTraining").objects.using(db).filter(clinician_id=profile.user_id).first()
         profile.licence_state, profile.licence_number = licence.state, licence.number
         profile.licence_expires = licence.expires_on
         profile.dea_number = dea.number if dea else ""

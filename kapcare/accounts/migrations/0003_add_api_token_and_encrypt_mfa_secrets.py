@@ -15,11 +15,12 @@ def name_and_bound_existing_tokens(apps, schema_editor):
     lifetime counted from its creation, so an old one stops working at once."""
     AuthToken = apps.get_model(settings.KNOX_TOKEN_MODEL)
     ApiToken = apps.get_model("accounts", "ApiToken")
-    for token in AuthToken.objects.filter(expiry__isnull=True):
+    db = schema_editor.connection.alias
+    for token in AuthToken.objects.using(db).filter(expiry__isnull=True):
         token.expiry = token.created + settings.REST_KNOX["TOKEN_TTL"]
         token.save(update_fields=["expiry"])
-    ApiToken.objects.bulk_create(
-        ApiToken(auth_token=token, name="Made before tokens had names") for token in AuthToken.objects.all()
+    ApiToken.objects.using(db).bulk_create(
+        ApiToken(auth_token=token, name="Made before tokens had names") for token in AuthToken.objects.using(db)
     )
 
 
@@ -36,7 +37,7 @@ def encrypt_mfa_secrets(apps, schema_editor):
     """TOTP secrets and recovery-code seeds were stored in the clear; kapcare.accounts.adapter.MFAAdapter
     encrypts them from now on, and decrypts only what it encrypted."""
     Authenticator = apps.get_model("mfa", "Authenticator")
-    for authenticator in Authenticator.objects.filter(type__in=["totp", "recovery_codes"]):
+    for authenticator in Authenticator.objects.using(schema_editor.connection.alias).filter(type__in=["totp", "recovery_codes"]):
         data = dict(authenticator.data)
         for key in ("secret", "seed"):
             if key in data:

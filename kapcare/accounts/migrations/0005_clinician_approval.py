@@ -15,11 +15,12 @@ def approve_existing_clinicians(apps, schema_editor):
     User = apps.get_model("accounts", "User")
     Profile = apps.get_model("accounts", "ClinicianProfile")
     now = django.utils.timezone.now()
-    for user in User.objects.filter(role__in=["therapist", "prescriber"]).iterator():
-        Profile.objects.get_or_create(user=user)
-    Profile.objects.filter(approved_at__isnull=True).update(approved_at=now)
+    db = schema_editor.connection.alias
+    for user in User.objects.using(db).filter(role__in=["therapist", "prescriber"]).iterator():
+        Profile.objects.using(db).get_or_create(user=user)
+    Profile.objects.using(db).filter(approved_at__isnull=True).update(approved_at=now)
     for name in ("Licence", "DEARegistration"):
-        apps.get_model("accounts", name).objects.filter(verified_at__isnull=True).update(
+        apps.get_model("accounts", name).objects.using(db).filter(verified_at__isnull=True).update(
             verified_at=now, verification_note=NOTE
         )
 
