@@ -24,7 +24,7 @@ from messaging.models import Message, MessageRecipient, Notification, Thread
 from network.joining.demo import seed_applicants
 from network.seed import seed_network_demo
 from network.supervision.demo import seed_supervision_demo
-from patients import content
+from patients import content, due_work
 from patients import selectors as patient_selectors
 from patients import services as patient_services
 from patients.models import Patient, Stage
@@ -249,31 +249,34 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, **options):
-        content.seed_current()  # consent documents and education, in case a test flushed them
-        organizations = self._organizations()
-        users = {local: self._user(local, *rest, organizations) for local, *rest in STAFF}
-        created = 0
-        for row in PATIENTS:
-            created += self._patient(*row, users=users)
-        self._score_history(users)
-        self._conversation(users)
-        self._visits(users)
-        self._prescriptions(users)
-        clinicians = [users[local] for local in ("prescriber", "therapist", "therapist2", "therapist3")]
-        seed_network_demo(
-            coordinator=users["coordinator"],
-            clinicians=clinicians,
-            facilitator=users["prescriber"],
-            presenter=users["therapist"],
-            patient=Patient.objects.get(email=demo_email("patient")),
-        )
-        seed_supervision_demo(
-            coordinator=users["coordinator"], prescriber=users["prescriber"], supervisor=users["supervisor"]
-        )
-        # Issue 17: an approved applicant (Robin Hale, a therapist not yet trained) and a pending one.
-        seed_applicants(
-            coordinator=users["coordinator"], practice=organizations[PRACTICE_A], domain=DOMAIN, password=PASSWORD
-        )
+        # Each patient's due work is derived once, at the end and at the present time, rather than after every
+        # service (many run with the clock moved back to when the history happened).
+        with due_work.deferred():
+            content.seed_current()  # consent documents and education, in case a test flushed them
+            organizations = self._organizations()
+            users = {local: self._user(local, *rest, organizations) for local, *rest in STAFF}
+            created = 0
+            for row in PATIENTS:
+                created += self._patient(*row, users=users)
+            self._score_history(users)
+            self._conversation(users)
+            self._visits(users)
+            self._prescriptions(users)
+            clinicians = [users[local] for local in ("prescriber", "therapist", "therapist2", "therapist3")]
+            seed_network_demo(
+                coordinator=users["coordinator"],
+                clinicians=clinicians,
+                facilitator=users["prescriber"],
+                presenter=users["therapist"],
+                patient=Patient.objects.get(email=demo_email("patient")),
+            )
+            seed_supervision_demo(
+                coordinator=users["coordinator"], prescriber=users["prescriber"], supervisor=users["supervisor"]
+            )
+            # Issue 17: an approved applicant (Robin Hale, a therapist not yet trained) and a pending one.
+            seed_applicants(
+                coordinator=users["coordinator"], practice=organizations[PRACTICE_A], domain=DOMAIN, password=PASSWORD
+            )
         if options["verbosity"] > 0:
             self.stdout.write(f"Demo data ready ({created} patients added).")
             self.stdout.write(self.logins())
