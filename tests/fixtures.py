@@ -23,7 +23,8 @@ from allauth.account.internal.flows.login import record_authentication
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, connections, transaction
+from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.http import HttpRequest
 from rest_framework.test import APIClient
@@ -60,10 +61,17 @@ def _flushes_the_database(item):
     return transactional or any(name in fixtures for name in ("transactional_db", "live_server", "demo_site"))
 
 
+def _runs_long(item):
+    """A group (the browser pages, the embedded SQLite, the drills, a module that builds its world once) or a test
+    that flushes the database (a browser journey, real worker processes): the units of minutes and tens of seconds."""
+    return item.get_closest_marker("xdist_group") is not None or _flushes_the_database(item)
+
+
 def pytest_collection_modifyitems(config, items):
-    """As Django's own runner does: tests that flush the database (transactional ones, the browser)
-    run last, so the reference rows that migrations seed are there for every other test."""
-    items.sort(key=_flushes_the_database)
+    """The long units first and the many short tests after them, so that on `-n` the workers finish together: the
+    last unit a worker draws is then a short test, never a minute of browser pages. A flush no longer has to come
+    last, since the rows migrations seed come back after each one (`_restore_seeded_rows`)."""
+    items.sort(key=lambda item: not _runs_long(item))
     if getattr(config.option, "loadgroup", False):
         _keep_groups_together(items)
 
@@ -78,6 +86,60 @@ def _keep_groups_together(items):
         }
         if groups:
             item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(groups))}")
+
+
+# The rows migrations seed (screening rules, consent documents, education modules: whatever tables hold rows once
+# the test database is migrated) are copied into this schema, which `flush` does not empty, and put back after every
+# flush; content types and permissions `flush` rebuilds itself.
+SEEDED_ROWS = "test_seeded_rows"
+REBUILT_BY_FLUSH = {"django_content_type", "auth_permission"}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases, and a copy of the rows their migrations seeded."""
+    if not connection.settings_dict["NAME"].startswith("test_"):
+        return  # no test of this run uses the database, so none was made
+    with django_db_blocker.unblock():
+        _keep_seeded_rows()
+
+
+def _keep_seeded_rows():
+    tables = sorted(set(connection.introspection.django_table_names(only_existing=True)) - REBUILT_BY_FLUSH)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            " UNION ALL ".join(f"SELECT %s WHERE EXISTS (SELECT 1 FROM {quote(table)})" for table in tables),  # noqa: S608 (table names)
+            tables,
+        )
+        seeded = [table for (table,) in cursor.fetchall()]
+        cursor.execute(f"DROP SCHEMA IF EXISTS {SEEDED_ROWS} CASCADE; CREATE SCHEMA {SEEDED_ROWS}")
+        for table in seeded:
+            cursor.execute(f"CREATE TABLE {SEEDED_ROWS}.{quote(table)} AS TABLE {quote(table)}")
+
+
+@receiver(post_migrate, dispatch_uid="tests.fixtures.restore_seeded_rows")
+def _restore_seeded_rows(sender, using, **kwargs):
+    """After a flush (which sends post_migrate for every app: acting on one is enough), the seeded rows come back
+    as they were, keys included, and each key's sequence continues after them as after the migrations. During the
+    test database's own migrate there is no copy yet: nothing to do."""
+    database = connections[using]
+    if sender.label != "patients" or database.vendor != "postgresql":
+        return
+    with database.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [SEEDED_ROWS])
+        for (table,) in cursor.fetchall():
+            quoted = database.ops.quote_name(table)
+            cursor.execute(
+                f"INSERT INTO {quoted} SELECT * FROM {SEEDED_ROWS}.{quoted}"  # noqa: S608 (a table name)
+                f" WHERE NOT EXISTS (SELECT 1 FROM {quoted})"
+            )
+            for sequence in database.introspection.get_sequences(cursor, table):
+                column = database.ops.quote_name(sequence["column"])
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence(%s, %s), MAX({column})) FROM {quoted}",  # noqa: S608
+                    [quoted, sequence["column"]],
+                )
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from django.test import override_settings
 from django.test.testcases import LiveServerThread
 
 from kapcare.accounts.models import User
-from patients import content
 
 from .factories import PASSWORD, ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory
 
@@ -32,7 +31,6 @@ def clinic_staff(live_server, settings):
     the group's prescriber licensed in California; the live server's address; no second factor to set up."""
     settings.KAPCARE_REQUIRE_MFA = False
     settings.KAPCARE_BASE_URL = live_server.url
-    content.seed_current()  # the transactional flush removed the seeded consent documents and modules
     group = MedicalGroupFactory(name="Cascade Medical Group")
     practice = PracticeFactory(name="Riverside Therapy", medical_group=group)
     therapist = UserFactory(

@@ -841,10 +841,8 @@ def send(api, user, method, path, body, patient=None):
 
 def consent_signature_body(user):
     """The current informed consent, signed with the caller's own name when the caller is a patient."""
-    from patients import content
     from patients.models import ConsentDocument
 
-    content.seed_current()  # the seed migration's rows are gone after a transactional test's flush
     document = ConsentDocument.objects.current().get(kind="kap_informed_consent")
     record = getattr(user, "patient_record", None) if user.is_authenticated else None
     return {"document": document.pk, "typed_name": record.full_name if record else "Someone Else"}

@@ -23,7 +23,6 @@ from rest_framework.test import APIClient
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.celery import app as celery_app
-from patients import content
 from patients.models import Patient
 
 from .factories import PASSWORD, ClinicianProfileFactory, MedicalGroupFactory, PracticeFactory, UserFactory
@@ -104,7 +103,6 @@ def wait_for_the_worker(found, seconds=15):
 
 @pytest.fixture
 def clinic(db):
-    content.seed_current()  # the transactional flush removed the seeded consent documents
     group = MedicalGroupFactory(name="Canary Medical Group")
     practice = PracticeFactory(name="Canary Practice", medical_group=group)
     therapist = UserFactory(role=User.Role.THERAPIST, organization=practice, email="sam.canary@example.test")
