@@ -11,10 +11,27 @@ export REQUIRE_SERVICES=1
 # tests start load them instead of compiling and rewriting every module again (about 6 s of each worker's start).
 unset PYTHONDONTWRITEBYTECODE
 
+# KAPCARE_AUDIT_ALONGSIDE=1 (make test): scripts/audit.sh runs in the background meanwhile; the run fails if it fails.
+audit_pid=
+if [ "${KAPCARE_AUDIT_ALONGSIDE:-0}" = 1 ]; then
+  audit_log=$(mktemp)
+  trap 'rm -f "$audit_log"' EXIT
+  bash scripts/audit.sh >"$audit_log" 2>&1 &
+  audit_pid=$!
+fi
+
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -40; exit 1; }
 echo "== migrations are complete"
 .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
 echo "== pytest"
-.venv/bin/python -m pytest "$@"
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ -n "$audit_pid" ]; then
+  audit_status=0
+  wait "$audit_pid" || audit_status=$?
+  cat "$audit_log"
+  [ "$status" != 0 ] || status=$audit_status
+fi
+exit "$status"
