@@ -11,6 +11,10 @@ SECRET_KEY = "test-only-key"  # noqa: S105 (tests only)
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/kapcare")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A commit does not wait for its WAL to reach the disk (about 4 ms each here): the test databases are thrown away,
+# and PostgreSQL stays consistent after a crash either way. Most tests roll back; the browser journeys, the
+# transactional tests, the drills' workers and each test database's migrate commit.
+DATABASES["default"]["OPTIONS"] = {**DATABASES["default"].get("OPTIONS", {}), "options": "-c synchronous_commit=off"}
 
 
 def _redis_for_this_worker(url):
