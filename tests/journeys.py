@@ -72,7 +72,7 @@ def demo_site(django_db_setup, django_db_blocker):
         finally:
             server.terminate()
             _close_server_connections()
-            call_command("flush", interactive=False, verbosity=0)
+            call_command("flush", interactive=False, verbosity=0, reset_sequences=False)  # as a transactional test does
 
 
 def _close_server_connections():

@@ -11,6 +11,7 @@ SECRET_KEY = "test-only-key"  # noqa: S105 (tests only)
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/kapcare")}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"]["ENGINE"] = "tests.database"  # Django's PostgreSQL backend with a faster flush
 # A commit does not wait for its WAL to reach the disk (about 4 ms each here): the test databases are thrown away,
 # and PostgreSQL stays consistent after a crash either way. Most tests roll back; the browser journeys, the
 # transactional tests, the drills' workers and each test database's migrate commit.
