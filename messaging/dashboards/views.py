@@ -28,11 +28,6 @@ from .forms import PatientListForm, clinician_choices
 DASHBOARD_PAGE_SIZE = 25  # the pager pages through the rest
 DASHBOARD_PANEL_LIMIT = 10  # each panel lists its most urgent rows with its full count and, where one exists, a link
 ALERT_PANEL_LIMIT = 50  # safety alerts: every one waiting, as far as a page can hold them
-# What a row of the patient list shows or reads (dashboard_selectors.annotate_dashboard_page): its other columns
-# cost more to compile and load than the rows.
-PATIENT_ROW_FIELDS = (
-    *("id", "first_name", "last_name", "date_of_birth", "state", "stage", "user_id", "intake_submitted_at"),
-)
 
 
 @login_required
@@ -175,12 +170,15 @@ def _patient_list_page(user, form, *, count):
     was wrong."""
     if not form.is_valid():
         return None
-    # The care team comes with annotate_dashboard_page (values, not instances), not patient_list's prefetch.
-    rows = patient_selectors.patient_list(user, form.list_query()).prefetch_related(None).only(*PATIENT_ROW_FIELDS)
-    rows = dashboard_selectors.with_unread_counts(user, rows)
-    paginator = Paginator(rows, DASHBOARD_PAGE_SIZE)
-    if not form.filtered:
-        # Every patient of the user: a clinician's counted from their care team rows, not over every patient.
+    if form.filtered:
+        # The care team comes with annotate_dashboard_page (values, not instances), not patient_list's prefetch.
+        rows = patient_selectors.patient_list(user, form.list_query()).prefetch_related(None)
+        rows = dashboard_selectors.with_unread_counts(user, rows.only(*dashboard_selectors.PATIENT_ROW_FIELDS))
+        paginator = Paginator(rows, DASHBOARD_PAGE_SIZE)
+    else:
+        # Every patient of the user, in the order asked (a prepared query: the page opened most often), counted
+        # from their care team rows rather than over every patient.
+        paginator = Paginator(dashboard_selectors.PatientPage(user, form.list_query().sort), DASHBOARD_PAGE_SIZE)
         paginator.count = count
     number = form.cleaned_data["page"] or 1
     try:
