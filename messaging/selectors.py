@@ -1,8 +1,9 @@
 """Reads of threads, messages and notifications; every one starts from kapcare.access.
 
-For other apps and the reminders helper: `unread_for(user)` (the badge's count), `unread_messages_for(user)`
-(message receipts still unread, oldest first) and `users_with_unread_messages(older_than=...)` (whom a digest
-e-mail is for) are the public reads; none returns patient data beyond ids."""
+For other apps and the reminders helper: `unread_for(user)` (the badge's count; `unread_badge` keeps it),
+`unread_messages_for(user)` (message receipts still unread, oldest first) and
+`users_with_unread_messages(older_than=...)` (whom a digest e-mail is for) are the public reads; none returns
+patient data beyond ids."""
 
 import uuid
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from django.db.models import Case, Exists, F, Func, IntegerField, OuterRef, Pref
 from django.db.models.functions import Coalesce, Concat, Trim
 from django.utils import timezone
 
-from kapcare import access, prepared
+from kapcare import access, caseload_cache, prepared
 from kapcare.access import Permission
 from patients import access as patient_access
 from patients.access import visible_patients
@@ -317,8 +318,14 @@ def visible_notifications(user):
 
 
 def unread_for(user) -> int:
-    """The badge: the user's unread notifications. One COUNT query."""
+    """The user's unread notifications. One COUNT query."""
     return visible_notifications(user).filter(read_at__isnull=True).count()
+
+
+def unread_badge(user) -> int:
+    """The badge of every page: unread_for, kept in kapcare.caseload_cache (the services that make or read a
+    notification record the change for its recipients). One cache read; the COUNT when it changed."""
+    return caseload_cache.summaries(user, {"notifications": lambda: unread_for(user)})["notifications"]
 
 
 def notifications_for_list(user, *, limit=NOTIFICATION_PAGE_SIZE):

@@ -13,12 +13,13 @@ register = template.Library()
 
 @register.inclusion_tag("messaging/_badge.html", takes_context=True)
 def notification_badge(context):
-    """The header's link to the notifications with the unread count: one COUNT query."""
+    """The header's link to the notifications with the unread count: one cache read (a COUNT query when it
+    changed)."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"hidden": True}
-    return {"unread": selectors.unread_for(user), "user": user}
+    return {"unread": selectors.unread_badge(user), "user": user}
 
 
 @register.simple_tag(takes_context=True)
