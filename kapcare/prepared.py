@@ -20,8 +20,14 @@ kept SQL, and raises PreparedQueryError instead. Compute such values outside and
 settings.KAPCARE_PREPARED_CHECK (the tests) every call also builds the queryset from its real values and checks
 that it compiles to the same SQL and parameters.
 
+On PostgreSQL (unless settings.KAPCARE_SERVER_PREPARED_STATEMENTS is off, e.g. behind a pooler in transaction
+mode) the kept SQL is also a server-side prepared statement of each connection (PREPARE once, then EXECUTE with
+the slots' values): the server then plans a shape once instead of on every call, which cost it 0.3-1.5 ms a query.
+A statement's text is the kept SQL with its constants as psycopg2 would send them and `$n` for the slots.
+
 Reads only; nothing here is cached across processes, and rows are never cached at all."""
 
+import itertools
 import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +36,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.utils import timezone
 
 # The kinds of slot and their stand-ins: the n-th slot of a kind in the first and in the second build.
@@ -47,16 +54,54 @@ _STAND_INS = {
 }
 
 
+def _same(value):
+    return value
+
+
 def _forms(kind, connection):
     """The forms a value of this kind may take among a compiled query's parameters: itself, or as the backend
     adapts it (SQLite, under `make run`, takes uuids as hex and times as text)."""
     if kind is uuid.UUID:
-        return (lambda value: value, lambda value: value.hex, str)
+        return (_same, lambda value: value.hex, str)
     if kind is datetime:
-        return (lambda value: value, connection.ops.adapt_datetimefield_value)
+        return (_same, connection.ops.adapt_datetimefield_value)
     if kind is date:
-        return (lambda value: value, connection.ops.adapt_datefield_value)
-    return (lambda value: value,)
+        return (_same, connection.ops.adapt_datefield_value)
+    return (_same,)
+
+
+# A slot's type in a server-side prepared statement.
+_SQL_TYPES = {int: "bigint", uuid.UUID: "uuid", datetime: "timestamptz", date: "date"}
+_statement_numbers = itertools.count(1)
+_entry_numbers = itertools.count(1)
+
+
+def _forget_statements(sender, connection, **kwargs):
+    """A new connection has none of the statements the one before had prepared."""
+    connection.__dict__.pop("kapcare_statements", None)
+
+
+connection_created.connect(_forget_statements)
+
+
+def _server_statement(connection, sql, params, positions, slots):
+    """(the statement's parameter types, its text, the slots in `$n` order), or None where it does not apply."""
+    if connection.vendor != "postgresql" or not getattr(settings, "KAPCARE_SERVER_PREPARED_STATEMENTS", False):
+        return None
+    from psycopg2.extensions import AsIs
+
+    order = list(dict.fromkeys(name for _position, name, _form in positions))
+    number = {name: n for n, name in enumerate(order, start=1)}
+    with_numbers = list(params)
+    for position, name, form in positions:
+        if form is not _same:
+            return None  # a value the backend adapts: sent as psycopg2 sends it, not as a typed parameter
+        with_numbers[position] = AsIs(f"${number[name]}")
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        text = cursor.mogrify(sql, with_numbers).decode()
+    types = ", ".join(_SQL_TYPES[slots[name]] for name in order)
+    return types, text.replace("%", "%%"), order
 
 
 class PreparedQueryError(Exception):
@@ -191,7 +236,13 @@ class Prepared:
                 raise PreparedQueryError(
                     f"{key}: parameter {position} varies but is no slot (a value derived from one inside build)"
                 )
-        entry = SimpleNamespace(queryset=queryset, compiler=compiler, sql=sql, params=params, positions=positions)
+        statement = None
+        if sql is not None:
+            statement = _server_statement(connection, sql, params, positions, self.slots)
+        entry = SimpleNamespace(
+            queryset=queryset, compiler=compiler, sql=sql, params=params, positions=positions, statement=statement
+        )
+        entry.number = next(_entry_numbers)  # names it among a connection's statements, never reused
         self._entries[key] = entry
         return entry
 
@@ -214,9 +265,27 @@ class Prepared:
         if getattr(settings, "KAPCARE_PREPARED_CHECK", False):
             self._check(key, values, entry, params)
         queryset = entry.queryset._chain()
-        compiler = _Compiled(entry.compiler, connections[queryset.db], entry.sql, params)
+        connection = connections[queryset.db]
+        sql, prepared_as = entry.sql, None
+        if entry.statement is not None:
+            connection.ensure_connection()
+            known = connection.__dict__.setdefault("kapcare_statements", {})
+            types, text, order = entry.statement
+            params = [values[name] for name in order]
+            arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
+            name = known.get(entry.number)
+            if name is None:  # a new name for each attempt: one that failed half-way is never prepared twice
+                prepared_as = name = f"kapcare_{next(_statement_numbers)}"
+                declared = f"({types})" if types else ""
+                sql = f"PREPARE {name}{declared} AS {text}; EXECUTE {name}{arguments}"
+            else:
+                sql = f"EXECUTE {name}{arguments}"
+        compiler = _Compiled(entry.compiler, connection, sql, params)
         queryset.query.get_compiler = compiler.for_query
-        return list(queryset)
+        rows = list(queryset)
+        if prepared_as is not None:
+            connection.__dict__.setdefault("kapcare_statements", {})[entry.number] = prepared_as
+        return rows
 
     def _check(self, key, values, entry, params):
         _, _, sql, fresh = self._compile(key, values)

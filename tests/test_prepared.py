@@ -5,7 +5,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection, connections
+from django.db.backends.signals import connection_created
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kapcare import prepared
@@ -113,3 +116,26 @@ def test_a_list_of_ids_as_slots(therapist_a, patient_a, patient_b):
     assert [p.pk for p in by_ids("ids", **prepared.id_values([patient_a.pk]))] == [patient_a.pk]
     both = by_ids("ids", **prepared.id_values([patient_b.pk, patient_a.pk, patient_a.pk]))
     assert sorted(p.pk for p in both) == sorted([patient_a.pk, patient_b.pk])
+
+
+def test_on_postgresql_the_kept_sql_is_prepared_once_per_connection(names, therapist_a, patient_a):
+    def run():
+        with CaptureQueriesContext(connection) as captured:
+            assert names_of(names, therapist_a) == ["Alder"]
+        [query] = captured.captured_queries
+        return query["sql"]
+
+    assert run().startswith("PREPARE kapcare_")
+    assert run().startswith("EXECUTE kapcare_")
+    assert run().startswith("EXECUTE kapcare_")
+    wrapper = connections["default"]  # what Django sends, not the `connection` proxy
+    connection_created.send(sender=type(wrapper), connection=wrapper)  # a new connection has none prepared
+    assert run().startswith("PREPARE kapcare_")
+
+
+@override_settings(KAPCARE_SERVER_PREPARED_STATEMENTS=False)
+def test_without_server_statements_the_kept_sql_is_sent_as_it_is(therapist_a, patient_a):
+    names = prepared.Prepared(_names, slots=prepared.USER_SLOTS)
+    with CaptureQueriesContext(connection) as captured:
+        assert names_of(names, therapist_a) == ["Alder"]
+    assert captured.captured_queries[0]["sql"].startswith("SELECT ")
