@@ -325,7 +325,12 @@ def unread_for(user) -> int:
 def unread_badge(user) -> int:
     """The badge of every page: unread_for, kept in kapcare.caseload_cache (the services that make or read a
     notification record the change for its recipients). One cache read; the COUNT when it changed."""
-    return caseload_cache.summaries(user, {"notifications": lambda: unread_for(user)})["notifications"]
+    return caseload_cache.summaries(user, badge_summary(user))["notifications"]
+
+
+def badge_summary(user) -> dict:
+    """unread_badge's summary, for a page that reads it with its own (caseload_cache.summaries)."""
+    return {"notifications": lambda: unread_for(user)}
 
 
 def notifications_for_list(user, *, limit=NOTIFICATION_PAGE_SIZE):

@@ -14,6 +14,7 @@ from kapcare.access import Permission
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
+from messaging import selectors as message_selectors
 from patients import access as patient_access
 from patients import selectors as patient_selectors
 from treatment.adverse_events import selectors as adverse_event_selectors
@@ -116,6 +117,7 @@ def dashboard(request):
             "due_counts": panels.counts,
             **panels.entries(),
             "follow_up_bookings": follow_up_bookings,
+            "notifications_unread": summary["notifications"],
         },
     )
 
@@ -141,6 +143,7 @@ def _caseload_summary(user):
     if role == User.Role.PRESCRIBER:
         compute["evaluation_queue"] = lambda: assessment_selectors.evaluation_queue_count(user)
         compute["side_effects"] = lambda: adverse_event_selectors.recent_adverse_event_count(user)
+    compute.update(message_selectors.badge_summary(user))  # the menu's badge, in the same round trip
     values = caseload_cache.summaries(user, compute)
     return {name.split(":", 1)[0]: value for name, value in values.items()}
 

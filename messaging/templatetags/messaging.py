@@ -19,7 +19,9 @@ def notification_badge(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"hidden": True}
-    return {"unread": selectors.unread_badge(user), "user": user}
+    # A dashboard read it with its other counts (one cache round trip for all): the same summary.
+    unread = context.get("notifications_unread")
+    return {"unread": selectors.unread_badge(user) if unread is None else unread, "user": user}
 
 
 @register.simple_tag(takes_context=True)
