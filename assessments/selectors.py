@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, F, OuterRef, Prefetch, Subquery
 
-from kapcare import access
+from kapcare import access, prepared
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
@@ -91,23 +91,35 @@ def intake_for_chart(user, patient) -> IntakeOnChart:
     )
 
 
-def screening_flags_for_patients(patient_ids) -> dict:
-    """Flags of each patient's latest submitted intake, absolute first, in one query:
-    {patient_id: [ScreeningFlag, ...]}; a patient without flags is absent.
-
-    For the prescriber's dashboard and evaluation queue. The caller passes ids of patients it found
-    through kapcare.access, and shows the flags only when access.can(user, VIEW_SCREENING_FLAGS)."""
+def _flag_rows(ids):
     latest = Subquery(
         Intake.objects.submitted()
         .filter(patient_id=OuterRef("intake__patient_id"))
         .order_by("-submitted_at", "-id")
         .values("pk")[:1]
     )
-    flags = (
-        ScreeningFlag.objects.filter(intake__patient_id__in=list(patient_ids), intake_id=latest)
+    return (
+        ScreeningFlag.objects.filter(intake__patient_id__in=ids, intake_id=latest)
         .annotate(patient_ref=F("intake__patient_id"))
         .order_by("severity", "id")
     )
+
+
+# Built once per process (kapcare.prepared): the flags of every clinician's dashboard page.
+_FLAG_ROWS = prepared.Prepared(lambda key, values: _flag_rows(prepared.ids_of(values)), slots=prepared.id_slots())
+
+
+def screening_flags_for_patients(patient_ids) -> dict:
+    """Flags of each patient's latest submitted intake, absolute first, in one query:
+    {patient_id: [ScreeningFlag, ...]}; a patient without flags is absent.
+
+    For the prescriber's dashboard and evaluation queue. The caller passes ids of patients it found
+    through kapcare.access, and shows the flags only when access.can(user, VIEW_SCREENING_FLAGS)."""
+    patient_ids = list(patient_ids)
+    if len(patient_ids) > prepared.ID_SLOTS:
+        flags = _flag_rows(patient_ids)
+    else:
+        flags = _FLAG_ROWS("flags", **prepared.id_values(patient_ids)) if patient_ids else []
     by_patient = {}
     for flag in flags:
         by_patient.setdefault(flag.patient_ref, []).append(flag)
@@ -178,16 +190,12 @@ def evaluation_queue_count(user) -> int:
     return visible_patients(user).filter(stage=Stage.EVALUATION).count()
 
 
-def evaluation_queue(user, *, limit=50) -> list[QueueEntry]:
-    """Patients at the evaluation stage on this prescriber's care teams, oldest intake first, with the
-    referral summary, intake status, screening flags and any draft evaluation. Two queries whatever the
-    number of patients (one when there are none). Not audited: the caller records what it shows."""
-    if not access.can(user, Permission.WRITE_EVALUATION):
-        return []
+def _queue_rows(key, values):
+    shape, limit = key
     latest_intake = Intake.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
     draft = Evaluation.objects.drafts().filter(patient=OuterRef("pk")).values("pk")[:1]
-    patients = list(
-        visible_patients(user)
+    return (
+        visible_patients(prepared.user_of(shape, values))
         .filter(stage=Stage.EVALUATION)
         .select_related("referral")
         .annotate(
@@ -197,6 +205,19 @@ def evaluation_queue(user, *, limit=50) -> list[QueueEntry]:
         )
         .order_by(F("intake_submitted_at").asc(nulls_last=True), "last_name", "id")[:limit]
     )
+
+
+# Built once per role and limit (kapcare.prepared): the prescriber's dashboard shows it on every visit.
+_QUEUE_ROWS = prepared.Prepared(_queue_rows, slots=prepared.USER_SLOTS)
+
+
+def evaluation_queue(user, *, limit=50) -> list[QueueEntry]:
+    """Patients at the evaluation stage on this prescriber's care teams, oldest intake first, with the
+    referral summary, intake status, screening flags and any draft evaluation. Two queries whatever the
+    number of patients (one when there are none). Not audited: the caller records what it shows."""
+    if not access.can(user, Permission.WRITE_EVALUATION):
+        return []
+    patients = _QUEUE_ROWS((prepared.user_shape(user), limit), **prepared.user_values(user))
     flags = screening_flags_for_patients([p.pk for p in patients]) if patients else {}
     return [
         QueueEntry(

@@ -83,7 +83,7 @@ def explain(sql, params):
     """The plan with actual times, and the server's execution time in ms (None for a write)."""
     from django.db import connection
 
-    if not sql.lstrip().upper().startswith("SELECT"):
+    if not sql.lstrip().upper().startswith(("SELECT", "(SELECT", "EXECUTE")):  # EXECUTE: kapcare.prepared's
         return "", None
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params)

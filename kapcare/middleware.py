@@ -13,6 +13,10 @@ from kapcare import request_context
 
 SESSION_STARTED = "kapcare_session_started"
 LAST_ACTIVITY = "kapcare_last_activity"
+# The idle clock is written to the session only when the stored activity is at least this old, not on every
+# request (each write is an UPDATE and a commit). The limit then counts from up to this much before the last
+# request: a session ends at most this early, never late.
+ACTIVITY_RESOLUTION_SECONDS = 60
 # Requests that the page makes by itself (htmx polling) send this header; they do not count as activity.
 BACKGROUND_HEADER = "HTTP_X_KAPCARE_BACKGROUND"
 
@@ -59,7 +63,8 @@ def idle_limit(user):
 
 
 class SessionTimeoutMiddleware:
-    """Ends a session idle for longer than the role's limit, and any session older than the absolute limit."""
+    """Ends a session idle for longer than the role's limit, and any session older than the absolute limit.
+    Activity is recorded to the minute (ACTIVITY_RESOLUTION_SECONDS), so most requests do not write the session."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -68,7 +73,8 @@ class SessionTimeoutMiddleware:
         user = request.user
         if user.is_authenticated and SESSION_STARTED in request.session:
             now = timezone.now().timestamp()
-            idle = now - request.session.get(LAST_ACTIVITY, 0)
+            last_activity = request.session.get(LAST_ACTIVITY, 0)
+            idle = now - last_activity
             age = now - request.session[SESSION_STARTED]
             if age > settings.KAPCARE_SESSION_ABSOLUTE_LIMIT.total_seconds():
                 logout(request)
@@ -77,7 +83,7 @@ class SessionTimeoutMiddleware:
             if idle > idle_limit(user).total_seconds():
                 logout(request)
                 return self._signed_out(request, "Your session ended after a period of inactivity.")
-            if not request.META.get(BACKGROUND_HEADER):
+            if not request.META.get(BACKGROUND_HEADER) and idle >= ACTIVITY_RESOLUTION_SECONDS:
                 request.session[LAST_ACTIVITY] = now
         return self.get_response(request)
 

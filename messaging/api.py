@@ -34,7 +34,9 @@ class MessageSerializer(serializers.ModelSerializer):
     author_name = serializers.CharField(help_text="KAPCare for a message the system sent.")
     author_role = serializers.CharField(help_text="system for a message the system sent.")
     for_clinician_name = serializers.CharField(allow_null=True, help_text="Whom the patient wrote to, if anyone.")
-    recipients = RecipientSerializer(many=True, read_only=True, help_text="Who it went to; read receipts.")
+    recipients = RecipientSerializer(
+        many=True, read_only=True, source="recipient_list", help_text="Who it went to; read receipts."
+    )
 
     class Meta:
         model = Message

@@ -1,9 +1,11 @@
 """Reads of threads, messages and notifications; every one starts from kapcare.access.
 
-For other apps and the reminders helper: `unread_for(user)` (the badge's count), `unread_messages_for(user)`
-(message receipts still unread, oldest first) and `users_with_unread_messages(older_than=...)` (whom a digest
-e-mail is for) are the public reads; none returns patient data beyond ids."""
+For other apps and the reminders helper: `unread_for(user)` (the badge's count; `unread_badge` keeps it),
+`unread_messages_for(user)` (message receipts still unread, oldest first) and
+`users_with_unread_messages(older_than=...)` (whom a digest e-mail is for) are the public reads; none returns
+patient data beyond ids."""
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -12,7 +14,7 @@ from django.db.models import Case, Exists, F, Func, IntegerField, OuterRef, Pref
 from django.db.models.functions import Coalesce, Concat, Trim
 from django.utils import timezone
 
-from kapcare import access
+from kapcare import access, caseload_cache, prepared
 from kapcare.access import Permission
 from patients import access as patient_access
 from patients.access import visible_patients
@@ -54,12 +56,14 @@ def visible_messages(user):
 
 def _for_api(messages):
     """Messages as the API shows them: their thread joined, the people's names from the database (no user rows
-    built per message), receipts prefetched, newest first."""
+    built per message), receipts prefetched into `recipient_list` (a list: no related manager built per message),
+    newest first."""
     full_name = Trim(Concat("author__first_name", Value(" "), "author__last_name"))
     for_name = Trim(Concat("for_clinician__first_name", Value(" "), "for_clinician__last_name"))
+    receipts = MessageRecipient.objects.select_related("user")
     return (
         messages.select_related("thread")
-        .prefetch_related(Prefetch("recipients", queryset=MessageRecipient.objects.select_related("user")))
+        .prefetch_related(Prefetch("recipients", queryset=receipts, to_attr="recipient_list"))
         .annotate(
             author_name=Case(When(author__isnull=True, then=Value("KAPCare")), default=full_name),
             author_role=Coalesce("author__role", Value("system")),
@@ -74,12 +78,65 @@ def messages_for_api(user):
     return _for_api(Message.objects.filter(patient__in=patient_access.visible_patients(user)))
 
 
+def _thread_messages(patient_id, kind):
+    return Message.objects.filter(thread__patient_id=patient_id, thread__kind=kind)
+
+
+def _thread_page(key, values):
+    kind, offset, limit = key
+    # The receipts come from _RECEIPTS below: Django's prefetch builds a query over the page's messages each time.
+    return _for_api(_thread_messages(values.patient_id, kind)).prefetch_related(None)[offset : offset + limit]
+
+
+RECEIPTS_PREPARED = 50  # the API's page size, unless the caller asks for more
+
+
+def _receipts(ids):
+    return MessageRecipient.objects.filter(message_id__in=ids).select_related("user")
+
+
+def _thread_count(key, values):
+    count = Func(F("id"), function="COUNT")  # not an aggregate to Django: no GROUP BY
+    return _thread_messages(values.patient_id, key).order_by().annotate(n=count).values_list("n", flat=True)
+
+
+# Built once per thread kind (and page) (kapcare.prepared): the API's list of one patient's messages.
+_THREAD_PAGE = prepared.Prepared(_thread_page, slots={"patient_id": uuid.UUID})
+_THREAD_COUNT = prepared.Prepared(_thread_count, slots={"patient_id": uuid.UUID})
+_RECEIPTS = prepared.Prepared(
+    lambda key, values: _receipts(prepared.ids_of(values, RECEIPTS_PREPARED)),
+    slots=prepared.id_slots(RECEIPTS_PREPARED),
+)
+
+
+class ThreadMessages:
+    """One thread's messages as the API shows them, newest first, for a Paginator: a slice is two queries, the
+    messages and their receipts (`recipient_list`, as _for_api's prefetch gives it)."""
+
+    def __init__(self, patient, kind):
+        self.patient_id, self.kind = patient.pk, kind
+
+    def __getitem__(self, window):
+        offset = window.start or 0
+        messages = _THREAD_PAGE((self.kind, offset, window.stop - offset), patient_id=self.patient_id)
+        ids = [message.pk for message in messages]
+        if len(ids) > RECEIPTS_PREPARED:
+            receipts = _receipts(ids)
+        else:
+            receipts = _RECEIPTS("receipts", **prepared.id_values(ids, RECEIPTS_PREPARED)) if ids else []
+        by_message = {}
+        for receipt in receipts:  # in the receipts' own order, as the prefetch gives them
+            by_message.setdefault(receipt.message_id, []).append(receipt)
+        for message in messages:
+            message.recipient_list = by_message.get(message.pk, [])
+        return messages
+
+
 def thread_messages_for_api(patient, kind):
     """(messages, how many) of one thread of a patient that came from kapcare.access (so already visible), as
     the API shows them: through the thread's index, with no pass over the caller's other patients, and counted
     without the joins the names need."""
-    messages = Message.objects.filter(thread__patient=patient, thread__kind=kind)
-    return _for_api(messages), messages.count()
+    return ThreadMessages(patient, kind), _THREAD_COUNT(kind, patient_id=patient.pk)[0]
 
 
 def readable_messages(user):
@@ -261,8 +318,19 @@ def visible_notifications(user):
 
 
 def unread_for(user) -> int:
-    """The badge: the user's unread notifications. One COUNT query."""
+    """The user's unread notifications. One COUNT query."""
     return visible_notifications(user).filter(read_at__isnull=True).count()
+
+
+def unread_badge(user) -> int:
+    """The badge of every page: unread_for, kept in kapcare.caseload_cache (the services that make or read a
+    notification record the change for its recipients). One cache read; the COUNT when it changed."""
+    return caseload_cache.summaries(user, badge_summary(user))["notifications"]
+
+
+def badge_summary(user) -> dict:
+    """unread_badge's summary, for a page that reads it with its own (caseload_cache.summaries)."""
+    return {"notifications": lambda: unread_for(user)}
 
 
 def notifications_for_list(user, *, limit=NOTIFICATION_PAGE_SIZE):

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from kapcare import access
+from kapcare import access, caseload_cache
 from kapcare.access import Permission
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record
@@ -117,6 +117,7 @@ def _post(*, actor, patient, kind, message) -> Message:
         title, notification_kind = f"Urgent message from {author}: please acknowledge", Notification.Kind.URGENT_MESSAGE
     else:
         title, notification_kind = f"New message from {author}", Notification.Kind.MESSAGE
+    caseload_cache.changed(users=recipients)  # their badges
     Notification.objects.bulk_create(
         [
             Notification(
@@ -252,9 +253,10 @@ def thread_mark_read(*, actor, patient, kind) -> int:
     marked = MessageRecipient.objects.filter(
         user=actor, patient=patient, message__thread__kind=kind, read_at__isnull=True
     ).update(read_at=now)
-    Notification.objects.filter(
+    if Notification.objects.filter(
         recipient=actor, patient=patient, message__thread__kind=kind, read_at__isnull=True
-    ).update(read_at=now)
+    ).update(read_at=now):
+        caseload_cache.changed(users=[actor])  # their badge
     return marked
 
 
@@ -280,7 +282,8 @@ def message_acknowledge(*, actor, message) -> MessageRecipient:
     recipient.acknowledged_at = now
     recipient.read_at = recipient.read_at or now
     recipient.save(update_fields=["acknowledged_at", "read_at"])
-    Notification.objects.filter(recipient=actor, message=message, read_at__isnull=True).update(read_at=now)
+    if Notification.objects.filter(recipient=actor, message=message, read_at__isnull=True).update(read_at=now):
+        caseload_cache.changed(users=[actor])  # their badge
     audit_record(actor, AuditEvent.Action.UPDATE, message)
     return recipient
 
@@ -294,6 +297,8 @@ def notification_create(*, recipients, kind: str, title: str, url: str = "", pat
     from `patient` to those who can still see them); `url` carries ids only. For other apps' events."""
     if len(title) > 200:
         raise ValidationError({"title": "Keep a notification's title under 200 characters."})
+    recipients = list(recipients)
+    caseload_cache.changed(users=recipients)  # their badges
     return Notification.objects.bulk_create(
         [Notification(recipient=user, kind=kind, title=title, url=url, patient=patient) for user in recipients]
     )
@@ -306,8 +311,12 @@ def notification_mark_read(*, actor, notification) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        caseload_cache.changed(users=[actor])  # their badge
     return notification
 
 
 def notifications_mark_all_read(*, actor) -> int:
-    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+    marked = Notification.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+    if marked:
+        caseload_cache.changed(users=[actor])  # their badge
+    return marked

@@ -231,4 +231,4 @@ def notification_badge(request):
     idle session alive (kapcare.middleware.SessionTimeoutMiddleware answers 401 once it has ended)."""
     if not request.user.is_authenticated:
         return HttpResponse(status=HTMX_STOP_POLLING)
-    return render(request, "messaging/_badge_link.html", {"unread": selectors.unread_for(request.user)})
+    return render(request, "messaging/_badge_link.html", {"unread": selectors.unread_badge(request.user)})

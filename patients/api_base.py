@@ -1,9 +1,11 @@
 """The scoped viewset of a patient's records, with the patient the caller names (kapcare.api.base holds
 the scoping itself; the patient lookups live here, next to the patient scope)."""
 
+import uuid
+
 from drf_spectacular.utils import OpenApiParameter
 
-from kapcare import access
+from kapcare import access, prepared
 from kapcare.api.base import ScopedViewSet
 from kapcare.api.serializers import PatientQuerySerializer, PatientRefSerializer
 from kapcare.audit.models import AuditEvent
@@ -13,6 +15,13 @@ from .access import visible_patients
 PATIENT_FILTER = OpenApiParameter("patient", str, description="Only this patient's records (a UUID).")
 
 
+# Built once per role (kapcare.prepared): every list of one patient's records looks the patient up first.
+_VISIBLE_PATIENT = prepared.Prepared(
+    lambda shape, values: visible_patients(prepared.user_of(shape, values)).filter(pk=values.patient_id),
+    slots={**prepared.USER_SLOTS, "patient_id": uuid.UUID},
+)
+
+
 class PatientScopedViewSet(ScopedViewSet):
     """A ScopedViewSet of records that belong to a patient: lists narrow to `?patient=`, writes name theirs."""
 
@@ -20,10 +29,15 @@ class PatientScopedViewSet(ScopedViewSet):
     # 400 for a malformed id, 404 (audited) out of reach, 403 (audited) for a role that may not.
 
     def patient_named(self, patient_id, permission, action):
-        patient = access.get_visible(
-            visible_patients(self.request.user), patient_id, user=self.request.user, action=action
+        user = self.request.user
+        found = []
+        if isinstance(patient_id, uuid.UUID):  # as the serializers give it
+            found = _VISIBLE_PATIENT(prepared.user_shape(user), **prepared.user_values(user), patient_id=patient_id)
+        # A miss: get_visible asks again, audits the attempt and answers 404.
+        patient = (
+            found[0] if found else access.get_visible(visible_patients(user), patient_id, user=user, action=action)
         )
-        access.require(self.request.user, permission, patient)
+        access.require(user, permission, patient)
         return patient
 
     def patient_from_body(self, data, permission):

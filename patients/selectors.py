@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Case, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.utils import timezone
 
-from kapcare import access
+from kapcare import access, prepared
 from kapcare.accounts import credentials
 
 from . import access as patient_access
@@ -40,16 +40,28 @@ def active_team_prefetch():
     )
 
 
+def _team_rows(ids):
+    return (
+        CareTeamMember.objects.active()
+        .filter(patient_id__in=ids)
+        .order_by("role", "active_from")
+        .values_list("patient_id", "role", "clinician__first_name", "clinician__last_name", "clinician__email")
+    )
+
+
+# Built once per process (kapcare.prepared): every dashboard page's care teams.
+_TEAM_ROWS = prepared.Prepared(lambda key, values: _team_rows(prepared.ids_of(values)), slots=prepared.id_slots())
+
+
 def active_teams_for_patients(patient_ids) -> dict:
     """{patient id: [(clinician's name, role label), ...]} of each patient's active care team, in the order of
     active_team_prefetch, in one query of values rather than member and user instances. The caller has already
     scoped the ids through kapcare.access."""
-    rows = (
-        CareTeamMember.objects.active()
-        .filter(patient_id__in=list(patient_ids))
-        .order_by("role", "active_from")
-        .values_list("patient_id", "role", "clinician__first_name", "clinician__last_name", "clinician__email")
-    )
+    patient_ids = list(patient_ids)
+    if len(patient_ids) > prepared.ID_SLOTS:
+        rows = _team_rows(patient_ids)
+    else:
+        rows = _TEAM_ROWS("teams", **prepared.id_values(patient_ids)) if patient_ids else []
     labels = dict(CareTeamMember.Role.choices)
     teams = {}
     for patient_id, role, first_name, last_name, email in rows:
@@ -347,11 +359,10 @@ def openable_safety_alerts(user):
 PATIENT_NAME_FIELDS = ("patient__id", "patient__first_name", "patient__last_name")
 
 
-def open_safety_alerts_for(user, *, limit=50):
-    """The alerts still waiting for this user's acknowledgement, newest first, in one query."""
-    if not user.is_authenticated or not access.can(user, access.Permission.ACKNOWLEDGE_SAFETY_ALERT):
-        return []
-    return list(
+def _open_alert_rows(key, values):
+    shape, limit = key
+    user = prepared.user_of(shape, values)
+    return (
         SafetyAlert.objects.filter(patient_id__in=patient_access.visible_patient_ids(user))
         .filter(_open_for(user))
         .select_related("patient")
@@ -359,6 +370,17 @@ def open_safety_alerts_for(user, *, limit=50):
         .only("id", "patient_id", "kind", "severity", "reason", "raised_at", *PATIENT_NAME_FIELDS)
         .order_by("-raised_at", "-id")[:limit]
     )
+
+
+# Built once per role and limit (kapcare.prepared): every clinical dashboard shows the panel.
+_OPEN_ALERT_ROWS = prepared.Prepared(_open_alert_rows, slots=prepared.USER_SLOTS)
+
+
+def open_safety_alerts_for(user, *, limit=50):
+    """The alerts still waiting for this user's acknowledgement, newest first, in one query."""
+    if not user.is_authenticated or not access.can(user, access.Permission.ACKNOWLEDGE_SAFETY_ALERT):
+        return []
+    return _OPEN_ALERT_ROWS((prepared.user_shape(user), limit), **prepared.user_values(user))
 
 
 def safety_alerts_for_chart(user, patient):
@@ -391,13 +413,23 @@ def reconciliations_for_list(user, *, status=ReferralReconciliation.Status.PENDI
     return entries.filter(status=status) if status else entries
 
 
-def assignment_queue(user, *, limit=None):
-    """The patients of the coordinator's medical group waiting for a clinician on their care team, oldest first."""
+def _assignment_rows(user, limit):
     needs = (
         AssignmentNeed.objects.open()
         .filter(patient__in=patient_access.visible_patients(user))
         .select_related("patient", "clinician")
-        if access.can(user, access.Permission.VIEW_ASSIGNMENT_QUEUE)
-        else AssignmentNeed.objects.none()
     )
-    return list(needs[:limit] if limit else needs)
+    return needs[:limit] if limit else needs
+
+
+# Built once per role and limit (kapcare.prepared): the coordinator's dashboard shows it on every visit.
+_ASSIGNMENT_ROWS = prepared.Prepared(
+    lambda key, values: _assignment_rows(prepared.user_of(key[0], values), key[1]), slots=prepared.USER_SLOTS
+)
+
+
+def assignment_queue(user, *, limit=None):
+    """The patients of the coordinator's medical group waiting for a clinician on their care team, oldest first."""
+    if not access.can(user, access.Permission.VIEW_ASSIGNMENT_QUEUE):
+        return []
+    return _ASSIGNMENT_ROWS((prepared.user_shape(user), limit), **prepared.user_values(user))

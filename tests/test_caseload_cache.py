@@ -4,8 +4,10 @@ service that changes it shows on the next dashboard, not a minute later."""
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from kapcare import caseload_cache
+from messaging.services import message_send, notifications_mark_all_read
 from treatment.adverse_events import services as adverse_event_services
 
 from .fixtures import refer
@@ -86,3 +88,31 @@ def test_a_cache_that_does_not_answer_fails_neither_a_write_nor_a_dashboard(
 
     assert response.status_code == 200
     assert "All patients (2)" in response.content.decode()
+
+
+def test_a_change_for_some_users_keeps_everyone_elses_summaries(therapist_a, prescriber):
+    computed = []
+
+    def count():
+        computed.append(1)
+        return len(computed)
+
+    assert caseload_cache.summaries(therapist_a, {"n": count}) == {"n": 1}
+    assert caseload_cache.summaries(prescriber, {"n": count}) == {"n": 2}
+    caseload_cache.changed(users=[prescriber])
+    assert caseload_cache.summaries(therapist_a, {"n": count}) == {"n": 1}  # kept
+    assert caseload_cache.summaries(prescriber, {"n": count}) == {"n": 3}
+    cache.delete(f"caseload:{prescriber.pk}:version")  # evicted: recomputed, never an old value
+    assert caseload_cache.summaries(prescriber, {"n": count}) == {"n": 4}
+
+
+def test_the_badge_counts_a_new_message_at_once_and_forgets_it_once_read(client, therapist_a, prescriber, patient_a):
+    client.force_login(prescriber)
+    assert 'data-testid="unread-count"' not in page_of(client)
+
+    message_send(actor=therapist_a, patient=patient_a, body="Can we move Thursday's session?")
+
+    assert 'data-testid="unread-count">1<' in page_of(client)
+    assert 'data-testid="unread-count">1<' in client.get(reverse("messaging:notification-badge")).content.decode()
+    notifications_mark_all_read(actor=prescriber)
+    assert 'data-testid="unread-count"' not in page_of(client)

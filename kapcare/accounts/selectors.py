@@ -1,12 +1,12 @@
 """Reads for the account pages: clinicians' credentials (through kapcare.access) and a person's own API tokens."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db.models import Prefetch
 from django.utils import timezone
 from knox.models import AuthToken
 
-from kapcare import access
+from kapcare import access, prepared
 from kapcare.access import Permission
 
 from .models import ApiToken, DEARegistration, Licence, ReferralStateException
@@ -44,21 +44,32 @@ def own_api_tokens(user):
     return ApiToken.objects.select_related("auth_token").filter(auth_token__user=user)
 
 
+def _expiring_rows(key, values):
+    model, shape = key
+    return model.objects.filter(
+        clinician__in=access.visible_clinicians(prepared.user_of(shape, values)).filter(is_active=True),
+        expires_on__lte=values.last_day,
+        expires_on__gte=values.first_day,
+    ).select_related("clinician")
+
+
+# Built once per kind of credential and role (kapcare.prepared): the coordinator's dashboard shows it on every visit.
+_EXPIRING_ROWS = prepared.Prepared(_expiring_rows, slots={**prepared.USER_SLOTS, "last_day": date, "first_day": date})
+
+
 def expiring_credentials(user, *, today=None, limit=None):
     """The licences and DEA registrations of the clinicians a coordinator oversees that expire within
     EXPIRING_WITHIN_DAYS or expired in the last EXPIRED_SHOWN_DAYS, soonest first; [] for anyone else."""
     if not access.can(user, Permission.REVIEW_APPLICATION):  # the coordinators who verify credentials
         return []
     today = today or timezone.localdate()
-    window = {
-        "clinician__in": access.visible_clinicians(user).filter(is_active=True),
-        "expires_on__lte": today + timedelta(days=EXPIRING_WITHIN_DAYS),
-        "expires_on__gte": today - timedelta(days=EXPIRED_SHOWN_DAYS),
+    values = {
+        **prepared.user_values(user),
+        "last_day": today + timedelta(days=EXPIRING_WITHIN_DAYS),
+        "first_day": today - timedelta(days=EXPIRED_SHOWN_DAYS),
     }
-    found = [
-        *Licence.objects.filter(**window).select_related("clinician"),
-        *DEARegistration.objects.filter(**window).select_related("clinician"),
-    ]
+    shape = prepared.user_shape(user)
+    found = [*_EXPIRING_ROWS((Licence, shape), **values), *_EXPIRING_ROWS((DEARegistration, shape), **values)]
     for credential in found:
         credential.days_left = (credential.expires_on - today).days
         credential.label = "DEA registration" if isinstance(credential, DEARegistration) else "Licence"

@@ -142,6 +142,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 
 # Second factor for clinicians and coordinators; on unless the environment turns it off.
 KAPCARE_REQUIRE_MFA = env.bool("KAPCARE_REQUIRE_MFA", default=True)
+# The dashboards' kept queries as server-side prepared statements on PostgreSQL (kapcare.prepared); off behind a
+# connection pooler in transaction mode, which does not keep a session's statements.
+KAPCARE_SERVER_PREPARED_STATEMENTS = env.bool("KAPCARE_SERVER_PREPARED_STATEMENTS", default=True)
 
 # django-allauth: e-mail login, verified addresses, no public sign-up (accounts come from referrals).
 ACCOUNT_ADAPTER = "kapcare.accounts.adapter.AccountAdapter"

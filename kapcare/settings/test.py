@@ -55,3 +55,4 @@ WHITENOISE_USE_FINDERS = True
 # builds its own middleware: the scan was a tenth of a second per test).
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(exist_ok=True)
+KAPCARE_PREPARED_CHECK = True  # kapcare.prepared: every prepared read is checked against a fresh build

@@ -1,4 +1,6 @@
 """Session limits: 15 minutes idle for staff, 30 for patients, 12 hours in all; background polls are not activity.
+Activity is recorded to the minute: the idle limit counts from at most a minute before the last request, never
+after it.
 
 Every test logs in through the real login page (and, for clinicians, the real second-factor page) at a fixed
 moment T with the clock frozen, then moves the clock and makes ordinary requests.
@@ -12,7 +14,10 @@ import time_machine
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from kapcare.middleware import LAST_ACTIVITY
 from tests.factories import PASSWORD
 
 # Ten seconds into a 30-second TOTP window, so the frozen clock is never near a window edge.
@@ -146,6 +151,30 @@ def test_a_real_request_keeps_a_session_alive(client, clock, therapist_a, patien
     assert_served(client)
     at(clock, minutes(16))
     assert_served(client)
+
+
+@pytest.mark.django_db
+def test_activity_is_recorded_to_the_minute_so_a_session_ends_early_never_late(client, clock, therapist_a, patient_a):
+    log_in(client, therapist_a)
+    at(clock, minutes(0, 59))
+    assert_served(client)  # activity less than a minute after the recorded one: not recorded
+    assert client.session[LAST_ACTIVITY] == T.timestamp()
+    with CaptureQueriesContext(connection) as captured:
+        assert_served(client)
+    assert not any(query["sql"].startswith('UPDATE "django_session"') for query in captured.captured_queries)
+    at(clock, minutes(15, 1))  # 14 min 2 s after that request, but 15 min 1 s after the recorded activity
+    assert_signed_out(client)
+
+
+@pytest.mark.django_db
+def test_activity_a_minute_after_the_recorded_one_moves_the_clock(client, clock, therapist_a, patient_a):
+    log_in(client, therapist_a)
+    at(clock, minutes(1))
+    assert_served(client)  # recorded
+    at(clock, minutes(16))  # 15 minutes after it: still within the limit
+    assert_served(client)
+    at(clock, minutes(31, 1))
+    assert_signed_out(client)
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from assessments import instruments
+from kapcare import prepared
 from patients import access as patient_access
 from patients.models import DueItem
 from treatment.course import selectors as course_selectors
@@ -23,10 +24,14 @@ SEE_ALL_PAGE = 50
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _window(kind, today):
+def _follow_ups_before(today):
+    return start_of_day(today + timedelta(days=course_selectors.FOLLOW_UP_DUE_WITHIN_DAYS + 1))
+
+
+def _window(kind, today, *, follow_ups_before=None):
     """The panel's "due before": follow-up visits within the week ahead (or past due); the rest all open work."""
     if kind == Kind.FOLLOW_UP:
-        return Q(due_at__lt=start_of_day(today + timedelta(days=course_selectors.FOLLOW_UP_DUE_WITHIN_DAYS + 1)))
+        return Q(due_at__lt=follow_ups_before or _follow_ups_before(today))
     return Q()
 
 
@@ -135,6 +140,30 @@ def panel_kinds(user) -> list:
 DUE_FIELDS = tuple(field.name for field in DueItem._meta.concrete_fields)
 
 
+def _panel_rows(key, values):
+    """The first `limit` rows of each kind, as one UNION ALL (a queryset of DueItem, the patient's name loaded)."""
+    shape, kinds, limit, together = key
+    # The panels name the patient only: their other columns, five times over in the UNION, cost more to compile
+    # and load than the rows.
+    patient_name = ("patient__id", "patient__first_name", "patient__last_name")
+    visible = (
+        patient_access.visible_due_items(prepared.user_of(shape, values))
+        .select_related("patient")
+        .only(*DUE_FIELDS, *patient_name)
+    )
+    each = [
+        visible.filter(_window(kind, None, follow_ups_before=values.follow_ups_before), kind=kind).in_panel_order()[
+            :limit
+        ]
+        for kind in kinds
+    ]
+    return each[0].union(*each[1:], all=True) if together else each[0]
+
+
+# Built once per role, kinds and limit (kapcare.prepared): every clinical dashboard shows the panels.
+_PANEL_ROWS = prepared.Prepared(_panel_rows, slots={**prepared.USER_SLOTS, "follow_ups_before": datetime})
+
+
 def dashboard_panels(user, *, limit=PANEL_LIMIT, today=None, counts=None) -> Panels:
     """The user's work panels: the first `limit` rows of each kind (one LIMIT query per kind, sent as one UNION
     ALL) and one count for all (none when `counts`, the due_counts of the same kinds and day, is given: the
@@ -143,14 +172,16 @@ def dashboard_panels(user, *, limit=PANEL_LIMIT, today=None, counts=None) -> Pan
     kinds = panel_kinds(user) if user.is_authenticated else []
     rows = {kind: [] for kind in kinds}
     if kinds:
-        # The panels name the patient only: their other columns, five times over in the UNION, cost more to compile
-        # and load than the rows.
-        patient_name = ("patient__id", "patient__first_name", "patient__last_name")
-        visible = patient_access.visible_due_items(user).select_related("patient").only(*DUE_FIELDS, *patient_name)
-        each = [visible.filter(_window(kind, today), kind=kind).in_panel_order()[:limit] for kind in kinds]
         # SQLite (`make run`) takes no LIMIT inside a UNION: one query per kind there.
-        together = len(each) > 1 and connection.features.supports_slicing_ordering_in_compound
-        for row in each[0].union(*each[1:], all=True) if together else chain(*each):
+        together = len(kinds) > 1 and connection.features.supports_slicing_ordering_in_compound
+        values = {**prepared.user_values(user), "follow_ups_before": _follow_ups_before(today)}
+        shape = prepared.user_shape(user)
+        found = (
+            _PANEL_ROWS((shape, tuple(kinds), limit, True), **values)
+            if together
+            else chain(*(_PANEL_ROWS((shape, (kind,), limit, False), **values) for kind in kinds))
+        )
+        for row in found:
             rows[row.kind].append(row)
         for kind_rows in rows.values():  # a UNION keeps no order of its own
             kind_rows.sort(key=lambda row: (row.urgency, row.due_at, row.pk))

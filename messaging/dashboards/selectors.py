@@ -25,12 +25,13 @@ from django.utils.safestring import mark_safe
 
 from assessments import selectors as assessment_selectors
 from assessments.models import Intake
-from kapcare import access
+from kapcare import access, prepared
 from kapcare.access import Permission
 from messaging import selectors as message_selectors
 from messaging.models import Thread
 from patients import selectors as patient_selectors
 from patients.models import ConsentDocument, ConsentSignature, Invitation, Patient, Stage
+from patients.selectors import PatientListQuery
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,38 @@ def with_unread_counts(user, patients):
         return patients
     counts = message_selectors.unread_count_subqueries(user)
     return patients.annotate(unread_care_team=counts[Thread.Kind.CARE_TEAM], unread_patient=counts[Thread.Kind.PATIENT])
+
+
+# What a row of the patient list shows or reads (annotate_dashboard_page): its other columns cost more to compile
+# and load than the rows.
+PATIENT_ROW_FIELDS = (
+    *("id", "first_name", "last_name", "date_of_birth", "state", "stage", "user_id", "intake_submitted_at"),
+)
+
+
+def _page_rows(key, values):
+    shape, sort, offset, limit = key
+    user = prepared.user_of(shape, values)
+    # The care team comes with annotate_dashboard_page (values, not instances), not patient_list's prefetch.
+    rows = patient_selectors.patient_list(user, PatientListQuery(sort=sort)).prefetch_related(None)
+    return with_unread_counts(user, rows.only(*PATIENT_ROW_FIELDS))[offset : offset + limit]
+
+
+# Built once per role, order and page (kapcare.prepared): the unfiltered list is the page a clinician opens first.
+_PAGE_ROWS = prepared.Prepared(_page_rows, slots=prepared.USER_SLOTS)
+
+
+class PatientPage:
+    """Every patient of the user in the list's `sort` order, for a Paginator: a slice is one query (the page's
+    rows, with_unread_counts annotated); the Paginator is given the count."""
+
+    def __init__(self, user, sort):
+        self.user, self.sort = user, sort
+
+    def __getitem__(self, window):
+        offset, stop = window.start or 0, window.stop
+        shape = prepared.user_shape(self.user)
+        return _PAGE_ROWS((shape, self.sort, offset, stop - offset), **prepared.user_values(self.user))
 
 
 def _born(day):

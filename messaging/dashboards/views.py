@@ -14,6 +14,7 @@ from kapcare.access import Permission
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
+from messaging import selectors as message_selectors
 from patients import access as patient_access
 from patients import selectors as patient_selectors
 from treatment.adverse_events import selectors as adverse_event_selectors
@@ -28,11 +29,6 @@ from .forms import PatientListForm, clinician_choices
 DASHBOARD_PAGE_SIZE = 25  # the pager pages through the rest
 DASHBOARD_PANEL_LIMIT = 10  # each panel lists its most urgent rows with its full count and, where one exists, a link
 ALERT_PANEL_LIMIT = 50  # safety alerts: every one waiting, as far as a page can hold them
-# What a row of the patient list shows or reads (dashboard_selectors.annotate_dashboard_page): its other columns
-# cost more to compile and load than the rows.
-PATIENT_ROW_FIELDS = (
-    *("id", "first_name", "last_name", "date_of_birth", "state", "stage", "user_id", "intake_submitted_at"),
-)
 
 
 @login_required
@@ -121,6 +117,7 @@ def dashboard(request):
             "due_counts": panels.counts,
             **panels.entries(),
             "follow_up_bookings": follow_up_bookings,
+            "notifications_unread": summary["notifications"],
         },
     )
 
@@ -146,6 +143,7 @@ def _caseload_summary(user):
     if role == User.Role.PRESCRIBER:
         compute["evaluation_queue"] = lambda: assessment_selectors.evaluation_queue_count(user)
         compute["side_effects"] = lambda: adverse_event_selectors.recent_adverse_event_count(user)
+    compute.update(message_selectors.badge_summary(user))  # the menu's badge, in the same round trip
     values = caseload_cache.summaries(user, compute)
     return {name.split(":", 1)[0]: value for name, value in values.items()}
 
@@ -175,12 +173,15 @@ def _patient_list_page(user, form, *, count):
     was wrong."""
     if not form.is_valid():
         return None
-    # The care team comes with annotate_dashboard_page (values, not instances), not patient_list's prefetch.
-    rows = patient_selectors.patient_list(user, form.list_query()).prefetch_related(None).only(*PATIENT_ROW_FIELDS)
-    rows = dashboard_selectors.with_unread_counts(user, rows)
-    paginator = Paginator(rows, DASHBOARD_PAGE_SIZE)
-    if not form.filtered:
-        # Every patient of the user: a clinician's counted from their care team rows, not over every patient.
+    if form.filtered:
+        # The care team comes with annotate_dashboard_page (values, not instances), not patient_list's prefetch.
+        rows = patient_selectors.patient_list(user, form.list_query()).prefetch_related(None)
+        rows = dashboard_selectors.with_unread_counts(user, rows.only(*dashboard_selectors.PATIENT_ROW_FIELDS))
+        paginator = Paginator(rows, DASHBOARD_PAGE_SIZE)
+    else:
+        # Every patient of the user, in the order asked (a prepared query: the page opened most often), counted
+        # from their care team rows rather than over every patient.
+        paginator = Paginator(dashboard_selectors.PatientPage(user, form.list_query().sort), DASHBOARD_PAGE_SIZE)
         paginator.count = count
     number = form.cleaned_data["page"] or 1
     try:

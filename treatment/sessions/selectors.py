@@ -8,7 +8,7 @@ from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from kapcare import access
+from kapcare import access, prepared
 from kapcare.access import Permission
 from patients import selectors as patient_selectors
 from patients.access import visible_patients
@@ -209,13 +209,16 @@ _confirmed_count = (
 )
 
 
-def _upcoming(user, *, days, now):
+def _window(days, now):
+    """From the start of today (the server's time zone) to the end of the `days`-th day ahead."""
     now = now or timezone.now()
     start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=days + 1)
+
+
+def _upcoming(user, *, start, end):
     return visible_sessions(user).filter(
-        status=TherapySession.Status.SCHEDULED,
-        scheduled_at__gte=start,
-        scheduled_at__lt=start + timedelta(days=days + 1),
+        status=TherapySession.Status.SCHEDULED, scheduled_at__gte=start, scheduled_at__lt=end
     )
 
 
@@ -228,11 +231,10 @@ UPCOMING_FIELDS = (
 )
 
 
-def upcoming_sessions(user, *, days=UPCOMING_DAYS, now=None, limit=50) -> list[UpcomingSession]:
-    """Scheduled sessions from the start of today (the user's time zone) to `days` ahead, soonest first, each
-    with its checklist state (consent is shown on the session page). One query."""
-    rows = (
-        _upcoming(user, days=days, now=now)
+def _upcoming_rows(key, values):
+    shape, limit = key
+    return (
+        _upcoming(prepared.user_of(shape, values), start=values.start, end=values.end)
         .select_related("patient", "dose_plan")
         .only(*UPCOMING_FIELDS)
         # A count per row shown, not a GROUP BY over the window: the scan walks session_status_time in order
@@ -240,12 +242,26 @@ def upcoming_sessions(user, *, days=UPCOMING_DAYS, now=None, limit=50) -> list[U
         .annotate(items_confirmed=Coalesce(Subquery(_confirmed_count), Value(0)))
         .order_by("scheduled_at", "id")[:limit]
     )
+
+
+# Built once per role and limit (kapcare.prepared): the dashboards show it on every visit.
+_UPCOMING_ROWS = prepared.Prepared(_upcoming_rows, slots={**prepared.USER_SLOTS, "start": datetime, "end": datetime})
+
+
+def upcoming_sessions(user, *, days=UPCOMING_DAYS, now=None, limit=50) -> list[UpcomingSession]:
+    """Scheduled sessions from the start of today (the user's time zone) to `days` ahead, soonest first, each
+    with its checklist state (consent is shown on the session page). One query."""
+    if not user.is_authenticated:
+        return []
+    start, end = _window(days, now)
+    rows = _UPCOMING_ROWS((prepared.user_shape(user), limit), **prepared.user_values(user), start=start, end=end)
     return [UpcomingSession(row, len(checklist_items(row)), row.items_confirmed) for row in rows]
 
 
 def upcoming_session_count(user, *, days=UPCOMING_DAYS, now=None) -> int:
     """How many sessions upcoming_sessions would list without a limit. One query."""
-    return _upcoming(user, days=days, now=now).order_by().count()
+    start, end = _window(days, now)
+    return _upcoming(user, start=start, end=end).order_by().count()
 
 
 def _current_plans(user):
@@ -260,17 +276,26 @@ CURRENT_PLAN_FIELDS = (
 )
 
 
-def current_dose_plans(user, *, limit=50) -> list[DosePlan]:
-    """The active signed dose plan of each of the user's patients with an open course. One query."""
-    if not access.can(user, Permission.VIEW_DOSE_PLAN):
-        return []
-    return list(
-        _current_plans(user)
+def _current_plan_rows(key, values):
+    shape, limit = key
+    return (
+        _current_plans(prepared.user_of(shape, values))
         .select_related(None)
         .select_related("patient")  # not the prescriber visible_dose_plans joins: the panel does not name them
         .only(*CURRENT_PLAN_FIELDS)
         .order_by("patient__last_name", "patient__first_name", "id")[:limit]
     )
+
+
+# Built once per role and limit (kapcare.prepared): the therapist's dashboard shows it on every visit.
+_CURRENT_PLAN_ROWS = prepared.Prepared(_current_plan_rows, slots=prepared.USER_SLOTS)
+
+
+def current_dose_plans(user, *, limit=50) -> list[DosePlan]:
+    """The active signed dose plan of each of the user's patients with an open course. One query."""
+    if not access.can(user, Permission.VIEW_DOSE_PLAN):
+        return []
+    return _CURRENT_PLAN_ROWS((prepared.user_shape(user), limit), **prepared.user_values(user))
 
 
 def current_dose_plan_count(user) -> int:

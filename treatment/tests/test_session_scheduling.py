@@ -325,7 +325,7 @@ def test_the_sessions_api_list_costs_a_fixed_number_of_queries(api, therapist_a,
 # page's audit INSERT; its patients are past intake, so nothing is asked about early rows); the API list is the
 # plain list budget. Exact, whatever the count.
 SESSION_DASHBOARD_QUERIES = DASHBOARD_QUERIES["therapist_a"] - EARLY_ROWS_QUERY
-SESSION_LIST_QUERIES = 9
+SESSION_LIST_QUERIES = 6
 
 
 # The session page --------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
+from kapcare import prepared
 from patients.access import visible_patient_ids, visible_patients
 from patients.models import CareTeamMember, Stage
 
@@ -202,18 +203,29 @@ BOOKING_FIELDS = (
 )
 
 
-def follow_up_bookings(user, *, limit=10):
-    """The prescriber's pending follow-ups, soonest "book by" first, each with `booked_at`: the start of its
-    booked visit, or None. One query."""
+def _booking_rows(key, values):
+    shape, limit = key
     booked = Visit.objects.filter(follow_up=OuterRef("pk"), status=Visit.Status.BOOKED).values("starts_at")[:1]
-    return list(
+    return (
         FollowUp.objects.pending()
-        .filter(patient_id__in=visible_patient_ids(user), course__ended_at__isnull=True)  # the care team index
+        .filter(patient_id__in=visible_patient_ids(prepared.user_of(shape, values)), course__ended_at__isnull=True)
         .annotate(booked_at=Subquery(booked))
         .select_related("patient")
         .only(*BOOKING_FIELDS)
         .order_by("due_on", "id")[:limit]
     )
+
+
+# Built once per role and limit (kapcare.prepared): the prescriber's dashboard shows it on every visit.
+_BOOKING_ROWS = prepared.Prepared(_booking_rows, slots=prepared.USER_SLOTS)
+
+
+def follow_up_bookings(user, *, limit=10):
+    """The prescriber's pending follow-ups, soonest "book by" first, each with `booked_at`: the start of its
+    booked visit, or None. One query (the care team index)."""
+    if not user.is_authenticated:
+        return []
+    return _BOOKING_ROWS((prepared.user_shape(user), limit), **prepared.user_values(user))
 
 
 def feed_owner(token_hash):
