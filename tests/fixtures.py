@@ -215,8 +215,24 @@ def practice_b(medical_group):
     return PracticeFactory(name="Practice B", medical_group=medical_group)
 
 
+# The cast's names are fixed, and share no part with the patients' (Avery Alder, Blair Birch, Casey Cedar, Dana
+# Dogwood, Emery Elm): pages show the signed-in user's name, and the tests check that a refusal shows no patient's.
+STAFF_NAMES = {
+    "therapist.a@example.test": ("Theodora", "Vance"),
+    "therapist.a2@example.test": ("Idris", "Lowell"),
+    "therapist.b@example.test": ("Sunniva", "Kerrigan"),
+    "therapist.x@example.test": ("Tobias", "Granger"),
+    "prescriber@example.test": ("Helena", "Brandvold"),
+    "coordinator@example.test": ("Colette", "Marchetti"),
+    "coordinator.x@example.test": ("Wren", "Halloran"),
+    "admin@example.test": ("Rosalind", "Stavros"),
+}
+
+
 def _staff(role, organization, email, *, licensed=True):
-    user = UserFactory(role=role, organization=organization, email=email)
+    first_name, last_name = STAFF_NAMES.get(email, (None, None))
+    names = {"first_name": first_name, "last_name": last_name} if first_name else {}
+    user = UserFactory(role=role, organization=organization, email=email, **names)
     if licensed:  # therapists also hold an Oregon licence: the cast refers clients living there
         ClinicianProfileFactory(user=user, also_licensed_in=("OR",) if role == User.Role.THERAPIST else ())
     enrol_totp(user)
