@@ -7,27 +7,38 @@ export DATABASE_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/kapc
 export REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:6379/8}
 export REQUIRE_SERVICES=1
 # Keep compiled modules and pytest's rewritten test modules in __pycache__ (this machine's environment sets
-# PYTHONDONTWRITEBYTECODE): the checks below compile the apps once, and the xdist workers and the processes the
-# tests start load them instead of compiling and rewriting every module again (about 6 s of each worker's start).
+# PYTHONDONTWRITEBYTECODE): the processes the tests start (drills, embedded SQLite, seeds) load what the xdist
+# workers compiled instead of compiling and rewriting every module again (about 6 s of each start).
 unset PYTHONDONTWRITEBYTECODE
 
 # KAPCARE_AUDIT_ALONGSIDE=1 (make test): scripts/audit.sh runs in the background meanwhile; the run fails if it fails.
 audit_pid=
 if [ "${KAPCARE_AUDIT_ALONGSIDE:-0}" = 1 ]; then
   audit_log=$(mktemp)
-  trap 'rm -f "$audit_log"' EXIT
   bash scripts/audit.sh >"$audit_log" 2>&1 &
   audit_pid=$!
 fi
 
-echo "== ruff"
-.venv/bin/ruff check .
-.venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -40; exit 1; }
-echo "== migrations are complete"
-.venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+# ruff and the migrations check run beside pytest (their CPU while the workers start matters less than waiting for
+# them first); each one's report and failure follow the suite's.
+checks_log=$(mktemp)
+trap 'rm -f "$checks_log" ${audit_log:-}' EXIT
+(
+  echo "== ruff"
+  .venv/bin/ruff check . &&
+    { .venv/bin/ruff format --check . >/dev/null || { .venv/bin/ruff format --diff . | head -40; false; }; } &&
+    echo "== migrations are complete" &&
+    .venv/bin/python manage.py makemigrations --check --dry-run >/dev/null
+) >"$checks_log" 2>&1 &
+checks_pid=$!
+
 echo "== pytest"
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
+checks_status=0
+wait "$checks_pid" || checks_status=$?
+cat "$checks_log"
+[ "$status" != 0 ] || status=$checks_status
 if [ -n "$audit_pid" ]; then
   audit_status=0
   wait "$audit_pid" || audit_status=$?
