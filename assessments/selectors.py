@@ -106,7 +106,7 @@ def _flag_rows(ids):
 
 
 # Built once per process (kapcare.prepared): the flags of every clinician's dashboard page.
-_FLAG_ROWS = prepared.Prepared(lambda key, values: _flag_rows(prepared.ids_of(values)), slots=prepared.id_slots())
+_FLAG_ROWS = prepared.PreparedForIds(_flag_rows)
 
 
 def screening_flags_for_patients(patient_ids) -> dict:
@@ -115,11 +115,7 @@ def screening_flags_for_patients(patient_ids) -> dict:
 
     For the prescriber's dashboard and evaluation queue. The caller passes ids of patients it found
     through kapcare.access, and shows the flags only when access.can(user, VIEW_SCREENING_FLAGS)."""
-    patient_ids = list(patient_ids)
-    if len(patient_ids) > prepared.ID_SLOTS:
-        flags = _flag_rows(patient_ids)
-    else:
-        flags = _FLAG_ROWS("flags", **prepared.id_values(patient_ids)) if patient_ids else []
+    flags = _FLAG_ROWS(patient_ids)
     by_patient = {}
     for flag in flags:
         by_patient.setdefault(flag.patient_ref, []).append(flag)

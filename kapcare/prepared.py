@@ -305,3 +305,20 @@ class _Compiled:
 
     def for_query(self, using=None, connection=None, elide_empty=True):
         return self.compiler
+
+
+class PreparedForIds:
+    """The rows `rows(ids)` (a queryset) returns about a list of ids, prepared (Prepared) for up to `count` distinct
+    ids and built as usual for a longer list; no query for none."""
+
+    def __init__(self, rows, count=ID_SLOTS):
+        self.rows, self.count = rows, count
+        self._prepared = Prepared(lambda key, values: rows(ids_of(values, count)), slots=id_slots(count))
+
+    def __call__(self, ids) -> list:
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return []
+        if len(ids) > self.count:
+            return list(self.rows(ids))
+        return self._prepared("ids", **id_values(ids, self.count))

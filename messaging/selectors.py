@@ -103,10 +103,7 @@ def _thread_count(key, values):
 # Built once per thread kind (and page) (kapcare.prepared): the API's list of one patient's messages.
 _THREAD_PAGE = prepared.Prepared(_thread_page, slots={"patient_id": uuid.UUID})
 _THREAD_COUNT = prepared.Prepared(_thread_count, slots={"patient_id": uuid.UUID})
-_RECEIPTS = prepared.Prepared(
-    lambda key, values: _receipts(prepared.ids_of(values, RECEIPTS_PREPARED)),
-    slots=prepared.id_slots(RECEIPTS_PREPARED),
-)
+_RECEIPTS = prepared.PreparedForIds(_receipts, RECEIPTS_PREPARED)
 
 
 class ThreadMessages:
@@ -119,11 +116,7 @@ class ThreadMessages:
     def __getitem__(self, window):
         offset = window.start or 0
         messages = _THREAD_PAGE((self.kind, offset, window.stop - offset), patient_id=self.patient_id)
-        ids = [message.pk for message in messages]
-        if len(ids) > RECEIPTS_PREPARED:
-            receipts = _receipts(ids)
-        else:
-            receipts = _RECEIPTS("receipts", **prepared.id_values(ids, RECEIPTS_PREPARED)) if ids else []
+        receipts = _RECEIPTS([message.pk for message in messages])
         by_message = {}
         for receipt in receipts:  # in the receipts' own order, as the prefetch gives them
             by_message.setdefault(receipt.message_id, []).append(receipt)

@@ -5,7 +5,21 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.db.models import Case, Count, Exists, ExpressionWrapper, OuterRef, Prefetch, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from kapcare import access, prepared
@@ -50,18 +64,14 @@ def _team_rows(ids):
 
 
 # Built once per process (kapcare.prepared): every dashboard page's care teams.
-_TEAM_ROWS = prepared.Prepared(lambda key, values: _team_rows(prepared.ids_of(values)), slots=prepared.id_slots())
+_TEAM_ROWS = prepared.PreparedForIds(_team_rows)
 
 
 def active_teams_for_patients(patient_ids) -> dict:
     """{patient id: [(clinician's name, role label), ...]} of each patient's active care team, in the order of
     active_team_prefetch, in one query of values rather than member and user instances. The caller has already
     scoped the ids through kapcare.access."""
-    patient_ids = list(patient_ids)
-    if len(patient_ids) > prepared.ID_SLOTS:
-        rows = _team_rows(patient_ids)
-    else:
-        rows = _TEAM_ROWS("teams", **prepared.id_values(patient_ids)) if patient_ids else []
+    rows = _TEAM_ROWS(patient_ids)
     labels = dict(CareTeamMember.Role.choices)
     teams = {}
     for patient_id, role, first_name, last_name, email in rows:
@@ -265,6 +275,23 @@ def consent_status_for_patients(patient_ids):
             )
         statuses[patient_id] = rows
     return statuses
+
+
+def outstanding_consent_count(now):
+    """A subquery of how many current required consents the outer query's patient (OuterRef("pk")) has signed at
+    no version as new: ConsentStatus.outstanding, counted in SQL for a page of patients at once."""
+    signed = ConsentSignature.objects.filter(
+        patient=OuterRef(OuterRef("pk")), document__kind=OuterRef("kind"), document__version__gte=OuterRef("version")
+    )
+    unsigned = (
+        ConsentDocument.objects.current(now)
+        .filter(required=True)
+        .exclude(Exists(signed))
+        .order_by()
+        .annotate(n=Func(F("id"), function="COUNT"))  # not an aggregate to Django: no GROUP BY
+        .values("n")
+    )
+    return Subquery(unsigned, output_field=IntegerField())
 
 
 def consent_status(patient):

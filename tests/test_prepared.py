@@ -139,3 +139,21 @@ def test_without_server_statements_the_kept_sql_is_sent_as_it_is(therapist_a, pa
     with CaptureQueriesContext(connection) as captured:
         assert names_of(names, therapist_a) == ["Alder"]
     assert captured.captured_queries[0]["sql"].startswith("SELECT ")
+
+
+@override_settings(KAPCARE_PREPARED_CHECK=False)
+def test_rows_for_ids_answer_alike_prepared_or_built_and_ask_nothing_for_none(patient_a, patient_b, patient_x):
+    def teams(ids):
+        return CareTeamMember.objects.filter(patient_id__in=ids).order_by("patient__last_name", "role")
+
+    for_two = prepared.PreparedForIds(teams, count=2)
+    for_one = prepared.PreparedForIds(teams, count=1)  # three distinct ids, past its one slot: built as usual
+    ids = [patient_a.pk, patient_b.pk, patient_a.pk]  # a repeated id counts once
+    expected = list(teams(ids))
+    assert expected
+
+    assert for_two(ids) == expected
+    assert for_one([*ids, patient_x.pk]) == list(teams([*ids, patient_x.pk]))
+    with CaptureQueriesContext(connection) as queries:
+        assert for_two([]) == []
+    assert len(queries) == 0

@@ -7,11 +7,7 @@ from dataclasses import dataclass
 from django.db.models import (
     BooleanField,
     Case,
-    Exists,
     ExpressionWrapper,
-    F,
-    Func,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -30,7 +26,7 @@ from kapcare.access import Permission
 from messaging import selectors as message_selectors
 from messaging.models import Thread
 from patients import selectors as patient_selectors
-from patients.models import ConsentDocument, ConsentSignature, Invitation, Patient, Stage
+from patients.models import Invitation, Patient, Stage
 from patients.selectors import PatientListQuery
 
 
@@ -116,24 +112,12 @@ def _with_waiting_facts(patients):
     works = Q(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
     usable = invitation.annotate(usable=ExpressionWrapper(works, output_field=BooleanField()))
     intake = Intake.objects.filter(patient=OuterRef("pk")).order_by("-created_at", "-id")
-    # A current required consent is outstanding while the patient signed no version of its kind at least as new.
-    signed = ConsentSignature.objects.filter(
-        patient=OuterRef(OuterRef("pk")), document__kind=OuterRef("kind"), document__version__gte=OuterRef("version")
-    )
-    unsigned = (
-        ConsentDocument.objects.current(now)
-        .filter(required=True)
-        .exclude(Exists(signed))
-        .order_by()
-        .annotate(n=Func(F("id"), function="COUNT"))
-        .values("n")
-    )
     referred = Q(stage=Stage.REFERRED, user_id__isnull=True)
     return patients.annotate(
         invitation_created_at=Case(When(referred, then=Subquery(invitation.values("created_at")[:1]))),
         invitation_usable=Case(When(referred, then=Subquery(usable.values("usable")[:1]))),
         intake_status=Case(When(stage=Stage.INTAKE, then=Subquery(intake.values("status")[:1]))),
-        unsigned_consents=Case(When(stage=Stage.INTAKE, then=Subquery(unsigned, output_field=IntegerField()))),
+        unsigned_consents=Case(When(stage=Stage.INTAKE, then=patient_selectors.outstanding_consent_count(now))),
     )
 
 
