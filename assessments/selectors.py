@@ -44,6 +44,11 @@ def intakes_for_caller(user):
     )
 
 
+def has_intake(user, patient) -> bool:
+    """Whether the patient has started an intake (a draft or sent). `patient` must come from a visible_* queryset."""
+    return visible_intakes(user).filter(patient=patient).exists()
+
+
 def intake_for_patient(user, patient):
     """The patient's current (latest) intake with its medicines and flags, or None. `patient` must come
     from a visible_* queryset. Not audited: the caller records what it shows."""

@@ -102,6 +102,12 @@ def visible_due_items(user):
     return DueItem.objects.open().filter(patient_id__in=visible_patient_ids(user), role__in=roles)
 
 
+def visible_questionnaires_due(user):
+    """The open questionnaire rows of the user's patients: for a patient, the questionnaires they are asked to
+    answer (the one kind of due work that is the patient's own)."""
+    return DueItem.objects.open().filter(patient_id__in=visible_patient_ids(user), kind=DueItem.Kind.QUESTIONNAIRE)
+
+
 def require_due_work(user, due_role):
     """Refuse (403, audited) a list of due work that the user's role does not do."""
     if user.is_authenticated and user.role in DUE_WORK_ROLES[due_role]:

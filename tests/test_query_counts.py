@@ -61,9 +61,8 @@ DASHBOARD_QUERIES = {"therapist_a": 13, "prescriber": 15, "coordinator": 12, "pa
 # questionnaires, notes to sign, documentation before a follow-up, sessions on hold; the prescriber: questionnaires,
 # follow-ups, dose plans ending, documentation, sessions on hold) and one COUNT for all; the rows carry what the
 # panels say, so nothing more is read for them.
-# The patient's own questionnaires due are derived for them alone: three queries (open courses, sessions,
-# responses) however many.
-QUESTIONNAIRE_PANELS = {"therapist_a": 5, "prescriber": 6, "patient": 3}
+# The patient's own questionnaires due come from the stored due work too: one query however many.
+QUESTIONNAIRE_PANELS = {"therapist_a": 5, "prescriber": 6, "patient": 1}
 DASHBOARD_QUERIES = {role: count + QUESTIONNAIRE_PANELS.get(role, 0) for role, count in DASHBOARD_QUERIES.items()}
 # Sessions (issue 5): the therapist's patients by stage, today's and upcoming sessions and current dose plans
 # (one query each); the coordinator's upcoming sessions and the patient's own (one query each).
@@ -333,7 +332,10 @@ LOADED_LIST_QUERIES = {
 # in the page's query (-1 for the therapist and the prescriber).
 # Issue 15, third pass: the idle clock written once a minute at most (-3) and the notification badge kept in
 # kapcare.caseload_cache (-1), on every page.
-LOADED_DASHBOARD_QUERIES = {"therapist": 11, "prescriber": 12, "coordinator": 12, "admin": 3, "patient": 15}
+# Issue 15, fourth pass: the patient's questionnaires due read from the stored due work (-2: the open courses,
+# sessions and responses were three queries) and whether they have an intake asked as such (-2: the intake with its
+# medicines and flags was three).
+LOADED_DASHBOARD_QUERIES = {"therapist": 11, "prescriber": 12, "coordinator": 12, "admin": 3, "patient": 11}
 # Issue 16: the chart is an overview (under the 36 the one-page chart cost) and sections, each a page of its
 # own; the tabs' counts are one query on each. A coordinator is refused Measures and Access history (403).
 # Issue 15, third pass: -3 for the idle clock and -1 for the badge on every page, as for the dashboards.

@@ -39,17 +39,18 @@ class Step:
     later: bool = False  # not open yet: comes with a later stage
 
 
-def onboarding_steps(patient, *, intake, questionnaires_due=None):
-    """The patient's checklist in the order they should work through it. `intake` is their latest
-    intake or None (from assessments.selectors); `questionnaires_due` what is due now (treatment.
-    measurement_selectors), which opens the baseline step once the course is open."""
+def onboarding_steps(patient, *, intake_started, questionnaires_due=None):
+    """The patient's checklist in the order they should work through it. `intake_started`: whether they have an
+    intake, draft or sent (assessments.selectors.has_intake); `questionnaires_due` what is due now (the stored due
+    work's questionnaires, messaging.dashboards.due_selectors), which opens the baseline step once the course is
+    open."""
     consents_left = patient_selectors.outstanding_consents(patient)
     modules = patient_selectors.education_progress(patient)
     unread = [module for module in modules if module.read_at is None]
     profile_done = bool(patient.phone and patient.emergency_contact_name and patient.emergency_contact_phone)
     if patient.intake_submitted_at:
         intake_detail = f"Sent to your medical team on {timezone.localtime(patient.intake_submitted_at):%b %-d}."
-    elif intake is not None:
+    elif intake_started:
         intake_detail = "Started and saved as a draft; pick up where you left off."
     else:
         intake_detail = "Your health history, medicines and how you are feeling, for the prescriber."

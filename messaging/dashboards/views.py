@@ -18,7 +18,6 @@ from messaging import selectors as message_selectors
 from patients import access as patient_access
 from patients import selectors as patient_selectors
 from treatment.adverse_events import selectors as adverse_event_selectors
-from treatment.measurement import selectors as measurement_selectors
 from treatment.sessions import selectors as session_selectors
 from treatment.visits import selectors as visit_selectors
 
@@ -197,9 +196,12 @@ def _patient_dashboard(request):
     if patient is None:
         return render(request, "messaging/dashboards/dashboard_patient.html", {"patient": None})
     audit_record(request.user, AuditEvent.Action.READ, patient)
-    intake = assessment_selectors.intake_for_patient(request.user, patient)
-    questionnaires_due = measurement_selectors.questionnaires_due(request.user, patient=patient)
-    steps = dashboard_selectors.onboarding_steps(patient, intake=intake, questionnaires_due=questionnaires_due)
+    # What is due comes from the stored due work, as on the clinicians' dashboards (the questionnaire list derives it).
+    questionnaires_due = due_selectors.questionnaires_due_for_patient(request.user, patient)
+    intake_started = assessment_selectors.has_intake(request.user, patient)
+    steps = dashboard_selectors.onboarding_steps(
+        patient, intake_started=intake_started, questionnaires_due=questionnaires_due
+    )
     next_step = next((step for step in steps if not step.done and not step.later), None)
     return render(
         request,

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from assessments.questionnaires.services import questionnaire_submit
+from patients import due_work
 from patients.models import Referral
 from tests import course_states
 from tests.fixtures import refer
@@ -153,6 +154,28 @@ def test_the_patient_and_both_clinicians_see_the_baseline_due(client, patient, p
     page = client.get("/").content.decode()
     assert "Questionnaires to answer" not in page
     assert "Answered: your team can see how you were before treatment." in page
+
+
+@pytest.mark.django_db
+def test_the_patients_dashboard_lists_a_window_that_time_alone_opens_once_the_due_work_is_reconciled(
+    client, patient, patient_a, therapist_a, prescriber
+):
+    """The dashboard reads the stored due work (issue 15): a questionnaire that falls due with the passing of time,
+    with no service writing, appears after the reconcile (a beat task every 15 minutes), and says what the
+    questionnaire list derives."""
+    dosing_patient(therapist_a, prescriber, patient_a, days_ago=1)
+    for code, count in (("phq9", 9), ("gad7", 7)):
+        questionnaire_submit(actor=patient, patient=patient_a, instrument=code, answers=[0] * count)
+    client.force_login(patient)
+    assert "Questionnaires to answer" not in client.get("/").content.decode()
+
+    with time_machine.travel(timezone.now() + timedelta(days=15)):
+        due_work.reconcile()
+        client.force_login(patient)  # a new session: the first one ended while idle
+        page = client.get("/").content.decode()
+        listing = client.get("/questionnaires/").content.decode()
+    assert "Questionnaires to answer (2)" in page and "Due now (2)" in listing
+    assert page.count("Every 14 days during the course") == 2 and 'href="/questionnaires/gad7/"' in page
 
 
 @pytest.mark.django_db
