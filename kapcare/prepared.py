@@ -322,3 +322,30 @@ class PreparedForIds:
         if len(ids) > self.count:
             return list(self.rows(ids))
         return self._prepared("ids", **id_values(ids, self.count))
+
+
+class UserPages:
+    """Pages of `rows(user, *shape)` (a queryset in its final order) for a Paginator: `pages.of(user, *shape)` is
+    sliced once per page, and each slice is one Prepared query with the user's values as slots. `shape` (hashable
+    values, e.g. a sort order) is what else decides the query; the Paginator must be given the count."""
+
+    def __init__(self, rows, max_entries=64):
+        self.rows = rows
+        self._prepared = Prepared(self._build, slots=USER_SLOTS, max_entries=max_entries)
+
+    def _build(self, key, values):
+        shape_of_user, shape, offset, limit = key
+        return self.rows(user_of(shape_of_user, values), *shape)[offset : offset + limit]
+
+    def of(self, user, *shape):
+        return _UserPage(self, user, shape)
+
+
+class _UserPage:
+    def __init__(self, pages, user, shape):
+        self.pages, self.user, self.shape = pages, user, shape
+
+    def __getitem__(self, window):
+        offset, stop = window.start or 0, window.stop
+        key = (user_shape(self.user), self.shape, offset, stop - offset)
+        return self.pages._prepared(key, **user_values(self.user))

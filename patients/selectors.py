@@ -22,7 +22,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from kapcare import access, prepared
+from kapcare import access, caseload_cache, prepared
 from kapcare.accounts import credentials
 
 from . import access as patient_access
@@ -150,11 +150,16 @@ def patients_for_api(user):
     return visible_patients(user).for_list().select_related("referral")
 
 
+API_LIST_COLUMNS = ("id", "first_name", "last_name", "email", "date_of_birth", "phone", "state", "time_zone", "stage")
+# The API's list in name order, only the columns it shows: each page one prepared query (kapcare.prepared).
+_API_PAGES = prepared.UserPages(lambda user: patient_access.visible_patients(user).for_list().only(*API_LIST_COLUMNS))
+
+
 def patient_list_for_api(user):
-    """(the page's queryset, how many) for the API's list: only the columns the list shows, counted from the
-    care-team index for a clinician (kapcare.access.visible_patient_count)."""
-    columns = ("id", "first_name", "last_name", "email", "date_of_birth", "phone", "state", "time_zone", "stage")
-    return patient_access.visible_patients(user).for_list().only(*columns), patient_access.visible_patient_count(user)
+    """(the pages for a Paginator, how many) for the API's list. The count is the dashboard's, from
+    kapcare.caseload_cache (a clinician's from the care-team index: kapcare.access.visible_patient_count)."""
+    count = caseload_cache.summaries(user, {"patients": lambda: patient_access.visible_patient_count(user)})
+    return _API_PAGES.of(user), count["patients"]
 
 
 def patient_for_chart(user, patient_id, *, action):

@@ -36,6 +36,18 @@ def test_a_referral_counts_at_once_on_both_dashboards(client, therapist_a, presc
     assert f'<option value="{therapist_a.pk}">' in page_of(client)
 
 
+def test_the_api_lists_a_referral_at_once(api, therapist_a, prescriber, coordinator, patient_a):
+    """The patient list API's count is the dashboard's cached one: a referral shows in it and on its pages at once."""
+    client = api.as_user(therapist_a)
+    assert client.get("/api/v1/patients/").json()["count"] == 1
+
+    refer(therapist_a, "Nova", "Quill", "nova@example.test", prescriber=prescriber, coordinator=coordinator)
+
+    listing = client.get("/api/v1/patients/?page_size=1").json()
+    assert listing["count"] == 2 and listing["next"] is not None
+    assert [row["last_name"] for row in client.get("/api/v1/patients/").json()["results"]] == ["Alder", "Quill"]
+
+
 def test_a_side_effect_reported_counts_at_once(client, therapist_a, prescriber, patient_a):
     client.force_login(prescriber)
     assert "Recent side effects (last 14 days)</h2>" in page_of(client)

@@ -189,29 +189,15 @@ PATIENT_ROW_FIELDS = (
 )
 
 
-def _page_rows(key, values):
-    shape, sort, offset, limit = key
-    user = prepared.user_of(shape, values)
+def _page_rows(user, sort):
     # The care team comes with annotate_dashboard_page (values, not instances), not patient_list's prefetch.
     rows = patient_selectors.patient_list(user, PatientListQuery(sort=sort)).prefetch_related(None)
-    return with_unread_counts(user, rows.only(*PATIENT_ROW_FIELDS))[offset : offset + limit]
+    return with_unread_counts(user, rows.only(*PATIENT_ROW_FIELDS))
 
 
-# Built once per role, order and page (kapcare.prepared): the unfiltered list is the page a clinician opens first.
-_PAGE_ROWS = prepared.Prepared(_page_rows, slots=prepared.USER_SLOTS)
-
-
-class PatientPage:
-    """Every patient of the user in the list's `sort` order, for a Paginator: a slice is one query (the page's
-    rows, with_unread_counts annotated); the Paginator is given the count."""
-
-    def __init__(self, user, sort):
-        self.user, self.sort = user, sort
-
-    def __getitem__(self, window):
-        offset, stop = window.start or 0, window.stop
-        shape = prepared.user_shape(self.user)
-        return _PAGE_ROWS((shape, self.sort, offset, stop - offset), **prepared.user_values(self.user))
+# Every patient of the user in the list's sort order, for a Paginator given the count: each page one query (its
+# rows, with_unread_counts annotated), built once per role, order and page (the page a clinician opens first).
+PATIENT_PAGES = prepared.UserPages(_page_rows)
 
 
 def _born(day):

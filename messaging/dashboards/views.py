@@ -180,7 +180,7 @@ def _patient_list_page(user, form, *, count):
     else:
         # Every patient of the user, in the order asked (a prepared query: the page opened most often), counted
         # from their care team rows rather than over every patient.
-        paginator = Paginator(dashboard_selectors.PatientPage(user, form.list_query().sort), DASHBOARD_PAGE_SIZE)
+        paginator = Paginator(dashboard_selectors.PATIENT_PAGES.of(user, form.list_query().sort), DASHBOARD_PAGE_SIZE)
         paginator.count = count
     number = form.cleaned_data["page"] or 1
     try:
