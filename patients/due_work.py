@@ -5,7 +5,7 @@ fact the rules read, and the rows follow in that transaction. `reconcile()` (a b
 reconcile_due_work`) recomputes every patient's rows, for what time alone changes (a questionnaire's window
 opening, a follow-up passing its grace) and for writes that went around the services.
 
-A deriver is `derive(patients, now) -> list[Due]` for a queryset of patients: every item due for them now.
+A deriver is `derive(patient_ids, now) -> list[Due]` for a list of patients' ids: every item due for them now.
 """
 
 import functools
@@ -63,8 +63,8 @@ def register(deriver):
 def derive(patient_ids, *, now=None) -> list[Due]:
     """What every registered rule says is due now for these patients."""
     now = now or timezone.now()
-    patients = Patient.objects.filter(pk__in=list(patient_ids))
-    return [item for deriver in _DERIVERS for item in deriver(patients, now)]
+    patient_ids = list(patient_ids)
+    return [item for deriver in _DERIVERS for item in deriver(patient_ids, now)]
 
 
 def _sync(patient_ids, due, now) -> int:
@@ -106,7 +106,9 @@ def refresh(patient_ids, *, now=None) -> int:
     if not patient_ids or not _DERIVERS:
         return 0
     now = now or timezone.now()
-    with transaction.atomic():
+    # No savepoint of its own (two more round trips per service write): inside the service's transaction an error
+    # here fails that whole transaction, as any error of the service does; alone (reconcile) it is a transaction.
+    with transaction.atomic(savepoint=False):
         return _sync(patient_ids, derive(patient_ids, now=now), now)
 
 

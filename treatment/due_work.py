@@ -3,18 +3,18 @@ dose plans, holds), in the shape patients.due_work stores. Registered by Treatme
 
 from datetime import UTC, datetime, time
 
-from django.db.models import Exists
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from assessments.models import QuestionnaireResponse
 from patients.due_work import Due
-from patients.models import DueItem
+from patients.models import DueItem, Patient
 from treatment.course import selectors as course_selectors
 from treatment.measurement import selectors as measurement_selectors
 from treatment.notes import selectors as note_selectors
 from treatment.sessions import selectors as session_selectors
 
-from .models import DosePlan, FollowUp, TherapySession, TreatmentCourse
+from .models import DosePlan, FollowUp, SessionNote, TherapySession, TreatmentCourse
 
 Kind, Role = DueItem.Kind, DueItem.Role
 # Who on the care team does each kind of work (kapcare.access.DUE_WORK_ROLES says which user roles that is).
@@ -40,14 +40,14 @@ def _item(kind, patient_id, key, *, on=None, at=None, object_id=None, urgency=1,
     return Due(patient_id, kind, str(key), KIND_ROLES[kind], at, on, object_id, urgency, detail)
 
 
-def _questionnaires(patients, now):
+def _questionnaires(patient_ids, now):
     responses = QuestionnaireResponse.objects.all()
-    for due in measurement_selectors.questionnaires_due_among(patients, responses=responses, now=now):
+    for due in measurement_selectors.questionnaires_due_among(patient_ids, responses=responses, now=now):
         yield _item(Kind.QUESTIONNAIRE, due.patient.pk, due.code, on=due.due_on, detail=due.reason)
 
 
-def _follow_ups(patients, now):
-    rows = FollowUp.objects.filter(patient__in=patients)
+def _follow_ups(patient_ids, now):
+    rows = FollowUp.objects.filter(patient_id__in=patient_ids)
     for due in course_selectors.follow_ups_due_among(rows, today=timezone.localdate(now)):
         pk = due.follow_up.pk
         yield _item(Kind.FOLLOW_UP, due.patient.pk, pk, on=due.due_on, object_id=pk)
@@ -57,14 +57,14 @@ def _session_words(session):
     return f"{session.get_kind_display().lower()} session, {timezone.localdate(session.scheduled_at):%b %-d, %Y}"
 
 
-def _documentation(patients, now):
-    for due in note_selectors.missing_before_follow_up_among(patients, today=timezone.localdate(now)):
+def _documentation(patient_ids, now):
+    for due in note_selectors.missing_before_follow_up_among(patient_ids, today=timezone.localdate(now)):
         pk, detail = due.session.pk, _session_words(due.session)
         yield _item(Kind.DOCUMENTATION, due.patient.pk, pk, on=due.follow_up_due_on, object_id=pk, detail=detail)
 
 
-def _notes_to_sign(patients, now):
-    for session in note_selectors.sessions_with_unsigned_notes(patients):
+def _notes_to_sign(patient_ids, now):
+    for session in note_selectors.sessions_with_unsigned_notes(patient_ids):
         pk, state = session.pk, "draft not signed" if getattr(session, "note", None) else "no note yet"
         detail = f"{_session_words(session)} · {state}"
         yield _item(Kind.NOTE_TO_SIGN, session.patient_id, pk, at=session.scheduled_at, object_id=pk, detail=detail)
@@ -77,8 +77,9 @@ def _plan_words(plan):
     return f"version {plan.version}: {left} left{booked} · {visit or 'no follow-up planned'}"
 
 
-def _dose_plans_ending(patients, now):
-    for plan in course_selectors.plans_nearing_exhaustion_among(DosePlan.objects.filter(patient__in=patients)):
+def _dose_plans_ending(patient_ids, now):
+    plans = DosePlan.objects.filter(patient_id__in=patient_ids)
+    for plan in course_selectors.plans_nearing_exhaustion_among(plans):
         on = plan.next_follow_up_on or timezone.localdate(plan.signed_at)
         urgency, detail = max(plan.remaining, 0), _plan_words(plan)
         yield _item(
@@ -86,8 +87,8 @@ def _dose_plans_ending(patients, now):
         )
 
 
-def _held_sessions(patients, now):
-    sessions = TherapySession.objects.filter(patient__in=patients)
+def _held_sessions(patient_ids, now):
+    sessions = TherapySession.objects.filter(patient_id__in=patient_ids)
     for held in session_selectors.held_dosing_sessions_among(sessions, now=now):
         session = held.session
         yield _item(
@@ -101,31 +102,44 @@ def _held_sessions(patients, now):
         )
 
 
-# Each rule with the record it starts from: for patients with no row of that model the rule finds nothing, so
-# it is not run. Most services (a referral, an assignment, a consent, an intake) change patients who have no
-# course yet, and their refresh is then one query instead of a dozen.
+# Each rule with what its items start from: for patients with no such row the rule finds nothing, so it is not
+# run. Most services (a referral, an assignment, a consent, an intake) change patients who have no course yet, and
+# their refresh is then one query instead of a dozen; a patient in a course has all rules run only while a dose is
+# booked, a follow-up is pending and a plan is signed. Each start is a condition its rule's own query requires.
+STARTS = {
+    "open_course": TreatmentCourse.objects.open(),  # questionnaires_due_among: the open courses
+    "pending_follow_up": FollowUp.objects.pending().filter(course__ended_at__isnull=True),
+    "done_or_drafted_session": TherapySession.objects.filter(
+        Q(status=TherapySession.Status.COMPLETED) | Q(note__status=SessionNote.Status.DRAFT)
+    ),
+    "signed_plan": DosePlan.objects.signed().filter(course__ended_at__isnull=True),
+    "booked_dose": TherapySession.objects.filter(
+        status=TherapySession.Status.SCHEDULED, kind=TherapySession.Kind.DOSING
+    ),
+}
 RULES = (
-    (_questionnaires, TreatmentCourse),
-    (_follow_ups, FollowUp),
-    (_documentation, FollowUp),
-    (_notes_to_sign, TherapySession),
-    (_dose_plans_ending, DosePlan),
-    (_held_sessions, TherapySession),
+    (_questionnaires, "open_course"),
+    (_follow_ups, "pending_follow_up"),
+    (_documentation, "pending_follow_up"),  # a completed session's note is missing before the pending visit
+    (_notes_to_sign, "done_or_drafted_session"),
+    (_dose_plans_ending, "signed_plan"),
+    (_held_sessions, "booked_dose"),
 )
 
 
-def _models_with_rows(patients) -> set:
-    """Which of the rules' starting models have a row for any of these patients. One query."""
-    models = list(dict.fromkeys(model for _rule, model in RULES))
+def _starts_with_rows(patient_ids) -> set:
+    """Which STARTS have a row for any of these patients. One query."""
     found = (
-        patients.annotate(**{model.__name__: Exists(model.objects.filter(patient__in=patients)) for model in models})
-        .values(*(model.__name__ for model in models))
-        .first()
+        Patient.objects.filter(pk__in=patient_ids)
+        .order_by()
+        .annotate(**{name: Exists(rows.filter(patient_id__in=patient_ids)) for name, rows in STARTS.items()})
+        .values(*STARTS)[:1]
     )
-    return {model for model in models if found and found[model.__name__]}
+    return {name for name, present in (found[0] if found else {}).items() if present}
 
 
-def derive(patients, now) -> list[Due]:
-    """Every item the course-of-care rules say is due now for these patients (a Patient queryset)."""
-    present = _models_with_rows(patients)
-    return [item for rule, model in RULES if model in present for item in rule(patients, now)]
+def derive(patient_ids, now) -> list[Due]:
+    """Every item the course-of-care rules say is due now for these patients (a list of their ids: each rule's
+    queries compare the ids themselves, not a subquery of patients each would compile again)."""
+    present = _starts_with_rows(patient_ids)
+    return [item for rule, start in RULES if start in present for item in rule(patient_ids, now)]

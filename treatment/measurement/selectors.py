@@ -155,8 +155,9 @@ def questionnaires_due(user, *, patient=None, now=None) -> list[Due]:
 
 
 def questionnaires_due_among(patients, *, responses, now=None) -> list[Due]:
-    """questionnaires_due for a queryset of patients, reading `responses` (a QuestionnaireResponse queryset):
-    the rule itself, for a user's view or for the stored due work (treatment.due_work)."""
+    """questionnaires_due for a queryset of patients (or a list of their ids), reading `responses` (a
+    QuestionnaireResponse queryset): the rule itself, for a user's view or for the stored due work
+    (treatment.due_work)."""
     now = now or timezone.now()
     open_courses = TreatmentCourse.objects.open().filter(patient__in=patients)
     courses = list(_open_courses(patients))

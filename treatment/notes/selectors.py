@@ -231,7 +231,7 @@ def unsigned_notes(user, *, limit=50) -> list[TherapySession]:
 
 
 def sessions_with_unsigned_notes(patients):
-    """unsigned_notes for a queryset of patients, as a queryset."""
+    """unsigned_notes for a queryset of patients (or a list of their ids), as a queryset."""
     draft = Q(note__status=SessionNote.Status.DRAFT)
     sessions = TherapySession.objects.filter(patient__in=patients).filter(
         draft | Q(status=TherapySession.Status.COMPLETED, note__isnull=True)
@@ -256,7 +256,7 @@ def missing_before_follow_up(user, *, today=None, limit=50) -> list[MissingBefor
 
 
 def missing_before_follow_up_among(patients, *, today=None, limit=None) -> list[MissingBeforeFollowUp]:
-    """missing_before_follow_up for a queryset of patients."""
+    """missing_before_follow_up for a queryset of patients (or a list of their ids)."""
     today = today or timezone.localdate()
     due_on = FollowUp.objects.pending().filter(course=OuterRef("course")).values("due_on")[:1]
     rows = (
