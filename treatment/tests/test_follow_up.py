@@ -57,8 +57,10 @@ def signed_follow_up(prescriber, patient, decision, **changes):
     return follow_up
 
 
+@due_work.deferred()
 def dosed(therapist, prescriber, patient, doses=2, **plan):
-    """Every gate holds and `doses` dosing sessions took place, each followed by integration."""
+    """Every gate holds and `doses` dosing sessions took place, each followed by integration (the patient's due
+    work stored once, at the end, as ready_to_dose and completed_session each do)."""
     ready_to_dose(therapist, prescriber, patient, **plan)
     for n in range(doses):
         completed_session(therapist, patient, "dosing", at=timezone.now() - timedelta(days=8 - 4 * n))
