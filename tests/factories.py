@@ -6,6 +6,7 @@ from decimal import Decimal
 import factory
 from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from assessments.models import MEDICAL_CONDITIONS
@@ -44,12 +45,13 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     role = User.Role.THERAPIST
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    # Hashed before the INSERT: set_password() after it took a second save, and a changed password's token
+    # revocation (kapcare.accounts.signals), for every user of every test.
+    password = factory.LazyFunction(lambda: make_password(PASSWORD))
 
     @factory.post_generation
     def verified_email(self, create, extracted, **kwargs):
         if create:
-            self.save()
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
