@@ -55,7 +55,7 @@ class IntakeViewSet(PatientScopedViewSet, mixins.ListModelMixin):
     def create(self, request):
         """Start the patient's intake as an empty draft; answers then go in with PATCH."""
         patient = self.patient_from_body(request.data, Permission.EDIT_INTAKE)
-        if selectors.intake_for_patient(request.user, patient) is not None:
+        if selectors.has_intake(request.user, patient):
             raise Conflict("This patient's intake already exists: change the draft with PATCH.", code="intake_exists")
         intake = services.intake_save_draft(actor=request.user, patient=patient, data={})
         return Response(self._reloaded(intake), status=201)

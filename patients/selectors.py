@@ -158,8 +158,13 @@ _API_PAGES = prepared.UserPages(lambda user: patient_access.visible_patients(use
 def patient_list_for_api(user):
     """(the pages for a Paginator, how many) for the API's list. The count is the dashboard's, from
     kapcare.caseload_cache (a clinician's from the care-team index: kapcare.access.visible_patient_count)."""
-    count = caseload_cache.summaries(user, {"patients": lambda: patient_access.visible_patient_count(user)})
-    return _API_PAGES.of(user), count["patients"]
+    return _API_PAGES.of(user), caseload_cache.summaries(user, patient_count_summary(user))["patients"]
+
+
+def patient_count_summary(user) -> dict:
+    """How many patients the user has, as a kapcare.caseload_cache summary: the dashboard reads it with its other
+    counts, the API's list alone (one cached value for both)."""
+    return {"patients": lambda: patient_access.visible_patient_count(user)}
 
 
 def patient_for_chart(user, patient_id, *, action):

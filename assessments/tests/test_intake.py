@@ -196,6 +196,20 @@ def test_api_refuses_changes_to_a_submitted_intake_with_409(api, patient_a):
     assert client.post(f"/api/v1/intakes/{intake.pk}/submit/").status_code == 409
 
 
+def test_the_api_starts_one_intake_and_refuses_a_second_with_409(api, patient_a):
+    client = api.as_user(patient_a.user)
+
+    first = client.post("/api/v1/intakes/", {"patient": str(patient_a.pk)}, format="json")
+    again = client.post("/api/v1/intakes/", {"patient": str(patient_a.pk)}, format="json")
+
+    assert first.status_code == 201, first.content
+    assert again.status_code == 409 and again.json()["code"] == "intake_exists"
+    assert Intake.objects.filter(patient=patient_a).count() == 1
+    Intake.objects.filter(patient=patient_a).delete()
+    submitted(patient_a)
+    assert client.post("/api/v1/intakes/", {"patient": str(patient_a.pk)}, format="json").status_code == 409
+
+
 def test_the_patient_never_sees_flags_in_the_api(api, patient_a):
     intake = submitted(patient_a)
     client = api.as_user(patient_a.user)

@@ -15,7 +15,6 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import audit_record, audit_record_many
 from messaging import selectors as message_selectors
-from patients import access as patient_access
 from patients import selectors as patient_selectors
 from treatment.adverse_events import selectors as adverse_event_selectors
 from treatment.sessions import selectors as session_selectors
@@ -129,7 +128,7 @@ def _caseload_summary(user):
     role = user.role
     compute = {
         "clinicians": lambda: clinician_choices(patient_selectors.care_team_clinicians(user)),
-        "patients": lambda: patient_access.visible_patient_count(user),
+        **patient_selectors.patient_count_summary(user),
         f"due:{today.isoformat()}": lambda: due_selectors.due_counts(
             user, due_selectors.panel_kinds(user), today=today
         ),
