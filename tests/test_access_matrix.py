@@ -11,24 +11,30 @@ So for therapist A, A is own, A2 is foreign (same practice) and B is the other p
 A denial must leak no field of the patient, change no row, and leave an audit row.
 Later issues add their routes' rows here; a route under /api/ missing from ROUTES fails the suite.
 
-The cast and the four targets are made once for the module (`world`), and each case runs in its own
-savepoint inside that, as `tests/test_fuzz_api.py` does. Not an xdist group: as one group on one worker the
-module took twice as long (likely the dead rows of 1,168 rolled-back savepoints piling up in one transaction,
-which the write check scans), so each worker runs about half the cases.
+The cast and the four targets are made once for the module (`world`), with a signed-in session per role, and each
+case runs in its own savepoint inside that, as `tests/test_fuzz_api.py` does. The records a patient route acts on
+(a draft, a session, a prescription...) are made once for the consecutive cases of that route (`route_records`).
+Not an xdist group: as one group on one worker the module took twice as long (likely the dead rows of 1,168
+rolled-back savepoints piling up in one transaction, which the write check scans), so each worker runs about half
+the cases.
 """
 
 import re
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.db import connection, transaction
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from kapcare.audit.models import AuditEvent
 from patients.models import Patient
 
-from .fixtures import kept_for_the_module, make_world
+from .fixtures import kept_for_the_module, make_world, next_clinic_hour
 
 ROLES = ["therapist_a", "therapist_b", "prescriber", "coordinator", "patient", "other_patient", "admin", "anonymous"]
 TARGETS = ["A", "A2", "B", "X"]
@@ -812,20 +818,77 @@ ROLE_CASES = [
 ]
 
 
+@dataclass
+class World:
+    cast: dict
+    targets: dict
+    sessions_made_at: object
+    session_keys: dict  # {role: the key of a session signed in as that role}
+    route_records: dict = field(default_factory=dict)  # route_records' state: route, savepoint, ids
+
+
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     with kept_for_the_module(django_db_blocker):
-        yield make_world()
+        cast, targets = make_world()
+        made_at = next_clinic_hour()
+        with time_machine.travel(made_at, tick=False):  # the clinic hour each test starts at (fixtures.py)
+            keys = {role: _session_key(user) for role, user in cast.items() if user.is_authenticated}
+        yield World(cast, targets, made_at, keys)
+
+
+def _session_key(user):
+    client = Client()
+    client.force_login(user)
+    return client.session.session_key
 
 
 @pytest.fixture
 def cast(world, db):
-    return world[0]
+    return world.cast
 
 
 @pytest.fixture
 def targets(world, db):
-    return world[1]
+    return world.targets
+
+
+@pytest.fixture
+def sign_in(world):
+    """`sign_in(client, role)`: the client in the role's session of the module (a request of a case may write to it;
+    the case's rollback undoes that), or with no session for the anonymous role. Signing in afresh for each case
+    (about 20 queries) was a tenth of the module's time."""
+
+    def sign_in(client, role):
+        client.cookies.pop(settings.SESSION_COOKIE_NAME, None)
+        user = world.cast[role]
+        if not user.is_authenticated:
+            return client
+        if abs(timezone.now() - world.sessions_made_at) < timedelta(minutes=5):
+            client.cookies[settings.SESSION_COOKIE_NAME] = world.session_keys[role]
+        else:  # the run crossed the clinic hour (21:00 UTC) since the module began: the module's sessions are a day old
+            client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def route_records(request, world, django_db_blocker):
+    """{target: id} of the records the case's patient route acts on, made when the cases of that route begin and
+    kept, in a savepoint of the module's transaction, until another route's cases begin (each case's own writes
+    roll back with the case). Requested before `db` (first in a test's arguments), so outside the case's transaction."""
+    route = request.node.callspec.params["route"]
+    held = world.route_records
+    if held.get("route") != route:
+        with django_db_blocker.unblock():
+            if "savepoint" in held:
+                transaction.savepoint_rollback(held["savepoint"])  # the previous route's records
+            else:
+                held["savepoint"] = transaction.savepoint()
+            held["route"] = route
+            held["ids"] = {target: record_id(route, patient) for target, patient in world.targets.items()}
+    return held["ids"]
 
 
 def resolve_body(body, user, patient=None):
@@ -834,9 +897,9 @@ def resolve_body(body, user, patient=None):
     return body
 
 
-def send(api, user, method, path, body, patient=None):
+def send(client, user, method, path, body, patient=None):
     body = resolve_body(body, user, patient)
-    return getattr(api.as_user(user), method.lower())(path, data=body, format="json")
+    return getattr(client, method.lower())(path, data=body, format="json")
 
 
 def consent_signature_body(user):
@@ -1245,16 +1308,16 @@ def patient_values(patient):
 
 
 @pytest.mark.parametrize(("route", "method", "role"), PATIENT_CASES)
-def test_patient_route(api, cast, targets, route, method, role):
-    client = api.as_user(cast[role])  # signing in writes the session and last_login: before the counters
+def test_patient_route(route_records, api, sign_in, cast, targets, route, method, role):
+    client = sign_in(api, role)
     for target in TARGETS:  # one user's requests in a row, in one session
-        _check_patient_route(client, cast, route, method, role, targets[target], target)
+        path = route.format(id=route_records[target])
+        _check_patient_route(client, cast, path, route, method, role, targets[target], target)
 
 
-def _check_patient_route(client, cast, route, method, role, patient, target):
+def _check_patient_route(client, cast, path, route, method, role, patient, target):
     expected_status, body, _kind = ROUTES[route][method]
     expected = expected_status[role][target]
-    path = route.format(id=record_id(route, patient))
     data = resolve_body(body, cast[role], patient)
     marks = write_marks()
     audit_before = AuditEvent.objects.count()
@@ -1278,13 +1341,13 @@ def _check_patient_route(client, cast, route, method, role, patient, target):
 
 
 @pytest.mark.parametrize(("route", "method", "role"), ROLE_CASES)
-def test_route_without_target(api, cast, route, method, role):
+def test_route_without_target(api, sign_in, cast, route, method, role):
     expected_status, body, kind = ROUTES[route][method]
     expected = expected_status[role] if kind == "none" else expected_status[role]["A"]
     before = Patient.objects.count()
     denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
 
-    response = send(api, cast[role], method, route, body)
+    response = send(sign_in(api, role), cast[role], method, route, body)
 
     assert response.status_code == expected, response.content
     if expected >= 400:
@@ -1338,13 +1401,13 @@ def _network_path(route, ids):
 
 
 @pytest.mark.parametrize(("route", "method", "role"), NETWORK_CASES)
-def test_network_route(api, settings, tmp_path, cast, targets, route, method, role):
+def test_network_route(api, sign_in, settings, tmp_path, cast, targets, route, method, role):
     settings.PRIVATE_MEDIA_ROOT = tmp_path
     ids = network_ids(cast, targets)
     expectations, body, _kind = ROUTES[route][method]
     expected = expectations[role]
     data = body(cast[role], ids) if callable(body) else body
-    client = api.as_user(cast[role])
+    client = sign_in(api, role)
     marks = write_marks()
     denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
 
@@ -1385,11 +1448,11 @@ def prescribers_row_id(prescriber, route):
 
 
 @pytest.mark.parametrize(("route", "method", "role"), SCHEDULE_CASES)
-def test_schedule_route(api, cast, route, method, role):
+def test_schedule_route(api, sign_in, cast, route, method, role):
     expectations, body, _kind = ROUTES[route][method]
     expected = expectations[role]
     path = route.format(id=prescribers_row_id(cast["prescriber"], route))
-    client = api.as_user(cast[role])
+    client = sign_in(api, role)
     marks = write_marks()
     denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
 
@@ -1416,8 +1479,8 @@ VISIBLE_IN_LIST = {
 
 
 @pytest.mark.parametrize("role", sorted(VISIBLE_IN_LIST))
-def test_patient_list_shows_exactly_the_visible_patients(api, cast, targets, role):
-    response = send(api, cast[role], "GET", "/api/v1/patients/", None)
+def test_patient_list_shows_exactly_the_visible_patients(api, sign_in, cast, targets, role):
+    response = send(sign_in(api, role), cast[role], "GET", "/api/v1/patients/", None)
 
     listed = {item["id"] for item in response.json()["results"]}
     assert listed == {str(targets[name].pk) for name in VISIBLE_IN_LIST[role]}
@@ -1470,10 +1533,8 @@ PAGE_CASES = [pytest.param(page, role, id=f"{page} {role}") for page in PAGES fo
 
 
 @pytest.mark.parametrize(("page", "role"), PAGE_CASES)
-def test_patient_page(client, cast, targets, page, role):
-    user = cast[role]
-    if user.is_authenticated:
-        client.force_login(user)
+def test_patient_page(client, sign_in, cast, targets, page, role):
+    sign_in(client, role)
     for target in TARGETS:
         _check_patient_page(client, page, PAGES[page][role][target], targets[target])
 
@@ -1531,10 +1592,8 @@ PAGE_WRITE_CASES = [pytest.param(page, role, id=f"POST {page} {role}") for page 
 
 
 @pytest.mark.parametrize(("page", "role"), PAGE_WRITE_CASES)
-def test_patient_page_write(client, cast, targets, page, role):
-    user = cast[role]
-    if user.is_authenticated:
-        client.force_login(user)
+def test_patient_page_write(client, sign_in, cast, targets, page, role):
+    sign_in(client, role)
     expectations, body = PAGE_WRITES[page]
     for target in TARGETS:
         patient = targets[target]
@@ -1580,14 +1639,12 @@ SITE_CASES = [
 
 
 @pytest.mark.parametrize(("method", "page", "role"), SITE_CASES)
-def test_stock_site_page(client, cast, method, page, role):
+def test_stock_site_page(client, sign_in, cast, method, page, role):
     from treatment.models import StockEntry, StockSite
 
     site = StockSite.objects.create(medical_group=cast["prescriber"].organization, name="Office", address="1 Main")
     site.clinicians.add(cast["therapist_a"])
-    user = cast[role]
-    if user.is_authenticated:
-        client.force_login(user)
+    sign_in(client, role)
     expectations, body = SITE_PAGES[(method, page)]
     denied_before = AuditEvent.objects.filter(outcome=AuditEvent.Outcome.DENIED).count()
     sites_before = StockSite.objects.count()
@@ -1611,7 +1668,7 @@ API_TOKENS_PAGE = "/accounts/api-tokens/"
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_api_tokens_page_serves_only_the_callers_own_tokens(client, cast, targets, role):
+def test_api_tokens_page_serves_only_the_callers_own_tokens(client, sign_in, cast, targets, role):
     from knox.models import AuthToken
 
     from kapcare.accounts import services as account_services
@@ -1620,8 +1677,7 @@ def test_api_tokens_page_serves_only_the_callers_own_tokens(client, cast, target
         actor=None, user=targets["X"].referred_by, name="Theirs", days=30
     )
     user = cast[role]
-    if user.is_authenticated:
-        client.force_login(user)
+    sign_in(client, role)
 
     page = client.get(API_TOKENS_PAGE)
     revoke = client.post(f"{API_TOKENS_PAGE}{someone_else.pk}/revoke/")
