@@ -8,18 +8,21 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import requests
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(settings.BASE_DIR)
-# Both tests start from one migrated database file (migrating SQLite from zero is most of a test's time).
+# The tests start from one migrated database file (migrating SQLite from zero is most of a test's time).
 pytestmark = pytest.mark.xdist_group("embedded_sqlite")
 CLIENTS = 8
 WRITES = 100
@@ -124,6 +127,44 @@ def _answers(port):
             return True
     except OSError:
         return False
+
+
+PG_TRIGGERS = "SELECT relname FROM pg_trigger JOIN pg_class ON pg_class.oid = tgrelid WHERE NOT tgisinternal"
+APPEND_ONLY = {
+    "audit_auditevent": "INSERT INTO audit_auditevent (at, actor_role, object_type, object_id, action, outcome, "
+    "request_id, actor_name, fields, detail) VALUES ('2026-01-05', '', 'patient', '1', 'read', 'allowed', '', '', "
+    "'[]', '{}')",
+    "patients_consentsignature": "INSERT INTO patients_consentsignature (typed_name, signed_at, text_sha256, "
+    "document_id, patient_id, signer_session) VALUES ('A B', '2026-01-05', '', 1, 'p', '')",
+}
+
+
+def test_sqlite_keeps_every_trigger_postgresql_has(migrated, db):
+    """A migration that rebuilds a table on SQLite (`_remake_table`: AddField, AlterField) drops its triggers
+    there and nowhere else: each trigger of the migrated PostgreSQL test database (one per table and rule) has its
+    rule on SQLite (one trigger per table, rule and operation: `<table>_<rule>_<insert|update|delete>`)."""
+    with connection.cursor() as cursor:
+        cursor.execute(PG_TRIGGERS)
+        postgresql = Counter(table for (table,) in cursor.fetchall())
+    sqlite = sqlite3.connect(migrated / "kapcare.sqlite3")
+    triggers = sqlite.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    sqlite.close()
+    rules = {(table, name.rsplit("_", 1)[0]) for name, table in triggers}
+
+    assert Counter(table for table, _rule in rules) == postgresql
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+def test_sqlite_refuses_to_change_the_audit_trail_and_signed_consents(migrated, tmp_path, table):
+    _migrated_copy(migrated, tmp_path)
+    sqlite = sqlite3.connect(tmp_path / "kapcare.sqlite3")
+    sqlite.execute(APPEND_ONLY[table])
+
+    for statement in [f"UPDATE {table} SET id = id", f"DELETE FROM {table}"]:  # noqa: S608 (constants)
+        with pytest.raises(sqlite3.IntegrityError, match=f"{table} is append-only"):
+            sqlite.execute(statement)
+    assert sqlite.execute(f"SELECT count(*) FROM {table}").fetchone() == (1,)  # noqa: S608 (constants)
+    sqlite.close()
 
 
 def test_the_web_server_and_the_worker_share_sqlite_under_100_concurrent_writes(migrated, tmp_path):

@@ -16,7 +16,7 @@ import patients.models
 # Not carried over (nothing to do on a fresh database): 0009's fill_roles backfill.
 # 0004's triggers and 0005's seeded consents and education modules.
 # SQLite: 0008 rebuilt patients_consentsignature to add columns, which dropped its 0004 triggers there; the chain
-# ends without them (only the consent document's remain).
+# ends without them (only the consent document's remain); patients 0015 puts them back.
 POSTGRES_FORWARD = """
 CREATE FUNCTION patients_consentsignature_refuse_change() RETURNS trigger AS $$
 BEGIN

@@ -8,6 +8,7 @@ from django.db import migrations, models
 
 # 0002's append-only trigger, as the chain leaves it.
 # SQLite: 0003 rebuilt the table to add columns, which dropped 0002's triggers there; the chain ends without them.
+# audit 0005 puts them back.
 POSTGRES_FORWARD = """
 CREATE FUNCTION audit_auditevent_refuse_change() RETURNS trigger AS $$
 BEGIN
