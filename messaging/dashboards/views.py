@@ -20,7 +20,7 @@ from treatment.adverse_events import selectors as adverse_event_selectors
 from treatment.sessions import selectors as session_selectors
 from treatment.visits import selectors as visit_selectors
 
-from . import due_selectors, search
+from . import due_selectors, lines, search
 from . import selectors as dashboard_selectors
 from .forms import PatientListForm, clinician_choices
 
@@ -95,21 +95,27 @@ def dashboard(request):
             "show_sessions": show_sessions,
             "stage_counts": stage_counts,
             "upcoming_sessions": upcoming_sessions,
+            "upcoming_session_lines": lines.upcoming_session_lines(
+                upcoming_sessions, show_checklist_state=access.can(user, Permission.VIEW_CHECKLIST)
+            ),
             "upcoming_session_count": summary.get("sessions", 0),
-            "show_checklist_state": access.can(user, Permission.VIEW_CHECKLIST),
             "current_plans": current_plans,
+            "current_plan_lines": lines.current_plan_lines(current_plans),
             "current_plan_count": summary.get("plans", 0),
             "page": page,
             "patients": patients,
+            "patient_rows": lines.patient_rows(
+                patients, user=user, show_flags=access.can(user, Permission.VIEW_SCREENING_FLAGS)
+            ),
             "list_form": list_form,
             "can_refer": access.can(user, Permission.REFER_PATIENT),
-            "show_flags": access.can(user, Permission.VIEW_SCREENING_FLAGS),
             "evaluation_queue": evaluation_queue,
             "evaluation_queue_count": summary.get("evaluation_queue", 0),
             "show_alerts": user.role in (*User.CLINICIAN_ROLES, User.Role.COORDINATOR),
             "open_alerts": open_alerts,
             "show_side_effects": user.role == User.Role.PRESCRIBER,
             "recent_side_effects": recent_side_effects,
+            "recent_side_effect_lines": lines.side_effect_lines(recent_side_effects),
             "recent_side_effect_count": summary.get("side_effects", 0),
             "show_questionnaires_due": user.role in User.CLINICIAN_ROLES,
             "due_counts": panels.counts,
