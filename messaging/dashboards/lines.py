@@ -152,3 +152,65 @@ def _messages_cell(patient, user):
     if user.role != "coordinator":
         return format_html('<a href="{}">Messages</a>', patient.urls["care_team_thread"])
     return ""
+
+
+def follow_up_due_lines(entries):
+    """The body of each `<li>` of the follow-ups due (due_selectors.WorkItem list)."""
+    return [_follow_up_due(entry) for entry in entries]
+
+
+def _follow_up_due(entry):
+    if entry.days_overdue:
+        when = format_html(
+            '<span class="overdue">{} day{} overdue</span>', localize(entry.days_overdue), pluralize(entry.days_overdue)
+        )
+    elif entry.days_until:
+        when = format_html(
+            '<span class="muted">in {} day{}</span>', localize(entry.days_until), pluralize(entry.days_until)
+        )
+    else:
+        when = mark_safe('<span class="muted">today</span>')
+    return format_html(
+        '<a href="{}"><strong>{}, {}</strong></a>\n      · due {}\n      {}',
+        id_url("treatment:patient-follow-up", entry.patient.id),
+        entry.patient.last_name,
+        entry.patient.first_name,
+        _date(entry.due_on, "M j, Y"),
+        when,
+    )
+
+
+def plan_ending_lines(entries):
+    """The body of each `<li>` of the dose plans nearing exhaustion (due_selectors.WorkItem list)."""
+    return [
+        format_html(
+            '<a href="{}"><strong>{}, {}</strong></a>\n      · {}',
+            id_url("treatment:patient-follow-up", entry.patient.id),
+            entry.patient.last_name,
+            entry.patient.first_name,
+            entry.detail,
+        )
+        for entry in entries
+    ]
+
+
+def follow_up_booking_lines(follow_ups):
+    """What follows `<li>` in each of the prescriber's pending follow-ups (FollowUp list with `booked_at`)."""
+    return [_follow_up_booking(follow_up) for follow_up in follow_ups]
+
+
+def _follow_up_booking(follow_up):
+    patient = follow_up.patient
+    if follow_up.booked_at:
+        when = format_html(
+            "· booked {}\n      ", _date(do_timezone(follow_up.booked_at, patient.time_zone), "D M j, g:i A T")
+        )
+    else:
+        when = format_html('· <span class="overdue">not booked</span>, book by {}', _date(follow_up.due_on, "M j"))
+    return format_html(
+        '<a href="{}"><strong>{}, {}</strong></a>\n      {}',
+        id_url("treatment:patient-visits", patient.id),
+        patient.last_name,
+        patient.first_name,
+        when,
+    )

@@ -88,6 +88,7 @@ def dashboard(request):
         ]
     }
     audit_record_many(user, AuditEvent.Action.LIST, [*shown.values(), *open_alerts, *recent_side_effects])
+    entries = panels.entries()
     return render(
         request,
         "messaging/dashboards/dashboard_clinical.html",
@@ -119,8 +120,11 @@ def dashboard(request):
             "recent_side_effect_count": summary.get("side_effects", 0),
             "show_questionnaires_due": user.role in User.CLINICIAN_ROLES,
             "due_counts": panels.counts,
-            **panels.entries(),
+            **entries,
+            "follow_up_due_lines": lines.follow_up_due_lines(entries["follow_ups_due"]),
+            "plan_ending_lines": lines.plan_ending_lines(entries["plans_nearing_exhaustion"]),
             "follow_up_bookings": follow_up_bookings,
+            "follow_up_booking_lines": lines.follow_up_booking_lines(follow_up_bookings),
             "notifications_unread": summary["notifications"],
         },
     )

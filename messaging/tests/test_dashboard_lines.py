@@ -1,7 +1,7 @@
 """messaging.dashboards.lines writes the dashboard's long rows in Python: each must be byte for byte what the
 template it replaced wrote (kept here), for the values that take each branch, and escape what a user typed."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,10 +11,11 @@ from django.utils.safestring import mark_safe
 from assessments.models import ScreeningFlag, Severity
 from kapcare.accounts.models import User
 from messaging.dashboards import lines
+from messaging.dashboards.due_selectors import WorkItem
 from messaging.selectors import Unread
-from patients.models import Patient, Stage
+from patients.models import DueItem, Patient, Stage
 from treatment.adverse_events.models import AdverseEvent
-from treatment.course.models import DosePlan
+from treatment.course.models import DosePlan, FollowUp
 from treatment.sessions.models import TherapySession
 from treatment.sessions.selectors import UpcomingSession
 
@@ -43,6 +44,17 @@ PATIENT_ROW = """
       <td data-label="Care team">{{ patient.team }}</td>
       <td data-label="Messages">{% with unread=patient.unread %}{% if unread %}<a href="{% if unread.care_team %}{{ patient.urls.care_team_thread }}{% else %}{{ patient.urls.patient_thread }}{% endif %}" class="unread-messages"><span class="badge new">{{ unread.total }} unread</span></a>{% elif user.role != "coordinator" %}<a href="{{ patient.urls.care_team_thread }}">Messages</a>{% endif %}{% endwith %}</td>
     </tr>"""  # noqa: E501
+
+FOLLOW_UP_DUE = """{% load id_urls %}
+      <a href="{% id_url 'treatment:patient-follow-up' entry.patient.id %}"><strong>{{ entry.patient.last_name }}, {{ entry.patient.first_name }}</strong></a>
+      · due {{ entry.due_on|date:"M j, Y" }}
+      {% if entry.days_overdue %}<span class="overdue">{{ entry.days_overdue }} day{{ entry.days_overdue|pluralize }} overdue</span>{% elif entry.days_until %}<span class="muted">in {{ entry.days_until }} day{{ entry.days_until|pluralize }}</span>{% else %}<span class="muted">today</span>{% endif %}"""  # noqa: E501
+PLAN_ENDING = """{% load id_urls %}
+      <a href="{% id_url 'treatment:patient-follow-up' entry.patient.id %}"><strong>{{ entry.patient.last_name }}, {{ entry.patient.first_name }}</strong></a>
+      · {{ entry.detail }}"""  # noqa: E501
+FOLLOW_UP_BOOKING = """{% load tz id_urls %}<a href="{% id_url 'treatment:patient-visits' entry.patient.id %}"><strong>{{ entry.patient.last_name }}, {{ entry.patient.first_name }}</strong></a>
+      {% if entry.booked_at %}· booked {{ entry.booked_at|timezone:entry.patient.time_zone|date:"D M j, g:i A T" }}
+      {% else %}· <span class="overdue">not booked</span>, book by {{ entry.due_on|date:"M j" }}{% endif %}"""  # noqa: E501
 
 TYPED = '<b>O\'Neil & "Sons"</b>'  # what a careless or hostile user may type into a name
 
@@ -143,3 +155,25 @@ def test_a_patient_row_is_the_templates(row, role):
     [line] = lines.patient_rows([shown], user=user, show_flags=show_flags)
 
     assert "\n    " + line == template(PATIENT_ROW, patient=shown, user=user, show_flags=show_flags)
+
+
+@pytest.mark.parametrize("due_on", [date(2026, 12, 1), date(2026, 12, 7), date(2026, 12, 8), date(2026, 12, 9)])
+def test_a_follow_up_due_line_and_a_plan_ending_line_are_the_templates(due_on):
+    row = DueItem(patient=patient(), due_on=due_on, detail=f"version 2: 1 of 6 dosing sessions left · {TYPED}")
+    entry = WorkItem(row, today=date(2026, 12, 8))
+
+    [follow_up] = lines.follow_up_due_lines([entry])
+    [plan] = lines.plan_ending_lines([entry])
+
+    assert INDENT + follow_up == template(FOLLOW_UP_DUE, entry=entry)
+    assert INDENT + plan == template(PLAN_ENDING, entry=entry)
+
+
+@pytest.mark.parametrize("booked_at", [None, AT])
+def test_a_follow_up_booking_line_is_the_templates(booked_at):
+    follow_up = FollowUp(patient=patient(), due_on=date(2027, 1, 4))
+    follow_up.booked_at = booked_at
+
+    [line] = lines.follow_up_booking_lines([follow_up])
+
+    assert line == template(FOLLOW_UP_BOOKING, entry=follow_up)
