@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from assessments.api import IntakeViewSet
 from assessments.questionnaires.api import QuestionnaireResponseViewSet
 from kapcare import views
+from kapcare.api.schema import SchemaGenerator
 from messaging.api import MessageViewSet, NotificationViewSet
 from messaging.reminders.api import ReminderViewSet
 from network.api import register as register_network_api
@@ -63,7 +64,7 @@ urlpatterns = [
     path("api/v1/patients/<str:pk>/fhir/", FhirRecordViewSet.as_view({"get": "retrieve"}), name="patient-fhir"),
     path("api/v1/stock-log/", StockLogView.as_view(), name="stock-log"),
     path("api/v1/", include(router.urls)),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", SpectacularAPIView.as_view(generator_class=SchemaGenerator), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("kapcare.accounts.urls")),
     path("", include("messaging.dashboards.urls")),

@@ -3,6 +3,8 @@
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.test import APIRequestFactory, force_authenticate
 
 
 def words(resource):
@@ -36,3 +38,22 @@ def test_the_resources_that_fell_under_v1_have_their_own_tags(operations):
 
     assert {"patients", "intakes", "consent documents", "consent signatures", "audit events"} <= tags
     assert "v1" not in tags
+
+
+def test_the_served_schema_is_the_same_for_every_caller_and_made_once_per_process(api, patient, prescriber):
+    """/api/schema/ keeps the document it made (kapcare.api.schema.SchemaGenerator): only right while the document
+    does not depend on who asks, which a fresh generation for a patient, a prescriber and a visitor shows."""
+    made_fresh = SpectacularAPIView.as_view()  # drf-spectacular's own view, which generates on every request
+    documents = []
+    for user in (patient, prescriber, None):
+        request = APIRequestFactory().get("/api/schema/", HTTP_ACCEPT="application/json")
+        if user is not None:
+            force_authenticate(request, user=user)
+        documents.append(made_fresh(request).render().content)
+
+    first, second = api.get("/api/schema/"), api.as_user(prescriber).get("/api/schema/")
+
+    assert documents[0] == documents[1] == documents[2]
+    assert first.data is second.data  # the kept document, not a second generation
+    assert first.status_code == second.status_code == 200
+    assert api.get("/api/schema/", HTTP_ACCEPT="application/json").content == documents[0]
