@@ -1,7 +1,8 @@
 """The dashboard's longest repeated rows, written once per row in Python (`format_html`, the filters the templates
-used) rather than value by value through the template engine: the patient table and the lists of upcoming sessions,
-current dose plans and recent side effects. A clinician's dashboard renders about 450 values, and the engine's cost
-per value (lookup, filter, escape) was about half of the page's time. The HTML is the templates' own, byte for byte
+used) rather than value by value through the template engine: the patient table, the upcoming sessions, current dose
+plans and recent side effects, the follow-ups due and booked, and the dose plans nearing exhaustion. A clinician's
+dashboard renders about 450 values, and the engine's cost per value (lookup, filter, escape) was about half of the
+page's time. The HTML is the templates' own, byte for byte
 (messaging/tests/test_dashboard_lines.py renders both and compares them)."""
 
 from django.template.defaultfilters import date as date_filter
