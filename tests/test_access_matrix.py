@@ -886,8 +886,9 @@ def route_records(request, world, django_db_blocker):
                 transaction.savepoint_rollback(held["savepoint"])  # the previous route's records
             else:
                 held["savepoint"] = transaction.savepoint()
-            held["route"] = route
+            held.pop("route", None)  # until this route's records are all made
             held["ids"] = {target: record_id(route, patient) for target, patient in world.targets.items()}
+            held["route"] = route
     return held["ids"]
 
 
