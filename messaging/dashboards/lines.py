@@ -110,14 +110,15 @@ def _side_effect(event):
     )
 
 
-def patient_rows(patients, *, user, show_flags):
-    """Each `<tr>` of the patient table, from annotate_dashboard_page's patients."""
-    return [_patient_row(patient, user, show_flags) for patient in patients]
+def patient_rows(patients, *, user):
+    """Each `<tr>` of the patient table, from annotate_dashboard_page's patients (whose `screening_flags` it left
+    empty for a user who may not see flags)."""
+    return [_patient_row(patient, user) for patient in patients]
 
 
-def _patient_row(patient, user, show_flags):
+def _patient_row(patient, user):
     flags = ""
-    if show_flags and patient.screening_flags:  # the template of the few rows with flags
+    if patient.screening_flags:  # the template of the few rows with flags
         flags = render_to_string("assessments/_flag_list.html", {"flags": patient.screening_flags})
     return format_html(
         '<tr>\n      <th scope="row"><a href="{}">{}, {}</a></th>\n'

@@ -105,9 +105,7 @@ def dashboard(request):
             "current_plan_count": summary.get("plans", 0),
             "page": page,
             "patients": patients,
-            "patient_rows": lines.patient_rows(
-                patients, user=user, show_flags=access.can(user, Permission.VIEW_SCREENING_FLAGS)
-            ),
+            "patient_rows": lines.patient_rows(patients, user=user),
             "list_form": list_form,
             "can_refer": access.can(user, Permission.REFER_PATIENT),
             "evaluation_queue": evaluation_queue,
