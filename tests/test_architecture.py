@@ -13,6 +13,7 @@ Each check is a function over a source root, so the tests below also run it on a
 """
 
 import ast
+import functools
 import shutil
 from pathlib import Path
 
@@ -82,7 +83,13 @@ def _module_imports(tree, module, is_package, modules):
 
 
 def _parse(root, relative):
-    return ast.parse((Path(root) / relative).read_text(), filename=str(relative))
+    return _parsed((Path(root) / relative).read_text(), str(relative))
+
+
+@functools.cache
+def _parsed(source, filename):
+    """The checks only read the trees: each source is parsed once per run, in the real tree and its planted copies."""
+    return ast.parse(source, filename=filename)
 
 
 def upward_imports(root):
@@ -249,7 +256,11 @@ def tree(tmp_path):
     """A copy of the real apps to plant violations in."""
     for app in TIERS:
         if (ROOT / app).is_dir():
-            shutil.copytree(ROOT / app, tmp_path / app, ignore=shutil.ignore_patterns("__pycache__", "tests"))
+            shutil.copytree(
+                ROOT / app,
+                tmp_path / app,
+                ignore=shutil.ignore_patterns("__pycache__", "tests", "migrations", "templates", "static"),
+            )
     return tmp_path
 
 
