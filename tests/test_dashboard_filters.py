@@ -16,12 +16,12 @@ from treatment.models import FollowUp
 
 from .course_states import ready_to_dose
 from .fixtures import kept_for_the_module, make_world
-from .test_query_counts import make_patients, queries_for
+from .test_query_counts import SIZES, make_patients, queries_for
 
 pytestmark = pytest.mark.xdist_group("dashboard_filters")
 
 
-@pytest.fixture(scope="class", params=[1, 50, 200])
+@pytest.fixture(scope="class", params=SIZES)
 def crowd(request, django_db_setup, django_db_blocker):
     """The cast, and `size` more patients of therapist A (Pat0 Load000...) with the prescriber on their team."""
     with kept_for_the_module(django_db_blocker):
