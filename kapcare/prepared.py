@@ -17,8 +17,9 @@ years apart). The SQL must be the same and the parameters must differ exactly wh
 computed from a stand-in inside `build` (a date from a time, a window's end) would otherwise be frozen into the
 kept SQL, and raises PreparedQueryError instead. Compute such values outside and pass each as a slot.
 `stand_in_user` gives `build` a user with only the fields a key names; reading any other field raises. Under
-settings.KAPCARE_PREPARED_CHECK (the tests) every call also builds the queryset from its real values and checks
-that it compiles to the same SQL and parameters.
+settings.KAPCARE_PREPARED_CHECK (the tests) a call also builds the queryset from its real values and checks that it
+compiles to the same SQL and parameters: every call when it is True, the first N calls of each kept shape in the
+process when it is a number N.
 
 On PostgreSQL (unless settings.KAPCARE_SERVER_PREPARED_STATEMENTS is off, e.g. behind a pooler in transaction
 mode) the kept SQL is also a server-side prepared statement of each connection (PREPARE once, then EXECUTE with
@@ -242,6 +243,7 @@ class Prepared:
         entry = SimpleNamespace(
             queryset=queryset, compiler=compiler, sql=sql, params=params, positions=positions, statement=statement
         )
+        entry.checked = 0  # calls checked against a fresh build (KAPCARE_PREPARED_CHECK)
         entry.number = next(_entry_numbers)  # names it among a connection's statements, never reused
         self._entries[key] = entry
         return entry
@@ -262,7 +264,7 @@ class Prepared:
         params = list(entry.params)
         for position, name, form in entry.positions:
             params[position] = form(values[name])
-        if getattr(settings, "KAPCARE_PREPARED_CHECK", False):
+        if self._checks(entry):
             self._check(key, values, entry, params)
         queryset = entry.queryset._chain()
         connection = connections[queryset.db]
@@ -286,6 +288,15 @@ class Prepared:
         if prepared_as is not None:
             connection.__dict__.setdefault("kapcare_statements", {})[entry.number] = prepared_as
         return rows
+
+    @staticmethod
+    def _checks(entry):
+        """Whether this call of the entry is checked against a fresh build (KAPCARE_PREPARED_CHECK)."""
+        check = getattr(settings, "KAPCARE_PREPARED_CHECK", False)
+        if check is True or check is False:
+            return check
+        entry.checked += 1
+        return entry.checked <= check
 
     def _check(self, key, values, entry, params):
         _, _, sql, fresh = self._compile(key, values)

@@ -7,6 +7,7 @@ from django.db.models import Exists, Q
 from django.utils import timezone
 
 from assessments.models import QuestionnaireResponse
+from kapcare import prepared
 from patients.due_work import Due
 from patients.models import DueItem, Patient
 from treatment.course import selectors as course_selectors
@@ -127,14 +128,22 @@ RULES = (
 )
 
 
-def _starts_with_rows(patient_ids) -> set:
-    """Which STARTS have a row for any of these patients. One query."""
-    found = (
+def _starts(patient_ids):
+    return (
         Patient.objects.filter(pk__in=patient_ids)
         .order_by()
         .annotate(**{name: Exists(rows.filter(patient_id__in=patient_ids)) for name, rows in STARTS.items()})
         .values(*STARTS)[:1]
     )
+
+
+# Every service write asks it: built and compiled once per process (its five subqueries cost about 2 ms to build).
+_STARTS = prepared.PreparedForIds(_starts)
+
+
+def _starts_with_rows(patient_ids) -> set:
+    """Which STARTS have a row for any of these patients. One query."""
+    found = _STARTS(patient_ids)
     return {name for name, present in (found[0] if found else {}).items() if present}
 
 

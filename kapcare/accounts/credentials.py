@@ -7,13 +7,17 @@ therapist's current, verified licence in the client's state, or a coordinator's 
 is a RuleRefused naming every credential that is missing, so the API answers 409 and the portal shows it.
 """
 
+import uuid
+from datetime import date
+
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from kapcare import prepared
 from kapcare.rules import RuleRefused
 from kapcare.us_states import USState
 
-from .models import ClinicianProfile, DEARegistration, KAPTraining, Licence, ReferralStateException
+from .models import ClinicianProfile, DEARegistration, KAPTraining, Licence, ReferralStateException, User
 
 SIGNER_CREDENTIALS = "signer_credentials"
 REFERRER_LICENCE = "referrer_licence"
@@ -88,8 +92,11 @@ def standing_gaps(clinician, today=None) -> list[str]:
 
 
 def missing_to_sign(clinician, state, today=None) -> list[str]:
-    """What keeps `clinician` from signing for a patient living in `state`: one phrase per missing credential."""
+    """What keeps `clinician` from signing for a patient living in `state`: one phrase per missing credential
+    (one query when nothing is missing, as is usual)."""
     today = today or timezone.localdate()
+    if _CLEARED_TO_SIGN(state, clinician_id=clinician.pk, today=today):
+        return []
     gaps = [licence_gap(clinician, state, today), dea_gap(clinician, state, today)]
     return [gap for gap in gaps if gap] + standing_gaps(clinician, today)
 
@@ -114,6 +121,15 @@ def cleared_to_sign(clinicians, state, today=None):
         Exists(KAPTraining.objects.filter(clinician=OuterRef("pk"), completed_on__lte=today)),
         clinician_profile__approved_at__isnull=False,
     )
+
+
+def _cleared_to_sign(state, values):
+    clinicians = User.objects.filter(pk=values.clinician_id)
+    return cleared_to_sign(clinicians, state, values.today).values("pk")
+
+
+# Asked before every signature and prescriber assignment: built once per process and state.
+_CLEARED_TO_SIGN = prepared.Prepared(_cleared_to_sign, slots={"clinician_id": uuid.UUID, "today": date})
 
 
 def require_to_sign(clinician, patient, what):
