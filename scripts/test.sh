@@ -22,7 +22,7 @@ fi
 # ruff and the migrations check run beside pytest (their CPU while the workers start matters less than waiting for
 # them first); each one's report and failure follow the suite's.
 checks_log=$(mktemp)
-trap 'rm -f "$checks_log" ${audit_log:-}' EXIT
+trap 'rm -f "$checks_log" ${audit_log:-} ${template_log:-}' EXIT
 (
   echo "== ruff"
   .venv/bin/ruff check . &&
@@ -32,9 +32,28 @@ trap 'rm -f "$checks_log" ${audit_log:-}' EXIT
 ) >"$checks_log" 2>&1 &
 checks_pid=$!
 
+# With xdist workers and fresh databases, the template database the workers' are copied from is migrated beside
+# pytest (tests/template.py) while the workers start and collect; each worker then finds it made for this run.
+template_pid=
+run_args=()
+case " $* " in
+  *" --reuse-db "* | *" -n 0 "* | *" -p no:xdist "*) ;;
+  *)
+    run_id=$(.venv/bin/python -c 'import uuid; print(uuid.uuid4().hex)')
+    run_args=(--testrunuid "$run_id")
+    template_log=$(mktemp)
+    .venv/bin/python -m tests.template "$run_id" >"$template_log" 2>&1 &
+    template_pid=$!
+    ;;
+esac
+
 echo "== pytest"
 status=0
-.venv/bin/python -m pytest "$@" || status=$?
+.venv/bin/python -m pytest "${run_args[@]}" "$@" || status=$?
+if [ -n "$template_pid" ] && ! wait "$template_pid"; then
+  echo "== the template database was not made beside pytest (the workers made it):"
+  cat "$template_log"
+fi
 checks_status=0
 wait "$checks_pid" || checks_status=$?
 cat "$checks_log"

@@ -131,25 +131,37 @@ def django_db_modify_db_settings(
         return  # one process: pytest-django migrates the test database itself, as always
     keepdb = django_db_keepdb and not django_db_createdb
     test = connection.settings_dict["TEST"]
+    with django_db_blocker.unblock():
+        template = ensure_template(
+            workerinput["testrunuid"], keepdb=keepdb, verbosity=request.config.option.verbose, database=test["NAME"]
+        )
+    if template is None:
+        return  # --reuse-db: the worker's database of an earlier run stays, and needs no template
+    test["TEMPLATE"] = template
+    if not keepdb:
+        request.config.workeroutput[TEMPLATE_OUTPUT] = template
+
+
+def ensure_template(run, *, keepdb=False, verbosity=0, database=None):
+    """The template's name once it is made for this run (or, with keepdb, any earlier run); None when keepdb finds
+    `database` (a worker's own) already there. One process at a time, under an advisory lock on the server's
+    `postgres` database (advisory locks are per database): the first to come makes it, the others wait and take it.
+    `make test` starts `python -m tests.template` beside pytest to make it while the workers collect the tests."""
     template = TEST_DATABASE_PREFIX + connection.settings_dict["NAME"] + TEMPLATE_SUFFIX
-    with django_db_blocker.unblock(), connection.creation._nodb_cursor() as cursor:
-        # One worker at a time, on the server's `postgres` database (advisory locks are per database).
+    with connection.creation._nodb_cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [template])
         try:
-            if keepdb and connection.creation._database_exists(cursor, test["NAME"]):
-                return  # --reuse-db: the worker's database of an earlier run stays, and needs no template
+            if keepdb and database and connection.creation._database_exists(cursor, database):
+                return None
             cursor.execute(
                 "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [template]
             )
             made_for = (cursor.fetchone() or [None])[0]  # None: no template, or one left half-made
-            run = workerinput["testrunuid"]
             if made_for is None or (made_for != run and not keepdb):
-                _make_template(template, run, verbosity=request.config.option.verbose)
+                _make_template(template, run, verbosity=verbosity)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [template])
-    test["TEMPLATE"] = template
-    if not keepdb:
-        request.config.workeroutput[TEMPLATE_OUTPUT] = template
+    return template
 
 
 def _make_template(template, run, *, verbosity):
