@@ -12,6 +12,7 @@ Patients, made through the referral service like real ones:
 - patient_x:  another medical group altogether.
 """
 
+import gc
 import os
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
@@ -76,6 +77,16 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: not _runs_long(item))
     if getattr(config.option, "loadgroup", False):
         _keep_groups_together(items)
+
+
+def pytest_collection_finish(session):
+    """What is loaded once the tests are collected (Django, the apps, every test module) lives for the whole run:
+    moved out of the garbage collector's sight, and the youngest generation collected every 10,000 allocations
+    rather than 700. Collections cost 4.6 s of a 100 s sample of the suite, then 1.5 s (tests only: production
+    processes keep Python's defaults)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 def _keep_groups_together(items):
