@@ -101,6 +101,19 @@ def test_the_check_under_the_tests_finds_a_kept_query_that_no_longer_matches(nam
         names_of(names, therapist_a)
 
 
+@override_settings(KAPCARE_PREPARED_CHECK=1)
+def test_a_number_checks_that_many_calls_of_each_kept_query(names, therapist_a, patient_a):
+    assert names_of(names, therapist_a) == ["Alder"]  # the first call: checked
+    entry = next(iter(names._entries.values()))
+    entry.sql += " "
+    assert names_of(names, therapist_a) == ["Alder"]  # the second: not checked, so the changed SQL runs
+    with (
+        override_settings(KAPCARE_PREPARED_CHECK=True),
+        pytest.raises(prepared.PreparedQueryError, match="not what the queryset compiles to"),
+    ):
+        names_of(names, therapist_a)
+
+
 def test_past_the_kept_shapes_a_query_is_built_as_usual(therapist_a, patient_a):
     names = prepared.Prepared(_names, slots=prepared.USER_SLOTS, max_entries=1)
     assert names_of(names, therapist_a, limit=5) == ["Alder"]
