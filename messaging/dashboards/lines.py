@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 
+from kapcare.accounts.models import User
 from kapcare.accounts.templatetags.id_urls import id_url
 
 
@@ -151,7 +152,7 @@ def _messages_cell(patient, user):
             thread,
             localize(unread.total),
         )
-    if user.role != "coordinator":
+    if user.role != User.Role.COORDINATOR:
         return format_html('<a href="{}">Messages</a>', patient.urls["care_team_thread"])
     return ""
 
